@@ -1,0 +1,21 @@
+import type { CommandDef } from "citty";
+
+/** Command name → lazy loader, so `cslr --version` loads none of them. */
+export const commands = {
+  init: () => import("./init.ts").then((m) => m.default),
+  generate: () => import("./generate.ts").then((m) => m.default),
+  schema: () => import("./schema.ts").then((m) => m.default),
+  templates: () => import("./templates/index.ts").then((m) => m.default),
+  up: () => import("./up.ts").then((m) => m.default),
+  down: () => import("./down.ts").then((m) => m.default),
+  ps: () => import("./ps.ts").then((m) => m.default),
+  logs: () => import("./logs.ts").then((m) => m.default),
+  exec: () => import("./exec.ts").then((m) => m.default),
+  compose: () => import("./compose.ts").then((m) => m.default),
+  status: () => import("./status.ts").then((m) => m.default),
+  doctor: () => import("./doctor.ts").then((m) => m.default),
+  test: () => import("./test.ts").then((m) => m.default),
+  health: () => import("./health/index.ts").then((m) => m.default),
+} satisfies Record<string, () => Promise<CommandDef<any>>>;
+
+export type CommandName = keyof typeof commands;

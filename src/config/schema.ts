@@ -1,0 +1,247 @@
+/**
+ * The one source of truth for config.yaml and nodes.yaml: validation, defaults, the JSON
+ * Schema (`cslr schema`) and the README's config reference all come from these schemas.
+ */
+import { z } from "zod";
+import { isIpv4Cidr } from "./net.ts";
+import { parseMemorySize } from "./units.ts";
+
+// ---------------------------------------------------------------- scalars
+
+const hostnamePattern =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+export function isHostname(value: string): boolean {
+  return hostnamePattern.test(value);
+}
+
+export const hostname = z
+  .string()
+  .refine(isHostname, { message: "not a valid hostname; expected letters, digits, '-' and '.' (RFC 1123)" });
+
+export const port = z
+  .int({ message: "not a port; expected an integer from 1 to 65535" })
+  .min(1, { message: "port out of range; expected an integer from 1 to 65535" })
+  .max(65535, { message: "port out of range; expected an integer from 1 to 65535" });
+
+/** `512m`, `8g`, `16G`, `1.5g` or a byte count. Kept as written; compose understands it. */
+export const memorySize = z
+  .union([z.int().positive(), z.string()])
+  .refine((v) => parseMemorySize(v) !== undefined, {
+    message: "not a memory size; expected bytes or a number with a unit b/k/m/g/t, like 512m or 8g",
+  })
+  .meta({ description: "Bytes, or a number with a unit b/k/m/g/t (512m, 8g, 16G)" });
+
+/** `4`, `"4"` or `2.5` CPUs, more than zero. */
+export const cpus = z
+  .union([z.number(), z.string()])
+  .refine((v) => Number.isFinite(Number(v)) && String(v).trim() !== "" && Number(v) > 0, {
+    message: "not a CPU count; expected a number greater than 0, like 4 or 2.5",
+  })
+  .meta({ description: "Number of CPUs, greater than 0" });
+
+export const cidr = z
+  .string()
+  .refine(isIpv4Cidr, { message: "not an IPv4 CIDR; expected a network like 172.28.0.0/16" });
+
+/** Images must be pinned: a Ray client and cluster of different versions fail confusingly. */
+export const image = z
+  .string()
+  .min(1, { message: "empty image; expected an image reference like rayproject/ray:2.40.0" })
+  .refine((v) => !/\s/.test(v), { message: "image contains whitespace; expected an image reference like rayproject/ray:2.40.0" });
+
+export const projectName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, {
+    message: "not a compose project name; expected lowercase letters, digits, '-' and '_', starting with a letter or digit",
+  });
+
+const seconds = z.number().positive({ message: "expected a number of seconds greater than 0" });
+
+// ---------------------------------------------------------------- services
+
+const rayNodeFields = {
+  image: image,
+  cpus: cpus.optional().meta({ description: "CPU limit of the container; also Ray's --num-cpus" }),
+  memory: memorySize.optional().meta({ description: "Memory limit of the container" }),
+  shm_size: memorySize.meta({
+    description: "Size of /dev/shm; Ray's object store lives there (Docker's default is 64 MB)",
+  }),
+  head_port: port.meta({ description: "Ray GCS port when this node is head (same inside and on the host)" }),
+  dashboard_port: port.meta({ description: "Ray dashboard port when this node is head" }),
+  client_port: port.meta({ description: "Ray client server port (ray://HOST:PORT) when this node is head" }),
+};
+
+export const rayCpuSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    ...rayNodeFields,
+    image: image.default("rayproject/ray:2.40.0"),
+    shm_size: rayNodeFields.shm_size.default("2g"),
+    head_port: rayNodeFields.head_port.default(6379),
+    dashboard_port: rayNodeFields.dashboard_port.default(8265),
+    client_port: rayNodeFields.client_port.default(10001),
+  })
+  .prefault({});
+
+export const gpuEnabled = z
+  .union([z.literal("auto"), z.boolean()], {
+    message: "expected auto, true or false",
+  })
+  .default("auto")
+  .meta({ description: "auto: on when `nvidia-smi -L` lists a GPU" });
+
+export const rayGpuSchema = z
+  .strictObject({
+    enabled: gpuEnabled,
+    ...rayNodeFields,
+    image: image.default("rayproject/ray:2.40.0-gpu"),
+    gpus: z
+      .union([z.literal("all"), z.int().positive()], { message: "expected all or a positive number of GPUs" })
+      .default("all")
+      .meta({ description: "GPUs reserved for the container: all, or a count" }),
+    shm_size: rayNodeFields.shm_size.default("8g"),
+    head_port: rayNodeFields.head_port.default(6380),
+    dashboard_port: rayNodeFields.dashboard_port.default(8266),
+    client_port: rayNodeFields.client_port.default(10002),
+  })
+  .prefault({});
+
+export const raySchema = z
+  .strictObject({
+    cpu: rayCpuSchema,
+    gpu: rayGpuSchema,
+    workers: z
+      .int({ message: "expected a whole number of worker replicas, 0 or more" })
+      .min(0, { message: "expected a whole number of worker replicas, 0 or more" })
+      .default(0)
+      .meta({ description: "Extra CPU worker replicas (never head) on this host" }),
+  })
+  .prefault({});
+
+export const healthSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    image: image.default("debian:12.11-slim").meta({ description: "glibc image the cslr binary runs in" }),
+    port: port.default(8888).meta({ description: "Host port of the health/election service" }),
+    binary: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "Linux cslr binary to mount (default: the running binary on Linux)" }),
+    lease_ttl: seconds.default(10).meta({ description: "Seconds a head lease lasts without a heartbeat" }),
+  })
+  .prefault({});
+
+export const redisSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    image: image.default("redis:7.4.1"),
+    port: port.default(6381).meta({ description: "Host port (Redis listens on 6379 inside)" }),
+  })
+  .prefault({});
+
+export const postgresSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    image: image.default("postgres:16.6"),
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "not a PostgreSQL role name; expected lowercase letters, digits and '_'" })
+      .default("mlflow"),
+    database: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "not a PostgreSQL database name; expected lowercase letters, digits and '_'" })
+      .default("mlflow"),
+  })
+  .prefault({});
+
+export const mlflowSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    image: image.default("ghcr.io/mlflow/mlflow:v2.18.0-full").meta({
+      description: "Needs psycopg2 to use PostgreSQL (the -full variant has it)",
+    }),
+    port: port.default(5000),
+    postgres: postgresSchema,
+  })
+  .prefault({});
+
+export const marimoSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    image: image.default("ghcr.io/marimo-team/marimo:0.10.9-sql"),
+    port: port.default(8080),
+  })
+  .prefault({});
+
+export const servicesSchema = z
+  .strictObject({
+    health: healthSchema,
+    ray: raySchema,
+    redis: redisSchema,
+    mlflow: mlflowSchema,
+    marimo: marimoSchema,
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    project: z
+      .strictObject({ name: projectName.default("cslr").meta({ description: "Compose project name" }) })
+      .prefault({}),
+    network: z
+      .strictObject({ subnet: cidr.default("172.28.0.0/16").meta({ description: "Subnet of ray-network" }) })
+      .prefault({}),
+    services: servicesSchema,
+    cluster_test: z
+      .strictObject({
+        subnet: cidr.default("172.30.0.0/24").meta({ description: "Subnet of the isolated test network" }),
+      })
+      .prefault({}),
+  })
+  .meta({ title: "cslr config.yaml" });
+
+// ---------------------------------------------------------------- nodes.yaml
+
+/** `host:port`, as Ray's --address takes it. */
+export const hostPort = z.string().refine(
+  (v) => {
+    const match = /^(.+):(\d{1,5})$/.exec(v);
+    if (!match) return false;
+    const n = Number(match[2]);
+    return isHostname(match[1]!) && n >= 1 && n <= 65535;
+  },
+  { message: "not host:port; expected a hostname or IP and a port, like 10.0.0.5:6379" },
+);
+
+export const nodesSchema = z
+  .strictObject({
+    head_whitelist: z
+      .array(hostname, { message: "expected a list of node names" })
+      .min(1, { message: "empty whitelist; expected at least one node that may become head" })
+      .meta({ description: "Nodes that may become the Ray head, in order of preference for the fallback" }),
+    head_address: hostPort
+      .nullable()
+      .default(null)
+      .meta({ description: "Fixed head host:port; skips the election (every node joins it)" }),
+    health_service: z
+      .strictObject({
+        url: z
+          .string()
+          .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), {
+            message: "not an http(s) URL; expected something like http://health:8080",
+          })
+          .default("http://health:8080"),
+        timeout: seconds
+          .default(10)
+          .meta({ description: "Seconds a node keeps trying the election service before its fallback" }),
+      })
+      .prefault({}),
+  })
+  .meta({ title: "cslr nodes.yaml" });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type NodesInput = z.input<typeof nodesSchema>;
+export type Nodes = z.output<typeof nodesSchema>;

@@ -1,0 +1,11 @@
+/** Size units Docker accepts for memory and shm_size (case-insensitive, optional trailing b). */
+const unitFactor: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** Parses `512m`, `8g`, `16G`, `1.5gb` or a plain byte count into bytes; undefined when invalid. */
+export function parseMemorySize(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isInteger(value) && value > 0 ? value : undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)b?\s*$/i.exec(value);
+  if (!match) return undefined;
+  const bytes = Number(match[1]) * unitFactor[match[2]!.toLowerCase()]!;
+  return bytes > 0 ? Math.round(bytes) : undefined;
+}

@@ -1,0 +1,5 @@
+// Templates are embedded into the binary as text (import attribute `type: "text"`).
+declare module "*.eta" {
+  const text: string;
+  export default text;
+}
