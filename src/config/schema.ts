@@ -56,6 +56,13 @@ export const projectName = z
     message: "not a compose project name; expected lowercase letters, digits, '-' and '_', starting with a letter or digit",
   });
 
+/** A host folder for a service's data; relative paths are taken from config.yaml's folder. */
+const dataPath = z
+  .string()
+  .min(1, { message: "empty path; expected a host folder, or leave the key out for a named volume" })
+  .refine((v) => !/[\n\r]/.test(v), { message: "path contains a line break; expected a host folder" })
+  .optional();
+
 const seconds = z.number().positive({ message: "expected a number of seconds greater than 0" });
 
 // ---------------------------------------------------------------- services
@@ -138,6 +145,7 @@ export const redisSchema = z
     enabled: z.boolean().default(true),
     image: image.default("redis:7.4.1"),
     port: port.default(6381).meta({ description: "Host port (Redis listens on 6379 inside)" }),
+    data_path: dataPath.meta({ description: "Host folder for Redis data (default: a named volume)" }),
   })
   .prefault({});
 
@@ -153,6 +161,7 @@ export const postgresSchema = z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "not a PostgreSQL database name; expected lowercase letters, digits and '_'" })
       .default("mlflow"),
+    data_path: dataPath.meta({ description: "Host folder for PostgreSQL data (default: a named volume)" }),
   })
   .prefault({});
 
@@ -163,6 +172,7 @@ export const mlflowSchema = z
       description: "Needs psycopg2 to use PostgreSQL (the -full variant has it)",
     }),
     port: port.default(5000),
+    artifacts_path: dataPath.meta({ description: "Host folder for MLflow artifacts (default: a named volume)" }),
     postgres: postgresSchema,
   })
   .prefault({});
@@ -172,6 +182,7 @@ export const marimoSchema = z
     enabled: z.boolean().default(true),
     image: image.default("ghcr.io/marimo-team/marimo:0.10.9-sql"),
     port: port.default(8080),
+    notebooks_path: dataPath.meta({ description: "Host folder for notebooks (default: a named volume)" }),
   })
   .prefault({});
 

@@ -1,0 +1,44 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { defineCommand } from "citty";
+import { logArgs } from "../args.ts";
+import { embeddedExamples } from "../config/load.ts";
+import { jsonSchemaOf } from "../config/json-schema.ts";
+import { log, setLogLevel } from "../log.ts";
+import { withMissingSecrets } from "../render/secrets.ts";
+
+function writeUnlessPresent(path: string, content: string, force: boolean): boolean {
+  if (existsSync(path) && !force) {
+    log.info(`kept ${path} (exists; --force overwrites)`);
+    return false;
+  }
+  writeFileSync(path, content);
+  log.success(`wrote ${path}`);
+  return true;
+}
+
+export default defineCommand({
+  meta: { name: "init", description: "Write config.yaml, nodes.yaml, .env (secrets) and the JSON Schemas" },
+  args: {
+    ...logArgs,
+    config: { type: "string", description: "Path of config.yaml to write", default: "./config.yaml", valueHint: "FILE" },
+    nodes: { type: "string", description: "Path of nodes.yaml to write", default: "./nodes.yaml", valueHint: "FILE" },
+    force: { type: "boolean", description: "Overwrite config.yaml and nodes.yaml (secrets in .env are never overwritten)" },
+  },
+  run({ args }) {
+    setLogLevel(args);
+    const configPath = resolve(args.config);
+    const dir = dirname(configPath);
+    writeUnlessPresent(configPath, embeddedExamples.config, Boolean(args.force));
+    writeUnlessPresent(resolve(args.nodes), embeddedExamples.nodes, Boolean(args.force));
+    writeFileSync(join(dir, "config.schema.json"), `${JSON.stringify(jsonSchemaOf("config"), null, 2)}\n`);
+    writeFileSync(join(dir, "nodes.schema.json"), `${JSON.stringify(jsonSchemaOf("nodes"), null, 2)}\n`);
+    const envPath = join(dir, ".env");
+    const existing = existsSync(envPath) ? readFileSync(envPath, "utf8") : "";
+    const { text, added } = withMissingSecrets(existing);
+    if (added.length > 0) writeFileSync(envPath, text, { mode: 0o600 });
+    if (existsSync(envPath)) chmodSync(envPath, 0o600);
+    log.success(added.length > 0 ? `wrote ${added.join(", ")} to ${envPath} (mode 0600)` : `${envPath} already has every secret`);
+    log.info("next: `cslr up -d` (or `cslr generate` to only render _build/)");
+  },
+});

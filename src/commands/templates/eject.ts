@@ -1,0 +1,27 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { defineCommand } from "citty";
+import { logArgs } from "../../args.ts";
+import { CslrError } from "../../errors.ts";
+import { log, setLogLevel } from "../../log.ts";
+import { templateNames, templates } from "../../render/engine.ts";
+
+export default defineCommand({
+  meta: { name: "eject", description: "Write the embedded templates to ./templates/ to customise them" },
+  args: {
+    ...logArgs,
+    dir: { type: "string", description: "Folder to write to", default: "./templates", valueHint: "DIR" },
+    force: { type: "boolean", description: "Overwrite templates that already exist there" },
+  },
+  run({ args }) {
+    setLogLevel(args);
+    const dir = resolve(args.dir);
+    const existing = templateNames.filter((name) => existsSync(join(dir, `${name}.eta`)));
+    if (existing.length > 0 && !args.force) {
+      throw new CslrError(`${dir}: ${existing.map((n) => `${n}.eta`).join(", ")} already exist; use --force to overwrite them`);
+    }
+    mkdirSync(dir, { recursive: true });
+    for (const name of templateNames) writeFileSync(join(dir, `${name}.eta`), templates[name].text);
+    log.success(`wrote ${templateNames.length} templates to ${dir}; \`cslr generate\` now uses them`);
+  },
+});

@@ -1,0 +1,177 @@
+/**
+ * Pure validation: YAML text → typed config or every problem at once, each with its position.
+ * Three steps: parse (syntax, document shape) → schema (zod) → rules across fields.
+ */
+import { isMap, LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { diagnosticAt, diagnosticAtKey, type Diagnostic, type PathSegment, type SourceFile } from "./diagnostics.ts";
+import { cidrsOverlap, parseIpv4Cidr } from "./net.ts";
+import type { Config, Nodes } from "./schema.ts";
+import { closestMatch } from "./suggest.ts";
+
+export type Parsed<T> = { ok: true; value: T; source: SourceFile } | { ok: false; diagnostics: Diagnostic[]; source?: SourceFile };
+
+/** Parses YAML text into a document whose top level is a mapping. */
+export function parseYamlSource(file: string, text: string): { source?: SourceFile; diagnostics: Diagnostic[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const source: SourceFile = { file, doc, lines };
+  if (doc.errors.length > 0) {
+    return {
+      diagnostics: doc.errors.map((error) => {
+        const pos = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
+        const what = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+        return { file, line: pos.line, col: pos.col, path: "(document)", message: `YAML syntax error: ${what}; expected valid YAML` };
+      }),
+    };
+  }
+  if (doc.contents === null) {
+    return { diagnostics: [{ file, line: 1, col: 1, path: "(document)", message: "empty file; expected a YAML mapping of settings" }] };
+  }
+  if (!isMap(doc.contents)) {
+    return { diagnostics: [diagnosticAt(source, [], "not a mapping; expected a YAML mapping of settings at the top level")] };
+  }
+  return { source, diagnostics: [] };
+}
+
+/** The object keys a schema accepts at `path`, for did-you-mean on unknown keys. */
+function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): string[] {
+  let current: any = schema;
+  const unwrap = () => {
+    while (current?._zod?.def && ["default", "prefault", "optional", "nullable", "pipe"].includes(current._zod.def.type)) {
+      current = current._zod.def.innerType ?? current._zod.def.in;
+    }
+  };
+  unwrap();
+  for (const segment of path) {
+    if (current?._zod?.def?.type === "object") current = current._zod.def.shape[segment];
+    else if (current?._zod?.def?.type === "array") current = current._zod.def.element;
+    else return [];
+    unwrap();
+  }
+  return current?._zod?.def?.type === "object" ? Object.keys(current._zod.def.shape) : [];
+}
+
+function describeReceived(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
+  let current: any = data;
+  for (const segment of path) current = current?.[segment];
+  return current;
+}
+
+/** Turns zod issues into positioned one-line diagnostics. */
+export function schemaDiagnostics(schema: z.ZodType, source: SourceFile, data: unknown, issues: z.core.$ZodIssue[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const issue of issues) {
+    const path = issue.path as PathSegment[];
+    if (issue.code === "unrecognized_keys") {
+      const known = knownKeys(schema, path);
+      for (const key of issue.keys) {
+        const suggestion = closestMatch(key, known);
+        const expected = suggestion ? `did you mean "${suggestion}"?` : `expected one of: ${known.join(", ")}`;
+        out.push(diagnosticAtKey(source, path, key, `unknown key "${key}"; ${expected}`));
+      }
+      continue;
+    }
+    const received = valueAt(data, path);
+    let message = issue.message;
+    if (received === undefined && issue.code === "invalid_type") {
+      message = `missing; ${message.includes("expected") ? message.slice(message.indexOf("expected")) : "a value is required"}`;
+    } else if (issue.code === "invalid_type" && message.startsWith("Invalid input")) {
+      message = `wrong type (${describeReceived(received)}); expected ${issue.expected}`;
+    } else if (!message.includes("expected")) {
+      message = `${message}; got ${describeReceived(received)}`;
+    } else if (received !== undefined && !message.startsWith("missing")) {
+      message = `${message} (got ${describeReceived(received)})`;
+    }
+    out.push(diagnosticAt(source, path, message));
+  }
+  return out;
+}
+
+/** Parses and schema-checks one file. */
+export function validateSource<S extends z.ZodType>(schema: S, file: string, text: string): Parsed<z.output<S>> {
+  const { source, diagnostics } = parseYamlSource(file, text);
+  if (!source) return { ok: false, diagnostics };
+  const data = source.doc.toJS();
+  const result = schema.safeParse(data);
+  if (result.success) return { ok: true, value: result.data, source };
+  return { ok: false, diagnostics: schemaDiagnostics(schema, source, data, result.error.issues), source };
+}
+
+// ---------------------------------------------------------------- rules across fields
+
+interface HostPortUse {
+  key: string;
+  path: PathSegment[];
+  port: number;
+}
+
+/** Every host port the stack publishes, with the config key that sets it. */
+export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPortUse[] {
+  const s = config.services;
+  const uses: HostPortUse[] = [];
+  const add = (enabled: boolean, path: PathSegment[], port: number) => {
+    if (enabled) uses.push({ key: path.join("."), path, port });
+  };
+  add(s.health.enabled, ["services", "health", "port"], s.health.port);
+  for (const [kind, enabled] of [["cpu", s.ray.cpu.enabled], ["gpu", gpuEnabled]] as const) {
+    const node = s.ray[kind];
+    for (const field of ["head_port", "dashboard_port", "client_port"] as const) {
+      add(enabled, ["services", "ray", kind, field], node[field]);
+    }
+  }
+  add(s.redis.enabled, ["services", "redis", "port"], s.redis.port);
+  add(s.mlflow.enabled, ["services", "mlflow", "port"], s.mlflow.port);
+  add(s.marimo.enabled, ["services", "marimo", "port"], s.marimo.port);
+  return uses;
+}
+
+export function duplicatePortDiagnostics(source: SourceFile, uses: HostPortUse[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const use of uses) {
+    const others = uses.filter((u) => u !== use && u.port === use.port).map((u) => u.key);
+    if (others.length > 0) {
+      out.push(
+        diagnosticAt(source, use.path, `host port ${use.port} is also used by ${others.join(", ")}; expected each host port once`),
+      );
+    }
+  }
+  return out;
+}
+
+export function subnetDiagnostics(source: SourceFile, config: Config): Diagnostic[] {
+  const main = parseIpv4Cidr(config.network.subnet);
+  const test = parseIpv4Cidr(config.cluster_test.subnet);
+  if (main && test && cidrsOverlap(main, test)) {
+    return [
+      diagnosticAt(
+        source,
+        ["cluster_test", "subnet"],
+        `${config.cluster_test.subnet} overlaps network.subnet ${config.network.subnet}; expected a separate subnet so the test network is isolated`,
+      ),
+    ];
+  }
+  return [];
+}
+
+/** With no fixed head_address, some whitelisted node must be a Ray service that runs here. */
+export function whitelistDiagnostics(source: SourceFile, nodes: Nodes, enabledRayServices: string[]): Diagnostic[] {
+  if (nodes.head_address !== null) return [];
+  if (nodes.head_whitelist.some((name) => enabledRayServices.includes(name))) return [];
+  const enabled = enabledRayServices.length > 0 ? enabledRayServices.join(", ") : "none are enabled";
+  return [
+    diagnosticAt(
+      source,
+      ["head_whitelist"],
+      `no whitelisted node is an enabled Ray service, so no node could become head; expected at least one of: ${enabled}`,
+    ),
+  ];
+}

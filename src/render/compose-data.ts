@@ -1,0 +1,263 @@
+/**
+ * Pure: Model → the view the compose template renders. Every decision (which services, which
+ * ports, which secrets) is made here, so the template stays a plain picture of the YAML.
+ */
+import { isAbsolute, join, resolve } from "node:path";
+import type { Model, RayNode } from "../config/model.ts";
+import { secretReference, type SecretName } from "./secrets.ts";
+
+/** Where things live inside the containers. */
+export const paths = {
+  cslrBinary: "/usr/local/bin/cslr",
+  rayEntrypoint: "/opt/cslr/ray-ep.sh",
+  electionState: "/var/lib/cslr",
+  redisData: "/data",
+  postgresData: "/var/lib/postgresql/data",
+  mlflowArtifacts: "/mlflow/artifacts",
+  notebooks: "/notebooks",
+} as const;
+
+export interface PortMapping {
+  target: number;
+  published: number;
+}
+
+/** A bind mount or a named volume, as compose's long volume syntax. */
+export interface Mount {
+  type: "bind" | "volume";
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface EnvEntry {
+  name: string;
+  /** A plain value, escaped by the template. */
+  value?: string | number;
+  /** A trusted `${VAR:?...}` reference to a secret in .env, written raw. */
+  secret?: string;
+}
+
+export interface RayServiceView {
+  service: string;
+  hostname?: string;
+  image: string;
+  environment: EnvEntry[];
+  ports: PortMapping[];
+  mounts: Mount[];
+  shmSize: string | number;
+  cpus?: number;
+  memory?: string | number;
+  gpus?: "all" | number;
+  replicas?: number;
+  dependsOnHealth: boolean;
+}
+
+export interface ComposeView {
+  generatedBy: string;
+  project: string;
+  subnet: string;
+  health?: {
+    image: string;
+    command: string[];
+    healthcheck: string[];
+    environment: EnvEntry[];
+    mounts: Mount[];
+    port: PortMapping;
+  };
+  rayServices: RayServiceView[];
+  redis?: { image: string; script: string; environment: EnvEntry[]; mounts: Mount[]; port: PortMapping; healthcheck: string };
+  postgres?: { image: string; environment: EnvEntry[]; mounts: Mount[]; healthcheck: string };
+  mlflow?: {
+    image: string;
+    script: string;
+    environment: EnvEntry[];
+    mounts: Mount[];
+    port: PortMapping;
+    dependsOnPostgres: boolean;
+    healthcheck: string;
+  };
+  marimo?: { image: string; script: string; environment: EnvEntry[]; mounts: Mount[]; port: PortMapping };
+  /** Named volumes to declare at the top level. */
+  volumes: string[];
+}
+
+export interface ComposeInputs {
+  model: Model;
+  /** Absolute path of the Linux cslr binary mounted into the health container. */
+  cslrBinary: string;
+  /** Folder relative paths in config.yaml are taken from. */
+  projectDir: string;
+  /** Absolute `_build/` folder: mounts of generated files use absolute paths, whatever compose's project directory. */
+  outDir: string;
+  version: string;
+}
+
+function secret(name: SecretName): EnvEntry {
+  return { name, secret: secretReference(name) };
+}
+
+/** A configured host folder, else a named volume. */
+function dataMount(projectDir: string, hostPath: string | undefined, volume: string, target: string): Mount {
+  if (hostPath === undefined) return { type: "volume", source: volume, target, readOnly: false };
+  const source = isAbsolute(hostPath) ? hostPath : resolve(projectDir, hostPath);
+  return { type: "bind", source, target, readOnly: false };
+}
+
+/** The port the health service listens on inside its container: the one Ray nodes are told to use. */
+export function healthContainerPort(model: Model): number {
+  const url = new URL(model.election.url);
+  if (url.port) return Number(url.port);
+  return url.protocol === "https:" ? 443 : 80;
+}
+
+function rayEnvironment(model: Model, node: RayNode): EnvEntry[] {
+  const env: EnvEntry[] = [];
+  if (node.name) {
+    env.push({ name: "CSLR_NODE_NAME", value: node.name }, { name: "CSLR_NODE_ADDRESS", value: node.name });
+  }
+  if (node.ports) {
+    env.push(
+      { name: "CSLR_HEAD_PORT", value: node.ports.head },
+      { name: "CSLR_DASHBOARD_PORT", value: node.ports.dashboard },
+      { name: "CSLR_CLIENT_PORT", value: node.ports.client },
+    );
+  }
+  if (node.cpus !== undefined) env.push({ name: "CSLR_NUM_CPUS", value: Math.max(1, Math.floor(node.cpus)) });
+  // With `all`, Ray counts the GPUs the container sees itself.
+  if (typeof node.gpus === "number") env.push({ name: "CSLR_NUM_GPUS", value: node.gpus });
+  if (model.config.services.health.enabled || model.election.headAddress === null) env.push(secret("CSLR_CLUSTER_TOKEN"));
+  return env;
+}
+
+function rayService(model: Model, node: RayNode, outDir: string): RayServiceView {
+  const ports = node.ports
+    ? [node.ports.head, node.ports.dashboard, node.ports.client].map((p) => ({ target: p, published: p }))
+    : [];
+  return {
+    service: node.service,
+    hostname: node.name,
+    image: node.image,
+    environment: rayEnvironment(model, node),
+    ports,
+    mounts: [{ type: "bind", source: join(outDir, "ray-ep.sh"), target: paths.rayEntrypoint, readOnly: true }],
+    shmSize: node.shmSize,
+    cpus: node.cpus,
+    memory: node.memory,
+    gpus: node.gpus,
+    replicas: node.replicas > 1 || node.service === "ray-worker" ? node.replicas : undefined,
+    dependsOnHealth: model.config.services.health.enabled,
+  };
+}
+
+const redisScript = [
+  // The password goes into a private config file, not onto redis-server's command line.
+  "umask 077",
+  "printf 'requirepass \"%s\"\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf",
+  `exec redis-server /tmp/redis.conf --appendonly yes --dir ${paths.redisData}`,
+].join(" && ");
+
+const mlflowScript = (withPostgres: boolean) =>
+  [
+    'exec mlflow server --host 0.0.0.0 --port "$MLFLOW_PORT"',
+    withPostgres
+      ? '--backend-store-uri "postgresql://$PGUSER:$POSTGRES_PASSWORD@mlflow-postgres:5432/$PGDATABASE"'
+      : `--backend-store-uri sqlite:///${paths.mlflowArtifacts}/mlflow.db`,
+    // Artifacts are served by MLflow itself, so remote clients never write to a server-local path.
+    `--serve-artifacts --artifacts-destination ${paths.mlflowArtifacts}`,
+  ].join(" ");
+
+const marimoScript = `exec marimo edit --headless --host 0.0.0.0 --port "$MARIMO_PORT" --token --token-password "$MARIMO_TOKEN" ${paths.notebooks}`;
+
+export function composeView(inputs: ComposeInputs): ComposeView {
+  const { model, projectDir } = inputs;
+  const s = model.config.services;
+  const volumes = new Set<string>();
+  const track = (mount: Mount) => {
+    if (mount.type === "volume") volumes.add(mount.source);
+    return mount;
+  };
+  const view: ComposeView = {
+    generatedBy: `cslr ${inputs.version}`,
+    project: model.project.name,
+    subnet: model.network.subnet,
+    rayServices: model.rayNodes.map((node) => rayService(model, node, inputs.outDir)),
+    volumes: [],
+  };
+  if (s.health.enabled) {
+    const inner = healthContainerPort(model);
+    view.health = {
+      image: s.health.image,
+      command: [
+        "health", "serve",
+        "--host", "0.0.0.0",
+        "--port", String(inner),
+        "--whitelist", model.election.whitelist.join(","),
+        "--state", `${paths.electionState}/election.json`,
+        "--lease-ttl", `${s.health.lease_ttl}s`,
+      ],
+      healthcheck: [paths.cslrBinary, "health", "ping", "--url", `http://127.0.0.1:${inner}`, "--timeout", "2"],
+      environment: [secret("CSLR_CLUSTER_TOKEN")],
+      mounts: [
+        { type: "bind", source: inputs.cslrBinary, target: paths.cslrBinary, readOnly: true },
+        track({ type: "volume", source: "election-state", target: paths.electionState, readOnly: false }),
+      ],
+      port: { target: inner, published: s.health.port },
+    };
+  }
+  if (s.redis.enabled) {
+    view.redis = {
+      image: s.redis.image,
+      script: redisScript,
+      environment: [secret("REDIS_PASSWORD")],
+      mounts: [track(dataMount(projectDir, s.redis.data_path, "redis-data", paths.redisData))],
+      port: { target: 6379, published: s.redis.port },
+      healthcheck: 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
+    };
+  }
+  const pg = s.mlflow.postgres;
+  const withPostgres = s.mlflow.enabled && pg.enabled;
+  if (withPostgres) {
+    view.postgres = {
+      image: pg.image,
+      environment: [
+        { name: "POSTGRES_USER", value: pg.user },
+        { name: "POSTGRES_DB", value: pg.database },
+        secret("POSTGRES_PASSWORD"),
+      ],
+      mounts: [track(dataMount(projectDir, pg.data_path, "postgres-data", paths.postgresData))],
+      healthcheck: 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB"',
+    };
+  }
+  if (s.mlflow.enabled) {
+    view.mlflow = {
+      image: s.mlflow.image,
+      script: mlflowScript(withPostgres),
+      environment: [
+        { name: "MLFLOW_PORT", value: s.mlflow.port },
+        ...(withPostgres
+          ? [{ name: "PGUSER", value: pg.user }, { name: "PGDATABASE", value: pg.database }, secret("POSTGRES_PASSWORD")]
+          : []),
+      ],
+      mounts: [track(dataMount(projectDir, s.mlflow.artifacts_path, "mlflow-artifacts", paths.mlflowArtifacts))],
+      port: { target: s.mlflow.port, published: s.mlflow.port },
+      dependsOnPostgres: withPostgres,
+      healthcheck: `python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${s.mlflow.port}/health')"`,
+    };
+  }
+  if (s.marimo.enabled) {
+    view.marimo = {
+      image: s.marimo.image,
+      script: marimoScript,
+      environment: [
+        { name: "MARIMO_PORT", value: s.marimo.port },
+        secret("MARIMO_TOKEN"),
+        ...(s.mlflow.enabled ? [{ name: "MLFLOW_TRACKING_URI", value: `http://mlflow:${s.mlflow.port}` }] : []),
+      ],
+      mounts: [track(dataMount(projectDir, s.marimo.notebooks_path, "marimo-notebooks", paths.notebooks))],
+      port: { target: s.marimo.port, published: s.marimo.port },
+    };
+  }
+  view.volumes = [...volumes];
+  return view;
+}

@@ -1,0 +1,123 @@
+/**
+ * I/O edge of rendering: template overrides from ./templates, the cslr binary to mount, the
+ * secrets check against .env, and the atomic write of `_build/`.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { loadProjectImpl } from "../config/load.ts";
+import type { Model } from "../config/model.ts";
+import { UsageError } from "../errors.ts";
+import { log } from "../log.ts";
+import type { GeneratedProject, ProjectPaths } from "../project.ts";
+import { templateNames } from "./engine.ts";
+import { embeddedTemplateSet, renderBuild, type RenderedFile, type TemplateSet } from "./render.ts";
+import { parseDotenv, requiredSecrets } from "./secrets.ts";
+
+/** Embedded templates, with `templates/NAME.eta` from the working directory on top. */
+export function loadTemplateSet(dir = resolve("templates")): TemplateSet {
+  const set = embeddedTemplateSet();
+  for (const name of templateNames) {
+    const override = join(dir, `${name}.eta`);
+    if (existsSync(override)) {
+      log.info(`using template override ${override}`);
+      set[name] = readFileSync(override, "utf8");
+    }
+  }
+  return set;
+}
+
+/** True when running as the `bun build --compile` binary rather than from source. */
+export function isCompiledBinary(): boolean {
+  return import.meta.path.startsWith("/$bunfs/") || import.meta.path.includes("~BUN");
+}
+
+/** The Linux cslr binary the health container runs: configured, this binary, or the dev build. */
+export function resolveCslrBinary(model: Model, projectDir: string): string {
+  const configured = model.config.services.health.binary;
+  if (configured) {
+    const path = resolve(projectDir, configured);
+    if (!existsSync(path)) throw new UsageError(`services.health.binary: ${path} does not exist; expected a Linux cslr binary`);
+    return path;
+  }
+  if (process.platform === "linux" && isCompiledBinary()) return process.execPath;
+  const devBuild = resolve(import.meta.dir, "../../dist/cslr");
+  if (process.platform === "linux" && existsSync(devBuild)) return devBuild;
+  throw new UsageError(
+    process.platform === "linux"
+      ? "services.health.binary: running from source and dist/cslr does not exist; run `bun run build` or set services.health.binary to a Linux cslr binary"
+      : "services.health.binary: this host is not Linux; set it to a Linux cslr binary (from `bun run build:all`) for the health container",
+  );
+}
+
+/** Every secret the enabled services need must be in .env (or the environment compose inherits). */
+export function missingSecrets(model: Model, envFile: string, env: Record<string, string | undefined> = process.env): string[] {
+  const dotenv = existsSync(envFile) ? parseDotenv(readFileSync(envFile, "utf8")) : new Map<string, string>();
+  return requiredSecrets(model)
+    .filter(({ name }) => !dotenv.get(name) && !env[name])
+    .map(({ name, neededBy }) => `${name} (needed by ${neededBy})`);
+}
+
+export function assertSecretsPresent(model: Model, envFile: string): void {
+  const missing = missingSecrets(model, envFile);
+  if (missing.length > 0) {
+    throw new UsageError(`${envFile}: missing ${missing.join(", ")}; run \`cslr init\` to create the secrets`);
+  }
+}
+
+/** Writes each file to a temp name and renames it into place: readers never see half a file. */
+export function writeBuildAtomically(outDir: string, files: RenderedFile[]): void {
+  mkdirSync(outDir, { recursive: true });
+  const temps = files.map((file) => {
+    const temp = join(outDir, `.${file.name}.${process.pid}.tmp`);
+    writeFileSync(temp, file.content, { mode: file.mode });
+    chmodSync(temp, file.mode);
+    return { temp, final: join(outDir, file.name) };
+  });
+  for (const { temp, final } of temps) renameSync(temp, final);
+}
+
+/** Names of files in `_build/` whose content differs from what would be generated now. */
+export function staleFiles(outDir: string, files: RenderedFile[]): string[] {
+  return files
+    .filter((file) => {
+      const path = join(outDir, file.name);
+      return !existsSync(path) || readFileSync(path, "utf8") !== file.content;
+    })
+    .map((file) => file.name);
+}
+
+export interface GenerateOptions {
+  /** Skip the secrets check (for `--stdout` previews, which write nothing that runs). */
+  allowMissingSecrets?: boolean;
+  /** Render and compare, write nothing. */
+  dryRun?: boolean;
+}
+
+export interface GenerateResult extends GeneratedProject {
+  files: RenderedFile[];
+  outDir: string;
+}
+
+export async function renderProject(paths: ProjectPaths, options: GenerateOptions = {}): Promise<GenerateResult> {
+  const { model, projectDir, envFile } = await loadProjectImpl(paths);
+  if (!options.allowMissingSecrets) assertSecretsPresent(model, envFile);
+  const cslrBinary = model.config.services.health.enabled ? resolveCslrBinary(model, projectDir) : "";
+  const outDir = resolve(paths.out);
+  const files = renderBuild({ model, cslrBinary, projectDir, outDir, version: pkg.version, templates: loadTemplateSet() });
+  if (!options.dryRun) writeBuildAtomically(outDir, files);
+  return {
+    model,
+    files,
+    outDir,
+    projectDir,
+    envFile,
+    composeFile: join(outDir, "compose.yaml"),
+    clusterTestFile: join(outDir, "cluster-test.compose.yaml"),
+  };
+}
+
+export async function generateProjectImpl(paths: ProjectPaths): Promise<GeneratedProject> {
+  return renderProject(paths);
+}
+

@@ -1,0 +1,66 @@
+/**
+ * Pure: Model → the files of `_build/`, each rendered from its template (embedded or
+ * overridden) and, for YAML, parsed back before anything is written.
+ */
+import { parse as parseYaml } from "yaml";
+import type { Model } from "../config/model.ts";
+import { CslrError } from "../errors.ts";
+import { composeView, paths, type ComposeInputs } from "./compose-data.ts";
+import { composeScalar } from "./escape.ts";
+import { renderTemplateText, templates, type TemplateName } from "./engine.ts";
+import { rayEntrypointView } from "./ray-entrypoint-data.ts";
+
+export interface RenderedFile {
+  /** File name inside `_build/`. */
+  name: string;
+  content: string;
+  mode: number;
+}
+
+/** Template texts by name: the embedded ones, with any project overrides on top. */
+export type TemplateSet = Record<TemplateName, string>;
+
+export function embeddedTemplateSet(): TemplateSet {
+  return Object.fromEntries(Object.entries(templates).map(([name, t]) => [name, t.text])) as TemplateSet;
+}
+
+/** Renders YAML and proves it parses, so a broken template or override never reaches `_build/`. */
+function renderYaml(name: TemplateName, text: string, data: object): string {
+  let output: string;
+  try {
+    output = renderTemplateText(name, text, data);
+  } catch (error) {
+    throw new CslrError(`templates/${name}.eta: rendering failed: ${(error as Error).message.split("\n")[0]}`);
+  }
+  try {
+    const parsed = parseYaml(output);
+    if (parsed === null || typeof parsed !== "object") throw new Error("the output is not a mapping");
+  } catch (error) {
+    throw new CslrError(
+      `templates/${name}.eta: the rendered ${name} is not valid YAML (${(error as Error).message.split("\n")[0]}); fix the template or remove the override`,
+    );
+  }
+  return output;
+}
+
+export interface RenderInputs extends ComposeInputs {
+  templates: TemplateSet;
+  /** Extra renderers for files owned by other modules (cluster test). */
+  extra?: (model: Model, templates: TemplateSet) => RenderedFile[];
+}
+
+export function renderBuild(inputs: RenderInputs): RenderedFile[] {
+  const view = { ...composeView(inputs), paths, esc: composeScalar };
+  const files: RenderedFile[] = [
+    { name: "compose.yaml", content: renderYaml("compose.yaml", inputs.templates["compose.yaml"], view), mode: 0o644 },
+    {
+      name: "ray-ep.sh",
+      content: renderTemplateText("ray-ep.sh", inputs.templates["ray-ep.sh"], rayEntrypointView(inputs.model)),
+      mode: 0o755,
+    },
+  ];
+  if (inputs.extra) files.push(...inputs.extra(inputs.model, inputs.templates));
+  return files;
+}
+
+export { renderYaml };
