@@ -2,6 +2,7 @@
 import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { commands } from "./commands/index.ts";
+import { recordingResults, takeRecordedResult } from "./command-result.ts";
 import { CslrError, ExitCode } from "./errors.ts";
 
 export const main = defineCommand({
@@ -40,7 +41,8 @@ export async function run(rawArgs: string[]): Promise<number> {
     return rawArgs.length === 0 ? ExitCode.usage : ExitCode.ok;
   }
   try {
-    const { result } = await runCommand(main, { rawArgs });
+    await runCommand(recordingResults(main), { rawArgs });
+    const result = takeRecordedResult();
     return typeof result === "number" ? result : ExitCode.ok;
   } catch (error) {
     return reportError(error, rawArgs.includes("--verbose"));

@@ -63,7 +63,9 @@ const dataPath = z
   .refine((v) => !/[\n\r]/.test(v), { message: "path contains a line break; expected a host folder" })
   .optional();
 
-const seconds = z.number().positive({ message: "expected a number of seconds greater than 0" });
+const seconds = z
+  .number({ message: "not a duration; expected a number of seconds greater than 0" })
+  .positive({ message: "not a positive duration; expected a number of seconds greater than 0" });
 
 // ---------------------------------------------------------------- services
 
@@ -93,7 +95,7 @@ export const rayCpuSchema = z
 
 export const gpuEnabled = z
   .union([z.literal("auto"), z.boolean()], {
-    message: "expected auto, true or false",
+    message: "not a GPU switch; expected auto, true or false",
   })
   .default("auto")
   .meta({ description: "auto: on when `nvidia-smi -L` lists a GPU" });
@@ -104,7 +106,9 @@ export const rayGpuSchema = z
     ...rayNodeFields,
     image: image.default("rayproject/ray:2.40.0-gpu"),
     gpus: z
-      .union([z.literal("all"), z.int().positive()], { message: "expected all or a positive number of GPUs" })
+      .union([z.literal("all"), z.int().positive({ message: "not a GPU count; expected all or a whole number greater than 0" })], {
+        message: "not a GPU count; expected all or a whole number greater than 0",
+      })
       .default("all")
       .meta({ description: "GPUs reserved for the container: all, or a count" }),
     shm_size: rayNodeFields.shm_size.default("8g"),
@@ -119,8 +123,8 @@ export const raySchema = z
     cpu: rayCpuSchema,
     gpu: rayGpuSchema,
     workers: z
-      .int({ message: "expected a whole number of worker replicas, 0 or more" })
-      .min(0, { message: "expected a whole number of worker replicas, 0 or more" })
+      .int({ message: "not a replica count; expected a whole number of worker replicas, 0 or more" })
+      .min(0, { message: "not a replica count; expected a whole number of worker replicas, 0 or more" })
       .default(0)
       .meta({ description: "Extra CPU worker replicas (never head) on this host" }),
   })

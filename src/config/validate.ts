@@ -55,10 +55,19 @@ function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): string[] {
 function describeReceived(value: unknown): string {
   if (value === undefined) return "missing";
   if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
+  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : "a list";
   if (typeof value === "object") return "a mapping";
   return `${typeof value} ${JSON.stringify(value)}`;
 }
+
+const typeNames: Record<string, string> = {
+  object: "a mapping",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+};
 
 function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
   let current: any = data;
@@ -85,7 +94,7 @@ export function schemaDiagnostics(schema: z.ZodType, source: SourceFile, data: u
     if (received === undefined && issue.code === "invalid_type") {
       message = `missing; ${message.includes("expected") ? message.slice(message.indexOf("expected")) : "a value is required"}`;
     } else if (issue.code === "invalid_type" && message.startsWith("Invalid input")) {
-      message = `wrong type (${describeReceived(received)}); expected ${issue.expected}`;
+      message = `wrong type (${describeReceived(received)}); expected ${typeNames[issue.expected] ?? issue.expected}`;
     } else if (!message.includes("expected")) {
       message = `${message}; got ${describeReceived(received)}`;
     } else if (received !== undefined && !message.startsWith("missing")) {

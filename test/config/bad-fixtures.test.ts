@@ -1,0 +1,41 @@
+/**
+ * The corpus of bad configs: each case folder under test/fixtures/bad/ holds config.yaml (and
+ * nodes.yaml when the case is about it) and expected.txt, the exact lines cslr must print.
+ * Every case: exit 2, exactly those lines, and `_build/` left as it was.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { makeProject, removeProject, repoRoot, runCli } from "../helpers/cli.ts";
+
+const corpus = join(repoRoot, "test/fixtures/bad");
+const cases = readdirSync(corpus).filter((name) => existsSync(join(corpus, name, "expected.txt")));
+const projects: string[] = [];
+
+afterAll(() => projects.forEach(removeProject));
+
+test("the corpus has at least 25 bad configs", () => {
+  expect(cases.length).toBeGreaterThanOrEqual(25);
+});
+
+describe.each(cases)("bad config %s", (name) => {
+  test("exits 2 with its exact one-line errors and leaves _build/ untouched", async () => {
+    const dir = makeProject();
+    projects.push(dir);
+    for (const file of ["config.yaml", "nodes.yaml"]) {
+      if (existsSync(join(corpus, name, file))) cpSync(join(corpus, name, file), join(dir, file));
+    }
+    mkdirSync(join(dir, "_build"));
+    writeFileSync(join(dir, "_build/compose.yaml"), "# the last good build\n");
+
+    const result = await runCli(["generate"], { cwd: dir });
+
+    const expected = readFileSync(join(corpus, name, "expected.txt"), "utf8").trimEnd().split("\n");
+    expect(result.stderr.trimEnd().split("\n")).toEqual(expected);
+    for (const line of expected) expect(line).toMatch(/^(config|nodes)\.yaml:\d+:\d+  \S+  [^;]+; .+$/);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(readdirSync(join(dir, "_build"))).toEqual(["compose.yaml"]);
+    expect(readFileSync(join(dir, "_build/compose.yaml"), "utf8")).toBe("# the last good build\n");
+  });
+});
