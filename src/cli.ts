@@ -66,5 +66,8 @@ function reportError(error: unknown, verbose: boolean): number {
 }
 
 if (import.meta.main) {
-  process.exitCode = await run(process.argv.slice(2));
+  // No top-level await: the compiled binary is bytecode-compiled, which needs a CommonJS-shaped entry.
+  void run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

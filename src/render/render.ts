@@ -2,7 +2,6 @@
  * Pure: Model → the files of `_build/`, each rendered from its template (embedded or
  * overridden) and, for YAML, parsed back before anything is written.
  */
-import { parse as parseYaml } from "yaml";
 import type { Model } from "../config/model.ts";
 import { CslrError } from "../errors.ts";
 import { composeView, paths, type ComposeInputs } from "./compose-data.ts";
@@ -33,7 +32,8 @@ function renderYaml(name: TemplateName, text: string, data: object): string {
     throw new CslrError(`templates/${name}.eta: rendering failed: ${(error as Error).message.split("\n")[0]}`);
   }
   try {
-    const parsed = parseYaml(output);
+    // Bun's native parser: ~0.5 ms where the yaml package needs ~10 ms in a cold process.
+    const parsed = Bun.YAML.parse(output);
     if (parsed === null || typeof parsed !== "object") throw new Error("the output is not a mapping");
   } catch (error) {
     throw new CslrError(
