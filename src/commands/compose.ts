@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { passthroughArgs } from "../compose/argv.ts";
 import { composeArgs } from "../compose/args.ts";
+import { childExit } from "../compose/runner.ts";
 import { openSession } from "../compose/session.ts";
 import { UsageError } from "../errors.ts";
 import { setLogLevel } from "../log.ts";
@@ -18,8 +19,8 @@ export default defineCommand({
     const { compose } = await openSession(args);
     // Some compose commands (config, version) work without an engine: let compose judge, and
     // explain a stopped engine only if it fails.
-    const code = await compose.run(passthrough, { checkEngine: false });
+    const code = await compose.runRaw(passthrough, { checkEngine: false });
     if (code !== 0 && !args["dry-run"]) await compose.ensureEngine();
-    return code;
+    return childExit(code, [compose.tool.kind, passthrough[0] ?? ""]);
   },
 });

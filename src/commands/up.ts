@@ -9,7 +9,7 @@ import type { Model } from "../config/model.ts";
 import { CslrError, ExitCode } from "../errors.ts";
 import { detectHostAddress } from "../host/address.ts";
 import { busyPorts } from "../host/ports.ts";
-import { log, setLogLevel } from "../log.ts";
+import { setLogLevel } from "../log.ts";
 import { describePhase } from "../status/phase.ts";
 import { fetchRoster, localHealthUrl } from "../status/roster.ts";
 import { endpoints } from "../status/view.ts";
@@ -48,8 +48,8 @@ export default defineCommand({
     if (!args["dry-run"]) await checkPortsFree(compose, project.composeDoc, starting, project.model);
 
     const detach = args.detach || waitSeconds !== undefined;
-    const code = await compose.run(upArgs({ detach, build: args.build, services }));
-    if (code !== 0 || waitSeconds === undefined || args["dry-run"]) return code;
+    await compose.run(upArgs({ detach, build: args.build, services }));
+    if (waitSeconds === undefined || args["dry-run"]) return ExitCode.ok;
     return waitUntilReady(compose, starting, project.model, waitSeconds);
   },
 });
@@ -97,8 +97,7 @@ async function waitUntilReady(compose: Compose, services: string[], model: Model
     const logs = await compose.capture(logsArgs({ tail: 30, noColor: true, services: [culprit] }));
     process.stderr.write(`--- last log lines of ${culprit} ---\n${logs.stdout}${logs.stderr}--- end of ${culprit} logs ---\n`);
   }
-  log.error(why);
-  return ExitCode.failure;
+  throw new CslrError(why);
 }
 
 /** The URLs to use, with the Ray ones taken from the elected head. */

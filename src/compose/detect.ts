@@ -75,7 +75,9 @@ export function isEngineDown(stderr: string): boolean {
 
 /** The message cslr prints instead of compose's own output when the engine is down. */
 export function engineDownMessage(tool: ComposeTool, detail: string): string {
-  const firstLine = detail.trim().split("\n")[0] ?? "";
+  // The line that says why; wrappers may print other lines first.
+  const lines = detail.trim().split("\n").filter((l) => l.trim() !== "");
+  const firstLine = lines.find(isEngineDown) ?? lines.at(-1) ?? "";
   if (tool.command[0] === "podman") {
     return `Podman is not reachable (podman info failed: ${firstLine}). Start it: systemctl --user start podman.socket`;
   }

@@ -59,6 +59,18 @@ export async function runInteractive(argv: string[], cwd?: string): Promise<numb
   }
 }
 
+/**
+ * A command's result from a child's exit code. Non-zero becomes a CslrError carrying that
+ * code, so the code survives however the command was dispatched (citty drops the return
+ * values of subcommands) and the user sees which command failed.
+ */
+export function childExit(code: number, argv: string[]): number {
+  if (code === 0) return 0;
+  const what = argv.slice(0, 2).join(" ");
+  const signal = code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] : undefined;
+  throw new CslrError(signal ? `${what} stopped by ${signal}` : `${what} exited with code ${code}`, code);
+}
+
 export interface ComposeOptions {
   /** Print each command line to stdout instead of running it. */
   dryRun?: boolean;
@@ -99,8 +111,13 @@ export class Compose {
     this.engineChecked = true;
   }
 
-  /** Runs on the terminal; returns compose's exit code (0 for a dry run). */
+  /** Runs on the terminal; returns 0, or throws (via childExit) with compose's exit code. */
   async run(subcommand: string[], opts: { checkEngine?: boolean } = {}): Promise<number> {
+    return childExit(await this.runRaw(subcommand, opts), [this.tool.kind, subcommand[0] ?? ""]);
+  }
+
+  /** Runs on the terminal; returns compose's exit code (0 for a dry run). */
+  async runRaw(subcommand: string[], opts: { checkEngine?: boolean } = {}): Promise<number> {
     const argv = this.argv(subcommand);
     if (this.options.dryRun) {
       process.stdout.write(`${formatCommandLine(argv)}\n`);
