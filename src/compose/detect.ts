@@ -74,10 +74,14 @@ export function isEngineDown(stderr: string): boolean {
 }
 
 /** The message cslr prints instead of compose's own output when the engine is down. */
-export function engineDownMessage(tool: ComposeTool, detail: string): string {
-  // The line that says why; wrappers may print other lines first.
+/** The line of an engine error that says why; wrappers may print other lines first. */
+export function engineFailureLine(detail: string): string {
   const lines = detail.trim().split("\n").filter((l) => l.trim() !== "");
-  const firstLine = lines.find(isEngineDown) ?? lines.at(-1) ?? "";
+  return lines.find(isEngineDown) ?? lines.at(-1) ?? "no output";
+}
+
+export function engineDownMessage(tool: ComposeTool, detail: string): string {
+  const firstLine = engineFailureLine(detail);
   if (tool.command[0] === "podman") {
     return `Podman is not reachable (podman info failed: ${firstLine}). Start it: systemctl --user start podman.socket`;
   }
