@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import type { ComposeTool } from "../../src/compose/argv.ts";
 import { chooseCompose, detectCompose, engineDownMessage, isEngineDown, parseComposeVersion, type ProbeResult } from "../../src/compose/detect.ts";
 
 const ok = (stdout: string): ProbeResult => ({ code: 0, stdout, stderr: "" });
@@ -57,11 +58,11 @@ describe("engine down", () => {
   ])("isEngineDown(%s) = %p", (stderr, expected) => expect(isEngineDown(stderr)).toBe(expected));
 
   test("the message names the cause and the fix, skipping noise lines", () => {
-    const docker = { kind: "docker compose", command: ["docker", "compose"], version: "2.26.1" } as const;
+    const docker: ComposeTool = { kind: "docker compose", command: ["docker", "compose"], version: "2.26.1" };
     expect(engineDownMessage(docker, "WARNING: something\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n")).toBe(
       "Docker engine is not running (docker info failed: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?). Start it: sudo systemctl start docker",
     );
-    const podman = { kind: "podman compose", command: ["podman", "compose"], version: "1.0.6" } as const;
+    const podman: ComposeTool = { kind: "podman compose", command: ["podman", "compose"], version: "1.0.6" };
     expect(engineDownMessage(podman, "Error: unable to connect to Podman socket")).toStartWith("Podman is not reachable (podman info failed: Error: unable to connect");
   });
 });
