@@ -15,6 +15,7 @@ export default defineCommand({
   meta: { name: "logs", description: "Show the services' logs (docker compose logs); Ctrl-C stops -f" },
   args: {
     ...composeArgs,
+    service: { type: "positional", required: false, description: "Services whose logs to show (default: all)", valueHint: "SERVICE..." },
     follow: { type: "boolean", alias: "f", description: "Keep printing new lines" },
     tail: { type: "string", description: "Only the last N lines of each service", valueHint: "N" },
   },

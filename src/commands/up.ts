@@ -19,6 +19,7 @@ export default defineCommand({
   meta: { name: "up", description: "Generate _build/ and start the stack (docker compose up)" },
   args: {
     ...composeArgs,
+    service: { type: "positional", required: false, description: "Services to start (default: all of them)", valueHint: "SERVICE..." },
     detach: { type: "boolean", alias: "d", description: "Run in the background" },
     build: { type: "boolean", description: "Build images before starting" },
     wait: {

@@ -77,12 +77,21 @@ export async function waitForCluster(
   intervalMs = 500,
 ): Promise<{ phase: WaitPhase; timedOut: boolean }> {
   const deadline = io.now() + deadlineSeconds * 1000;
+  let readyBefore = false;
   for (;;) {
     const rows = await io.ps();
     let phase = waitPhase(rows, undefined, expect);
     if (phase.kind === "election") phase = waitPhase(rows, await io.roster(), expect);
-    io.progress(phase, describePhase(phase));
-    if (phase.kind === "ready" || phase.kind === "failed") return { phase, timedOut: false };
+    // The caller reports a failure itself; showing it here too would say it twice.
+    if (phase.kind === "failed") return { phase, timedOut: false };
+    // A container that dies right after starting is "running" on the first look: accept
+    // ready only when a second look, one interval later, still says so.
+    if (phase.kind === "ready" && readyBefore) {
+      io.progress(phase, describePhase(phase));
+      return { phase, timedOut: false };
+    }
+    readyBefore = phase.kind === "ready";
+    if (!readyBefore) io.progress(phase, describePhase(phase));
     if (io.now() >= deadline) return { phase, timedOut: true };
     await io.sleep(Math.min(intervalMs, Math.max(0, deadline - io.now())));
   }

@@ -88,6 +88,13 @@ test("waitForCluster walks the phases until ready", async () => {
   ]);
 });
 
+test("waitForCluster does not call a container that dies right after starting ready", async () => {
+  const exited: PsRow = { ...up("redis"), state: "exited", exitCode: 3 };
+  const s = script([{ rows: [up("redis")] }, { rows: [exited] }]);
+  const result = await waitForCluster({ services: ["redis"], election: false, workersExpected: 0 }, 60, s.io);
+  expect(result.phase).toEqual({ kind: "failed", service: "redis", reason: "container lab-redis-1 exited (exit code 3)" });
+});
+
 test("waitForCluster gives up at the deadline with the phase it was stuck in", async () => {
   const s = script([{ rows: [up("health", "healthy"), up("ray-cpu")] }]);
   const result = await waitForCluster({ services: ["health", "ray-cpu"], healthService: "health", election: true, workersExpected: 1 }, 2, s.io, 500);
