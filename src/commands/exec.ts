@@ -15,7 +15,7 @@ export default defineCommand({
     ...composeArgs,
     service: { type: "positional", required: false, description: "Service to run in, like ray-cpu" },
   },
-  async run({ args, rawArgs }) {
+  async run({ rawArgs }) {
     // citty also parses the passed-through command's words; cslr's own options are only
     // those before SERVICE, so read them from there.
     const { service, command, options } = splitExecArgs(rawArgs, valueFlags);
