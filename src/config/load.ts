@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import exampleConfig from "../../config.example.yaml" with { type: "text" };
 import exampleNodes from "../../nodes.yaml" with { type: "text" };
 import { UsageError } from "../errors.ts";
-import { detectGpu } from "../host/gpu.ts";
+import { detectGpuSync } from "../host/gpu.ts";
 import { log } from "../log.ts";
 import type { ProjectPaths } from "../project.ts";
 import { formatDiagnostic, type Diagnostic } from "./diagnostics.ts";
@@ -91,7 +91,7 @@ export async function loadProjectImpl(
   const nodesPath = resolve(paths.nodes);
   const configFile = readOrEmbedded(configPath, embeddedExamples.config, "config.yaml");
   const nodesFile = readOrEmbedded(nodesPath, embeddedExamples.nodes, "nodes.yaml");
-  const model = modelFromTexts(configFile, nodesFile, () => options.gpuDetected ?? detectGpu());
+  const model = modelFromTexts(configFile, nodesFile, () => options.gpuDetected ?? detectGpuSync());
   for (const warning of model.warnings) log.warn(warning);
   const projectDir = dirname(configPath);
   return { model, projectDir, envFile: join(projectDir, ".env") };

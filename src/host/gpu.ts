@@ -1,17 +1,27 @@
-/** Does this host have an NVIDIA GPU? `nvidia-smi -L` lists one line per GPU. */
+/**
+ * Does this machine have an NVIDIA GPU? `nvidia-smi -L` lists one line per GPU. Cheap when
+ * nvidia-smi is absent (a PATH lookup, no process), bounded when it hangs (a wedged driver).
+ */
 
-export function parseNvidiaSmiList(output: string): number {
-  return output.split("\n").filter((line) => /^GPU \d+:/.test(line.trim())).length;
+/** "GPU 0: NVIDIA A100 (UUID: ...)" lines → true. */
+export function listsGpu(nvidiaSmiOutput: string): boolean {
+  return /^GPU \d+:/m.test(nvidiaSmiOutput);
 }
 
-/** Cheap when nvidia-smi is absent (a PATH lookup, no process). */
-export function detectGpu(): boolean {
-  const nvidiaSmi = Bun.which("nvidia-smi");
-  if (!nvidiaSmi) return false;
-  try {
-    const result = Bun.spawnSync([nvidiaSmi, "-L"], { stdout: "pipe", stderr: "ignore", timeout: 5000 });
-    return result.exitCode === 0 && parseNvidiaSmiList(result.stdout.toString()) > 0;
-  } catch {
-    return false;
-  }
+const timeoutMs = 5000;
+
+export async function detectGpu(which: (program: string) => string | null = Bun.which): Promise<boolean> {
+  const path = which("nvidia-smi");
+  if (!path) return false;
+  const proc = Bun.spawn([path, "-L"], { stdin: "ignore", stdout: "pipe", stderr: "ignore", timeout: timeoutMs });
+  const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  return code === 0 && listsGpu(stdout);
+}
+
+/** Synchronous variant for code paths that cannot await (config normalisation). */
+export function detectGpuSync(which: (program: string) => string | null = Bun.which): boolean {
+  const path = which("nvidia-smi");
+  if (!path) return false;
+  const result = Bun.spawnSync([path, "-L"], { stdin: "ignore", stdout: "pipe", stderr: "ignore", timeout: timeoutMs });
+  return result.exitCode === 0 && listsGpu(result.stdout.toString());
 }

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { pickHostAddress } from "../../src/host/address.ts";
-import { parseNvidiaSmiList } from "../../src/host/gpu.ts";
 
 describe("pickHostAddress", () => {
   const ipv4 = (iface: string, address: string, internal = false) => ({ iface, address, internal, family: "IPv4" });
@@ -10,15 +9,5 @@ describe("pickHostAddress", () => {
     [[ipv4("lo", "127.0.0.1", true), { iface: "eth0", address: "fe80::1", internal: false, family: "IPv6" }], undefined],
   ])("%j → %p", (addresses, expected) => {
     expect(pickHostAddress(addresses)).toBe(expected);
-  });
-});
-
-describe("parseNvidiaSmiList", () => {
-  test.each([
-    ["GPU 0: NVIDIA A100-SXM4-40GB (UUID: GPU-1)\nGPU 1: NVIDIA A100-SXM4-40GB (UUID: GPU-2)\n", 2],
-    ["No devices were found\n", 0],
-    ["", 0],
-  ])("%j → %d GPUs", (output, count) => {
-    expect(parseNvidiaSmiList(output)).toBe(count);
   });
 });

@@ -1,0 +1,76 @@
+/**
+ * The host ports a compose file publishes, and which config key sets each one, so a port
+ * conflict names the service, the port and the line to change. Pure: no I/O.
+ */
+import type { Config } from "../config/schema.ts";
+
+export interface PublishedPort {
+  service: string;
+  port: number;
+  /** The config.yaml key that sets this port, when known. */
+  key?: string;
+}
+
+/** "8888:8080", "127.0.0.1:8888:8080/tcp", 6379, { published: 8888 } → 8888; container-only → undefined. */
+export function hostPortOf(entry: unknown): number | undefined {
+  if (typeof entry === "number") return undefined; // a bare number is a container port only
+  if (entry && typeof entry === "object") {
+    const published = (entry as { published?: unknown }).published;
+    const n = Number(published);
+    return published !== undefined && Number.isInteger(n) ? n : undefined;
+  }
+  if (typeof entry !== "string") return undefined;
+  const parts = entry.replace(/\/(tcp|udp|sctp)$/, "").split(":");
+  if (parts.length < 2) return undefined;
+  const host = parts[parts.length - 2]!;
+  const n = Number(host);
+  return /^\d+$/.test(host) && Number.isInteger(n) ? n : undefined;
+}
+
+/** Every host port published by the services of a parsed compose document. */
+export function publishedPorts(doc: unknown, only?: string[]): PublishedPort[] {
+  const services = (doc as { services?: Record<string, { ports?: unknown[] }> } | null)?.services ?? {};
+  const out: PublishedPort[] = [];
+  for (const [service, def] of Object.entries(services)) {
+    if (only && only.length > 0 && !only.includes(service)) continue;
+    for (const entry of def?.ports ?? []) {
+      const port = hostPortOf(entry);
+      if (port !== undefined) out.push({ service, port });
+    }
+  }
+  return out;
+}
+
+/** Port number → the config key that sets it, for the services that are enabled. */
+export function portConfigKeys(config: Config): Map<number, string> {
+  const keys = new Map<number, string>();
+  const s = config.services;
+  const add = (port: number, key: string) => {
+    if (!keys.has(port)) keys.set(port, key);
+  };
+  if (s.health.enabled) add(s.health.port, "services.health.port");
+  for (const kind of ["cpu", "gpu"] as const) {
+    const node = s.ray[kind];
+    if (node.enabled === false) continue;
+    add(node.head_port, `services.ray.${kind}.head_port`);
+    add(node.dashboard_port, `services.ray.${kind}.dashboard_port`);
+    add(node.client_port, `services.ray.${kind}.client_port`);
+  }
+  if (s.redis.enabled) add(s.redis.port, "services.redis.port");
+  if (s.mlflow.enabled) add(s.mlflow.port, "services.mlflow.port");
+  if (s.marimo.enabled) add(s.marimo.port, "services.marimo.port");
+  return keys;
+}
+
+export function withConfigKeys(ports: PublishedPort[], keys: Map<number, string>): PublishedPort[] {
+  return ports.map((p) => ({ ...p, key: keys.get(p.port) }));
+}
+
+/** One line per busy port: what to change to make `up` work. */
+export function portConflictMessage(busy: PublishedPort[]): string {
+  const lines = busy.map((p) => {
+    const fix = p.key ? `change ${p.key} in config.yaml` : "change the port in config.yaml";
+    return `host port ${p.port} (service ${p.service}) is already in use: stop what holds it or ${fix}`;
+  });
+  return lines.join("\n");
+}

@@ -1,0 +1,78 @@
+/**
+ * Where a forming cluster is, as a pure function of what compose and the roster say. `up
+ * --wait` polls both and shows the phase; it stops on "ready" or "failed".
+ * Order: containers running → health service healthy → head elected → workers joined k/n → ready.
+ */
+import type { PsRow } from "../compose/ps.ts";
+import type { Roster } from "./roster.ts";
+
+export interface WaitExpectation {
+  /** Compose services that must be running. */
+  services: string[];
+  /** Service whose healthcheck gates the election, when the health service runs here. */
+  healthService?: string;
+  /** Whether to wait for the election at all (false with a fixed head_address). */
+  election: boolean;
+  /** Workers the head should see: Ray nodes (replicas counted) minus the head. */
+  workersExpected: number;
+}
+
+export type WaitPhase =
+  | { kind: "failed"; service: string; reason: string }
+  | { kind: "containers"; running: number; total: number; pending: string[] }
+  | { kind: "health"; health: string }
+  | { kind: "election"; detail?: string }
+  | { kind: "workers"; head: string; joined: number; expected: number }
+  | { kind: "ready"; head?: string; joined: number; expected: number };
+
+export function waitPhase(
+  rows: PsRow[],
+  roster: { roster: Roster } | { error: string } | undefined,
+  expect: WaitExpectation,
+): WaitPhase {
+  for (const row of rows) {
+    if (expect.services.includes(row.service) && (row.state === "exited" || row.state === "dead")) {
+      return { kind: "failed", service: row.service, reason: `container ${row.name} ${row.state} (exit code ${row.exitCode})` };
+    }
+    if (expect.services.includes(row.service) && row.health === "unhealthy") {
+      return { kind: "failed", service: row.service, reason: `container ${row.name} is unhealthy` };
+    }
+  }
+  const running = new Set(rows.filter((r) => r.state === "running").map((r) => r.service));
+  const pending = expect.services.filter((s) => !running.has(s));
+  if (pending.length > 0) {
+    return { kind: "containers", running: expect.services.length - pending.length, total: expect.services.length, pending };
+  }
+  if (expect.healthService) {
+    const health = rows.find((r) => r.service === expect.healthService)?.health ?? "";
+    if (health !== "healthy" && health !== "") return { kind: "health", health };
+  }
+  if (!expect.election) return { kind: "ready", joined: 0, expected: expect.workersExpected };
+  if (!roster || "error" in roster) return { kind: "election", detail: roster && "error" in roster ? roster.error : undefined };
+  const head = roster.roster.head;
+  if (!head) return { kind: "election" };
+  const joined = roster.roster.workers.length;
+  if (joined < expect.workersExpected || !head.ready) {
+    return { kind: "workers", head: head.node, joined, expected: expect.workersExpected };
+  }
+  return { kind: "ready", head: head.node, joined, expected: expect.workersExpected };
+}
+
+export function describePhase(phase: WaitPhase): string {
+  switch (phase.kind) {
+    case "failed":
+      return `${phase.service} failed: ${phase.reason}`;
+    case "containers":
+      return `containers running ${phase.running}/${phase.total} (waiting for ${phase.pending.join(", ")})`;
+    case "health":
+      return `health service ${phase.health || "starting"}`;
+    case "election":
+      return "health healthy → waiting for head election";
+    case "workers":
+      return `head elected: ${phase.head} → workers joined ${phase.joined}/${phase.expected}`;
+    case "ready":
+      return phase.head
+        ? `ready: head ${phase.head}, workers joined ${phase.joined}/${phase.expected}`
+        : "ready: all containers running";
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, test } from "bun:test";
+import {
+  composeArgv,
+  downArgs,
+  execArgs,
+  formatCommandLine,
+  logsArgs,
+  optionValue,
+  passthroughArgs,
+  psArgs,
+  splitExecArgs,
+  targetArgs,
+  upArgs,
+  type ComposeTarget,
+  type ComposeTool,
+} from "../../src/compose/argv.ts";
+
+const target: ComposeTarget = { composeFile: "/p/_build/compose.yaml", projectName: "lab", envFile: "/p/.env", projectDir: "/p" };
+const plugin: ComposeTool = { kind: "docker compose", command: ["docker", "compose"], version: "2.26.1" };
+
+describe("subcommand argv", () => {
+  const cases: [string, string[], string[]][] = [
+    ["up", upArgs(), ["up"]],
+    ["up -d --build", upArgs({ detach: true, build: true }), ["up", "--detach", "--build"]],
+    ["up services", upArgs({ services: ["redis", "health"] }), ["up", "redis", "health"]],
+    ["down", downArgs(), ["down"]],
+    ["down -v --remove-orphans", downArgs({ volumes: true, removeOrphans: true }), ["down", "--volumes", "--remove-orphans"]],
+    ["ps", psArgs(), ["ps"]],
+    ["ps --json --all", psArgs({ json: true, all: true }), ["ps", "--all", "--format", "json"]],
+    ["logs", logsArgs(), ["logs"]],
+    ["logs -f --tail 0", logsArgs({ follow: true, tail: 0 }), ["logs", "--follow", "--tail", "0"]],
+    ["logs for cslr's errors", logsArgs({ tail: 30, noColor: true, services: ["ray-cpu"] }), ["logs", "--tail", "30", "--no-color", "ray-cpu"]],
+    ["exec on a terminal", execArgs({ service: "ray-cpu", command: ["bash"], tty: true }), ["exec", "ray-cpu", "bash"]],
+    ["exec in a script", execArgs({ service: "ray-cpu", command: ["ray", "status"], tty: false }), ["exec", "-T", "ray-cpu", "ray", "status"]],
+  ];
+  test.each(cases)("%s", (_name, actual, expected) => expect(actual).toEqual(expected));
+});
+
+describe("target flags", () => {
+  test.each([
+    ["with .env", target, ["-f", "/p/_build/compose.yaml", "-p", "lab", "--env-file", "/p/.env"]],
+    ["without .env", { ...target, envFile: undefined }, ["-f", "/p/_build/compose.yaml", "-p", "lab"]],
+  ] as [string, ComposeTarget, string[]][])("%s", (_name, t, expected) => expect(targetArgs(t)).toEqual(expected));
+
+  test.each([
+    [plugin, ["docker", "compose"]],
+    [{ kind: "docker-compose", command: ["docker-compose"], version: "2.20.0" }, ["docker-compose"]],
+    [{ kind: "podman compose", command: ["podman", "compose"], version: "1.0.6" }, ["podman", "compose"]],
+  ] as [ComposeTool, string[]][])("program %j", (tool, program) => {
+    expect(composeArgv(tool, target, ["ps"])).toEqual([...program, ...targetArgs(target), "ps"]);
+  });
+});
+
+describe("formatCommandLine quotes only what a shell would split", () => {
+  test.each([
+    [["docker", "compose", "-f", "/p/a b/compose.yaml", "ps"], "docker compose -f '/p/a b/compose.yaml' ps"],
+    [["exec", "ray-cpu", "sh", "-c", "echo $HOME"], "exec ray-cpu sh -c 'echo $HOME'"],
+    [["it's"], `'it'\\''s'`],
+    [["a=b,c:d@e%f+g"], "a=b,c:d@e%f+g"],
+  ])("%j", (argv, expected) => expect(formatCommandLine(argv)).toBe(expected));
+});
+
+describe("splitExecArgs keeps cslr's options apart from the command", () => {
+  const valueFlags = ["config", "nodes", "out"];
+  test.each([
+    [["ray-cpu", "ray", "status"], "ray-cpu", ["ray", "status"], []],
+    [["--config", "c.yaml", "ray-cpu", "ls", "--config", "x"], "ray-cpu", ["ls", "--config", "x"], ["--config", "c.yaml"]],
+    [["--config=c.yaml", "--dry-run", "redis", "redis-cli"], "redis", ["redis-cli"], ["--config=c.yaml", "--dry-run"]],
+    [["--", "-weird-service", "cmd"], "-weird-service", ["cmd"], []],
+    [["--verbose"], undefined, [], ["--verbose"]],
+  ] as [string[], string | undefined, string[], string[]][])("%j", (raw, service, command, options) => {
+    expect(splitExecArgs(raw, valueFlags)).toEqual({ service, command, options });
+  });
+});
+
+test.each([
+  [["--config", "a.yaml"], "config", "a.yaml"],
+  [["--config=a.yaml", "--config", "b.yaml"], "config", "b.yaml"],
+  [["--out", "x"], "config", undefined],
+] as [string[], string, string | undefined][])("optionValue %j %s", (options, name, expected) => {
+  expect(optionValue(options, name)).toBe(expected);
+});
+
+test.each([
+  [["--", "config", "--services"], [], ["config", "--services"]],
+  [["--dry-run", "--", "logs", "--", "x"], [], ["logs", "--", "x"]],
+  [["config"], ["config"], ["config"]],
+] as [string[], string[], string[]][])("passthroughArgs %j", (raw, positionals, expected) => {
+  expect(passthroughArgs(raw, positionals)).toEqual(expected);
+});

@@ -1,0 +1,38 @@
+import { expect, test } from "bun:test";
+import { CslrError } from "../../src/errors.ts";
+import { childExit, exitCodeOf, probeProgram, runInteractive } from "../../src/compose/runner.ts";
+
+test.each([
+  [0, null, 0],
+  [3, null, 3],
+  [null, "SIGINT", 130],
+  [null, "SIGTERM", 143],
+  [null, 9, 137],
+] as [number | null, string | number | null, number][])("exitCodeOf(%p, %p) = %p", (code, signal, expected) => {
+  expect(exitCodeOf(code, signal)).toBe(expected);
+});
+
+test("childExit passes 0 and turns other codes into a CslrError carrying the code", () => {
+  expect(childExit(0, ["docker compose", "up"])).toBe(0);
+  const error = (() => {
+    try {
+      childExit(7, ["docker compose", "logs"]);
+    } catch (e) {
+      return e as CslrError;
+    }
+  })();
+  expect(error).toBeInstanceOf(CslrError);
+  expect(error?.exitCode).toBe(7);
+  expect(error?.message).toBe("docker compose logs exited with code 7");
+  expect(() => childExit(130, ["docker compose", "logs"])).toThrow("docker compose logs stopped by SIGINT");
+});
+
+test("probeProgram captures a real program's output and code; null when absent", async () => {
+  expect(await probeProgram(["bash", "-c", "echo out; echo err >&2; exit 4"])).toEqual({ code: 4, stdout: "out\n", stderr: "err\n" });
+  expect(await probeProgram(["cslr-no-such-program-xyz"])).toBeNull();
+});
+
+test("runInteractive returns the child's exit code, and 128+N when a signal ends it", async () => {
+  expect(await runInteractive(["bash", "-c", "exit 5"])).toBe(5);
+  expect(await runInteractive(["bash", "-c", "kill -TERM $$"])).toBe(143);
+});

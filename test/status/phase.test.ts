@@ -1,0 +1,53 @@
+import { describe, expect, test } from "bun:test";
+import type { PsRow } from "../../src/compose/ps.ts";
+import { describePhase, waitPhase, type WaitExpectation, type WaitPhase } from "../../src/status/phase.ts";
+import type { Roster } from "../../src/status/roster.ts";
+
+const row = (service: string, state = "running", health = "", exitCode = 0): PsRow => ({
+  service,
+  name: `lab-${service}-1`,
+  state,
+  health,
+  exitCode,
+  status: "",
+  ports: "",
+});
+const expectation: WaitExpectation = { services: ["health", "ray-cpu", "ray-worker"], healthService: "health", election: true, workersExpected: 2 };
+const head = { node: "lab-cpu", address: "10.0.0.5:6379", term: 3, since: "2026-01-01T00:00:00Z", ready: true };
+const worker = (n: number) => ({ node: `w${n}`, address: `10.0.0.${n}`, lastSeen: "2026-01-01T00:00:01Z" });
+const roster = (r: Partial<Roster>) => ({ roster: { head: null, term: 0, workers: [], ...r } });
+const allUp = [row("health", "running", "healthy"), row("ray-cpu"), row("ray-worker"), row("ray-worker")];
+
+describe("waitPhase", () => {
+  const cases: [string, PsRow[], Parameters<typeof waitPhase>[1], WaitPhase][] = [
+    ["nothing yet", [], undefined, { kind: "containers", running: 0, total: 3, pending: ["health", "ray-cpu", "ray-worker"] }],
+    ["some running", [row("health", "running", "starting"), row("ray-cpu", "created")], undefined, { kind: "containers", running: 1, total: 3, pending: ["ray-cpu", "ray-worker"] }],
+    ["a container exited", [row("health", "running", "healthy"), row("ray-cpu", "exited", "", 1)], undefined, { kind: "failed", service: "ray-cpu", reason: "container lab-ray-cpu-1 exited (exit code 1)" }],
+    ["health unhealthy", [row("health", "running", "unhealthy"), row("ray-cpu"), row("ray-worker")], undefined, { kind: "failed", service: "health", reason: "container lab-health-1 is unhealthy" }],
+    ["health starting", [row("health", "running", "starting"), row("ray-cpu"), row("ray-worker")], undefined, { kind: "health", health: "starting" }],
+    ["roster not asked yet", allUp, undefined, { kind: "election", detail: undefined }],
+    ["roster unreachable", allUp, { error: "refused" }, { kind: "election", detail: "refused" }],
+    ["no head yet", allUp, roster({}), { kind: "election" }],
+    ["head, 1 of 2 workers", allUp, roster({ head, workers: [worker(1)] }), { kind: "workers", head: "lab-cpu", joined: 1, expected: 2 }],
+    ["head not ready", allUp, roster({ head: { ...head, ready: false }, workers: [worker(1), worker(2)] }), { kind: "workers", head: "lab-cpu", joined: 2, expected: 2 }],
+    ["ready", allUp, roster({ head, workers: [worker(1), worker(2)] }), { kind: "ready", head: "lab-cpu", joined: 2, expected: 2 }],
+  ];
+  test.each(cases)("%s", (_name, rows, r, expected) => expect(waitPhase(rows, r, expectation)).toEqual(expected));
+
+  test("an exited container of a service not being started is ignored", () => {
+    expect(waitPhase([...allUp, row("marimo", "exited", "", 1)], roster({ head, workers: [worker(1), worker(2)] }), expectation).kind).toBe("ready");
+  });
+
+  test("without an election (fixed head_address) running containers are ready", () => {
+    expect(waitPhase([row("ray-cpu")], undefined, { services: ["ray-cpu"], election: false, workersExpected: 0 })).toEqual({ kind: "ready", joined: 0, expected: 0 });
+  });
+});
+
+test.each([
+  [{ kind: "containers", running: 1, total: 3, pending: ["ray-cpu", "redis"] }, "containers running 1/3 (waiting for ray-cpu, redis)"],
+  [{ kind: "health", health: "starting" }, "health service starting"],
+  [{ kind: "election" }, "health healthy → waiting for head election"],
+  [{ kind: "workers", head: "lab-cpu", joined: 1, expected: 2 }, "head elected: lab-cpu → workers joined 1/2"],
+  [{ kind: "ready", head: "lab-cpu", joined: 2, expected: 2 }, "ready: head lab-cpu, workers joined 2/2"],
+  [{ kind: "failed", service: "redis", reason: "container x exited (exit code 1)" }, "redis failed: container x exited (exit code 1)"],
+] as [WaitPhase, string][])("describePhase %j", (phase, text) => expect(describePhase(phase)).toBe(text));

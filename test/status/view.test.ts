@@ -1,0 +1,59 @@
+import { expect, test } from "bun:test";
+import type { PsRow } from "../../src/compose/ps.ts";
+import { buildStatus, endpoints, hostOf, renderStatus } from "../../src/status/view.ts";
+import { modelFixture } from "./fixtures.ts";
+
+const head = { node: "lab-cpu", address: "10.0.0.5:6379", term: 4, since: "2026-01-01T00:00:00Z", ready: true };
+const rows: PsRow[] = [
+  { service: "health", name: "cslr-health-1", state: "running", health: "healthy", exitCode: 0, status: "Up 1 minute (healthy)", ports: "" },
+  { service: "ray-cpu", name: "cslr-ray-cpu-1", state: "running", health: "", exitCode: 0, status: "Up 1 minute", ports: "" },
+];
+
+test.each([
+  ["10.0.0.5:6379", "10.0.0.5"],
+  ["10.0.0.5", "10.0.0.5"],
+  ["[fd00::1]:6379", "fd00::1"],
+  ["gpu-box.lan:6380", "gpu-box.lan"],
+])("hostOf(%s) = %s", (address, host) => expect(hostOf(address)).toBe(host));
+
+test("endpoints: Ray from the local head's ports on HOST; services by their config ports", () => {
+  expect(endpoints(modelFixture({ config: { services: { marimo: { enabled: false } } } }), "192.168.1.20", head)).toEqual({
+    rayDashboard: "http://192.168.1.20:8265",
+    rayClient: "ray://192.168.1.20:10001",
+    mlflow: "http://192.168.1.20:5000",
+    redis: "redis://192.168.1.20:6381",
+    health: "http://192.168.1.20:8888",
+  });
+});
+
+test("endpoints: a head on another machine is reached at its own address", () => {
+  const remote = { ...head, node: "gpu-box", address: "10.0.0.9:6380" };
+  expect(endpoints(modelFixture(), "192.168.1.20", remote)).toMatchObject({ rayDashboard: "http://10.0.0.9:8265", rayClient: "ray://10.0.0.9:10001" });
+  expect(endpoints(modelFixture(), "192.168.1.20", null).rayClient).toBeUndefined();
+});
+
+test("status report and screen with a head and a worker", () => {
+  const report = buildStatus({
+    model: modelFixture(),
+    projectName: "cslr",
+    host: "192.168.1.20",
+    rows,
+    roster: { roster: { head, term: 4, workers: [{ node: "w1", address: "10.0.0.6", lastSeen: "2026-01-01T00:00:09Z" }] } },
+  });
+  expect(report).toMatchObject({ project: "cslr", host: "192.168.1.20", term: 4, head, rosterError: undefined });
+  expect(report.services.map((s) => [s.service, s.state, s.health])).toEqual([["health", "running", "healthy"], ["ray-cpu", "running", ""]]);
+  const screen = renderStatus(report);
+  expect(screen).toContain("Ray head: lab-cpu (10.0.0.5:6379), term 4, since 2026-01-01T00:00:00Z, ready");
+  expect(screen).toContain("  w1  10.0.0.6  last seen 2026-01-01T00:00:09Z");
+  expect(screen).toContain("Ray client       ray://192.168.1.20:10001");
+  expect(screen).toMatch(/ health\s+running\s+healthy\s+Up 1 minute \(healthy\)/);
+});
+
+test("status without a reachable roster says why, and nothing running says how to start", () => {
+  const report = buildStatus({ model: modelFixture(), projectName: "cslr", host: "h", rows: [], roster: { error: "http://127.0.0.1:8888/v1/cluster unreachable: refused" } });
+  expect(report.head).toBeNull();
+  const screen = renderStatus(report);
+  expect(screen).toContain("Services: none running (start them with `cslr up -d`)");
+  expect(screen).toContain("Ray head: unknown (http://127.0.0.1:8888/v1/cluster unreachable: refused)");
+  expect(screen).not.toContain("Ray dashboard");
+});

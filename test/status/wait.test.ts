@@ -1,0 +1,120 @@
+import { describe, expect, test } from "bun:test";
+import type { PsRow } from "../../src/compose/ps.ts";
+import type { WaitPhase } from "../../src/status/phase.ts";
+import type { Roster } from "../../src/status/roster.ts";
+import { culpritService, parseWaitSeconds, progressPrinter, waitExpectation, waitForCluster } from "../../src/status/wait.ts";
+import { modelFixture } from "./fixtures.ts";
+
+describe("parseWaitSeconds", () => {
+  test.each([
+    [["-d"], undefined],
+    [["--wait"], 300],
+    [["--wait=120"], 120],
+    [["--wait", "ray-cpu"], 300],
+    [["--", "--wait=5"], undefined],
+  ] as [string[], number | undefined][])("%j → %p", (raw, expected) => expect(parseWaitSeconds(raw)).toBe(expected));
+
+  test.each([["--wait="], ["--wait=0"], ["--wait=-3"], ["--wait=soon"]])("%s is a usage error", (arg) => {
+    expect(() => parseWaitSeconds([arg])).toThrow(`${arg}: expected a number of seconds greater than 0`);
+  });
+});
+
+test("waitExpectation counts replicas and leaves out the head", () => {
+  const model = modelFixture({ workers: 3 });
+  expect(waitExpectation(["health", "ray-cpu", "ray-worker", "redis"], model)).toEqual({
+    services: ["health", "ray-cpu", "ray-worker", "redis"],
+    healthService: "health",
+    election: true,
+    workersExpected: 3,
+  });
+  expect(waitExpectation(["redis"], model)).toMatchObject({ election: false, workersExpected: 0, healthService: undefined });
+  expect(waitExpectation(["ray-cpu"], modelFixture({ headAddress: "10.0.0.9:6379" }))).toMatchObject({ election: false });
+  expect(waitExpectation(["x"], undefined)).toEqual({ services: ["x"], election: false, workersExpected: 0 });
+});
+
+test.each([
+  [{ kind: "failed", service: "redis", reason: "" }, "redis"],
+  [{ kind: "containers", running: 0, total: 2, pending: ["ray-cpu", "redis"] }, "ray-cpu"],
+  [{ kind: "health", health: "starting" }, "health"],
+  [{ kind: "election" }, "health"],
+  [{ kind: "workers", head: "lab-cpu", joined: 0, expected: 2 }, "ray-worker"],
+  [{ kind: "ready", joined: 0, expected: 0 }, undefined],
+] as [WaitPhase, string | undefined][])("culpritService(%j) = %p", (phase, expected) => {
+  const model = modelFixture({ workers: 2 });
+  expect(culpritService(phase, waitExpectation(["health", "ray-cpu", "ray-worker"], model), model)).toBe(expected);
+});
+
+/** A scripted cluster: each poll returns the next ps rows / roster; the clock advances per sleep. */
+function script(steps: { rows: PsRow[]; roster?: Roster }[]) {
+  let step = 0;
+  let now = 0;
+  const shown: string[] = [];
+  return {
+    shown,
+    io: {
+      ps: async () => steps[Math.min(step, steps.length - 1)]!.rows,
+      roster: async () => {
+        const current = steps[Math.min(step, steps.length - 1)]!;
+        return current.roster ? { roster: current.roster } : { error: "connection refused" };
+      },
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+        step++;
+      },
+      progress: (_p: WaitPhase, text: string) => shown.push(text),
+    },
+  };
+}
+
+const up = (service: string, health = ""): PsRow => ({ service, name: `lab-${service}-1`, state: "running", health, exitCode: 0, status: "", ports: "" });
+const head = { node: "lab-cpu", address: "10.0.0.5:6379", term: 1, since: "t", ready: true };
+
+test("waitForCluster walks the phases until ready", async () => {
+  const s = script([
+    { rows: [] },
+    { rows: [up("health", "starting"), up("ray-cpu")] },
+    { rows: [up("health", "healthy"), up("ray-cpu")] },
+    { rows: [up("health", "healthy"), up("ray-cpu")], roster: { head, term: 1, workers: [] } },
+  ]);
+  const expect1 = { services: ["health", "ray-cpu"], healthService: "health", election: true, workersExpected: 0 };
+  const result = await waitForCluster(expect1, 60, s.io);
+  expect(result).toEqual({ phase: { kind: "ready", head: "lab-cpu", joined: 0, expected: 0 }, timedOut: false });
+  expect(s.shown).toEqual([
+    "containers running 0/2 (waiting for health, ray-cpu)",
+    "health service starting",
+    "health healthy → waiting for head election",
+    "ready: head lab-cpu, workers joined 0/0",
+  ]);
+});
+
+test("waitForCluster does not call a container that dies right after starting ready", async () => {
+  const exited: PsRow = { ...up("redis"), state: "exited", exitCode: 3 };
+  const s = script([{ rows: [up("redis")] }, { rows: [exited] }]);
+  const result = await waitForCluster({ services: ["redis"], election: false, workersExpected: 0 }, 60, s.io);
+  expect(result.phase).toEqual({ kind: "failed", service: "redis", reason: "container lab-redis-1 exited (exit code 3)" });
+});
+
+test("waitForCluster gives up at the deadline with the phase it was stuck in", async () => {
+  const s = script([{ rows: [up("health", "healthy"), up("ray-cpu")] }]);
+  const result = await waitForCluster({ services: ["health", "ray-cpu"], healthService: "health", election: true, workersExpected: 1 }, 2, s.io, 500);
+  expect(result.timedOut).toBe(true);
+  expect(result.phase.kind).toBe("election");
+  expect(s.shown.length).toBe(5); // t = 0, 0.5, 1, 1.5, 2 s
+});
+
+test("progressPrinter: a line per change off a TTY, one rewritten line on a TTY", () => {
+  const plain: string[] = [];
+  const p = progressPrinter({ isTTY: false, write: (t: string) => plain.push(t) });
+  for (const text of ["a", "a", "b"]) p.show(text);
+  p.done();
+  expect(plain).toEqual(["a\n", "b\n"]);
+
+  const tty: string[] = [];
+  const t = progressPrinter({ isTTY: true, write: (x: string) => tty.push(x) });
+  t.show("a");
+  t.show("b");
+  t.done();
+  expect(tty.every((x) => x.startsWith("\r\x1b[2K"))).toBe(true);
+  expect(tty.at(-1)).toBe("\r\x1b[2Kb\n");
+});
