@@ -87,9 +87,9 @@ const rayNodeFields = {
 
 export const rayCpuSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).meta({ description: "Run the ray-cpu node" }),
     ...rayNodeFields,
-    image: image.default("rayproject/ray:2.40.0"),
+    image: image.default("rayproject/ray:2.40.0").meta({ description: "Ray image; pin the version clients use" }),
     shm_size: rayNodeFields.shm_size.default("2g"),
     head_port: rayNodeFields.head_port.default(6379),
     dashboard_port: rayNodeFields.dashboard_port.default(8265),
@@ -108,7 +108,7 @@ export const rayGpuSchema = z
   .strictObject({
     enabled: gpuEnabled,
     ...rayNodeFields,
-    image: image.default("rayproject/ray:2.40.0-gpu"),
+    image: image.default("rayproject/ray:2.40.0-gpu").meta({ description: "Ray image with CUDA" }),
     gpus: z
       .union([z.literal("all"), z.int().positive({ message: "not a GPU count; expected all or a whole number greater than 0" })], {
         message: "not a GPU count; expected all or a whole number greater than 0",
@@ -136,7 +136,7 @@ export const raySchema = z
 
 export const healthSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).meta({ description: "Run the election service here (off when another host runs it)" }),
     image: image.default("debian:12.11-slim").meta({ description: "glibc image the cslr binary runs in" }),
     port: port.default(8888).meta({ description: "Host port of the health/election service" }),
     binary: z
@@ -150,7 +150,7 @@ export const healthSchema = z
 
 export const redisSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).meta({ description: "Run Redis (password from .env, append-only file on)" }),
     image: image.default("redis:7.4.1"),
     port: port.default(6381).meta({ description: "Host port (Redis listens on 6379 inside)" }),
     data_path: dataPath.meta({ description: "Host folder for Redis data (default: a named volume)" }),
@@ -159,27 +159,29 @@ export const redisSchema = z
 
 export const postgresSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).meta({ description: "MLflow's backend store on PostgreSQL (off: SQLite in the artifacts volume)" }),
     image: image.default("postgres:16.6"),
     user: z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "not a PostgreSQL role name; expected lowercase letters, digits and '_'" })
-      .default("mlflow"),
+      .default("mlflow")
+      .meta({ description: "PostgreSQL role MLflow connects as" }),
     database: z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "not a PostgreSQL database name; expected lowercase letters, digits and '_'" })
-      .default("mlflow"),
+      .default("mlflow")
+      .meta({ description: "PostgreSQL database of MLflow's runs" }),
     data_path: dataPath.meta({ description: "Host folder for PostgreSQL data (default: a named volume)" }),
   })
   .prefault({});
 
 export const mlflowSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).meta({ description: "Run the MLflow tracking server" }),
     image: image.default("ghcr.io/mlflow/mlflow:v2.18.0-full").meta({
       description: "Needs psycopg2 to use PostgreSQL (the -full variant has it)",
     }),
-    port: port.default(5000),
+    port: port.default(5000).meta({ description: "MLflow UI and API port (host = container)" }),
     artifacts_path: dataPath.meta({ description: "Host folder for MLflow artifacts (default: a named volume)" }),
     postgres: postgresSchema,
   })
@@ -187,9 +189,9 @@ export const mlflowSchema = z
 
 export const marimoSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).meta({ description: "Run the Marimo notebook server (token from .env)" }),
     image: image.default("ghcr.io/marimo-team/marimo:0.10.9-sql"),
-    port: port.default(8080),
+    port: port.default(8080).meta({ description: "Marimo port (host = container)" }),
     notebooks_path: dataPath.meta({ description: "Host folder for notebooks (default: a named volume)" }),
   })
   .prefault({});
@@ -251,7 +253,8 @@ export const nodesSchema = z
           .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), {
             message: "not an http(s) URL; expected something like http://health:8080",
           })
-          .default("http://health:8080"),
+          .default("http://health:8080")
+          .meta({ description: "Election service URL as Ray nodes reach it" }),
         timeout: seconds
           .default(10)
           .meta({ description: "Seconds a node keeps trying the election service before its fallback" }),
