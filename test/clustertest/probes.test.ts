@@ -30,25 +30,26 @@ function closedPort(): number {
   return port;
 }
 
+const serverPort = server.port!;
 afterAll(() => server.stop(true));
 
 describe("probes on real sockets", () => {
   test("tcpProbe: 0 when something listens, non-zero when nothing does", async () => {
-    expect((await run(tcpProbe("127.0.0.1", server.port))).code).toBe(0);
+    expect((await run(tcpProbe("127.0.0.1", serverPort))).code).toBe(0);
     expect((await run(tcpProbe("127.0.0.1", closedPort()))).code).not.toBe(0);
   });
 
   test("httpGetProbe prints a response the parser reads", async () => {
-    const result = await run(httpGetProbe("127.0.0.1", server.port, "/v1/cluster"));
+    const result = await run(httpGetProbe("127.0.0.1", serverPort, "/v1/cluster"));
     expect(result.code).toBe(0);
     const response = parseHttpResponse(result.stdout)!;
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ head: null, workers: [] });
-    expect(parseHttpResponse((await run(httpGetProbe("127.0.0.1", server.port, "/elsewhere"))).stdout)!.status).toBe(404);
+    expect(parseHttpResponse((await run(httpGetProbe("127.0.0.1", serverPort, "/elsewhere"))).stdout)!.status).toBe(404);
   });
 
   test("a value with shell characters stays one argument", async () => {
-    const result = await run(httpGetProbe("127.0.0.1", server.port, "/x;$(id)`id`"));
+    const result = await run(httpGetProbe("127.0.0.1", serverPort, "/x;$(id)`id`"));
     // Not expanded by the shell: the server sees the characters themselves.
     expect(parseHttpResponse(result.stdout)!.body).toBe("no /x;$(id)%60id%60");
   });

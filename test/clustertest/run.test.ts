@@ -14,7 +14,7 @@ import { runClusterChecks, type ClusterTestIo } from "../../src/clustertest/run.
 import { verdictExitCode } from "../../src/clustertest/verdict.ts";
 import { modelFixture } from "./model-fixture.ts";
 
-type Listener = ReturnType<typeof Bun.listen>;
+type Listener = { port: number; stop(closeActive?: boolean): void };
 const listen = (): Listener => Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
 
 let head: Listener;
@@ -63,7 +63,7 @@ function localIo(state = "running"): ClusterTestIo {
 }
 
 const model = () =>
-  modelFixture({ services: { health: { port: roster.port }, ray: { cpu: { head_port: head.port, client_port: client.port } } } });
+  modelFixture({ services: { health: { port: roster.port! }, ray: { cpu: { head_port: head.port, client_port: client.port } } } });
 
 describe("runClusterChecks", () => {
   test("all four pass once the worker shows up in the roster", async () => {
@@ -84,7 +84,7 @@ describe("runClusterChecks", () => {
     const closed = listen();
     const closedPort = closed.port;
     closed.stop(true);
-    const m = modelFixture({ services: { health: { port: roster.port }, ray: { cpu: { head_port: head.port, client_port: closedPort } } } });
+    const m = modelFixture({ services: { health: { port: roster.port! }, ray: { cpu: { head_port: head.port, client_port: closedPort } } } });
     const results = await runClusterChecks(m, { hostAddress: "192.0.2.7", timeoutMs: 300, pollMs: 10 }, localIo());
     expect(results.map((r) => [r.id, r.ok])).toEqual([["health", true], ["head-port", true], ["client", false], ["worker", false]]);
     expect(results.filter((r) => !r.ok).every((r) => r.fix)).toBe(true);
