@@ -13,9 +13,21 @@ function bashProbe(script: string, args: (string | number)[]): Argv {
   return ["timeout", String(probeTimeoutSeconds), "bash", "-c", script, ...args.map(String)];
 }
 
-/** Exit 0 when a TCP connection to host:port opens. */
+/**
+ * Exit 0 when something listens at host:port. Opening the connection is not enough: Docker's
+ * port proxy accepts on a published port even when nothing listens in the container, then
+ * closes at once. A live server (Ray's gRPC ports wait for the client to speak first) keeps
+ * the connection open or sends something; so an immediate end of stream means "nobody there".
+ */
 export function tcpProbe(host: string, port: number): Argv {
-  return bashProbe('exec 3<>"/dev/tcp/$0/$1"', [host, port]);
+  return bashProbe(
+    [
+      'exec 3<>"/dev/tcp/$0/$1" || exit 2',
+      "IFS= read -r -t 0.5 -n 1 _ <&3",
+      "if [ $? -eq 1 ]; then echo \"$0:$1: connection closed at once (a published port with nothing listening behind it)\" >&2; exit 3; fi",
+    ].join("\n"),
+    [host, port],
+  );
 }
 
 /** Prints the raw HTTP response of `GET path` (status line, headers, body). */

@@ -39,6 +39,17 @@ describe("probes on real sockets", () => {
     expect((await run(tcpProbe("127.0.0.1", closedPort()))).code).not.toBe(0);
   });
 
+  test("tcpProbe: a connection closed at once (Docker's port proxy with nobody behind it) is not a listener", async () => {
+    const closer = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open(socket) { socket.end(); }, data() {} } });
+    try {
+      const result = await run(tcpProbe("127.0.0.1", closer.port));
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain("connection closed at once");
+    } finally {
+      closer.stop(true);
+    }
+  });
+
   test("httpGetProbe prints a response the parser reads", async () => {
     const result = await run(httpGetProbe("127.0.0.1", serverPort, "/v1/cluster"));
     expect(result.code).toBe(0);
