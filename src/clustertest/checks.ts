@@ -112,8 +112,10 @@ export function headTarget(model: Model, head: RosterNode, hostAlias: string): H
 
 const at = (e: Endpoint) => `${e.host}:${e.port}`;
 
+/** The last line of a probe's output; of bash's "cslr-probe: line 1: /dev/tcp/h/p: Connection refused", the reason. */
 function firstLine(text: string): string {
-  return text.trim().split("\n").filter(Boolean).at(-1)?.trim() ?? "";
+  const line = text.trim().split("\n").filter(Boolean).at(-1)?.trim() ?? "";
+  return line.includes("/dev/tcp/") ? (line.split(": ").at(-1) ?? line) : line;
 }
 
 // ---------------------------------------------------------------- checks

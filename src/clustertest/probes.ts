@@ -9,8 +9,9 @@ export const probeTimeoutSeconds = 5;
 
 export type Argv = string[];
 
+/** `bash -c SCRIPT cslr-probe ARGS...`: the script sees its values as $1, $2, ... */
 function bashProbe(script: string, args: (string | number)[]): Argv {
-  return ["timeout", String(probeTimeoutSeconds), "bash", "-c", script, ...args.map(String)];
+  return ["timeout", String(probeTimeoutSeconds), "bash", "-c", script, "cslr-probe", ...args.map(String)];
 }
 
 /**
@@ -22,9 +23,9 @@ function bashProbe(script: string, args: (string | number)[]): Argv {
 export function tcpProbe(host: string, port: number): Argv {
   return bashProbe(
     [
-      'exec 3<>"/dev/tcp/$0/$1" || exit 2',
+      'exec 3<>"/dev/tcp/$1/$2" || exit 2',
       "IFS= read -r -t 0.5 -n 1 _ <&3",
-      "if [ $? -eq 1 ]; then echo \"$0:$1: connection closed at once (a published port with nothing listening behind it)\" >&2; exit 3; fi",
+      "if [ $? -eq 1 ]; then echo \"$1:$2: connection closed at once (a published port with nothing listening behind it)\" >&2; exit 3; fi",
     ].join("\n"),
     [host, port],
   );
@@ -34,8 +35,8 @@ export function tcpProbe(host: string, port: number): Argv {
 export function httpGetProbe(host: string, port: number, path: string): Argv {
   return bashProbe(
     [
-      'exec 3<>"/dev/tcp/$0/$1" || exit 7',
-      `printf 'GET %s HTTP/1.1\\r\\nHost: %s:%s\\r\\nAccept: application/json\\r\\nConnection: close\\r\\n\\r\\n' "$2" "$0" "$1" >&3`,
+      'exec 3<>"/dev/tcp/$1/$2" || exit 7',
+      `printf 'GET %s HTTP/1.1\\r\\nHost: %s:%s\\r\\nAccept: application/json\\r\\nConnection: close\\r\\n\\r\\n' "$3" "$1" "$2" >&3`,
       "cat <&3",
     ].join("\n"),
     [host, port, path],

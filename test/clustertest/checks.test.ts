@@ -31,6 +31,7 @@ describe("checkHealth", () => {
   test.each([
     ["200 with a roster", { code: 0, stdout: http(200, JSON.stringify(roster)), stderr: "" }, true, undefined],
     ["refused", { code: 1, stdout: "", stderr: "bash: connect: Connection refused\n" }, false, "no connection (bash: connect: Connection refused)"],
+    ["refused, as bash says it", { code: 1, stdout: "", stderr: "cslr-probe: line 1: /dev/tcp/h/1: Connection refused\n" }, false, "no connection (Connection refused)"],
     ["HTTP 500", { code: 0, stdout: http(500, "x"), stderr: "" }, false, "GET /v1/cluster answered HTTP 500"],
     ["someone else's server", { code: 0, stdout: http(200, "<html>"), stderr: "" }, false, "GET /v1/cluster did not return a roster"],
     ["not HTTP", { code: 0, stdout: "+PONG\r\n", stderr: "" }, false, "the answer is not HTTP"],
