@@ -82,13 +82,14 @@ export default defineCommand({
     const file = await readClusterTestFile(generated.clusterTestFile, generated.envFile, generated.projectDir);
     const target = file.target;
     log.start(`starting the test containers (${target.projectName}) on ${generated.model.clusterTest.subnet}`);
-    await composeOrThrow(target, ["up", "--detach", "--force-recreate", "--remove-orphans"], "starting the test containers");
     if (action === "up") {
+      await composeOrThrow(target, ["up", "--detach", "--force-recreate", "--remove-orphans"], "starting the test containers");
       log.success(`test containers running; check by hand with \`docker compose -p ${target.projectName} exec ${clusterTest.client} bash\`, remove with \`cslr test --down\``);
       return 0;
     }
 
     try {
+      await composeOrThrow(target, ["up", "--detach", "--force-recreate", "--remove-orphans"], "starting the test containers");
       const settings = clusterTestSettings(generated.model);
       const results = await runClusterChecks(
         generated.model,
@@ -107,7 +108,8 @@ export default defineCommand({
       process.stdout.write(`${formatVerdict(results)}\n`);
       return verdictExitCode(results);
     } finally {
-      if (args.keep) log.info(`test containers kept; remove them with \`cslr test --down\``);
+      // Also after a failed start: half-created test containers must not linger.
+      if (args.keep) log.info("test containers kept; remove them with `cslr test --down`");
       else await composeOrThrow(target, ["down", "--volumes", "--remove-orphans"], "removing the test containers");
     }
   },

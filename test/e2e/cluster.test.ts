@@ -43,7 +43,16 @@ describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers
     expect({ code: result.code, lines }).toEqual({ code: 0, lines: lines.filter((l) => l.startsWith("✓")) });
     expect(lines).toHaveLength(4);
     expect(stack.containers(`${stack.project}-test`)).toEqual([]);
-  }, 200_000);
+
+    // By hand, as in the seed: --up leaves them running, --down removes them.
+    expectOk(await stack.cli(["test", "--up"], 120_000), "cslr test --up");
+    expect(stack.containers(`${stack.project}-test`).map((c) => [c.service, c.status]).sort()).toEqual([
+      ["test-ray-client", "running"],
+      ["test-ray-worker", "running"],
+    ]);
+    expectOk(await stack.cli(["test", "--down"], 120_000), "cslr test --down");
+    expect(stack.containers(`${stack.project}-test`)).toEqual([]);
+  }, 300_000);
 
   test("restarting the health container mid-run: the head stays head, in the same term", async () => {
     const before = fullyJoined(await stack.roster());
