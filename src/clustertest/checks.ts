@@ -29,6 +29,8 @@ export interface ProbeOutcome {
 export interface RosterNode {
   node: string;
   address: string;
+  /** When the election service recorded the join (its clock); tells a fresh join from an old entry. */
+  joinedAt?: number;
 }
 
 export interface RosterView {
@@ -52,11 +54,15 @@ export function readRoster(body: string): RosterView | undefined {
   const v = value as { head?: unknown; workers?: unknown } | null;
   if (!v || typeof v !== "object" || !Array.isArray(v.workers)) return undefined;
   const node = (x: unknown): RosterNode | undefined => {
-    const n = x as { node?: unknown; address?: unknown } | null;
-    return n && typeof n.node === "string" ? { node: n.node, address: String(n.address ?? "") } : undefined;
+    const n = x as { node?: unknown; address?: unknown; joinedAt?: unknown } | null;
+    if (!n || typeof n.node !== "string") return undefined;
+    const entry: RosterNode = { node: n.node, address: String(n.address ?? "") };
+    if (typeof n.joinedAt === "number") entry.joinedAt = n.joinedAt;
+    return entry;
   };
   const head = v.head ? node(v.head) : undefined;
   const term = (v.head as { term?: unknown } | null)?.term;
+  if (head) delete head.joinedAt;
   return {
     head: head ? { ...head, term: typeof term === "number" ? term : undefined } : null,
     workers: v.workers.map(node).filter((n): n is RosterNode => n !== undefined),
@@ -244,16 +250,33 @@ function workerFix(w: WorkerExpectation, containerState: string | undefined): st
   return `the head must reach ${w.hostAddress} on ports ${w.ports[0]}-${w.ports.at(-1)}: open them in the host firewall, or change cluster_test.worker.* to free ports`;
 }
 
-/** Stand-in: the election roster lists the test worker. */
-export function checkWorkerInRoster(roster: RosterView | undefined, w: WorkerExpectation, containerState?: string): CheckResult {
+/** An entry left by an earlier run: same join time as before this run's worker started. */
+function isOldEntry(entry: RosterNode, before: RosterNode | undefined): boolean {
+  return before !== undefined && entry.joinedAt !== undefined && entry.joinedAt === before.joinedAt;
+}
+
+/**
+ * Stand-in: the election roster lists the test worker, joined in this run. `before` is its
+ * entry as the roster listed it before the worker container started (an earlier run's).
+ */
+export function checkWorkerInRoster(
+  roster: RosterView | undefined,
+  w: WorkerExpectation,
+  containerState?: string,
+  before?: RosterNode,
+): CheckResult {
   const title = `test worker ${w.name} joined through the host (advertising ${w.hostAddress})`;
   const entry = roster?.workers.find((n) => n.node === w.name);
-  if (entry) return { id: "worker", ok: true, title, detail: `in the roster as ${entry.address}` };
+  if (entry && !isOldEntry(entry, before)) return { id: "worker", ok: true, title, detail: `in the roster as ${entry.address}` };
   return {
     id: "worker",
     ok: false,
     title,
-    detail: roster ? `not in the roster (workers: ${roster.workers.map((n) => n.node).join(", ") || "none"})` : "the roster could not be read",
+    detail: !roster
+      ? "the roster could not be read"
+      : entry
+        ? "only an entry from an earlier run is in the roster; this run's worker did not join"
+        : `not in the roster (workers: ${roster.workers.map((n) => n.node).join(", ") || "none"})`,
     fix: workerFix(w, containerState),
   };
 }

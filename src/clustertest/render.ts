@@ -91,6 +91,8 @@ export function clusterTestData(model: Model, opts: { hostAddress: string }): Cl
   const environment: EnvVar[] = [
     { name: "CSLR_NODE_NAME", value: clusterTest.worker },
     { name: "CSLR_NODE_ADDRESS", value: opts.hostAddress },
+    // Ray's --node-ip-address: the address the head dials the worker back at (through the host).
+    { name: "CSLR_NODE_IP_ADDRESS", value: opts.hostAddress },
     { name: "CSLR_NODE_MANAGER_PORT", value: w.nodeManagerPort },
     { name: "CSLR_OBJECT_MANAGER_PORT", value: w.objectManagerPort },
     { name: "CSLR_MIN_WORKER_PORT", value: w.minWorkerPort },

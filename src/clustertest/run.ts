@@ -26,6 +26,11 @@ import { clusterTest } from "./render.ts";
 import { clusterTestSettings } from "./settings.ts";
 
 export interface ClusterTestIo {
+  /**
+   * Starts the test worker. Called after the first roster read, so an entry an earlier run
+   * left in the roster is known and not taken for this run's join.
+   */
+  startWorker(): Promise<void>;
   /** Runs argv in the test client container. */
   probe(argv: string[]): Promise<ProbeOutcome>;
   /** The test worker container's state (running, exited, ...), undefined when it does not exist. */
@@ -78,6 +83,9 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
     return { done: value.result.ok && value.roster?.head != null, value };
   });
   record(health.result);
+  const worker = workerExpectation(model, opts.hostAddress);
+  const before = health.roster?.workers.find((n) => n.node === worker.name);
+  await io.startWorker();
 
   // 2. The head's GCS port.
   const head = health.roster?.head ? headTarget(model, health.roster.head, alias) : undefined;
@@ -86,10 +94,9 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
 
   // 3. The Ray client port: ray.init with real Ray, a connection with the stand-in.
   const flavour = readFlavour(await io.probe(rayFlavourProbe()));
-  const worker = workerExpectation(model, opts.hostAddress);
   if (flavour === "none") {
     record(checkClientUnavailable());
-    record(checkWorkerInRoster(health.roster, worker, await io.workerState()));
+    record(checkWorkerInRoster(health.roster, worker, await io.workerState(), before));
     return results;
   }
   if (!head) {
@@ -101,7 +108,7 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
     const verdict = await poll(io, deadline, pollMs, async () => {
       const roster: RosterView | undefined = (await fetchRoster()).roster;
       const state = await io.workerState();
-      const value = checkWorkerInRoster(roster, worker, state);
+      const value = checkWorkerInRoster(roster, worker, state, before);
       return { done: value.ok || (state !== undefined && state !== "running"), value };
     });
     record(verdict);

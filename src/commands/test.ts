@@ -89,7 +89,8 @@ export default defineCommand({
     }
 
     try {
-      await composeOrThrow(target, ["up", "--detach", "--force-recreate", "--remove-orphans"], "starting the test containers");
+      // The client first: the checks read the roster before the worker joins (see startWorker).
+      await composeOrThrow(target, ["up", "--detach", "--force-recreate", "--remove-orphans", clusterTest.client], "starting the test client");
       const settings = clusterTestSettings(generated.model);
       const results = await runClusterChecks(
         generated.model,
@@ -99,6 +100,7 @@ export default defineCommand({
           onResult: (r) => log.debug(formatCheck(r).join("\n")),
         },
         {
+          startWorker: () => composeOrThrow(target, ["up", "--detach", "--force-recreate", clusterTest.worker], "starting the test worker"),
           probe: (argv) => composeCapture(target, ["exec", "-T", clusterTest.client, ...argv]),
           workerState: async () => serviceStateOf((await composeCapture(target, ["ps", "--all", "--format", "json", clusterTest.worker])).stdout, clusterTest.worker),
           sleep: (ms) => Bun.sleep(ms),

@@ -38,6 +38,7 @@ describe("renderClusterTest", () => {
     expect(worker.environment).toMatchObject({
       CSLR_NODE_NAME: clusterTest.worker,
       CSLR_NODE_ADDRESS: "192.0.2.7",
+      CSLR_NODE_IP_ADDRESS: "192.0.2.7",
       CSLR_HEALTH_URL: "http://host.docker.internal:18888",
       CSLR_NODE_MANAGER_PORT: 6700,
       CSLR_OBJECT_MANAGER_PORT: 6701,

@@ -23,12 +23,20 @@ let binDir: string;
 let workerJoinsAfter = 0;
 let rosterRequests = 0;
 let withHead = true;
+/** An entry an earlier run left behind, listed until this run's worker joins. */
+let oldEntry = false;
+let workerStarted = false;
 const roster = Bun.serve({
   hostname: "127.0.0.1",
   port: 0,
   fetch() {
     rosterRequests++;
-    const workers = rosterRequests > workerJoinsAfter ? [{ node: clusterTest.worker, address: "192.0.2.7", lastSeen: "now" }] : [];
+    const joined = workerStarted && rosterRequests > workerJoinsAfter;
+    const workers = joined
+      ? [{ node: clusterTest.worker, address: "192.0.2.7", joinedAt: 2000 }]
+      : oldEntry
+        ? [{ node: clusterTest.worker, address: "192.0.2.7", joinedAt: 1000 }]
+        : [];
     return Response.json({ head: withHead ? { node: "ray-cpu", address: "ray-cpu:1", term: 1, since: "now", ready: true } : null, term: 1, workers });
   },
 });
@@ -49,7 +57,11 @@ afterAll(() => {
 });
 
 function localIo(state = "running"): ClusterTestIo {
+  workerStarted = false;
   return {
+    async startWorker() {
+      workerStarted = true;
+    },
     async probe(argv): Promise<ProbeOutcome> {
       const local = argv.map((a) => (a === clusterTest.hostAlias ? "127.0.0.1" : a));
       const proc = Bun.spawn(local, { stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: `${binDir}:${process.env.PATH}` } });
@@ -75,6 +87,24 @@ describe("runClusterChecks", () => {
     expect(results.map((r) => [r.id, r.ok])).toEqual([["health", true], ["head-port", true], ["client", true], ["worker", true]]);
     expect(seen).toEqual(["health", "head-port", "client", "worker"]);
     expect(verdictExitCode(results)).toBe(0);
+  });
+
+  test("an entry an earlier run left in the roster is not this run's worker", async () => {
+    withHead = true;
+    oldEntry = true;
+    try {
+      rosterRequests = 0;
+      workerJoinsAfter = Number.POSITIVE_INFINITY;
+      const stale = await runClusterChecks(model(), { hostAddress: "192.0.2.7", timeoutMs: 300, pollMs: 10 }, localIo());
+      expect(stale.at(-1)!.ok).toBe(false);
+      expect(stale.at(-1)!.detail).toBe("only an entry from an earlier run is in the roster; this run's worker did not join");
+      rosterRequests = 0;
+      workerJoinsAfter = 2;
+      const fresh = await runClusterChecks(model(), { hostAddress: "192.0.2.7", timeoutMs: 10_000, pollMs: 10 }, localIo());
+      expect(fresh.at(-1)!.ok).toBe(true);
+    } finally {
+      oldEntry = false;
+    }
   });
 
   test("a closed client port and a worker that never joins fail, with fixes", async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { describeE2E } from "./lib/engine.ts";
 import { redisCommands } from "./lib/redis.ts";
-import { expectOk, Stack, type RosterLike } from "./lib/stack.ts";
+import { currentWorkers, expectOk, Stack, type RosterLike } from "./lib/stack.ts";
 
 describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers", () => {
   let stack: Stack;
@@ -18,7 +18,8 @@ describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers
     await stack?.destroy();
   });
 
-  const fullyJoined = (r: RosterLike | undefined) => (r?.head?.node === "ray-cpu" && r.workers.length === 3 ? r : undefined);
+  /** ray-cpu is head and the three replicas joined it (not an earlier term of it). */
+  const fullyJoined = (r: RosterLike | undefined) => (r?.head?.node === "ray-cpu" && currentWorkers(r).length === 3 ? r : undefined);
 
   test("init, up -d --wait: exactly one head, three workers joined, and `status --json` says so", async () => {
     expectOk(await stack.init(), "cslr init");

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeE2E } from "./lib/engine.ts";
-import { expectOk, Stack } from "./lib/stack.ts";
+import { currentWorkers, expectOk, Stack } from "./lib/stack.ts";
 
 const rounds = 10;
 
@@ -46,10 +46,11 @@ describeE2E("e2e: two whitelisted nodes started together", () => {
         expectOk(await stack.cli(["up", "-d", "--wait"], 120_000), `round ${round}: cslr up -d --wait`);
         const roster = await stack.waitFor(`round ${round}: a head and three workers`, 60_000, async () => {
           const r = await stack.roster();
-          return r?.head && r.workers.length === 3 ? r : undefined;
+          // Each round makes new worker containers (new hostnames); earlier rounds' entries stay in the roster.
+          return r?.head && currentWorkers(r).length === 3 ? r : undefined;
         });
         expect(["ray-cpu", "ray-gpu"]).toContain(roster.head!.node);
-        const names = roster.workers.map((w) => w.node);
+        const names = currentWorkers(roster).map((w) => w.node);
         expect(new Set(names).size).toBe(3);
         expect(names).not.toContain(roster.head!.node);
         expectOk(await stack.cli(["down"], 120_000), `round ${round}: cslr down`);

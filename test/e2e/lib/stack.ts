@@ -116,7 +116,16 @@ export interface StackOptions {
 export interface RosterLike {
   head: { node: string; address: string; term: number; ready?: boolean } | null;
   term: number;
-  workers: { node: string; address: string }[];
+  workers: { node: string; address: string; term?: number }[];
+}
+
+/**
+ * The workers that joined the current head. The roster keeps an entry per node that ever
+ * joined (with the term of the head it joined), so entries of earlier heads or of replaced
+ * containers are left out.
+ */
+export function currentWorkers(roster: RosterLike): RosterLike["workers"] {
+  return roster.workers.filter((w) => w.term === undefined || w.term === roster.head?.term);
 }
 
 export interface ContainerInfo {
