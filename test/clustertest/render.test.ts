@@ -1,0 +1,131 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { clusterTest, clusterTestData, networkGateway, renderClusterTest, testHostAddress } from "../../src/clustertest/render.ts";
+import { modelFixture } from "./model-fixture.ts";
+
+interface Service {
+  image: string;
+  hostname: string;
+  entrypoint: string[];
+  environment?: Record<string, string | number>;
+  ports?: { target: number; published: number }[];
+  extra_hosts: string[];
+  networks: string[];
+  volumes?: { source: string; target: string; read_only: boolean }[];
+}
+interface Doc {
+  name: string;
+  services: Record<string, Service>;
+  networks: Record<string, { ipam: { config: { subnet: string }[] } }>;
+}
+
+const render = (model = modelFixture(), hostAddress = "10.0.0.5") => parse(renderClusterTest(model, { hostAddress })) as Doc;
+
+describe("renderClusterTest", () => {
+  test("an isolated network on cluster_test.subnet with a worker and a client on it", () => {
+    const doc = render(modelFixture({ project: { name: "lab" }, cluster_test: { subnet: "172.31.5.0/24" } }));
+    expect(doc.name).toBe("lab-test");
+    expect(Object.keys(doc.services).sort()).toEqual([clusterTest.client, clusterTest.worker]);
+    expect(doc.networks[clusterTest.network]!.ipam.config[0]!.subnet).toBe("172.31.5.0/24");
+    for (const s of Object.values(doc.services)) expect(s.networks).toEqual([clusterTest.network]);
+  });
+
+  test("the worker advertises the host address, reaches health through the host and is not whitelisted", () => {
+    const worker = render(modelFixture({ services: { health: { port: 18888 } } }), "192.0.2.7").services[clusterTest.worker]!;
+    expect(worker.environment).toMatchObject({
+      CSLR_NODE_NAME: clusterTest.worker,
+      CSLR_NODE_ADDRESS: "192.0.2.7",
+      CSLR_NODE_IP_ADDRESS: "192.0.2.7",
+      CSLR_HEALTH_URL: "http://host.docker.internal:18888",
+      CSLR_NODE_MANAGER_PORT: 6700,
+      CSLR_OBJECT_MANAGER_PORT: 6701,
+      CSLR_MIN_WORKER_PORT: 6710,
+      CSLR_MAX_WORKER_PORT: 6719,
+    });
+    expect(modelFixture().nodes.head_whitelist).not.toContain(clusterTest.worker);
+    // The token stays a compose reference to .env: never a value in the file.
+    expect(String(worker.environment!.CSLR_CLUSTER_TOKEN)).toStartWith("${CSLR_CLUSTER_TOKEN:?");
+    expect(worker.entrypoint).toEqual(["bash", clusterTest.rayEntrypoint]);
+    expect(worker.volumes![0]).toMatchObject({ source: "./ray-ep.sh", target: clusterTest.rayEntrypoint, read_only: true });
+  });
+
+  test("pinned worker ports are published one to one", () => {
+    const worker = render().services[clusterTest.worker]!;
+    const ports = worker.ports!.map((p) => [p.target, p.published]);
+    expect(ports).toHaveLength(12);
+    for (const [target, published] of ports) expect(published).toBe(target!);
+    expect(ports.map(([t]) => t)).toEqual([6700, 6701, 6710, 6711, 6712, 6713, 6714, 6715, 6716, 6717, 6718, 6719]);
+  });
+
+  test("proposed cluster_test.worker fields move the pinned ports", () => {
+    const model = modelFixture();
+    (model.config.cluster_test as Record<string, unknown>).worker = { node_manager_port: 7000, object_manager_port: 7001, min_worker_port: 7010, max_worker_port: 7011 };
+    const worker = render(model).services[clusterTest.worker]!;
+    expect(worker.ports!.map((p) => p.target)).toEqual([7000, 7001, 7010, 7011]);
+    expect(worker.environment!.CSLR_NODE_MANAGER_PORT).toBe(7000);
+  });
+
+  test("the host and this stack's head candidates resolve to host-gateway", () => {
+    const doc = render(modelFixture({ services: { ray: { gpu: { enabled: true } } } }));
+    for (const s of Object.values(doc.services)) {
+      expect(s.extra_hosts).toEqual(["host.docker.internal:host-gateway", "ray-cpu:host-gateway", "ray-gpu:host-gateway"]);
+    }
+  });
+
+  test("a fixed head_address is passed to the worker", () => {
+    const model = modelFixture({}, { head_whitelist: ["ray-cpu"], head_address: "10.1.2.3:6379" });
+    expect(render(model).services[clusterTest.worker]!.environment!.HEAD_ADDRESS).toBe("10.1.2.3:6379");
+    expect(render().services[clusterTest.worker]!.environment!.HEAD_ADDRESS).toBeUndefined();
+  });
+
+  test("both containers use the CPU node's image; `$` in it survives compose interpolation", () => {
+    const text = renderClusterTest(modelFixture({ services: { ray: { cpu: { image: "reg.example/ray$x:1" } } } }), { hostAddress: "10.0.0.5" });
+    expect(text).toContain('"reg.example/ray$$x:1"');
+  });
+
+  test("the rendered file is accepted by `docker compose config`", async () => {
+    const docker = Bun.which("docker");
+    const probe = docker ? Bun.spawnSync([docker, "compose", "version"]) : undefined;
+    if (!probe || probe.exitCode !== 0) {
+      console.warn("skipped: docker compose is not installed (scripts/ci/install-docker.sh installs it)");
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "cslr-ct-"));
+    try {
+      writeFileSync(join(dir, "cluster-test.compose.yaml"), renderClusterTest(modelFixture(), { hostAddress: "10.0.0.5" }));
+      writeFileSync(join(dir, "ray-ep.sh"), "#!/bin/bash\n");
+      writeFileSync(join(dir, ".env"), "CSLR_CLUSTER_TOKEN='abc$def'\n");
+      const result = Bun.spawnSync([docker!, "compose", "-f", "cluster-test.compose.yaml", "--env-file", ".env", "config", "--format", "json"], { cwd: dir });
+      expect(result.stderr.toString()).toBe("");
+      const config = JSON.parse(result.stdout.toString()) as Doc;
+      // The token comes from .env verbatim; `config` prints it re-escaped (`$$`) so its output is reusable.
+      expect(config.services[clusterTest.worker]!.environment!.CSLR_CLUSTER_TOKEN).toBe("abc$$def");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("test host address", () => {
+  test.each([
+    ["172.28.0.0/16", "172.28.0.1"],
+    ["10.20.30.0/24", "10.20.30.1"],
+    ["192.168.1.128/25", "192.168.1.129"],
+    ["10.0.0.0/31", undefined],
+  ])("gateway of %s is %s", (subnet, gateway) => {
+    expect(networkGateway(subnet)).toBe(gateway);
+  });
+
+  test("the detected address wins; else ray-network's gateway", () => {
+    const model = modelFixture({ network: { subnet: "172.29.0.0/16" } });
+    expect(testHostAddress(model, "192.0.2.9")).toBe("192.0.2.9");
+    expect(testHostAddress(model, undefined)).toBe("172.29.0.1");
+  });
+
+  test("clusterTestData is pure data: same inputs, same view", () => {
+    expect(clusterTestData(modelFixture(), { hostAddress: "1.2.3.4" })).toEqual(clusterTestData(modelFixture(), { hostAddress: "1.2.3.4" }));
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * Whether a real Docker engine (with Compose v2 and the local test images) is here. Without
+ * one the e2e suites are skipped with a visible message, so `bun test` works on a laptop; with
+ * CSLR_E2E_REQUIRED=1 (CI) a missing engine is a failure instead.
+ */
+import { describe, test } from "bun:test";
+
+export const testImages = {
+  base: "cslr-test/debian:bookworm",
+  redis: "cslr-test/redis:7",
+  ray: "cslr-test/ray:standin",
+} as const;
+
+export const e2eRequired = process.env.CSLR_E2E_REQUIRED === "1";
+
+function run(argv: string[]): { code: number; out: string } {
+  const path = Bun.which(argv[0]!);
+  if (!path) return { code: 127, out: `${argv[0]} not found on PATH` };
+  const result = Bun.spawnSync([path, ...argv.slice(1)], { stdout: "pipe", stderr: "pipe" });
+  return { code: result.exitCode ?? 1, out: (result.stdout.toString() + result.stderr.toString()).trim() };
+}
+
+let cached: string | null | undefined;
+
+/** null when the engine is usable, else why not (one line, with what to run). */
+export function engineProblem(): string | null {
+  if (cached !== undefined) return cached;
+  const info = run(["docker", "info", "--format", "{{.ServerVersion}}"]);
+  if (info.code !== 0) return (cached = `no Docker engine reachable (${info.out.split("\n")[0]}); run scripts/ci/install-docker.sh`);
+  const compose = run(["docker", "compose", "version"]);
+  if (compose.code !== 0 || !/version v?2\./i.test(compose.out)) return (cached = "Docker Compose v2 missing; run scripts/ci/install-docker.sh");
+  const missing = Object.values(testImages).filter((image) => run(["docker", "image", "inspect", image]).code !== 0);
+  if (missing.length > 0) return (cached = `test images missing (${missing.join(", ")}); run scripts/ci/build-test-images.sh`);
+  return (cached = null);
+}
+
+/** describe() when the engine is there; else a visible skip, or a failing test under CSLR_E2E_REQUIRED=1. */
+export function describeE2E(name: string, body: () => void): void {
+  const problem = engineProblem();
+  if (problem === null) {
+    describe(name, body);
+  } else if (e2eRequired) {
+    describe(name, () => {
+      test("a Docker engine is reachable (CSLR_E2E_REQUIRED=1)", () => {
+        throw new Error(problem);
+      });
+    });
+  } else {
+    console.warn(`e2e skipped: ${name}: ${problem}`);
+    describe.skip(name, body);
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * One e2e cluster: a temp project folder with config.yaml/nodes.yaml pointing at the local
+ * test images, a unique compose project name, unused host ports and subnets, the real CLI
+ * (`bun src/cli.ts`, cwd = the folder) and a teardown that always removes what it created.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { tcpProbe } from "../../../src/clustertest/probes.ts";
+import { testImages } from "./engine.ts";
+
+export const repoRoot = resolve(import.meta.dir, "../../..");
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program with its output captured; killed (and reported) after timeoutMs. */
+export async function runCommand(argv: string[], opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CommandResult> {
+  const proc = Bun.spawn(argv, { cwd: opts.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...opts.env } });
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, timeoutMs);
+  try {
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { code, stdout, stderr: timedOut ? `${stderr}\n[killed after ${timeoutMs} ms: ${argv.join(" ")}]` : stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function docker(args: string[]): CommandResult {
+  const result = Bun.spawnSync(["docker", ...args], { stdout: "pipe", stderr: "pipe" });
+  return { code: result.exitCode ?? 1, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+}
+
+// ---------------------------------------------------------------- the Linux cslr binary
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : [path];
+  });
+}
+
+let binary: string | undefined;
+
+/**
+ * The health container runs a compiled cslr (running from source, `process.execPath` is bun).
+ * Compiled once per source state and reused from the temp folder.
+ */
+export function cslrBinary(): string {
+  if (binary) return binary;
+  const files = [...sourceFiles(join(repoRoot, "src")), ...sourceFiles(join(repoRoot, "templates"))].sort();
+  const hash = Bun.hash(files.map((f) => `${f}\0${readFileSync(f, "utf8")}`).join("\0")).toString(16);
+  const out = join(tmpdir(), "cslr-e2e-bin", hash, "cslr");
+  if (!existsSync(out)) {
+    const built = Bun.spawnSync(["bun", "build", "--compile", join(repoRoot, "src/cli.ts"), "--outfile", out], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
+    if (built.exitCode !== 0) throw new Error(`bun build --compile src/cli.ts failed: ${built.stderr.toString()}`);
+  }
+  return (binary = out);
+}
+
+// ---------------------------------------------------------------- ports and subnets
+
+function portFree(port: number): boolean {
+  try {
+    const listener = Bun.listen({ hostname: "0.0.0.0", port, socket: { data() {} } });
+    listener.stop(true);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A block of `count` consecutive free host ports between 21000 and 40000. */
+function freePortBlock(count: number): number {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 21000 + Math.floor(Math.random() * 380) * 50;
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if (ports.every(portFree)) return base;
+  }
+  throw new Error("no block of free host ports found between 21000 and 40000");
+}
+
+/** Two unused /24 subnets: ray-network and the cluster test's. */
+function freeSubnets(): [string, string] {
+  const used = docker(["network", "inspect", ...docker(["network", "ls", "-q"]).stdout.split("\n").filter(Boolean), "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}"]).stdout;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const x = 2 * Math.floor(Math.random() * 127);
+    const pair: [string, string] = [`172.29.${x}.0/24`, `172.29.${x + 1}.0/24`];
+    if (!pair.some((s) => used.includes(s))) return pair;
+  }
+  throw new Error("no free pair of 172.29.x.0/24 subnets");
+}
+
+// ---------------------------------------------------------------- the stack
+
+export interface StackOptions {
+  /** Short name for the project: cslr-e2e-<label>-<random>. */
+  label: string;
+  whitelist: string[];
+  gpu: boolean;
+  workers: number;
+  redis?: boolean;
+  /** Lease TTL of the election, seconds; short keeps failover rounds lean. */
+  leaseTtl?: number;
+}
+
+export interface RosterLike {
+  head: { node: string; address: string; term: number; ready?: boolean } | null;
+  term: number;
+  workers: { node: string; address: string; term?: number }[];
+}
+
+/**
+ * The workers that joined the current head. The roster keeps an entry per node that ever
+ * joined (with the term of the head it joined), so entries of earlier heads or of replaced
+ * containers are left out.
+ */
+export function currentWorkers(roster: RosterLike): RosterLike["workers"] {
+  return roster.workers.filter((w) => w.term === undefined || w.term === roster.head?.term);
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  service: string;
+  status: string;
+  pid: number;
+  restartCount: number;
+}
+
+export class Stack {
+  readonly dir: string;
+  readonly project: string;
+  readonly ports: { health: number; redis: number; cpu: { head: number; dashboard: number; client: number }; gpu: { head: number; dashboard: number; client: number } };
+  readonly subnets: [string, string];
+
+  constructor(readonly options: StackOptions) {
+    this.dir = mkdtempSync(join(tmpdir(), `cslr-e2e-${options.label}-`));
+    this.project = `cslr-e2e-${options.label}-${Math.random().toString(36).slice(2, 8)}`;
+    const base = freePortBlock(8);
+    this.ports = {
+      health: base,
+      redis: base + 1,
+      cpu: { head: base + 2, dashboard: base + 3, client: base + 4 },
+      gpu: { head: base + 5, dashboard: base + 6, client: base + 7 },
+    };
+    this.subnets = freeSubnets();
+  }
+
+  config(): Record<string, unknown> {
+    const o = this.options;
+    return {
+      project: { name: this.project },
+      network: { subnet: this.subnets[0] },
+      services: {
+        health: { image: testImages.base, port: this.ports.health, binary: cslrBinary(), lease_ttl: o.leaseTtl ?? 3 },
+        ray: {
+          cpu: { image: testImages.ray, shm_size: "64m", head_port: this.ports.cpu.head, dashboard_port: this.ports.cpu.dashboard, client_port: this.ports.cpu.client },
+          gpu: { enabled: o.gpu, image: testImages.ray, gpus: 1, shm_size: "64m", head_port: this.ports.gpu.head, dashboard_port: this.ports.gpu.dashboard, client_port: this.ports.gpu.client },
+          workers: o.workers,
+        },
+        redis: { enabled: o.redis ?? false, image: testImages.redis, port: this.ports.redis },
+        // No MLflow, PostgreSQL or Marimo image can exist here (no registry).
+        mlflow: { enabled: false, postgres: { enabled: false } },
+        marimo: { enabled: false },
+      },
+      cluster_test: { subnet: this.subnets[1] },
+    };
+  }
+
+  nodes(): Record<string, unknown> {
+    return { head_whitelist: this.options.whitelist, health_service: { url: "http://health:8080", timeout: 5 } };
+  }
+
+  writeConfig(): void {
+    writeFileSync(join(this.dir, "config.yaml"), stringify(this.config()));
+    writeFileSync(join(this.dir, "nodes.yaml"), stringify(this.nodes()));
+  }
+
+  /** `cslr init` (creates .env with the secrets), then this stack's config over the example. */
+  async init(): Promise<CommandResult> {
+    const result = await this.cli(["init"]);
+    this.writeConfig();
+    return result;
+  }
+
+  /** The real CLI from source, in the project folder. */
+  cli(args: string[], timeoutMs = 180_000): Promise<CommandResult> {
+    return runCommand(["bun", join(repoRoot, "src/cli.ts"), ...args], { cwd: this.dir, timeoutMs });
+  }
+
+  env(): Map<string, string> {
+    const values = new Map<string, string>();
+    const path = join(this.dir, ".env");
+    if (!existsSync(path)) return values;
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+      if (match) values.set(match[1]!, match[2]!.replace(/^(['"])(.*)\1$/, "$2"));
+    }
+    return values;
+  }
+
+  async roster(): Promise<RosterLike | undefined> {
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.ports.health}/v1/cluster`, { signal: AbortSignal.timeout(1000) });
+      return response.ok ? ((await response.json()) as RosterLike) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Containers of a compose project (this stack's by default), from docker inspect. */
+  containers(project = this.project): ContainerInfo[] {
+    const ids = docker(["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`]).stdout.split("\n").filter(Boolean);
+    if (ids.length === 0) return [];
+    const inspected = JSON.parse(docker(["inspect", ...ids]).stdout) as {
+      Id: string;
+      Name: string;
+      RestartCount: number;
+      State: { Status: string; Pid: number };
+      Config: { Labels: Record<string, string> };
+    }[];
+    return inspected.map((c) => ({
+      id: c.Id,
+      name: c.Name.replace(/^\//, ""),
+      service: c.Config.Labels["com.docker.compose.service"] ?? "",
+      status: c.State.Status,
+      pid: c.State.Pid,
+      restartCount: c.RestartCount,
+    }));
+  }
+
+  container(service: string): ContainerInfo {
+    const found = this.containers().find((c) => c.service === service);
+    if (!found) throw new Error(`no ${service} container in ${this.project}`);
+    return found;
+  }
+
+  volumes(): string[] {
+    return docker(["volume", "ls", "-q", "--filter", `label=com.docker.compose.project=${this.project}`]).stdout.split("\n").filter(Boolean);
+  }
+
+  /** Is something listening behind a published port? (Docker's proxy alone does not count.) */
+  async listening(port: number): Promise<boolean> {
+    return (await runCommand(tcpProbe("127.0.0.1", port), { timeoutMs: 10_000 })).code === 0;
+  }
+
+  /** Polls until `check` returns a value (not undefined) or the time is up. */
+  async waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (roster now: ${JSON.stringify(await this.roster())})`);
+      await Bun.sleep(250);
+    }
+  }
+
+  /** Removes every container, network and volume of this stack and its test stack, and the folder. */
+  async destroy(): Promise<void> {
+    for (const project of [this.project, `${this.project}-test`]) {
+      await runCommand(["docker", "compose", "-p", project, "down", "--volumes", "--remove-orphans", "--timeout", "5"], { cwd: this.dir, timeoutMs: 120_000 });
+      // Backstop, by the unique project label only: things `down` could not see.
+      const label = `label=com.docker.compose.project=${project}`;
+      const ids = docker(["ps", "-aq", "--filter", label]).stdout.split("\n").filter(Boolean);
+      if (ids.length > 0) docker(["rm", "-f", "-v", ...ids]);
+      for (const kind of ["network", "volume"] as const) {
+        const names = docker([kind, "ls", "-q", "--filter", label]).stdout.split("\n").filter(Boolean);
+        if (names.length > 0) docker([kind, "rm", ...names]);
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Asserts a CLI call exited 0, showing its output when it did not. */
+export function expectOk(result: CommandResult, what: string): void {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+}
