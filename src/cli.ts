@@ -29,13 +29,29 @@ function isUsageError(error: unknown): boolean {
   return error instanceof Error && error.name === "CLIError";
 }
 
+/**
+ * Is this a request for cslr's help? Not when `--help` belongs to a passed-through command:
+ * after `--` (`cslr compose -- config --help`) or after exec's SERVICE (`cslr exec svc cmd --help`).
+ */
+export function wantsHelp(rawArgs: string[]): boolean {
+  const at = rawArgs.findIndex((a) => a === "--help" || a === "-h");
+  if (at < 0) return false;
+  const dashDash = rawArgs.indexOf("--");
+  if (dashDash >= 0 && dashDash < at) return false;
+  if (rawArgs[0] === "exec") {
+    const positionals = rawArgs.slice(1, at).filter((a) => !a.startsWith("-"));
+    if (positionals.length >= 1) return false;
+  }
+  return true;
+}
+
 /** Runs the CLI and returns the process exit code; never throws. */
 export async function run(rawArgs: string[]): Promise<number> {
   if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
     process.stdout.write(`${pkg.version}\n`);
     return ExitCode.ok;
   }
-  if (rawArgs.length === 0 || rawArgs.includes("--help") || rawArgs.includes("-h")) {
+  if (rawArgs.length === 0 || wantsHelp(rawArgs)) {
     const [cmd, parent] = await resolveForHelp(rawArgs);
     await showUsage(cmd, parent);
     return rawArgs.length === 0 ? ExitCode.usage : ExitCode.ok;

@@ -9,6 +9,7 @@
  * because real Ray's head must reach a worker back.
  */
 import type { Model } from "../config/model.ts";
+import { secretReference } from "../render/secrets.ts";
 import { parseIpv4Cidr } from "../config/net.ts";
 import { renderTemplateText, templates } from "../render/engine.ts";
 import { clusterTestSettings } from "./settings.ts";
@@ -25,8 +26,7 @@ export const clusterTest = {
 } as const;
 
 /** `${CSLR_CLUSTER_TOKEN:?...}`: as in compose.yaml, the secret comes from .env at compose time. */
-// TODO(merge): use secretReference("CSLR_CLUSTER_TOKEN") from src/render/secrets.ts.
-export const clusterTokenReference = "${CSLR_CLUSTER_TOKEN:?CSLR_CLUSTER_TOKEN is not set: run cslr init to create .env}";
+export const clusterTokenReference = secretReference("CSLR_CLUSTER_TOKEN");
 
 export interface EnvVar {
   name: string;

@@ -1,8 +1,7 @@
 /**
  * The cluster test's own settings, read from the model with defaults.
  *
- * Proposed config.yaml fields (src/config/schema.ts is the lead's; until they are merged the
- * defaults below apply, and `cluster_test.worker.*` is read tolerantly):
+ * The config.yaml fields (defaults in src/config/schema.ts):
  *
  *   cluster_test:
  *     subnet: 172.30.0.0/24
@@ -31,36 +30,17 @@ export interface ClusterTestSettings {
   timeout: number;
 }
 
-export const clusterTestDefaults = {
-  worker: { nodeManagerPort: 6700, objectManagerPort: 6701, minWorkerPort: 6710, maxWorkerPort: 6719, shmSize: "1g" },
-  timeout: 60,
-} as const satisfies Omit<ClusterTestSettings, "subnet">;
-
-/** Fields the schema may or may not have yet; read without trusting their presence. */
-interface ProposedClusterTestConfig {
-  worker?: {
-    node_manager_port?: number;
-    object_manager_port?: number;
-    min_worker_port?: number;
-    max_worker_port?: number;
-    shm_size?: string | number;
-  };
-  timeout?: number;
-}
-
 export function clusterTestSettings(model: Model): ClusterTestSettings {
-  const proposed = (model.config.cluster_test ?? {}) as ProposedClusterTestConfig;
-  const w = proposed.worker ?? {};
-  const d = clusterTestDefaults.worker;
+  const { worker, timeout, subnet } = model.config.cluster_test;
   return {
-    subnet: model.clusterTest.subnet,
+    subnet,
     worker: {
-      nodeManagerPort: w.node_manager_port ?? d.nodeManagerPort,
-      objectManagerPort: w.object_manager_port ?? d.objectManagerPort,
-      minWorkerPort: w.min_worker_port ?? d.minWorkerPort,
-      maxWorkerPort: w.max_worker_port ?? d.maxWorkerPort,
-      shmSize: w.shm_size ?? d.shmSize,
+      nodeManagerPort: worker.node_manager_port,
+      objectManagerPort: worker.object_manager_port,
+      minWorkerPort: worker.min_worker_port,
+      maxWorkerPort: worker.max_worker_port,
+      shmSize: worker.shm_size,
     },
-    timeout: proposed.timeout ?? clusterTestDefaults.timeout,
+    timeout,
   };
 }

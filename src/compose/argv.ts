@@ -22,11 +22,15 @@ export interface ComposeTarget {
   envFile?: string;
   /** Folder compose runs in (the config's folder). */
   projectDir: string;
+  /** `compose.override.yaml` beside config.yaml, when present: the user's own additions, applied last. */
+  overrideFile?: string;
 }
 
 /** The flags that pin file, project and env file; they come before the subcommand. */
 export function targetArgs(target: ComposeTarget): string[] {
-  const args = ["-f", target.composeFile, "-p", target.projectName];
+  const args = ["-f", target.composeFile];
+  if (target.overrideFile) args.push("-f", target.overrideFile);
+  args.push("-p", target.projectName);
   if (target.envFile) args.push("--env-file", target.envFile);
   return args;
 }

@@ -23,6 +23,14 @@ function existingEnvFile(path: string): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
+/** The user's compose.override.yaml beside config.yaml, applied after the generated file. */
+export const overrideFileName = "compose.override.yaml";
+
+function existingOverride(projectDir: string): string | undefined {
+  const path = join(projectDir, overrideFileName);
+  return existsSync(path) ? path : undefined;
+}
+
 async function readComposeDoc(composeFile: string): Promise<unknown> {
   return parse(await Bun.file(composeFile).text());
 }
@@ -38,6 +46,7 @@ export async function generatedProject(paths: ProjectPaths): Promise<ResolvedPro
       projectName: generated.model.project.name,
       envFile: existingEnvFile(generated.envFile),
       projectDir: generated.projectDir,
+      overrideFile: existingOverride(generated.projectDir),
     },
   };
 }
@@ -62,7 +71,13 @@ export async function existingProject(paths: ProjectPaths, opts: { loadModel?: b
   return {
     model,
     composeDoc,
-    target: { composeFile, projectName, envFile: existingEnvFile(join(projectDir, ".env")), projectDir },
+    target: {
+      composeFile,
+      projectName,
+      envFile: existingEnvFile(join(projectDir, ".env")),
+      projectDir,
+      overrideFile: existingOverride(projectDir),
+    },
   };
 }
 

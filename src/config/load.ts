@@ -20,6 +20,7 @@ import {
   subnetDiagnostics,
   validateSource,
   whitelistDiagnostics,
+  workerPortRangeDiagnostics,
 } from "./validate.ts";
 
 export const embeddedExamples = { config: exampleConfig, nodes: exampleNodes };
@@ -70,6 +71,7 @@ export function modelFromTexts(
     const gpuEnabled = resolveGpuEnabled(requested, gpuDetected);
     diagnostics.push(...duplicatePortDiagnostics(config.source, publishedHostPorts(config.value, gpuEnabled)));
     diagnostics.push(...subnetDiagnostics(config.source, config.value));
+    diagnostics.push(...workerPortRangeDiagnostics(config.source, config.value));
     if (nodes.ok) {
       const enabled = rayNodesOf(config.value, nodes.value, gpuEnabled).flatMap((n) => (n.name ? [n.name] : []));
       diagnostics.push(...whitelistDiagnostics(nodes.source, nodes.value, enabled));

@@ -218,6 +218,17 @@ export const configSchema = z
     cluster_test: z
       .strictObject({
         subnet: cidr.default("172.30.0.0/24").meta({ description: "Subnet of the isolated test network" }),
+        timeout: seconds.default(60).meta({ description: "Seconds `cslr test` waits for the test worker to join" }),
+        worker: z
+          .strictObject({
+            // Real Ray's head dials a worker back on these; pinned and published one to one.
+            node_manager_port: port.default(6700).meta({ description: "Test worker's Ray node manager port (published)" }),
+            object_manager_port: port.default(6701).meta({ description: "Test worker's Ray object manager port (published)" }),
+            min_worker_port: port.default(6710).meta({ description: "First port of the test worker's Ray worker range (published)" }),
+            max_worker_port: port.default(6719).meta({ description: "Last port of the test worker's Ray worker range (published)" }),
+            shm_size: memorySize.default("1g").meta({ description: "Size of the test worker's /dev/shm" }),
+          })
+          .prefault({}),
       })
       .prefault({}),
   })

@@ -140,7 +140,26 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
   add(s.redis.enabled, ["services", "redis", "port"], s.redis.port);
   add(s.mlflow.enabled, ["services", "mlflow", "port"], s.mlflow.port);
   add(s.marimo.enabled, ["services", "marimo", "port"], s.marimo.port);
+  // The cluster test's worker publishes these on the same host while `cslr test` runs.
+  const worker = config.cluster_test.worker;
+  add(true, ["cluster_test", "worker", "node_manager_port"], worker.node_manager_port);
+  add(true, ["cluster_test", "worker", "object_manager_port"], worker.object_manager_port);
+  for (let p = worker.min_worker_port; p <= worker.max_worker_port; p++) {
+    uses.push({ key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port: p });
+  }
   return uses;
+}
+
+export function workerPortRangeDiagnostics(source: SourceFile, config: Config): Diagnostic[] {
+  const { min_worker_port: min, max_worker_port: max } = config.cluster_test.worker;
+  if (min <= max && max - min < 1000) return [];
+  return [
+    diagnosticAt(
+      source,
+      ["cluster_test", "worker", "max_worker_port"],
+      `worker port range ${min}..${max} is ${min > max ? "empty" : "too wide"}; expected min_worker_port <= max_worker_port and at most 1000 ports`,
+    ),
+  ];
 }
 
 export function duplicatePortDiagnostics(source: SourceFile, uses: HostPortUse[]): Diagnostic[] {

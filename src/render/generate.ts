@@ -5,7 +5,9 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import { testHostAddress } from "../clustertest/render.ts";
 import { loadProjectImpl } from "../config/load.ts";
+import { detectHostAddress } from "../host/address.ts";
 import type { Model } from "../config/model.ts";
 import { UsageError } from "../errors.ts";
 import { log } from "../log.ts";
@@ -104,7 +106,8 @@ export async function renderProject(paths: ProjectPaths, options: GenerateOption
   if (!options.allowMissingSecrets) assertSecretsPresent(model, envFile);
   const cslrBinary = model.config.services.health.enabled ? resolveCslrBinary(model, projectDir) : "";
   const outDir = resolve(paths.out);
-  const files = renderBuild({ model, cslrBinary, projectDir, outDir, version: pkg.version, templates: loadTemplateSet() });
+  const hostAddress = testHostAddress(model, detectHostAddress());
+  const files = renderBuild({ model, cslrBinary, projectDir, outDir, hostAddress, version: pkg.version, templates: loadTemplateSet() });
   if (!options.dryRun) writeBuildAtomically(outDir, files);
   return {
     model,

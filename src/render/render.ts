@@ -2,7 +2,7 @@
  * Pure: Model → the files of `_build/`, each rendered from its template (embedded or
  * overridden) and, for YAML, parsed back before anything is written.
  */
-import type { Model } from "../config/model.ts";
+import { renderClusterTest } from "../clustertest/render.ts";
 import { CslrError } from "../errors.ts";
 import { composeView, paths, type ComposeInputs } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
@@ -24,17 +24,17 @@ export function embeddedTemplateSet(): TemplateSet {
 }
 
 /** Renders YAML and proves it parses, so a broken template or override never reaches `_build/`. */
-function renderYaml(name: TemplateName, text: string, data: object): string {
+function renderYaml(name: TemplateName, render: () => string): string {
   let output: string;
   try {
-    output = renderTemplateText(name, text, data);
+    output = render();
   } catch (error) {
     throw new CslrError(`templates/${name}.eta: rendering failed: ${(error as Error).message.split("\n")[0]}`);
   }
   try {
     // Bun's native parser: ~0.5 ms where the yaml package needs ~10 ms in a cold process.
     const parsed = Bun.YAML.parse(output);
-    if (parsed === null || typeof parsed !== "object") throw new Error("the output is not a mapping");
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("the output is not a mapping");
   } catch (error) {
     throw new CslrError(
       `templates/${name}.eta: the rendered ${name} is not valid YAML (${(error as Error).message.split("\n")[0]}); fix the template or remove the override`,
@@ -45,22 +45,31 @@ function renderYaml(name: TemplateName, text: string, data: object): string {
 
 export interface RenderInputs extends ComposeInputs {
   templates: TemplateSet;
-  /** Extra renderers for files owned by other modules (cluster test). */
-  extra?: (model: Model, templates: TemplateSet) => RenderedFile[];
+  /** The address the cluster test's containers reach this host's published ports by. */
+  hostAddress: string;
 }
 
 export function renderBuild(inputs: RenderInputs): RenderedFile[] {
   const view = { ...composeView(inputs), paths, esc: composeScalar };
-  const files: RenderedFile[] = [
-    { name: "compose.yaml", content: renderYaml("compose.yaml", inputs.templates["compose.yaml"], view), mode: 0o644 },
+  const { model, templates } = inputs;
+  return [
+    {
+      name: "compose.yaml",
+      content: renderYaml("compose.yaml", () => renderTemplateText("compose.yaml", templates["compose.yaml"], view)),
+      mode: 0o644,
+    },
+    {
+      name: "cluster-test.compose.yaml",
+      content: renderYaml("cluster-test.compose.yaml", () =>
+        renderClusterTest(model, { hostAddress: inputs.hostAddress }, templates["cluster-test.compose.yaml"]),
+      ),
+      mode: 0o644,
+    },
     {
       name: "ray-ep.sh",
-      content: renderTemplateText("ray-ep.sh", inputs.templates["ray-ep.sh"], rayEntrypointView(inputs.model)),
+      content: renderTemplateText("ray-ep.sh", templates["ray-ep.sh"], rayEntrypointView(model)),
       mode: 0o755,
     },
   ];
-  if (inputs.extra) files.push(...inputs.extra(inputs.model, inputs.templates));
-  return files;
 }
 
-export { renderYaml };

@@ -278,7 +278,7 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
       join(project, "config.yaml"),
       `project:\n  name: ${name}\nservices:\n  health:\n    port: ${server.port}\n  ray:\n    gpu:\n      enabled: false\n`,
     );
-    writeFileSync(join(project, "nodes.yaml"), "head_whitelist: [lab-cpu]\n");
+    writeFileSync(join(project, "nodes.yaml"), "head_whitelist: [ray-cpu, lab-cpu]\n");
     const psFile = join(box.dir, "ps.json");
     writeFileSync(
       psFile,

@@ -40,6 +40,11 @@ describe("target flags", () => {
   test.each([
     ["with .env", target, ["-f", "/p/_build/compose.yaml", "-p", "lab", "--env-file", "/p/.env"]],
     ["without .env", { ...target, envFile: undefined }, ["-f", "/p/_build/compose.yaml", "-p", "lab"]],
+    [
+      "with the user's compose.override.yaml, applied after the generated file",
+      { ...target, overrideFile: "/p/compose.override.yaml" },
+      ["-f", "/p/_build/compose.yaml", "-f", "/p/compose.override.yaml", "-p", "lab", "--env-file", "/p/.env"],
+    ],
   ] as [string, ComposeTarget, string[]][])("%s", (_name, t, expected) => expect(targetArgs(t)).toEqual(expected));
 
   test.each([

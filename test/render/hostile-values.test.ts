@@ -69,6 +69,7 @@ function renderWith(h: Hostile) {
     cslrBinary: h.binary,
     projectDir: "/project",
     outDir: "/project/_build",
+    hostAddress: "192.0.2.10",
     version: "test",
     templates: embeddedTemplateSet(),
   });
