@@ -162,6 +162,11 @@ async function connectOnce(host: string, port: number, onLine: (line: string) =>
       data(_socket, chunk) {
         for (const line of chunk.toString().split("\n")) if (line) onLine(line);
       },
+      // The peer closing its side (`end`) counts as the connection going away.
+      end(socket) {
+        socket.end();
+        onClose();
+      },
       close: onClose,
       error() {},
     },
@@ -238,7 +243,8 @@ async function status(flags: Map<string, string>): Promise<void> {
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   try {
-    const socket = await connectOnce(host, port, (line) => lines.push(line), () => done());
+    const onLine = (line: string) => (line === "END" ? done() : lines.push(line));
+    const socket = await connectOnce(host, port, onLine, () => done());
     socket.write("STATUS\n");
   } catch (error) {
     fail(`cannot reach head ${target}: ${(error as Error).message}`);
@@ -265,7 +271,8 @@ switch (command) {
     break;
   case "status":
     await status(flags);
-    break;
+    // Do not linger on a half-closed socket.
+    process.exit(0);
   case "--version":
   case "version":
     say("ray stand-in 0.0.0 (not Ray)");
