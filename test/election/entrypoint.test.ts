@@ -25,10 +25,14 @@ describe("entrypoint + election service", () => {
     await harness.startServer();
     for (let round = 1; round <= rounds; round++) {
       const procs = Array.from({ length: nodes }, (_, i) => harness!.startNode(i));
-      const view = await harness.formed(nodes - 1);
+      const view = await harness.formed(nodes - 1).catch((error) => {
+        throw new Error(`round ${round}: ${error.message}\n${harness!.transcript()}`);
+      });
       // Terms only grow: one grant per round, as every round ends with a clean release.
       expect(view.head!.term).toBe(round);
-      const members = await harness.dataPlaneMatches(view);
+      const members = await harness.dataPlaneMatches(view).catch((error) => {
+        throw new Error(`round ${round}: ${error.message}\n${harness!.transcript()}`);
+      });
       expect(members).toHaveLength(nodes);
 
       const codes = await harness.stopNodes();

@@ -204,6 +204,12 @@ export class Harness {
     return codes;
   }
 
+  /** Everything the processes printed, for a failing test's message. */
+  transcript(): string {
+    const parts = [...this.nodes.values(), ...(this.server ? [this.server] : [])].map((p) => `----- ${p.name}\n${p.output}`);
+    return parts.join("\n");
+  }
+
   async cleanup(): Promise<void> {
     for (const proc of this.everything) proc.signalGroup("SIGKILL");
     await Promise.all(this.everything.map((p) => p.exited));

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { ping } from "../../election/client.ts";
-import { UsageError } from "../../errors.ts";
+import { CslrError, UsageError } from "../../errors.ts";
 import { parseDurationMs } from "../../election/duration.ts";
 
 export default defineCommand({
@@ -13,8 +13,8 @@ export default defineCommand({
     const timeoutMs = parseDurationMs(args.timeout);
     if (timeoutMs === undefined) throw new UsageError(`--timeout ${JSON.stringify(args.timeout)}: expected seconds like 2, 2s or 500ms`);
     if (!URL.canParse(args.url)) throw new UsageError(`--url ${JSON.stringify(args.url)}: expected an http URL like http://127.0.0.1:8080`);
-    const ok = await ping(args.url, timeoutMs);
-    if (!ok) process.stderr.write(`cslr: ${args.url}/healthz did not answer within ${timeoutMs} ms\n`);
-    return ok ? 0 : 1;
+    // Thrown, not returned: citty drops the return value of a nested subcommand.
+    if (!(await ping(args.url, timeoutMs))) throw new CslrError(`cslr: ${args.url}/healthz did not answer within ${timeoutMs} ms`);
+    return 0;
   },
 });

@@ -59,6 +59,11 @@ export default defineCommand({
     if (whitelist.length === 0) throw new UsageError("no head whitelist; expected --nodes FILE (with head_whitelist) or --whitelist a,b");
     const token = process.env.CSLR_CLUSTER_TOKEN || undefined;
 
+    // Listen for the stop signal before the port opens: whoever sees the port may stop us.
+    const stopped = new Promise<void>((resolve) => {
+      process.once("SIGTERM", resolve);
+      process.once("SIGINT", resolve);
+    });
     try {
       running = startElectionServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state });
     } catch (error) {
@@ -68,10 +73,7 @@ export default defineCommand({
     process.stderr.write(
       `${JSON.stringify({ ts: new Date().toISOString(), event: "listen", url: running.url, whitelist, leaseTtlMs, auth: token ? "token" : "none", state: args.state ?? null })}\n`,
     );
-    await new Promise<void>((resolve) => {
-      process.once("SIGTERM", resolve);
-      process.once("SIGINT", resolve);
-    });
+    await stopped;
     return 0;
   },
   async cleanup() {
