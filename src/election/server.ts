@@ -79,13 +79,16 @@ export function readStateFile(path: string): ElectionSnapshot {
   return parsed.data;
 }
 
-/** Write to a temp file beside the target, fsync, rename: a crash leaves the old or the new file. */
-export function writeStateFile(path: string, snapshot: ElectionSnapshot): void {
+/**
+ * Write to a temp file beside the target, then rename: a crash leaves the old or the new file.
+ * `durable` adds an fsync (milliseconds each) for what safety rests on: term and head.
+ */
+export function writeStateFile(path: string, snapshot: ElectionSnapshot, durable = true): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(tmp, "w", 0o600);
   try {
     writeSync(fd, `${JSON.stringify(snapshot)}\n`);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -99,9 +102,9 @@ function digest(text: string): Buffer {
 }
 
 /** Constant-time: both sides are hashed to equal length before comparing. */
-export function tokenMatches(header: string | null, token: string): boolean {
+export function tokenMatches(header: string | null, expectedDigest: Buffer): boolean {
   const presented = header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : "";
-  return timingSafeEqual(digest(presented), digest(token));
+  return timingSafeEqual(digest(presented), expectedDigest);
 }
 
 type Body = Record<string, unknown>;
@@ -118,8 +121,11 @@ function errorReply(status: number, error: string, text: boolean): Response {
 
 /** Reads at most maxBodyBytes; null when the body is larger. */
 async function readLimitedBody(req: Request): Promise<string | null> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
+  const header = req.headers.get("content-length");
+  const declared = Number(header ?? "0");
   if (declared > maxBodyBytes) return null;
+  // A declared length is enforced by the HTTP parser; only chunked bodies are counted here.
+  if (header !== null) return req.text();
   if (!req.body) return "";
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -145,13 +151,30 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
   const restored = Election.restore(electionOptions, options.statePath ? readStateFile(options.statePath) : emptySnapshot());
   const election = restored.outcome;
   const waiters = new Set<() => void>();
+  const tokenDigest = options.token !== undefined ? digest(options.token) : undefined;
 
+  // The last claim answer logged per node: a node asking again and getting the same answer
+  // (a wait loop, a worker re-claiming) is not a new decision and is not logged again.
+  const lastClaimLogged = new Map<string, string>();
   function emit(logs: DecisionLog[]): void {
-    for (const entry of logs) log(JSON.stringify({ ts: new Date(now()).toISOString(), ...entry }));
+    for (const entry of logs) {
+      if (entry.event === "claim") {
+        const key = `${entry.role}:${entry.term}`;
+        if (lastClaimLogged.get(entry.node) === key) continue;
+        if (lastClaimLogged.size > 10_000) lastClaimLogged.clear();
+        lastClaimLogged.set(entry.node, key);
+      }
+      log(JSON.stringify({ ts: new Date(now()).toISOString(), ...entry }));
+    }
   }
 
-  function persist(): void {
-    if (options.statePath) writeStateFile(options.statePath, election.snapshot());
+  /** Roster-only changes (joins) skip the fsync: losing one to a power cut re-elects nobody. */
+  function persist(before?: ElectionSnapshot): void {
+    if (!options.statePath) return;
+    const after = election.snapshot();
+    const durable =
+      !before || before.term !== after.term || before.head?.node !== after.head?.node || before.head?.ready !== after.head?.ready;
+    writeStateFile(options.statePath, after, durable);
   }
 
   /**
@@ -163,7 +186,7 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
     const decision = step();
     if (decision.changed) {
       try {
-        persist();
+        persist(before);
       } catch (error) {
         election.restoreFrom(before);
         return { failed: `cannot write the election state: ${(error as Error).message}` };
@@ -192,7 +215,7 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
   }
 
   async function handlePost(req: Request, path: string, text: boolean): Promise<Response> {
-    if (options.token !== undefined && !tokenMatches(req.headers.get("authorization"), options.token)) {
+    if (tokenDigest && !tokenMatches(req.headers.get("authorization"), tokenDigest)) {
       return errorReply(401, "missing or wrong token; expected Authorization: Bearer $CSLR_CLUSTER_TOKEN", text);
     }
     const raw = await readLimitedBody(req);

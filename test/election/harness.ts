@@ -85,6 +85,8 @@ export interface ClusterOptions {
   healthTimeout?: number;
   headDelayMs?: number;
   token?: string;
+  /** Folder with the `ray` to put first on PATH (default: the stand-in's bash wrapper). */
+  rayBinDir?: string;
 }
 
 export class Harness {
@@ -113,7 +115,7 @@ export class Harness {
 
   private spawn(name: string, cmd: string[], env: Record<string, string>): Proc {
     const proc = Bun.spawn(["setsid", ...cmd], {
-      env: { ...process.env, PATH: `${standInBin}:${process.env.PATH}`, ...env },
+      env: { ...process.env, PATH: `${this.options.rayBinDir ?? standInBin}:${process.env.PATH}`, ...env },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",

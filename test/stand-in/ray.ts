@@ -125,7 +125,7 @@ async function startHead(flags: Map<string, string>): Promise<void> {
             const [verb, node, address] = line.split(" ");
             if (verb === "REGISTER" && node) {
               members.set(socket, { node, address: address ?? "" });
-              say(`node ${node} registered (${members.size} worker(s))`);
+              say(`node ${node} registered (${members.size} worker(s)) at ${Date.now()}`);
               socket.write("OK\n");
             } else if (verb === "STATUS") {
               const lines = [`NODE ${nodeName} head ${host}:${port}`, ...[...members.values()].map((m) => `NODE ${m.node} worker ${m.address}`)];
@@ -148,7 +148,7 @@ async function startHead(flags: Map<string, string>): Promise<void> {
     fail(`cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
   writeFileSync(join(stateDir, "head.json"), JSON.stringify({ host: host === "0.0.0.0" ? "127.0.0.1" : host, port }));
-  say(`head ${nodeName} listening on ${host}:${port} (GCS stand-in)`);
+  say(`head ${nodeName} listening on ${host}:${port} (GCS stand-in) at ${Date.now()}`);
   await new Promise(() => {});
 }
 
