@@ -158,9 +158,37 @@ export async function benchFormation(nodes = 32): Promise<BenchRow> {
   }
 }
 
-/** Runs both, prints a table each, and returns the rows for the README. */
+/** SIGKILL the head's whole process group (container gone): time until a new head is ready. */
+export async function benchFailover(nodes = 8, leaseTtl = 2): Promise<BenchRow> {
+  const harness = new Harness({ nodes, leaseTtl, headDelayMs: 20 });
+  try {
+    await harness.startServer();
+    for (let i = 0; i < nodes; i++) harness.startNode(i);
+    const before = await harness.formed(nodes - 1, 60_000);
+    const killedAt = Date.now();
+    harness.nodes.get(before.head!.node)!.signalGroup("SIGKILL");
+    let after = before;
+    while (!(after.head?.ready && after.head.term > before.head!.term)) {
+      await Bun.sleep(10);
+      after = await harness.cluster();
+    }
+    const newHeadReady = after.head!.readyAt! - killedAt;
+    const formed = await harness.formed(nodes - 2, 60_000);
+    return {
+      benchmark: `failover of ${nodes} nodes, lease TTL ${leaseTtl} s, head SIGKILLed`,
+      "kill → new head ready ms": newHeadReady,
+      "kill → all workers re-joined ms": Math.max(...formed.workers.map((w) => w.joinedAt)) - killedAt,
+      "target (TTL + 2 s) ms": leaseTtl * 1000 + 2000,
+      "term before → after": `${before.head!.term} → ${after.head!.term}`,
+    };
+  } finally {
+    await harness.cleanup();
+  }
+}
+
+/** Runs all, prints a table each, and returns the rows for the README. */
 export async function benchElection(): Promise<BenchRow[]> {
-  const rows = [await benchThroughput(), await benchFormation()];
+  const rows = [await benchThroughput(), await benchFormation(), await benchFailover()];
   for (const row of rows) {
     console.log(`\n${row.benchmark}`);
     console.table(Object.fromEntries(Object.entries(row).filter(([k]) => k !== "benchmark")));

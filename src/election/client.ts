@@ -34,7 +34,7 @@ export async function waitForHead(url: string, seconds: number, fetchImpl: Fetch
   while (true) {
     const left = deadline - Date.now();
     if (left <= 0) return null;
-    const waitSeconds = Math.max(0, Math.floor(Math.min(left, 60_000) / 1000));
+    const waitSeconds = (Math.min(left, 60_000) / 1000).toFixed(3);
     try {
       const res = await fetchImpl(endpoint(url, `/v1/head?wait=${waitSeconds}`), {
         headers: { accept: "application/json" },
@@ -44,10 +44,6 @@ export async function waitForHead(url: string, seconds: number, fetchImpl: Fetch
       if (res.ok && body.ready && body.node && body.address && body.term) {
         return { node: body.node, address: body.address, term: body.term };
       }
-      if (waitSeconds === 0) {
-        // Less than a second left: one more short wait rather than a busy loop.
-        await Bun.sleep(Math.min(left, 100));
-      }
     } catch {
       // The service is not up yet: try again shortly, within the deadline.
       await Bun.sleep(Math.min(Math.max(deadline - Date.now(), 0), 200));
@@ -55,10 +51,10 @@ export async function waitForHead(url: string, seconds: number, fetchImpl: Fetch
   }
 }
 
-/** True when `GET /healthz` answers 200 within `timeoutMs`. */
-export async function ping(url: string, timeoutMs: number, fetchImpl: Fetch = fetch): Promise<boolean> {
+/** True when `GET /healthz` answers 200 within `seconds`. */
+export async function ping(url: string, seconds: number, fetchImpl: Fetch = fetch): Promise<boolean> {
   try {
-    const res = await fetchImpl(endpoint(url, "/healthz"), { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetchImpl(endpoint(url, "/healthz"), { signal: AbortSignal.timeout(Math.max(1, Math.round(seconds * 1000))) });
     await res.body?.cancel();
     return res.ok;
   } catch {

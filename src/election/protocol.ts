@@ -1,6 +1,20 @@
 /**
  * The wire format of the election service: request validation and response encoding (pure).
  *
+ *   GET  /healthz                      liveness, always open          {ok, term}
+ *   POST /v1/claim   {node, address}   head lease or not              {role: head|worker|wait, term,
+ *                                                                      leaseTtlMs | address | retryAfterMs}
+ *   POST /v1/ready   {node, term}      head's GCS port is open        200 {ok, term, leaseExpiresAt} | 409
+ *   POST /v1/heartbeat {node, term}    renews the lease               200 | 409 (fenced: stop being head)
+ *   POST /v1/release {node, term}      gives the lease up at once     200 | 409
+ *   POST /v1/join    {node, address}   worker roster entry            {ok, term, head: address | null}
+ *   GET  /v1/head?wait=SECONDS         long-poll for a ready head     {ready, node, address, term}
+ *   GET  /v1/cluster                   roster for `cslr status`       {term, head, workers[]}
+ *
+ * POSTs need `Authorization: Bearer $CSLR_CLUSTER_TOKEN` when a token is configured (401).
+ * Errors are `{ok: false, error}`: 400 bad body, 401, 404 unknown path, 405 wrong method,
+ * 409 fenced, 413 body over 16 KiB, 503 the state file cannot be written (nothing granted).
+ *
  * Responses are JSON, or `KEY=value` lines when the client sends `Accept: text/plain` so the
  * bash entrypoint needs no jq. Keys of the text form are the JSON keys in UPPER_SNAKE case;
  * nested objects are not encoded (the text form is only for the flat answers bash reads).

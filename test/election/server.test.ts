@@ -108,7 +108,7 @@ describe("election service: bad requests get 4xx and the service keeps answering
       `POST /v1/claim HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nTransfer-Encoding: chunked\r\n\r\n${"4000\r\n" + "x".repeat(0x4000) + "\r\n"}${"4000\r\n" + "y".repeat(0x4000) + "\r\n"}0\r\n\r\n`,
     );
     expect(chunkedHuge).toMatch(/^HTTP\/1\.1 413/);
-    expect(await ping(server!.url, 1000)).toBe(true);
+    expect(await ping(server!.url, 1)).toBe(true);
     expect((await post("/v1/claim", { node: "b", address: "b:6379" })).status).toBe(200);
   });
 
@@ -170,6 +170,16 @@ describe("election service: protocol", () => {
       expect.objectContaining({ event: "claim", node: "a", role: "head", term: 1, why: expect.any(String) }),
       expect.objectContaining({ event: "claim", node: "b", role: "wait", term: 1 }),
     ]);
+  });
+});
+
+describe("client", () => {
+  test("waitForHead keeps trying a service that is not up and gives up at its deadline", async () => {
+    const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const closedPort = s.port;
+    s.stop(true);
+    expect(await waitForHead(`http://127.0.0.1:${closedPort}`, 0.3)).toBeNull();
+    expect(await ping(`http://127.0.0.1:${closedPort}`, 0.3)).toBe(false);
   });
 });
 

@@ -14,7 +14,7 @@ export default defineCommand({
     if (timeoutMs === undefined) throw new UsageError(`--timeout ${JSON.stringify(args.timeout)}: expected seconds like 2, 2s or 500ms`);
     if (!URL.canParse(args.url)) throw new UsageError(`--url ${JSON.stringify(args.url)}: expected an http URL like http://127.0.0.1:8080`);
     // Thrown, not returned: citty drops the return value of a nested subcommand.
-    if (!(await ping(args.url, timeoutMs))) throw new CslrError(`cslr: ${args.url}/healthz did not answer within ${timeoutMs} ms`);
+    if (!(await ping(args.url, timeoutMs / 1000))) throw new CslrError(`cslr: ${args.url}/healthz did not answer within ${timeoutMs} ms`);
     return 0;
   },
 });
