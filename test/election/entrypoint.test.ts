@@ -133,6 +133,19 @@ describe("entrypoint + election service", () => {
     expect(worker.output).not.toContain("decision=fallback");
   }, 30_000);
 
+  test("with a cluster token: the cluster forms, and Ray's token auth gets it passed through", async () => {
+    const token = "cluster-token-42";
+    harness = new Harness({ nodes: 3, token });
+    await harness.startServer();
+    const procs = [0, 1, 2].map((i) => harness!.startNode(i, { RAY_AUTH_MODE: "token" }));
+    const view = await harness.formed(2);
+    await harness.dataPlaneMatches(view);
+    for (const p of procs) {
+      expect(p.output).toContain(`auth: RAY_AUTH_MODE=token, RAY_AUTH_TOKEN set (${token.length} chars)`);
+      expect(p.output).not.toContain(token);
+    }
+  }, 30_000);
+
   test("a wrong token: the node refuses to guess (exit 2) instead of becoming head", async () => {
     harness = new Harness({ nodes: 2, token: "right-token" });
     await harness.startServer();

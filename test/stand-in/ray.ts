@@ -62,6 +62,13 @@ function splitHostPort(address: string): { host: string; port: number } {
   return { host: match[1]!, port: Number(match[2]) };
 }
 
+/** Says (without the secret) whether Ray's token auth would be on, so tests can check the pass-through. */
+function sayAuth(): void {
+  if (process.env.RAY_AUTH_MODE === "token") {
+    say(`auth: RAY_AUTH_MODE=token, RAY_AUTH_TOKEN ${process.env.RAY_AUTH_TOKEN ? `set (${process.env.RAY_AUTH_TOKEN.length} chars)` : "MISSING"}`);
+  }
+}
+
 function writePidFile(role: string): void {
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(join(stateDir, `${role}.${process.pid}.pid`), String(process.pid));
@@ -93,6 +100,7 @@ async function startHead(flags: Map<string, string>): Promise<void> {
   const delayMs = Number(process.env.RAY_STANDIN_HEAD_DELAY_MS ?? "0");
   writePidFile("head");
   say(`starting head ${nodeName} (this is a stand-in, not Ray); port ${host}:${port} opens in ${delayMs} ms`);
+  sayAuth();
   say(`flags: ${[...flags].map(([k, v]) => (v === "true" ? `--${k}` : `--${k}=${v}`)).join(" ")}`);
 
   const members = new Map<Socket<{ buffer: string }>, Member>();
@@ -179,6 +187,7 @@ async function startWorker(flags: Map<string, string>): Promise<void> {
   const deadline = Date.now() + Number(process.env.RAY_STANDIN_CONNECT_TIMEOUT_MS ?? "10000");
   writePidFile("worker");
   say(`starting worker ${nodeName} (this is a stand-in, not Ray) for head ${host}:${port}`);
+  sayAuth();
   let stopping = false;
   const stop = (signal: string) => {
     stopping = true;
