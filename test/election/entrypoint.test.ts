@@ -88,7 +88,8 @@ describe("entrypoint + election service", () => {
     const before = await harness.formed(3);
 
     await harness.killServer();
-    await Bun.sleep(500); // the service stays down for a while (a heartbeat or two fail)
+    // Down for longer than a whole TTL: every heartbeat in between fails.
+    await Bun.sleep(2_500);
     await harness.startServer();
     const restored = await harness.cluster();
     expect(restored.head!.node).toBe(before.head!.node);
