@@ -1,0 +1,199 @@
+/**
+ * Election benchmarks (part of `bun run bench`, never of the tests):
+ * 1. the real `cslr health serve` under 64 concurrent keep-alive connections for 10 s on
+ *    loopback, sending claims and heartbeats: requests/s, p50/p99 latency, server RSS;
+ * 2. 32 real entrypoints with a zero-delay stand-in `ray`: time from the head's port opening
+ *    until every worker joined (election roster) and registered with the head (data plane).
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Harness, freePort } from "../test/election/harness.ts";
+
+const repo = resolve(import.meta.dir, "..");
+const cli = join(repo, "src/cli.ts");
+
+export type BenchRow = Record<string, string | number>;
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+}
+
+function rssMiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : NaN;
+}
+
+/** One keep-alive connection sending requests back to back; records each latency in ms. */
+async function driveConnection(port: number, requests: string[], until: number, latencies: number[]): Promise<number> {
+  let buffer = "";
+  let sentAt = 0;
+  let next = 0;
+  let done = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const send = (socket: { write(data: string): number }) => {
+    if (performance.now() >= until) return finish();
+    sentAt = performance.now();
+    socket.write(requests[next++ % requests.length]!);
+  };
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      open(s) {
+        send(s);
+      },
+      data(s, chunk) {
+        buffer += chunk.toString();
+        while (true) {
+          const headerEnd = buffer.indexOf("\r\n\r\n");
+          if (headerEnd < 0) return;
+          const length = Number(/content-length: (\d+)/i.exec(buffer.slice(0, headerEnd))?.[1] ?? 0);
+          if (buffer.length < headerEnd + 4 + length) return;
+          if (!buffer.startsWith("HTTP/1.1 200")) throw new Error(`unexpected answer: ${buffer.slice(0, 80)}`);
+          buffer = buffer.slice(headerEnd + 4 + length);
+          latencies.push(performance.now() - sentAt);
+          done++;
+          send(s);
+        }
+      },
+      close: () => finish(),
+      error: () => finish(),
+    },
+  });
+  await finished;
+  socket.end();
+  return done;
+}
+
+function request(path: string, body: object, token: string): string {
+  const json = JSON.stringify(body);
+  return `POST ${path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`;
+}
+
+export async function benchThroughput(options = { connections: 64, seconds: 10 }): Promise<BenchRow> {
+  const dir = mkdtempSync(join(tmpdir(), "cslr-bench-election-"));
+  const port = freePort();
+  const token = "bench-token";
+  const server = Bun.spawn(
+    ["bun", cli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--whitelist", "head",
+      "--state", join(dir, "state.json"), "--lease-ttl", "60s"],
+    { env: { ...process.env, CSLR_CLUSTER_TOKEN: token }, stdout: "ignore", stderr: "ignore" },
+  );
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 200; i++) {
+      if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+      await Bun.sleep(25);
+    }
+    const headers = { authorization: `Bearer ${token}` };
+    const grant = (await (await fetch(`${url}/v1/claim`, { method: "POST", headers, body: JSON.stringify({ node: "head", address: "head:6379" }) })).json()) as { term: number };
+    await fetch(`${url}/v1/ready`, { method: "POST", headers, body: JSON.stringify({ node: "head", term: grant.term }) });
+    // Half heartbeats of the head, half claims of workers (answered role=worker), as in a cluster.
+    const requests = [
+      request("/v1/heartbeat", { node: "head", term: grant.term }, token),
+      ...Array.from({ length: 16 }, (_, i) => [request("/v1/claim", { node: `worker-${i}`, address: `10.0.0.${i + 2}` }, token), request("/v1/heartbeat", { node: "head", term: grant.term }, token)]).flat(),
+    ];
+    const latencies: number[] = [];
+    const started = performance.now();
+    const until = started + options.seconds * 1000;
+    const counts = await Promise.all(Array.from({ length: options.connections }, () => driveConnection(port, requests, until, latencies)));
+    const elapsed = (performance.now() - started) / 1000;
+    const total = counts.reduce((a, b) => a + b, 0);
+    const sorted = Float64Array.from(latencies).sort();
+    return {
+      benchmark: `claims+heartbeats, ${options.connections} keep-alive connections, ${options.seconds} s`,
+      "requests/s": Math.round(total / elapsed),
+      "p50 ms": Math.round(percentile(sorted, 0.5) * 100) / 100,
+      "p99 ms": Math.round(percentile(sorted, 0.99) * 100) / 100,
+      "server RSS MiB": rssMiB(server.pid),
+    };
+  } finally {
+    server.kill("SIGTERM");
+    await server.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Epoch ms printed by the stand-in head in lines matching `pattern`. */
+function stamps(output: string, pattern: RegExp): number[] {
+  return output.split("\n").filter((l) => pattern.test(l)).map((l) => Number(/ at (\d+)$/.exec(l)?.[1])).filter(Number.isFinite);
+}
+
+export async function benchFormation(nodes = 32): Promise<BenchRow> {
+  // The compiled stand-in, as baked into the Docker test image: no per-start transpiling.
+  const binDir = mkdtempSync(join(tmpdir(), "cslr-bench-ray-"));
+  const build = Bun.spawnSync(["bun", "build", "--compile", join(repo, "test/stand-in/ray.ts"), "--outfile", join(binDir, "ray")], { stdout: "ignore", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`cannot compile the stand-in: ${build.stderr.toString()}`);
+  const harness = new Harness({ nodes, leaseTtl: 10, headDelayMs: 0, rayBinDir: binDir });
+  try {
+    await harness.startServer();
+    const spawnedAt = Date.now();
+    for (let i = 0; i < nodes; i++) harness.startNode(i);
+    const view = await harness.formed(nodes - 1, 60_000);
+    const rosterDone = Math.max(...view.workers.map((w) => w.joinedAt));
+    await harness.dataPlaneMatches(view);
+    const headOutput = harness.nodes.get(view.head!.node)!.output;
+    const portOpen = stamps(headOutput, /listening on/)[0]!;
+    const registered = stamps(headOutput, /registered \(/);
+    const dataDone = Math.max(...registered);
+    // When each worker's entrypoint learned the head (log lines carry UTC times in ms).
+    const learned = [...harness.nodes.values()]
+      .map((p) => p.output.split("\n").find((l) => l.includes("decision=worker")))
+      .filter((l): l is string => l !== undefined)
+      .map((l) => Date.parse(`${l.slice(0, 23)}Z`));
+    return {
+      benchmark: `formation of ${nodes} entrypoints, zero-delay stand-in`,
+      "spawn → head port open ms": portOpen - spawnedAt,
+      "port open → every worker knows the head ms": Math.max(...learned) - portOpen,
+      "port open → all joined (roster) ms": rosterDone - portOpen,
+      "port open → all registered (data plane) ms": dataDone - portOpen,
+      "spawn → all registered ms": dataDone - spawnedAt,
+    };
+  } finally {
+    await harness.stopNodes().catch(() => {});
+    await harness.cleanup();
+    rmSync(binDir, { recursive: true, force: true });
+  }
+}
+
+/** SIGKILL the head's whole process group (container gone): time until a new head is ready. */
+export async function benchFailover(nodes = 8, leaseTtl = 2): Promise<BenchRow> {
+  const harness = new Harness({ nodes, leaseTtl, headDelayMs: 20 });
+  try {
+    await harness.startServer();
+    for (let i = 0; i < nodes; i++) harness.startNode(i);
+    const before = await harness.formed(nodes - 1, 60_000);
+    const killedAt = Date.now();
+    harness.nodes.get(before.head!.node)!.signalGroup("SIGKILL");
+    let after = before;
+    while (!(after.head?.ready && after.head.term > before.head!.term)) {
+      await Bun.sleep(10);
+      after = await harness.cluster();
+    }
+    const newHeadReady = after.head!.readyAt! - killedAt;
+    const formed = await harness.formed(nodes - 2, 60_000);
+    return {
+      benchmark: `failover of ${nodes} nodes, lease TTL ${leaseTtl} s, head SIGKILLed`,
+      "kill → new head ready ms": newHeadReady,
+      "kill → all workers re-joined ms": Math.max(...formed.workers.map((w) => w.joinedAt)) - killedAt,
+      "target (TTL + 2 s) ms": leaseTtl * 1000 + 2000,
+      "term before → after": `${before.head!.term} → ${after.head!.term}`,
+    };
+  } finally {
+    await harness.cleanup();
+  }
+}
+
+/** Runs all, prints a table each, and returns the rows for the README. */
+export async function benchElection(): Promise<BenchRow[]> {
+  const rows = [await benchThroughput(), await benchFormation(), await benchFailover()];
+  for (const row of rows) {
+    console.log(`\n${row.benchmark}`);
+    console.table(Object.fromEntries(Object.entries(row).filter(([k]) => k !== "benchmark")));
+  }
+  return rows;
+}
+
+if (import.meta.main) await benchElection();

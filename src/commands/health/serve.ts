@@ -1,0 +1,83 @@
+import { readFileSync } from "node:fs";
+import { defineCommand } from "citty";
+import { parse as parseYaml } from "yaml";
+import { nodesSchema, isHostname, port as portSchema } from "../../config/schema.ts";
+import { parseDurationMs } from "../../election/duration.ts";
+import { startElectionServer, type ElectionServer } from "../../election/server.ts";
+import { UsageError } from "../../errors.ts";
+
+/** The whitelist of a nodes.yaml; any problem is one line naming the file and the field. */
+function whitelistFromNodesFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`${path}: cannot read nodes file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); expected a nodes.yaml`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${path}: not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const parsed = nodesSchema.safeParse(data ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`${path}  ${issue.path.join(".") || "(root)"}  ${issue.message}`);
+  }
+  return parsed.data.head_whitelist;
+}
+
+function whitelistFromFlag(flag: string): string[] {
+  const names = flag.split(",").map((s) => s.trim()).filter(Boolean);
+  const bad = names.find((n) => !isHostname(n));
+  if (bad !== undefined) throw new UsageError(`--whitelist: ${JSON.stringify(bad)} is not a hostname; expected names like ray-cpu,ray-gpu`);
+  return names;
+}
+
+let running: ElectionServer | undefined;
+
+export default defineCommand({
+  meta: { name: "serve", description: "Run the head election service (leases, terms, roster)" },
+  args: {
+    host: { type: "string", description: "Address to listen on", default: "0.0.0.0" },
+    port: { type: "string", description: "Port to listen on", default: "8080" },
+    nodes: { type: "string", description: "nodes.yaml with head_whitelist", valueHint: "FILE" },
+    whitelist: { type: "string", description: "Comma-separated nodes that may become head (added to --nodes)", valueHint: "a,b" },
+    state: { type: "string", description: "File the election state is written to (keeps the head across restarts)", valueHint: "FILE" },
+    "lease-ttl": { type: "string", description: "Lease lifetime without a heartbeat: 10s, 500ms or seconds", default: "10s" },
+  },
+  async run({ args }) {
+    const port = portSchema.safeParse(Number(args.port));
+    if (!/^\d+$/.test(args.port) || !port.success) throw new UsageError(`--port ${JSON.stringify(args.port)}: expected an integer from 1 to 65535`);
+    const leaseTtlMs = parseDurationMs(args["lease-ttl"]);
+    if (leaseTtlMs === undefined) throw new UsageError(`--lease-ttl ${JSON.stringify(args["lease-ttl"])}: expected a duration like 10s, 500ms or 10`);
+    const whitelist = [
+      ...(args.nodes ? whitelistFromNodesFile(args.nodes) : []),
+      ...(args.whitelist ? whitelistFromFlag(args.whitelist) : []),
+    ];
+    if (whitelist.length === 0) throw new UsageError("no head whitelist; expected --nodes FILE (with head_whitelist) or --whitelist a,b");
+    const token = process.env.CSLR_CLUSTER_TOKEN || undefined;
+
+    // Listen for the stop signal before the port opens: whoever sees the port may stop us.
+    const stopped = new Promise<void>((resolve) => {
+      process.once("SIGTERM", resolve);
+      process.once("SIGINT", resolve);
+    });
+    try {
+      running = startElectionServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state });
+    } catch (error) {
+      if (error instanceof Error && error.name === "CslrError") throw error;
+      throw new UsageError(`cannot listen on ${args.host}:${args.port}: ${(error as Error).message}`);
+    }
+    process.stderr.write(
+      `${JSON.stringify({ ts: new Date().toISOString(), event: "listen", url: running.url, whitelist, leaseTtlMs, auth: token ? "token" : "none", state: args.state ?? null })}\n`,
+    );
+    await stopped;
+    return 0;
+  },
+  async cleanup() {
+    await running?.stop();
+    running = undefined;
+  },
+});

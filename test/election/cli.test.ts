@@ -1,0 +1,78 @@
+/** `cslr health serve|ping` run from source, as the compose file runs them. */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const cli = resolve(import.meta.dir, "../../src/cli.ts");
+const dir = mkdtempSync(join(tmpdir(), "cslr-health-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cslr(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawnSync(["bun", cli, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  return { code: proc.exitCode, stderr: proc.stderr.toString(), stdout: proc.stdout.toString() };
+}
+
+function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+describe("cslr health serve: bad input is one line and exit 2", () => {
+  const badNodes = join(dir, "bad-nodes.yaml");
+  writeFileSync(badNodes, "head_whitelist: []\n");
+  const notYaml = join(dir, "not-yaml.yaml");
+  writeFileSync(notYaml, "head_whitelist: [a\n");
+  const rows: { args: string[]; error: RegExp }[] = [
+    { args: ["--nodes", badNodes], error: /bad-nodes\.yaml {2}head_whitelist {2}empty whitelist/ },
+    { args: ["--nodes", notYaml], error: /not-yaml\.yaml: not valid YAML/ },
+    { args: ["--nodes", join(dir, "missing.yaml")], error: /missing\.yaml: cannot read nodes file \(ENOENT\)/ },
+    { args: [], error: /no head whitelist; expected --nodes FILE/ },
+    { args: ["--whitelist", "a,b c"], error: /--whitelist: "b c" is not a hostname/ },
+    { args: ["--whitelist", "a", "--lease-ttl", "soon"], error: /--lease-ttl "soon": expected a duration/ },
+    { args: ["--whitelist", "a", "--port", "99999"], error: /--port "99999": expected an integer from 1 to 65535/ },
+  ];
+  for (const row of rows) {
+    test(row.args.join(" ") || "(no whitelist)", () => {
+      const { code, stderr } = cslr(["health", "serve", "--port", String(freePort()), ...row.args]);
+      expect(code).toBe(2);
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(stderr).toMatch(row.error);
+    });
+  }
+});
+
+describe("cslr health serve + ping", () => {
+  test("serves a nodes.yaml whitelist; ping exits 0 while it answers and 1 after", async () => {
+    const nodes = join(dir, "nodes.yaml");
+    writeFileSync(nodes, "head_whitelist: [ray-cpu, ray-gpu]\n");
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = Bun.spawn(["bun", cli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--nodes", nodes, "--lease-ttl", "500ms"], {
+      env: { ...process.env, CSLR_CLUSTER_TOKEN: "t0k" },
+      stderr: "pipe",
+    });
+    try {
+      let up = false;
+      for (let i = 0; i < 100 && !up; i++) {
+        up = cslr(["health", "ping", "--url", url, "--timeout", "1"]).code === 0;
+        if (!up) await Bun.sleep(50);
+      }
+      expect(up).toBe(true);
+      const claim = await fetch(`${url}/v1/claim`, {
+        method: "POST",
+        headers: { authorization: "Bearer t0k" },
+        body: JSON.stringify({ node: "ray-gpu", address: "ray-gpu:6380" }),
+      });
+      expect(await claim.json()).toMatchObject({ role: "head", term: 1, leaseTtlMs: 500 });
+    } finally {
+      server.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+    }
+    const after = cslr(["health", "ping", "--url", url, "--timeout", "500ms"]);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain("did not answer");
+  });
+});
