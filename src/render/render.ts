@@ -7,7 +7,7 @@ import { CslrError } from "../errors.ts";
 import { composeView, paths, type ComposeInputs } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 import { renderTemplateText, templates, type TemplateName } from "./engine.ts";
-import { rayEntrypointView } from "./ray-entrypoint-data.ts";
+import { rayEntrypointData } from "../election/entrypoint-data.ts";
 
 export interface RenderedFile {
   /** File name inside `_build/`. */
@@ -67,7 +67,7 @@ export function renderBuild(inputs: RenderInputs): RenderedFile[] {
     },
     {
       name: "ray-ep.sh",
-      content: renderTemplateText("ray-ep.sh", templates["ray-ep.sh"], rayEntrypointView(model)),
+      content: renderTemplateText("ray-ep.sh", templates["ray-ep.sh"], rayEntrypointData(model)),
       mode: 0o755,
     },
   ];

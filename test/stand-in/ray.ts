@@ -94,6 +94,23 @@ interface Member {
   address: string;
 }
 
+/**
+ * A real head also serves the Ray client and the dashboard; the stand-in holds those ports
+ * open (accepting and idling) so `cslr test` can check they are reachable through the host.
+ */
+function openSideListeners(flags: Map<string, string>, host: string): void {
+  for (const flag of ["ray-client-server-port", "dashboard-port"]) {
+    const port = Number(flags.get(flag) ?? "0");
+    if (!(port > 0)) continue;
+    try {
+      Bun.listen({ hostname: host, port, socket: { data() {} } });
+      say(`${flag} ${host}:${port} open (stand-in: accepts and idles)`);
+    } catch (error) {
+      say(`cannot open ${flag} ${host}:${port}: ${(error as Error).message}`);
+    }
+  }
+}
+
 async function startHead(flags: Map<string, string>): Promise<void> {
   const port = Number(flags.get("port") ?? "6379");
   const host = flags.get("node-ip-address") ?? "0.0.0.0";
@@ -155,6 +172,7 @@ async function startHead(flags: Map<string, string>): Promise<void> {
     removePidFile("head");
     fail(`cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
+  openSideListeners(flags, host);
   writeFileSync(join(stateDir, "head.json"), JSON.stringify({ host: host === "0.0.0.0" ? "127.0.0.1" : host, port }));
   say(`head ${nodeName} listening on ${host}:${port} (GCS stand-in) at ${Date.now()}`);
   await new Promise(() => {});
