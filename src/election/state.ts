@@ -118,7 +118,10 @@ export class Election {
     if (head && !election.whitelist.has(head.node)) {
       election.lease = null;
       logs.push({ event: "restore", node: head.node, role: "fenced", term: head.term, why: "restored head is not whitelisted" });
-    } else if (head) {
+    }
+    // Nobody could report while the service was down: restored workers get a fresh start too.
+    for (const worker of election.workers.values()) worker.lastSeen = Math.max(worker.lastSeen, now);
+    if (head && election.lease) {
       head.leaseExpiresAt = now + options.leaseTtlMs;
       logs.push({ event: "restore", node: head.node, role: "head", term: head.term, why: "restored lease; holder must heartbeat within the TTL" });
     }
@@ -234,8 +237,18 @@ export class Election {
     return { outcome: { ok: true, term, head: head?.ready ? head.address : null }, changed, logs };
   }
 
+  /**
+   * Workers report every TTL/3; one silent for three TTLs is gone (its container was removed
+   * or replaced), so it leaves the roster instead of being counted as joined forever.
+   */
+  private pruneSilentWorkers(): void {
+    const cutoff = this.now() - 3 * this.leaseTtlMs;
+    for (const [node, worker] of this.workers) if (worker.lastSeen < cutoff) this.workers.delete(node);
+  }
+
   cluster(): ClusterView {
     this.expireIfDue();
+    this.pruneSilentWorkers();
     const now = this.now();
     const head = this.lease ? { ...this.lease, leaseRemainingMs: Math.max(0, this.lease.leaseExpiresAt - now) } : null;
     const workers = [...this.workers.values()]

@@ -10,6 +10,30 @@ function setup(whitelist = ["a", "b", "c"]) {
 }
 
 describe("Election", () => {
+  test("a worker silent for three TTLs leaves the roster; one that keeps reporting stays", () => {
+    const { election, clock } = setup();
+    election.claim("a", "a:6379");
+    election.ready("a", 1);
+    election.join("w1", "w1");
+    election.join("w2", "w2");
+    for (let i = 0; i < 10; i++) {
+      clock.t += ttl / 3;
+      election.heartbeat("a", 1);
+      election.join("w1", "w1");
+    }
+    expect(election.cluster().workers.map((w) => w.node)).toEqual(["w1"]);
+  });
+
+  test("restored workers are not pruned for the time the service was down", () => {
+    const { election, clock, options } = setup();
+    election.claim("a", "a:6379");
+    election.ready("a", 1);
+    election.join("w1", "w1");
+    clock.t += 10 * ttl;
+    const restored = Election.restore(options, election.snapshot()).outcome;
+    expect(restored.cluster().workers.map((w) => w.node)).toEqual(["w1"]);
+  });
+
   test("first whitelisted claimant is head; others wait, then become workers once it is ready", () => {
     const { election } = setup();
     expect(election.claim("a", "a:6379").outcome).toMatchObject({ role: "head", term: 1 });
