@@ -254,6 +254,40 @@ export class Stack {
     return (await runCommand(tcpProbe("127.0.0.1", port), { timeoutMs: 10_000 })).code === 0;
   }
 
+  /**
+   * The node whose stand-in head answers on a published head port, or undefined. It asks the
+   * stand-in's own STATUS question: Docker's port proxy accepts connections with nothing
+   * behind it, and only a live head answers `NODE <name> head ...`.
+   */
+  async headAt(port: number, timeoutMs = 3_000): Promise<string | undefined> {
+    let text = "";
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const timer = setTimeout(() => finish(), timeoutMs);
+    try {
+      const socket = await Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          data(_socket, chunk) {
+            text += chunk.toString();
+            if (text.includes("END\n")) finish();
+          },
+          close: () => finish(),
+          error: () => finish(),
+        },
+      });
+      socket.write("STATUS\n");
+      await done;
+      socket.end();
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+    return /^NODE (\S+) head /m.exec(text)?.[1];
+  }
+
   /** Polls until `check` returns a value (not undefined) or the time is up. */
   async waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + timeoutMs;
