@@ -42,7 +42,7 @@ describe("entrypoint + election service", () => {
       // The head released its lease on SIGTERM: the next round elects at once.
       expect((await harness.cluster()).head).toBeNull();
     }
-  }, 300_000);
+  }, 600_000);
 
   test("the head killed: a new head within the TTL, term + 1; the old head comes back fenced", async () => {
     harness = new Harness({ nodes: 4, leaseTtl: 1.5 });
