@@ -16,3 +16,7 @@ console.log("|---|---|---|---|---|");
 for (const t of benchCli(join(root, "dist/cslr"))) {
   console.log(`| \`${t.what}\` | ${fmt(t.medianMs)} | ${fmt(t.p90Ms)} | < ${t.targetMs} ms | ${t.medianMs < t.targetMs ? "✓" : "✗"} |`);
 }
+
+const { benchElection } = await import("./election.ts");
+console.log("\n## Election service and formation\n");
+await benchElection();
