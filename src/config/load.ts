@@ -13,14 +13,17 @@ import type { ProjectPaths } from "../project.ts";
 import { formatDiagnostic, type Diagnostic } from "./diagnostics.ts";
 import type { Model } from "./model.ts";
 import { normalise, resolveGpuEnabled, rayNodesOf } from "./normalise.ts";
-import { configSchema, nodesSchema } from "./schema.ts";
+import { configSchema, nodesSchema, type Config, type Nodes } from "./schema.ts";
+import { fastParseMapping } from "./fast-yaml.ts";
 import {
-  duplicatePortDiagnostics,
+  duplicatePortProblems,
+  positioned,
   publishedHostPorts,
-  subnetDiagnostics,
+  subnetProblems,
   validateSource,
-  whitelistDiagnostics,
-  workerPortRangeDiagnostics,
+  whitelistProblems,
+  workerPortRangeProblems,
+  type Problem,
 } from "./validate.ts";
 
 export const embeddedExamples = { config: exampleConfig, nodes: exampleNodes };
@@ -52,12 +55,50 @@ export interface LoadOptions {
   gpuDetected?: boolean;
 }
 
-/** Pure core of loading: texts in, model or every diagnostic out. */
+interface CrossProblems {
+  config: Problem[];
+  nodes: Problem[];
+  gpuDetected: boolean;
+}
+
+/** The rules across fields, on values the schemas accepted. The GPU is probed only when asked for. */
+function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: () => boolean): CrossProblems {
+  const requested = config.services.ray.gpu.enabled;
+  const gpuDetected = requested === false ? false : probeGpu();
+  const gpuEnabled = resolveGpuEnabled(requested, gpuDetected);
+  const configProblems = [
+    ...duplicatePortProblems(publishedHostPorts(config, gpuEnabled)),
+    ...subnetProblems(config),
+    ...workerPortRangeProblems(config),
+  ];
+  const enabled = nodes ? rayNodesOf(config, nodes, gpuEnabled).flatMap((n) => (n.name ? [n.name] : [])) : [];
+  return { config: configProblems, nodes: nodes ? whitelistProblems(nodes, enabled) : [], gpuDetected };
+}
+
+/** The common case, without the yaml package: plain YAML that is valid as it stands. */
+function validModelFast(configText: string, nodesText: string, probeGpu: () => boolean): Model | undefined {
+  const configData = fastParseMapping(configText);
+  const nodesData = configData && fastParseMapping(nodesText);
+  if (!configData || !nodesData) return undefined;
+  const config = configSchema.safeParse(configData);
+  const nodes = nodesSchema.safeParse(nodesData);
+  if (!config.success || !nodes.success) return undefined;
+  const problems = crossFieldProblems(config.data, nodes.data, probeGpu);
+  if (problems.config.length > 0 || problems.nodes.length > 0) return undefined;
+  return normalise(config.data, nodes.data, { gpuDetected: problems.gpuDetected });
+}
+
+/** Pure core of loading: texts in, model or every diagnostic (with its position) out. */
 export function modelFromTexts(
   configFile: { file: string; text: string },
   nodesFile: { file: string; text: string },
   probeGpu: () => boolean,
 ): Model {
+  let probed: boolean | undefined;
+  const probeOnce = () => (probed ??= probeGpu());
+  const fast = validModelFast(configFile.text, nodesFile.text, probeOnce);
+  if (fast) return fast;
+
   const config = validateSource(configSchema, configFile.file, configFile.text);
   const nodes = validateSource(nodesSchema, nodesFile.file, nodesFile.text);
   const diagnostics: Diagnostic[] = [
@@ -66,16 +107,10 @@ export function modelFromTexts(
   ];
   let gpuDetected = false;
   if (config.ok) {
-    const requested = config.value.services.ray.gpu.enabled;
-    gpuDetected = requested === false ? false : probeGpu();
-    const gpuEnabled = resolveGpuEnabled(requested, gpuDetected);
-    diagnostics.push(...duplicatePortDiagnostics(config.source, publishedHostPorts(config.value, gpuEnabled)));
-    diagnostics.push(...subnetDiagnostics(config.source, config.value));
-    diagnostics.push(...workerPortRangeDiagnostics(config.source, config.value));
-    if (nodes.ok) {
-      const enabled = rayNodesOf(config.value, nodes.value, gpuEnabled).flatMap((n) => (n.name ? [n.name] : []));
-      diagnostics.push(...whitelistDiagnostics(nodes.source, nodes.value, enabled));
-    }
+    const problems = crossFieldProblems(config.value, nodes.ok ? nodes.value : undefined, probeOnce);
+    gpuDetected = problems.gpuDetected;
+    diagnostics.push(...positioned(config.source, problems.config));
+    if (nodes.ok) diagnostics.push(...positioned(nodes.source, problems.nodes));
   }
   if (diagnostics.length > 0 || !config.ok || !nodes.ok) throw new ConfigError(sortDiagnostics(diagnostics));
   return normalise(config.value, nodes.value, { gpuDetected });

@@ -117,10 +117,27 @@ export function validateSource<S extends z.ZodType>(schema: S, file: string, tex
 
 // ---------------------------------------------------------------- rules across fields
 
+/** A problem found by a rule across fields; positioned later, only when it is reported. */
+export interface Problem {
+  path: PathSegment[];
+  message: string;
+}
+
+export function positioned(source: SourceFile, problems: Problem[]): Diagnostic[] {
+  return problems.map((p) => diagnosticAt(source, p.path, p.message));
+}
+
 interface HostPortUse {
   key: string;
   path: PathSegment[];
   port: number;
+}
+
+/** The test worker's port range, when it is a sane one (the range rule reports the others). */
+function workerPortRange(config: Config): number[] {
+  const { min_worker_port: min, max_worker_port: max } = config.cluster_test.worker;
+  if (min > max || max - min >= 1000) return [];
+  return Array.from({ length: max - min + 1 }, (_, i) => min + i);
 }
 
 /** Every host port the stack publishes, with the config key that sets it. */
@@ -144,62 +161,59 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
   const worker = config.cluster_test.worker;
   add(true, ["cluster_test", "worker", "node_manager_port"], worker.node_manager_port);
   add(true, ["cluster_test", "worker", "object_manager_port"], worker.object_manager_port);
-  for (let p = worker.min_worker_port; p <= worker.max_worker_port; p++) {
-    uses.push({ key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port: p });
+  for (const port of workerPortRange(config)) {
+    uses.push({ key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port });
   }
   return uses;
 }
 
-export function workerPortRangeDiagnostics(source: SourceFile, config: Config): Diagnostic[] {
+export function workerPortRangeProblems(config: Config): Problem[] {
   const { min_worker_port: min, max_worker_port: max } = config.cluster_test.worker;
   if (min <= max && max - min < 1000) return [];
   return [
-    diagnosticAt(
-      source,
-      ["cluster_test", "worker", "max_worker_port"],
-      `worker port range ${min}..${max} is ${min > max ? "empty" : "too wide"}; expected min_worker_port <= max_worker_port and at most 1000 ports`,
-    ),
+    {
+      path: ["cluster_test", "worker", "max_worker_port"],
+      message: `worker port range ${min}..${max} is ${min > max ? "empty" : "too wide"}; expected min_worker_port <= max_worker_port and at most 1000 ports`,
+    },
   ];
 }
 
-export function duplicatePortDiagnostics(source: SourceFile, uses: HostPortUse[]): Diagnostic[] {
-  const out: Diagnostic[] = [];
+export function duplicatePortProblems(uses: HostPortUse[]): Problem[] {
+  const byPort = new Map<number, HostPortUse[]>();
+  for (const use of uses) byPort.set(use.port, [...(byPort.get(use.port) ?? []), use]);
+  const out: Problem[] = [];
   for (const use of uses) {
-    const others = uses.filter((u) => u !== use && u.port === use.port).map((u) => u.key);
+    const others = byPort.get(use.port)!.filter((u) => u !== use).map((u) => u.key);
     if (others.length > 0) {
-      out.push(
-        diagnosticAt(source, use.path, `host port ${use.port} is also used by ${others.join(", ")}; expected each host port once`),
-      );
+      out.push({ path: use.path, message: `host port ${use.port} is also used by ${others.join(", ")}; expected each host port once` });
     }
   }
   return out;
 }
 
-export function subnetDiagnostics(source: SourceFile, config: Config): Diagnostic[] {
+export function subnetProblems(config: Config): Problem[] {
   const main = parseIpv4Cidr(config.network.subnet);
   const test = parseIpv4Cidr(config.cluster_test.subnet);
   if (main && test && cidrsOverlap(main, test)) {
     return [
-      diagnosticAt(
-        source,
-        ["cluster_test", "subnet"],
-        `${config.cluster_test.subnet} overlaps network.subnet ${config.network.subnet}; expected a separate subnet so the test network is isolated`,
-      ),
+      {
+        path: ["cluster_test", "subnet"],
+        message: `${config.cluster_test.subnet} overlaps network.subnet ${config.network.subnet}; expected a separate subnet so the test network is isolated`,
+      },
     ];
   }
   return [];
 }
 
 /** With no fixed head_address, some whitelisted node must be a Ray service that runs here. */
-export function whitelistDiagnostics(source: SourceFile, nodes: Nodes, enabledRayServices: string[]): Diagnostic[] {
+export function whitelistProblems(nodes: Nodes, enabledRayServices: string[]): Problem[] {
   if (nodes.head_address !== null) return [];
   if (nodes.head_whitelist.some((name) => enabledRayServices.includes(name))) return [];
   const enabled = enabledRayServices.length > 0 ? enabledRayServices.join(", ") : "none are enabled";
   return [
-    diagnosticAt(
-      source,
-      ["head_whitelist"],
-      `no whitelisted node is an enabled Ray service, so no node could become head; expected at least one of: ${enabled}`,
-    ),
+    {
+      path: ["head_whitelist"],
+      message: `no whitelisted node is an enabled Ray service, so no node could become head; expected at least one of: ${enabled}`,
+    },
   ];
 }
