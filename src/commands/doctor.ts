@@ -112,7 +112,7 @@ async function checkSecrets(composeText: string | undefined, envFile: string): P
 }
 
 function portsToCheck(composeText: string | undefined, model: Model | undefined): PublishedPort[] | undefined {
-  const keys = model ? portConfigKeys(model.config) : new Map<number, string>();
+  const keys = model ? portConfigKeys(model.config, model.gpu.enabled) : new Map<number, string>();
   if (composeText !== undefined) return withConfigKeys(publishedPorts(parse(composeText)), keys);
   if (model) return [...keys].map(([port, key]) => ({ service: key.split(".")[1]!, port, key }));
   return undefined;

@@ -67,7 +67,7 @@ async function checkPortsFree(compose: Compose, composeDoc: unknown, services: s
       .map((r) => r.service),
   );
   const toCheck = publishedPorts(composeDoc, services).filter((p) => !running.has(p.service));
-  const keys = model ? portConfigKeys(model.config) : new Map<number, string>();
+  const keys = model ? portConfigKeys(model.config, model.gpu.enabled) : new Map<number, string>();
   const busy = await busyPorts(withConfigKeys(toCheck, keys));
   if (busy.length > 0) throw new CslrError(portConflictMessage(busy));
 }

@@ -3,6 +3,7 @@
  * conflict names the service, the port and the line to change. Pure: no I/O.
  */
 import type { Config } from "../config/schema.ts";
+import { publishedHostPorts } from "../config/validate.ts";
 
 export interface PublishedPort {
   service: string;
@@ -42,23 +43,9 @@ export function publishedPorts(doc: unknown, only?: string[]): PublishedPort[] {
 }
 
 /** Port number → the config key that sets it, for the services that are enabled. */
-export function portConfigKeys(config: Config): Map<number, string> {
+export function portConfigKeys(config: Config, gpuEnabled: boolean): Map<number, string> {
   const keys = new Map<number, string>();
-  const s = config.services;
-  const add = (port: number, key: string) => {
-    if (!keys.has(port)) keys.set(port, key);
-  };
-  if (s.health.enabled) add(s.health.port, "services.health.port");
-  for (const kind of ["cpu", "gpu"] as const) {
-    const node = s.ray[kind];
-    if (node.enabled === false) continue;
-    add(node.head_port, `services.ray.${kind}.head_port`);
-    add(node.dashboard_port, `services.ray.${kind}.dashboard_port`);
-    add(node.client_port, `services.ray.${kind}.client_port`);
-  }
-  if (s.redis.enabled) add(s.redis.port, "services.redis.port");
-  if (s.mlflow.enabled) add(s.mlflow.port, "services.mlflow.port");
-  if (s.marimo.enabled) add(s.marimo.port, "services.marimo.port");
+  for (const use of publishedHostPorts(config, gpuEnabled)) if (!keys.has(use.port)) keys.set(use.port, use.key);
   return keys;
 }
 

@@ -30,7 +30,7 @@ test("publishedPorts lists every host port, optionally for some services only", 
 
 test("portConfigKeys names the key of each enabled service's port", () => {
   const config = configSchema.parse({ services: { marimo: { enabled: false }, ray: { gpu: { enabled: true } } } });
-  const keys = portConfigKeys(config);
+  const keys = portConfigKeys(config, true);
   expect(keys.get(8888)).toBe("services.health.port");
   expect(keys.get(8265)).toBe("services.ray.cpu.dashboard_port");
   expect(keys.get(10002)).toBe("services.ray.gpu.client_port");
@@ -40,7 +40,7 @@ test("portConfigKeys names the key of each enabled service's port", () => {
 
 test("a conflict names the port, the service and the key to change", () => {
   const config = configSchema.parse({});
-  const busy = withConfigKeys([{ service: "ray-cpu", port: 8265 }, { service: "extra", port: 1234 }], portConfigKeys(config));
+  const busy = withConfigKeys([{ service: "ray-cpu", port: 8265 }, { service: "extra", port: 1234 }], portConfigKeys(config, false));
   expect(portConflictMessage(busy).split("\n")).toEqual([
     "host port 8265 (service ray-cpu) is already in use: stop what holds it or change services.ray.cpu.dashboard_port in config.yaml",
     "host port 1234 (service extra) is already in use: stop what holds it or change the port in config.yaml",
