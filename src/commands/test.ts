@@ -8,7 +8,9 @@ import { dirname, join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { parse } from "yaml";
 import { commonArgs } from "../args.ts";
-import { composeCapture, composeInteractive, composeOrThrow, serviceStateOf, type TestStackTarget } from "../clustertest/compose.ts";
+import type { ComposeTarget } from "../compose/argv.ts";
+import { parsePs } from "../compose/ps.ts";
+import { Compose } from "../compose/runner.ts";
 import { runClusterChecks } from "../clustertest/run.ts";
 import { clusterTest } from "../clustertest/render.ts";
 import { clusterTestSettings } from "../clustertest/settings.ts";
@@ -20,7 +22,7 @@ import { generateProject } from "../project.ts";
 const clusterTestFileName = "cluster-test.compose.yaml";
 
 interface ClusterTestFile {
-  target: TestStackTarget;
+  target: ComposeTarget;
   /** CSLR_NODE_ADDRESS as rendered: what the test worker advertises. */
   hostAddress?: string;
 }
@@ -39,9 +41,18 @@ async function readClusterTestFile(composeFile: string, envFile: string, project
   }
   const address = doc.services[clusterTest.worker]?.environment?.CSLR_NODE_ADDRESS;
   return {
-    target: { composeFile, projectName: doc.name, envFile, projectDir },
+    target: { composeFile, projectName: doc.name, envFile: existsSync(envFile) ? envFile : undefined, projectDir },
     hostAddress: typeof address === "string" ? address : undefined,
   };
+}
+
+/** Runs compose quietly and throws its last error line when it fails. */
+async function composeOrThrow(compose: Compose, args: string[], what: string): Promise<void> {
+  const result = await compose.capture(args);
+  if (result.code !== 0) {
+    const reason = result.stderr.trim().split("\n").filter(Boolean).at(-1) ?? `exit ${result.code}`;
+    throw new CslrError(`${what} failed: ${reason}`);
+  }
 }
 
 function chosenAction(args: { up?: boolean; down?: boolean; logs?: boolean }): "up" | "down" | "logs" | "check" {
@@ -72,8 +83,9 @@ export default defineCommand({
       // By hand: act on the file that describes what is running, without regenerating it.
       const projectDir = dirname(resolve(args.config));
       const file = await readClusterTestFile(resolve(args.out, clusterTestFileName), join(projectDir, ".env"), projectDir);
-      if (action === "logs") return await composeInteractive(file.target, ["logs", "--no-color"]);
-      await composeOrThrow(file.target, ["down", "--volumes", "--remove-orphans"], "removing the test containers");
+      const compose = await Compose.open(file.target);
+      if (action === "logs") return await compose.runRaw(["logs", "--no-color"]);
+      await composeOrThrow(compose, ["down", "--volumes", "--remove-orphans"], "removing the test containers");
       log.success(`test containers of ${file.target.projectName} removed`);
       return 0;
     }
@@ -81,16 +93,17 @@ export default defineCommand({
     const generated = await generateProject({ config: args.config, nodes: args.nodes, out: args.out });
     const file = await readClusterTestFile(generated.clusterTestFile, generated.envFile, generated.projectDir);
     const target = file.target;
+    const compose = await Compose.open(target);
     log.start(`starting the test containers (${target.projectName}) on ${generated.model.clusterTest.subnet}`);
     if (action === "up") {
-      await composeOrThrow(target, ["up", "--detach", "--force-recreate", "--remove-orphans"], "starting the test containers");
+      await composeOrThrow(compose, ["up", "--detach", "--force-recreate", "--remove-orphans"], "starting the test containers");
       log.success(`test containers running; check by hand with \`docker compose -p ${target.projectName} exec ${clusterTest.client} bash\`, remove with \`cslr test --down\``);
       return 0;
     }
 
     try {
       // The client first: the checks read the roster before the worker joins (see startWorker).
-      await composeOrThrow(target, ["up", "--detach", "--force-recreate", "--remove-orphans", clusterTest.client], "starting the test client");
+      await composeOrThrow(compose, ["up", "--detach", "--force-recreate", "--remove-orphans", clusterTest.client], "starting the test client");
       const settings = clusterTestSettings(generated.model);
       const results = await runClusterChecks(
         generated.model,
@@ -100,9 +113,12 @@ export default defineCommand({
           onResult: (r) => log.debug(formatCheck(r).join("\n")),
         },
         {
-          startWorker: () => composeOrThrow(target, ["up", "--detach", "--force-recreate", clusterTest.worker], "starting the test worker"),
-          probe: (argv) => composeCapture(target, ["exec", "-T", clusterTest.client, ...argv]),
-          workerState: async () => serviceStateOf((await composeCapture(target, ["ps", "--all", "--format", "json", clusterTest.worker])).stdout, clusterTest.worker),
+          startWorker: () => composeOrThrow(compose, ["up", "--detach", "--force-recreate", clusterTest.worker], "starting the test worker"),
+          probe: (argv) => compose.capture(["exec", "-T", clusterTest.client, ...argv]),
+          workerState: async () =>
+            parsePs((await compose.capture(["ps", "--all", "--format", "json", clusterTest.worker])).stdout).find(
+              (row) => row.service === clusterTest.worker,
+            )?.state,
           sleep: (ms) => Bun.sleep(ms),
           now: () => Date.now(),
         },
@@ -112,7 +128,7 @@ export default defineCommand({
     } finally {
       // Also after a failed start: half-created test containers must not linger.
       if (args.keep) log.info("test containers kept; remove them with `cslr test --down`");
-      else await composeOrThrow(target, ["down", "--volumes", "--remove-orphans"], "removing the test containers");
+      else await composeOrThrow(compose, ["down", "--volumes", "--remove-orphans"], "removing the test containers");
     }
   },
 });
