@@ -80,7 +80,8 @@ export interface Decision<T> {
 
 export interface ClusterView {
   term: number;
-  head: (HeadLease & { leaseRemainingMs: number }) | null;
+  /** `since`: when the head's lease was granted (ISO 8601), for `cslr status`. */
+  head: (HeadLease & { leaseRemainingMs: number; since: string }) | null;
   workers: (WorkerEntry & { ageMs: number })[];
 }
 
@@ -250,7 +251,9 @@ export class Election {
     this.expireIfDue();
     this.pruneSilentWorkers();
     const now = this.now();
-    const head = this.lease ? { ...this.lease, leaseRemainingMs: Math.max(0, this.lease.leaseExpiresAt - now) } : null;
+    const head = this.lease
+      ? { ...this.lease, leaseRemainingMs: Math.max(0, this.lease.leaseExpiresAt - now), since: new Date(this.lease.grantedAt).toISOString() }
+      : null;
     const workers = [...this.workers.values()]
       .map((w) => ({ ...w, ageMs: now - w.lastSeen }))
       .sort((a, b) => a.node.localeCompare(b.node));

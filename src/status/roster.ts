@@ -1,11 +1,12 @@
 /**
- * A minimal typed read of the election roster (`GET {url}/v1/cluster`). Kept small so it can
- * be swapped for src/election/client.ts once that lands.
+ * The fields of the election roster (`GET {url}/v1/cluster`, src/election/state.ts's
+ * ClusterView) that `status` and `up --wait` use, read without throwing.
  */
 export interface RosterHead {
   node: string;
   address: string;
   term: number;
+  /** When the lease was granted, ISO 8601. */
   since: string;
   ready: boolean;
 }
@@ -13,7 +14,8 @@ export interface RosterHead {
 export interface RosterWorker {
   node: string;
   address: string;
-  lastSeen: string;
+  /** Milliseconds since the worker last reported. */
+  ageMs: number;
 }
 
 export interface Roster {

@@ -27,8 +27,9 @@ describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers
 
     const status = await stack.cli(["status", "--json"]);
     expectOk(status, "cslr status --json");
-    const report = JSON.parse(status.stdout) as { head: { node: string } | null; workers: { node: string }[] };
+    const report = JSON.parse(status.stdout) as { head: { node: string; since: string } | null; workers: { node: string }[] };
     expect(report.head?.node).toBe("ray-cpu");
+    expect(Date.parse(report.head!.since)).toBeGreaterThan(Date.now() - 10 * 60_000);
     expect(report.workers).toHaveLength(3);
     // Replicas keep distinct node names (their container hostnames).
     expect(new Set(report.workers.map((w) => w.node)).size).toBe(3);

@@ -10,6 +10,13 @@ function setup(whitelist = ["a", "b", "c"]) {
 }
 
 describe("Election", () => {
+  test("the roster says since when the head holds its lease", () => {
+    const { election, clock } = setup();
+    election.claim("a", "a:6379");
+    clock.t += ttl / 2;
+    expect(election.cluster().head?.since).toBe(new Date(1_000_000).toISOString());
+  });
+
   test("a worker silent for three TTLs leaves the roster; one that keeps reporting stays", () => {
     const { election, clock } = setup();
     election.claim("a", "a:6379");

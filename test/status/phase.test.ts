@@ -14,7 +14,7 @@ const row = (service: string, state = "running", health = "", exitCode = 0): PsR
 });
 const expectation: WaitExpectation = { services: ["health", "ray-cpu", "ray-worker"], healthService: "health", election: true, workersExpected: 2 };
 const head = { node: "lab-cpu", address: "10.0.0.5:6379", term: 3, since: "2026-01-01T00:00:00Z", ready: true };
-const worker = (n: number) => ({ node: `w${n}`, address: `10.0.0.${n}`, lastSeen: "2026-01-01T00:00:01Z" });
+const worker = (n: number) => ({ node: `w${n}`, address: `10.0.0.${n}`, ageMs: 100 });
 const roster = (r: Partial<Roster>) => ({ roster: { head: null, term: 0, workers: [], ...r } });
 const allUp = [row("health", "running", "healthy"), row("ray-cpu"), row("ray-worker"), row("ray-worker")];
 

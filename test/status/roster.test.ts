@@ -4,7 +4,7 @@ import { fetchRoster, localHealthUrl } from "../../src/status/roster.ts";
 const roster = {
   head: { node: "lab-cpu", address: "10.0.0.5:6379", term: 2, since: "2026-01-01T00:00:00Z", ready: true },
   term: 2,
-  workers: [{ node: "w1", address: "10.0.0.6", lastSeen: "2026-01-01T00:00:05Z" }],
+  workers: [{ node: "w1", address: "10.0.0.6", ageMs: 500 }],
 };
 
 // A real HTTP server on loopback standing in for the election service's roster endpoint.

@@ -38,13 +38,13 @@ test("status report and screen with a head and a worker", () => {
     projectName: "cslr",
     host: "192.168.1.20",
     rows,
-    roster: { roster: { head, term: 4, workers: [{ node: "w1", address: "10.0.0.6", lastSeen: "2026-01-01T00:00:09Z" }] } },
+    roster: { roster: { head, term: 4, workers: [{ node: "w1", address: "10.0.0.6", ageMs: 900 }] } },
   });
   expect(report).toMatchObject({ project: "cslr", host: "192.168.1.20", term: 4, head, rosterError: undefined });
   expect(report.services.map((s) => [s.service, s.state, s.health])).toEqual([["health", "running", "healthy"], ["ray-cpu", "running", ""]]);
   const screen = renderStatus(report);
   expect(screen).toContain("Ray head: lab-cpu (10.0.0.5:6379), term 4, since 2026-01-01T00:00:00Z, ready");
-  expect(screen).toContain("  w1  10.0.0.6  last seen 2026-01-01T00:00:09Z");
+  expect(screen).toContain("  w1  10.0.0.6  last seen 0.9 s ago");
   expect(screen).toContain("Ray client       ray://192.168.1.20:10001");
   expect(screen).toMatch(/ health\s+running\s+healthy\s+Up 1 minute \(healthy\)/);
 });
