@@ -2,21 +2,11 @@
  * The fields of the election roster (`GET {url}/v1/cluster`, src/election/state.ts's
  * ClusterView) that `status` and `up --wait` use, read without throwing.
  */
-export interface RosterHead {
-  node: string;
-  address: string;
-  term: number;
-  /** When the lease was granted, ISO 8601. */
-  since: string;
-  ready: boolean;
-}
+import type { ClusterView } from "../election/state.ts";
 
-export interface RosterWorker {
-  node: string;
-  address: string;
-  /** Milliseconds since the worker last reported. */
-  ageMs: number;
-}
+/** Derived from the service's own type, so a change there fails the type check here. */
+export type RosterHead = Pick<NonNullable<ClusterView["head"]>, "node" | "address" | "term" | "since" | "ready">;
+export type RosterWorker = Pick<ClusterView["workers"][number], "node" | "address" | "ageMs">;
 
 export interface Roster {
   head: RosterHead | null;
