@@ -39,8 +39,8 @@ export interface RosterView {
 }
 
 /**
- * The election roster (`GET /v1/cluster`: `{ head, term, workers }`), read tolerantly: only
- * the fields the checks need. TODO(merge): share the type with src/election/client.ts.
+ * The election roster (`GET /v1/cluster`, src/election/state.ts's ClusterView), read
+ * tolerantly from the raw HTTP answer the test client fetched: only the fields the checks need.
  */
 export const rosterPath = "/v1/cluster";
 
