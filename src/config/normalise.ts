@@ -86,6 +86,11 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
       "services.ray.gpu.enabled is true but `nvidia-smi -L` lists no GPU on this host; ray-gpu will fail to start here unless the NVIDIA runtime is present",
     );
   }
+  if (nodes.health_service.url.startsWith("https:")) {
+    warnings.push(
+      "health_service.url is https, but the Ray entrypoint speaks plain HTTP over bash's /dev/tcp; Ray nodes will not reach it and will use the fallback election",
+    );
+  }
   for (const node of rayNodes) {
     if (!/:[^/]+$/.test(node.image) || node.image.endsWith(":latest")) {
       warnings.push(`${node.service} image ${node.image} is not pinned to a version; a Ray client and cluster of different versions fail in confusing ways`);

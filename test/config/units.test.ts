@@ -62,3 +62,13 @@ describe("closestMatch (did you mean)", () => {
     expect(closestMatch(input, keys)).toBe(expected);
   });
 });
+
+describe("normalise warnings", () => {
+  test("an https election URL is accepted but warned about", async () => {
+    const { modelFromTexts, embeddedExamples } = await import("../../src/config/load.ts");
+    const nodes = embeddedExamples.nodes.replace("url: http://health:8080", "url: https://health:8443");
+    const model = modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: nodes }, () => false);
+    expect(model.warnings.some((w) => w.includes("https") && w.includes("fallback"))).toBe(true);
+    expect(modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: embeddedExamples.nodes }, () => false).warnings).toEqual([]);
+  });
+});
