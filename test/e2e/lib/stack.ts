@@ -79,14 +79,28 @@ function portFree(port: number): boolean {
   }
 }
 
-/** A block of `count` consecutive free host ports between 21000 and 40000. */
+/**
+ * Where outgoing connections take their local ports: a port picked inside this range can be
+ * taken by any connection between "it is free" and compose publishing it (seen in CI).
+ */
+function ephemeralPortStart(): number {
+  try {
+    return Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** A block of `count` consecutive free host ports from 20000 up to the ephemeral range. */
 function freePortBlock(count: number): number {
+  const low = 20000;
+  const blocks = Math.floor((Math.min(ephemeralPortStart(), 32768) - low) / 50) - 1;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 21000 + Math.floor(Math.random() * 380) * 50;
+    const base = low + Math.floor(Math.random() * blocks) * 50;
     const ports = Array.from({ length: count }, (_, i) => base + i);
     if (ports.every(portFree)) return base;
   }
-  throw new Error("no block of free host ports found between 21000 and 40000");
+  throw new Error(`no block of ${count} free host ports between ${low} and the ephemeral range`);
 }
 
 /** Two unused /24 subnets: ray-network and the cluster test's. */
