@@ -16,13 +16,40 @@ function endpoint(url: string, path: string): string {
   return `${url.replace(/\/+$/, "")}${path}`;
 }
 
-/** The roster: head, term, since, workers and when each was last seen. Throws on failure. */
-export async function getCluster(url: string, token?: string, fetchImpl: Fetch = fetch): Promise<ClusterView> {
+export type ClusterResult = { roster: ClusterView } | { error: string };
+
+function isCluster(value: unknown): value is ClusterView {
+  const v = value as ClusterView | null;
+  return !!v && typeof v === "object" && Array.isArray(v.workers) && typeof v.term === "number" && (v.head === null || typeof v.head === "object");
+}
+
+/**
+ * The roster (head, term, since, workers and when each was last seen), or a one-line reason it
+ * could not be read. Never throws: `status` and `up --wait` show the reason and go on.
+ */
+export async function readCluster(
+  url: string,
+  opts: { token?: string; fetch?: Fetch; timeoutMs?: number } = {},
+): Promise<ClusterResult> {
+  const target = endpoint(url, "/v1/cluster");
   const headers: Record<string, string> = { accept: "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetchImpl(endpoint(url, "/v1/cluster"), { headers, signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`${url}/v1/cluster answered ${res.status}`);
-  return (await res.json()) as ClusterView;
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  try {
+    const res = await (opts.fetch ?? fetch)(target, { headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
+    if (!res.ok) return { error: `${target} answered HTTP ${res.status}` };
+    const body: unknown = await res.json();
+    if (!isCluster(body)) return { error: `${target} did not return a roster ({ head, term, workers })` };
+    return { roster: body };
+  } catch (error) {
+    return { error: `${target} unreachable: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** readCluster for callers that want an exception. */
+export async function getCluster(url: string, token?: string, fetchImpl: Fetch = fetch): Promise<ClusterView> {
+  const result = await readCluster(url, { token, fetch: fetchImpl });
+  if ("error" in result) throw new Error(result.error);
+  return result.roster;
 }
 
 /**
