@@ -26,8 +26,8 @@ describe("cslr health serve: bad input is one line and exit 2", () => {
   const notYaml = join(dir, "not-yaml.yaml");
   writeFileSync(notYaml, "head_whitelist: [a\n");
   const rows: { args: string[]; error: RegExp }[] = [
-    { args: ["--nodes", badNodes], error: /bad-nodes\.yaml {2}head_whitelist {2}empty whitelist/ },
-    { args: ["--nodes", notYaml], error: /not-yaml\.yaml: not valid YAML/ },
+    { args: ["--nodes", badNodes], error: /bad-nodes\.yaml:1:17 {2}head_whitelist {2}empty whitelist; expected/ },
+    { args: ["--nodes", notYaml], error: /not-yaml\.yaml:\d+:\d+ {2}\(document\) {2}YAML syntax error: .*; expected valid YAML/ },
     { args: ["--nodes", join(dir, "missing.yaml")], error: /missing\.yaml: cannot read nodes file \(ENOENT\)/ },
     { args: [], error: /no head whitelist; expected --nodes FILE/ },
     { args: ["--whitelist", "a,b c"], error: /--whitelist: "b c" is not a hostname/ },

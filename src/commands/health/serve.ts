@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { parse as parseYaml } from "yaml";
+import { ConfigError } from "../../config/load.ts";
 import { nodesSchema, isHostname, port as portSchema } from "../../config/schema.ts";
+import { validateSource } from "../../config/validate.ts";
 import { parseDurationMs } from "../../election/duration.ts";
 import { startElectionServer, type ElectionServer } from "../../election/server.ts";
 import { UsageError } from "../../errors.ts";
 
-/** The whitelist of a nodes.yaml; any problem is one line naming the file and the field. */
+/** The whitelist of a nodes.yaml; each problem is one line naming the file, position and field. */
 function whitelistFromNodesFile(path: string): string[] {
   let text: string;
   try {
@@ -14,18 +15,10 @@ function whitelistFromNodesFile(path: string): string[] {
   } catch (error) {
     throw new UsageError(`${path}: cannot read nodes file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); expected a nodes.yaml`);
   }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new UsageError(`${path}: not valid YAML: ${(error as Error).message.split("\n")[0]}`);
-  }
-  const parsed = nodesSchema.safeParse(data ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UsageError(`${path}  ${issue.path.join(".") || "(root)"}  ${issue.message}`);
-  }
-  return parsed.data.head_whitelist;
+  // The same validation as `cslr generate`: every problem, FILE:LINE:COL  field  message.
+  const parsed = validateSource(nodesSchema, path, text);
+  if (!parsed.ok) throw new ConfigError(parsed.diagnostics);
+  return parsed.value.head_whitelist;
 }
 
 function whitelistFromFlag(flag: string): string[] {
