@@ -2,6 +2,8 @@
  * `cslr doctor`'s pure parts: the result of one check, its rendering, and reading which
  * secrets a compose file needs and which a `.env` file provides.
  */
+import { parseDotenv } from "../render/secrets.ts";
+
 export interface CheckResult {
   name: string;
   /** "skip": not applicable here (no GPU, health service runs locally); not a failure. */
@@ -44,16 +46,7 @@ export function requiredEnvVars(composeText: string): string[] {
 
 /** Names given a non-empty value in a `.env` file (`NAME=value`, optional `export `, `#` comments). */
 export function dotEnvNames(text: string): Set<string> {
-  const names = new Set<string>();
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    const value = match[2]!.replace(/^(['"])(.*)\1$/, "$2");
-    if (value !== "") names.add(match[1]!);
-  }
-  return names;
+  return new Set([...parseDotenv(text)].filter(([, value]) => value !== "").map(([name]) => name));
 }
 
 /** Does `docker info --format '{{json .Runtimes}}'` list the NVIDIA runtime? */
