@@ -1,25 +1,14 @@
+/** Argument groups shared by commands, typed so their values reach `ctx.args`. */
 import type { ArgDef } from "citty";
 
-/** Arguments every command that reads the project accepts. */
+/**
+ * Where the project is. No defaults here: `resolveProject` (config/load.ts) fills them in, and
+ * needs to know whether a path was given (a missing named file is an error, never a silent default).
+ */
 export const projectArgs = {
-  config: {
-    type: "string",
-    description: "Path to config.yaml",
-    default: "./config.yaml",
-    valueHint: "FILE",
-  },
-  nodes: {
-    type: "string",
-    description: "Path to nodes.yaml",
-    default: "./nodes.yaml",
-    valueHint: "FILE",
-  },
-  out: {
-    type: "string",
-    description: "Folder for generated files",
-    default: "./_build",
-    valueHint: "DIR",
-  },
+  config: { type: "string", description: "Path to config.yaml (default: ./config.yaml)", valueHint: "FILE" },
+  nodes: { type: "string", description: "Path to nodes.yaml (default: beside config.yaml)", valueHint: "FILE" },
+  out: { type: "string", description: "Folder for generated files (default: _build beside config.yaml)", valueHint: "DIR" },
 } as const satisfies Record<string, ArgDef>;
 
 /** Output verbosity, accepted by every command. */
@@ -29,3 +18,9 @@ export const logArgs = {
 } as const satisfies Record<string, ArgDef>;
 
 export const commonArgs = { ...projectArgs, ...logArgs } as const;
+
+/** Every command that runs compose. */
+export const composeArgs = {
+  ...commonArgs,
+  "dry-run": { type: "boolean", description: "Print the docker compose command line instead of running it" },
+} as const satisfies Record<string, ArgDef>;

@@ -1,68 +1,183 @@
 #!/usr/bin/env bun
-import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
+/**
+ * The root of the CLI. citty holds the command definitions and renders help; dispatch is
+ * done here so that it is strict: an unknown command or flag is exit 2 with a did-you-mean,
+ * before any command runs, and a flag's value can never slide into the positionals.
+ * Commands report their exit code one way: `process.exitCode`, or a thrown CslrError.
+ */
+import { defineCommand, runCommand, showUsage, type ArgDef, type CommandDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { commands } from "./commands/index.ts";
-import { recordingResults, takeRecordedResult } from "./command-result.ts";
-import { CslrError, ExitCode } from "./errors.ts";
+import { closestMatch } from "./config/suggest.ts";
+import { CslrError, ExitCode, UsageError } from "./errors.ts";
+import { setLogLevel } from "./log.ts";
 
 export const main = defineCommand({
   meta: { name: pkg.name, version: pkg.version, description: pkg.description },
   subCommands: commands,
 });
 
-/** Walks rawArgs down the subcommand tree, for `--help` on a nested command. */
-async function resolveForHelp(rawArgs: string[]): Promise<[CommandDef<any>, CommandDef<any> | undefined]> {
-  let cmd: CommandDef<any> = main;
-  let parent: CommandDef<any> | undefined;
-  for (const arg of rawArgs) {
-    if (arg.startsWith("-")) break;
-    const subs = typeof cmd.subCommands === "function" ? await cmd.subCommands() : await cmd.subCommands;
-    const next = subs?.[arg];
-    if (!next) break;
-    parent = cmd;
-    cmd = typeof next === "function" ? await next() : await next;
-  }
-  return [cmd, parent];
+type AnyCommand = CommandDef<any>;
+
+/** Commands whose words after the first positional belong to another program (`cslr exec SERVICE CMD...`). */
+const passthroughAfterFirstPositional = new Set(["exec"]);
+
+async function resolveValue<T>(value: T | (() => T | Promise<T>) | Promise<T>): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
 }
 
-function isUsageError(error: unknown): boolean {
-  return error instanceof Error && error.name === "CLIError";
+export interface ResolvedCommand {
+  /** Command names from the root, like ["health", "serve"]. */
+  path: string[];
+  command: AnyCommand;
+  parent?: AnyCommand;
+  /** The words after the command's name. */
+  args: string[];
+}
+
+/** Walks the words down the subcommand tree; an unknown word where a subcommand is due is bad usage. */
+export async function resolveCommand(rawArgs: string[]): Promise<ResolvedCommand> {
+  let command: AnyCommand = main;
+  let parent: AnyCommand | undefined;
+  const path: string[] = [];
+  let rest = rawArgs;
+  for (;;) {
+    const subs = command.subCommands ? await resolveValue(command.subCommands) : undefined;
+    const index = rest.findIndex((word) => !word.startsWith("-"));
+    const word = index >= 0 ? rest[index] : undefined;
+    if (!subs || word === undefined || rest.slice(0, index).includes("--")) break;
+    const next = subs[word];
+    if (!next) {
+      // A command with both subcommands and its own run takes positionals (`cslr jobs logs ID`).
+      if (command.run) break;
+      const names = Object.keys(subs);
+      const suggestion = closestMatch(word, names);
+      const where = path.length > 0 ? `cslr ${path.join(" ")}` : "cslr";
+      throw new UsageError(
+        `${where}: unknown command "${word}"; ${suggestion ? `did you mean "${suggestion}"?` : `expected one of: ${names.join(", ")}`}`,
+      );
+    }
+    parent = command;
+    command = await resolveValue(next);
+    path.push(word);
+    rest = [...rest.slice(0, index), ...rest.slice(index + 1)];
+  }
+  return { path, command, parent, args: rest };
+}
+
+interface FlagSpec {
+  name: string;
+  def: ArgDef;
+}
+
+function flagTable(args: Record<string, ArgDef>): Map<string, FlagSpec> {
+  const table = new Map<string, FlagSpec>();
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === "positional") continue;
+    table.set(name, { name, def });
+    const aliases = "alias" in def && def.alias ? (Array.isArray(def.alias) ? def.alias : [def.alias]) : [];
+    for (const alias of aliases) table.set(alias, { name, def });
+  }
+  return table;
+}
+
+function positionalLimit(args: Record<string, ArgDef>): number {
+  const positionals = Object.values(args).filter((d) => d.type === "positional");
+  // A positional whose hint ends in "..." takes any number of words (SERVICE...).
+  if (positionals.some((d) => d.valueHint?.endsWith("..."))) return Infinity;
+  return positionals.length;
 }
 
 /**
- * Is this a request for cslr's help? Not when `--help` belongs to a passed-through command:
- * after `--` (`cslr compose -- config --help`) or after exec's SERVICE (`cslr exec svc cmd --help`).
+ * Checks every word before `--` (or before a passed-through command) against the command's
+ * arguments: unknown flags, flags missing their value and surplus positionals are bad usage.
  */
-export function wantsHelp(rawArgs: string[]): boolean {
-  const at = rawArgs.findIndex((a) => a === "--help" || a === "-h");
-  if (at < 0) return false;
-  const dashDash = rawArgs.indexOf("--");
-  if (dashDash >= 0 && dashDash < at) return false;
-  if (rawArgs[0] === "exec") {
-    const positionals = rawArgs.slice(1, at).filter((a) => !a.startsWith("-"));
-    if (positionals.length >= 1) return false;
+export function checkArgs(resolved: ResolvedCommand, args: Record<string, ArgDef>): void {
+  const table = flagTable(args);
+  const limit = positionalLimit(args);
+  const where = `cslr ${resolved.path.join(" ")}`.trimEnd();
+  const passthrough = passthroughAfterFirstPositional.has(resolved.path.join(" "));
+  let positionals = 0;
+  const words = resolved.args;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === "--") return;
+    if (!word.startsWith("-") || word === "-") {
+      if (passthrough) return;
+      positionals += 1;
+      if (positionals > limit) {
+        throw new UsageError(`${where}: unexpected argument "${word}"; ${limit === 0 ? "this command takes no arguments" : `expected at most ${limit}`} (see \`${where} --help\`)`);
+      }
+      continue;
+    }
+    const long = word.startsWith("--");
+    const body = word.slice(long ? 2 : 1);
+    const eq = body.indexOf("=");
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const negated = long && name.startsWith("no-") && !table.has(name) ? name.slice(3) : undefined;
+    const spec = table.get(negated ?? name);
+    if (!spec || (!long && name.length !== 1)) {
+      const known = [...new Set([...table.values()].map((s) => s.name))];
+      const suggestion = closestMatch(negated ?? name, known);
+      throw new UsageError(
+        `${where}: unknown option "${word.split("=")[0]}"; ${suggestion ? `did you mean "--${suggestion}"?` : known.length > 0 ? `expected one of: ${known.map((k) => `--${k}`).join(", ")}` : "this command takes no options"}`,
+      );
+    }
+    if (negated !== undefined && spec.def.type !== "boolean") throw new UsageError(`${where}: --${negated} is not a switch; "--no-${negated}" means nothing`);
+    if (spec.def.type === "boolean") {
+      if (eq >= 0 && !["true", "false"].includes(body.slice(eq + 1))) {
+        throw new UsageError(`${where}: ${word}: --${spec.name} is a switch; expected --${spec.name}, --no-${spec.name} or --${spec.name}=true|false`);
+      }
+      continue;
+    }
+    if (eq >= 0) continue;
+    const value = words[i + 1];
+    if (value === undefined || value === "--" || (value.startsWith("-") && value !== "-" && !/^-\d/.test(value))) {
+      throw new UsageError(`${where}: --${spec.name} needs a value${spec.def.valueHint ? ` (${spec.def.valueHint})` : ""}`);
+    }
+    i += 1;
   }
-  return true;
+}
+
+/** The words that are cslr's own: before `--`, and before a passed-through command (exec's CMD). */
+export function ownWords(resolved: ResolvedCommand): string[] {
+  const passthrough = passthroughAfterFirstPositional.has(resolved.path.join(" "));
+  const own: string[] = [];
+  for (const word of resolved.args) {
+    if (word === "--" || (passthrough && !word.startsWith("-"))) break;
+    own.push(word);
+  }
+  return own;
+}
+
+/** Is this a request for cslr's help? Not when `--help` belongs to a passed-through command. */
+export function wantsHelp(resolved: ResolvedCommand): boolean {
+  return ownWords(resolved).some((word) => word === "--help" || word === "-h");
 }
 
 /** Runs the CLI and returns the process exit code; never throws. */
 export async function run(rawArgs: string[]): Promise<number> {
+  process.exitCode = 0;
   if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
     process.stdout.write(`${pkg.version}\n`);
     return ExitCode.ok;
   }
-  if (rawArgs.length === 0 || wantsHelp(rawArgs)) {
-    const [cmd, parent] = await resolveForHelp(rawArgs);
-    await showUsage(cmd, parent);
-    return rawArgs.length === 0 ? ExitCode.usage : ExitCode.ok;
-  }
+  const verbose = rawArgs.slice(0, rawArgs.includes("--") ? rawArgs.indexOf("--") : undefined).includes("--verbose");
   try {
-    await runCommand(recordingResults(main), { rawArgs });
-    const result = takeRecordedResult();
-    return typeof result === "number" ? result : ExitCode.ok;
+    const resolved = await resolveCommand(rawArgs);
+    if (resolved.path.length === 0 || wantsHelp(resolved)) {
+      await showUsage(resolved.command, resolved.parent);
+      return resolved.path.length === 0 && !wantsHelp(resolved) ? ExitCode.usage : ExitCode.ok;
+    }
+    const args = await resolveValue(resolved.command.args ?? {});
+    checkArgs(resolved, args);
+    const own = ownWords(resolved);
+    setLogLevel({ verbose: own.includes("--verbose"), quiet: own.includes("--quiet") });
+    await runCommand(resolved.command, { rawArgs: resolved.args });
   } catch (error) {
-    return reportError(error, rawArgs.includes("--verbose"));
+    process.exitCode = reportError(error, verbose);
   }
+  return Number(process.exitCode ?? 0);
 }
 
 function reportError(error: unknown, verbose: boolean): number {
@@ -71,8 +186,8 @@ function reportError(error: unknown, verbose: boolean): number {
     if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
-  if (isUsageError(error)) {
-    process.stderr.write(`cslr: ${(error as Error).message}\nRun \`cslr --help\` for usage.\n`);
+  if (error instanceof Error && error.name === "CLIError") {
+    process.stderr.write(`cslr: ${error.message}\nRun \`cslr --help\` for usage.\n`);
     return ExitCode.usage;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { wantsHelp } from "../src/cli.ts";
+import { checkArgs, resolveCommand, wantsHelp } from "../src/cli.ts";
 import { repoRoot, runCli } from "./helpers/cli.ts";
 
 describe("wantsHelp", () => {
@@ -11,8 +11,47 @@ describe("wantsHelp", () => {
     [["exec", "ray-cpu", "ray", "--help"], false],
     [["exec", "--help"], true],
     [["generate"], false],
-  ])("%j → %p", (args, expected) => {
-    expect(wantsHelp(args)).toBe(expected);
+  ])("%j → %p", async (args, expected) => {
+    expect(wantsHelp(await resolveCommand(args))).toBe(expected);
+  });
+});
+
+describe("strict arguments", () => {
+  const check = async (args: string[]) => {
+    const resolved = await resolveCommand(args);
+    checkArgs(resolved, (await (typeof resolved.command.args === "function" ? resolved.command.args() : resolved.command.args)) ?? {});
+  };
+  test.each([
+    [["up", "-d", "--wait"]],
+    [["up", "--wait", "--wait-timeout", "120", "ray-cpu", "health"]],
+    [["down", "-v"]],
+    [["down", "--volumes", "--remove-orphans"]],
+    [["logs", "-f", "--tail", "10", "health"]],
+    [["generate", "--config=lab/config.yaml", "--check"]],
+    [["up", "--no-generate"]],
+    [["exec", "ray-cpu", "ray", "status", "--verbose", "--since", "1h"]],
+    [["compose", "--", "logs", "--since", "45s"]],
+    [["health", "serve", "--port", "8080", "--lease-ttl", "10s"]],
+  ])("accepted: %j", async (args) => {
+    await check(args);
+  });
+  test.each([
+    [["down", "--volume"], 'cslr down: unknown option "--volume"; did you mean "--volumes"?'],
+    [["logs", "health", "--since", "45s"], 'cslr logs: unknown option "--since"; expected one of:'],
+    [["upp"], 'cslr: unknown command "upp"; did you mean "up"?'],
+    [["health", "serv"], 'cslr health: unknown command "serv"; did you mean "serve"?'],
+    [["generate", "extra"], 'cslr generate: unexpected argument "extra"; this command takes no arguments'],
+    [["logs", "--tail"], "cslr logs: --tail needs a value (N)"],
+    [["logs", "--tail", "--follow"], "cslr logs: --tail needs a value (N)"],
+    [["up", "--wait=120"], "--wait is a switch"],
+    [["up", "-x"], 'cslr up: unknown option "-x"'],
+  ])("refused: %j", async (args, message) => {
+    const error = await check(args).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.name).toBe("UsageError");
+    expect(error?.message).toContain(message);
   });
 });
 
@@ -23,10 +62,10 @@ describe("cslr root", () => {
     expect(result.stdout.trim()).toBe((await Bun.file(`${repoRoot}/package.json`).json()).version);
   });
 
-  test("an unknown command is a usage error, exit 2", async () => {
-    const result = await runCli(["frobnicate"], { cwd: repoRoot });
+  test("an unknown command is a usage error, exit 2, with a suggestion", async () => {
+    const result = await runCli(["upp"], { cwd: repoRoot });
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain("Unknown command");
+    expect(result.stderr.trim()).toBe('cslr: unknown command "upp"; did you mean "up"?');
   });
 
   test("--help lists every command", async () => {

@@ -3,20 +3,14 @@
  * The order is the order a user should fix things in: health, head port, client, worker.
  */
 import type { Model } from "../config/model.ts";
+import type { Check } from "../checks.ts";
+import { parseClusterViewText, type RosterMember, type RosterView } from "../election/roster.ts";
 import { parseHttpResponse } from "./http.ts";
 
 export type CheckId = "health" | "head-port" | "client" | "worker";
 
-export interface CheckResult {
-  id: CheckId;
-  ok: boolean;
-  /** What was checked, as one line: "health service answers at host.docker.internal:8888". */
-  title: string;
-  /** Why it failed, or what was seen. */
-  detail?: string;
-  /** What to do about a failure. */
-  fix?: string;
-}
+/** A cluster-test check: the shared Check, with one of the four ids. */
+export type CheckResult = Check & { id: CheckId };
 
 export interface ProbeOutcome {
   code: number;
@@ -26,48 +20,8 @@ export interface ProbeOutcome {
 
 // ---------------------------------------------------------------- roster
 
-export interface RosterNode {
-  node: string;
-  address: string;
-  /** When the election service recorded the join (its clock); tells a fresh join from an old entry. */
-  joinedAt?: number;
-}
-
-export interface RosterView {
-  head: (RosterNode & { term?: number }) | null;
-  workers: RosterNode[];
-}
-
-/**
- * The election roster (`GET /v1/cluster`, src/election/state.ts's ClusterView), read
- * tolerantly from the raw HTTP answer the test client fetched: only the fields the checks need.
- */
+/** The path the test client reads the roster from (parsed by election/roster.ts). */
 export const rosterPath = "/v1/cluster";
-
-export function readRoster(body: string): RosterView | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const v = value as { head?: unknown; workers?: unknown } | null;
-  if (!v || typeof v !== "object" || !Array.isArray(v.workers)) return undefined;
-  const node = (x: unknown): RosterNode | undefined => {
-    const n = x as { node?: unknown; address?: unknown; joinedAt?: unknown } | null;
-    if (!n || typeof n.node !== "string") return undefined;
-    const entry: RosterNode = { node: n.node, address: String(n.address ?? "") };
-    if (typeof n.joinedAt === "number") entry.joinedAt = n.joinedAt;
-    return entry;
-  };
-  const head = v.head ? node(v.head) : undefined;
-  const term = (v.head as { term?: unknown } | null)?.term;
-  if (head) delete head.joinedAt;
-  return {
-    head: head ? { ...head, term: typeof term === "number" ? term : undefined } : null,
-    workers: v.workers.map(node).filter((n): n is RosterNode => n !== undefined),
-  };
-}
 
 // ---------------------------------------------------------------- targets
 
@@ -96,7 +50,7 @@ export function splitHostPort(address: string): Endpoint | undefined {
  * host's published ports; a head elsewhere at the address it registered with, and its client
  * port is assumed to be the CPU node's configured one (every host runs the same config).
  */
-export function headTarget(model: Model, head: RosterNode, hostAlias: string): HeadTarget | undefined {
+export function headTarget(model: Model, head: { node: string; address: string }, hostAlias: string): HeadTarget | undefined {
   const local = model.rayNodes.find((n) => n.name === head.node && n.ports);
   if (local?.ports) {
     return {
@@ -130,31 +84,31 @@ export function checkHealth(outcome: ProbeOutcome, target: Endpoint): { result: 
   const title = `health service answers at ${at(target)} from the test network`;
   const fix = `start the stack (\`cslr up -d\`) and check that services.health.port (${target.port}) is published and not blocked by the host firewall`;
   if (outcome.code !== 0 && outcome.stdout === "") {
-    return { result: { id: "health", ok: false, title, detail: `no connection (${firstLine(outcome.stderr) || `exit ${outcome.code}`})`, fix } };
+    return { result: { id: "health", status: "fail", name: title, detail: `no connection (${firstLine(outcome.stderr) || `exit ${outcome.code}`})`, fix } };
   }
   const response = parseHttpResponse(outcome.stdout);
-  if (!response) return { result: { id: "health", ok: false, title, detail: "the answer is not HTTP", fix } };
+  if (!response) return { result: { id: "health", status: "fail", name: title, detail: "the answer is not HTTP", fix } };
   if (response.status !== 200) {
-    return { result: { id: "health", ok: false, title, detail: `GET ${rosterPath} answered HTTP ${response.status}`, fix: "see `cslr logs health`" } };
+    return { result: { id: "health", status: "fail", name: title, detail: `GET ${rosterPath} answered HTTP ${response.status}`, fix: "see `cslr logs health`" } };
   }
-  const roster = readRoster(response.body);
+  const roster = parseClusterViewText(response.body);
   if (!roster) {
-    return { result: { id: "health", ok: false, title, detail: `GET ${rosterPath} did not return a roster`, fix: "is another program on that port? see `cslr status`" } };
+    return { result: { id: "health", status: "fail", name: title, detail: `GET ${rosterPath} did not return a roster`, fix: "is another program on that port? see `cslr status`" } };
   }
-  return { result: { id: "health", ok: true, title }, roster };
+  return { result: { id: "health", status: "ok", name: title }, roster };
 }
 
 /** The head-port check when there is no target to probe: no head, or an address without a port. */
 export function checkNoHead(roster: RosterView | undefined, hostAlias: string): CheckResult {
   const title = "Ray head port is reachable from the test network";
-  if (!roster) return { id: "head-port", ok: false, title, detail: "skipped: the roster could not be read", fix: "fix the health check first" };
+  if (!roster) return { id: "head-port", status: "fail", name: title, detail: "skipped: the roster could not be read", fix: "fix the health check first" };
   if (!roster.head) {
-    return { id: "head-port", ok: false, title, detail: "no head is elected", fix: "see `cslr status` and `cslr logs ray-cpu`; is a whitelisted node running?" };
+    return { id: "head-port", status: "fail", name: title, detail: "no head is elected", fix: "see `cslr status` and `cslr logs ray-cpu`; is a whitelisted node running?" };
   }
   return {
     id: "head-port",
-    ok: false,
-    title,
+    status: "fail",
+    name: title,
     detail: `head ${roster.head.node} registered as "${roster.head.address}", which is neither a service here nor host:port (${hostAlias} cannot lead to it)`,
     fix: "check CSLR_NODE_ADDRESS of the head node",
   };
@@ -162,11 +116,11 @@ export function checkNoHead(roster: RosterView | undefined, hostAlias: string): 
 
 export function checkHeadPort(outcome: ProbeOutcome, target: HeadTarget): CheckResult {
   const title = `Ray head port of ${target.node} is reachable at ${at(target.gcs)}`;
-  if (outcome.code === 0) return { id: "head-port", ok: true, title };
+  if (outcome.code === 0) return { id: "head-port", status: "ok", name: title };
   return {
     id: "head-port",
-    ok: false,
-    title,
+    status: "fail",
+    name: title,
     detail: `no connection (${firstLine(outcome.stderr) || `exit ${outcome.code}`})`,
     fix: target.local
       ? `check that ${target.node} publishes its head_port ${target.gcs.port} (\`cslr ps\`) and that the host firewall lets it in`
@@ -184,11 +138,11 @@ export function readFlavour(outcome: ProbeOutcome): RayFlavour {
 /** Stand-in: the Ray client port accepts a connection. */
 export function checkClientPort(outcome: ProbeOutcome, target: HeadTarget): CheckResult {
   const title = `Ray client port is reachable at ray://${at(target.client)} (stand-in: TCP connect)`;
-  if (outcome.code === 0) return { id: "client", ok: true, title };
+  if (outcome.code === 0) return { id: "client", status: "ok", name: title };
   return {
     id: "client",
-    ok: false,
-    title,
+    status: "fail",
+    name: title,
     detail: `no connection (${firstLine(outcome.stderr) || `exit ${outcome.code}`})`,
     fix: `check that ${target.node} publishes its client_port ${target.client.port} and that the host firewall lets it in`,
   };
@@ -214,12 +168,12 @@ export function readRayClientReport(stdout: string): RayClientReport | undefined
 export function checkRayClient(outcome: ProbeOutcome, target: HeadTarget): { result: CheckResult; report?: RayClientReport } {
   const title = `ray.init("ray://${at(target.client)}") connects`;
   const report = outcome.code === 0 ? readRayClientReport(outcome.stdout) : undefined;
-  if (report) return { result: { id: "client", ok: true, title, detail: `${report.nodes.length} nodes alive` }, report };
+  if (report) return { result: { id: "client", status: "ok", name: title, detail: `${report.nodes.length} nodes alive` }, report };
   return {
     result: {
       id: "client",
-      ok: false,
-      title,
+      status: "fail",
+      name: title,
       detail: firstLine(outcome.stderr) || firstLine(outcome.stdout) || `exit ${outcome.code}`,
       fix: `check the client_port ${target.client.port} of ${target.node}; the client image's Ray version must match the cluster's`,
     },
@@ -229,8 +183,8 @@ export function checkRayClient(outcome: ProbeOutcome, target: HeadTarget): { res
 export function checkClientUnavailable(): CheckResult {
   return {
     id: "client",
-    ok: false,
-    title: "Ray client check",
+    status: "fail",
+    name: "Ray client check",
     detail: "the test image has neither Ray (python -c 'import ray') nor the stand-in",
     fix: "set services.ray.cpu.image to a Ray image",
   };
@@ -251,7 +205,7 @@ function workerFix(w: WorkerExpectation, containerState: string | undefined): st
 }
 
 /** An entry left by an earlier run: same join time as before this run's worker started. */
-function isOldEntry(entry: RosterNode, before: RosterNode | undefined): boolean {
+function isOldEntry(entry: RosterMember, before: RosterMember | undefined): boolean {
   return before !== undefined && entry.joinedAt !== undefined && entry.joinedAt === before.joinedAt;
 }
 
@@ -263,15 +217,15 @@ export function checkWorkerInRoster(
   roster: RosterView | undefined,
   w: WorkerExpectation,
   containerState?: string,
-  before?: RosterNode,
+  before?: RosterMember,
 ): CheckResult {
   const title = `test worker ${w.name} joined through the host (advertising ${w.hostAddress})`;
   const entry = roster?.workers.find((n) => n.node === w.name);
-  if (entry && !isOldEntry(entry, before)) return { id: "worker", ok: true, title, detail: `in the roster as ${entry.address}` };
+  if (entry && !isOldEntry(entry, before)) return { id: "worker", status: "ok", name: title, detail: `in the roster as ${entry.address}` };
   return {
     id: "worker",
-    ok: false,
-    title,
+    status: "fail",
+    name: title,
     detail: !roster
       ? "the roster could not be read"
       : entry
@@ -285,11 +239,11 @@ export function checkWorkerInRoster(
 export function checkWorkerInRay(report: RayClientReport | undefined, w: WorkerExpectation, containerState?: string): CheckResult {
   const title = `test worker ${w.name} joined through the host (Ray node ${w.hostAddress}:${w.nodeManagerPort})`;
   const found = report?.nodes.some((n) => n.address === w.hostAddress && Number(n.port) === w.nodeManagerPort);
-  if (found) return { id: "worker", ok: true, title };
+  if (found) return { id: "worker", status: "ok", name: title };
   return {
     id: "worker",
-    ok: false,
-    title,
+    status: "fail",
+    name: title,
     detail: report ? `not among Ray's alive nodes (${report.nodes.map((n) => `${n.address}:${n.port}`).join(", ")})` : "no node list: the client check failed",
     fix: workerFix(w, containerState),
   };

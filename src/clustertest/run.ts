@@ -18,12 +18,11 @@ import {
   rosterPath,
   type CheckResult,
   type ProbeOutcome,
-  type RosterView,
   type WorkerExpectation,
 } from "./checks.ts";
 import { httpGetProbe, rayClientProbe, rayFlavourProbe, tcpProbe } from "./probes.ts";
-import { clusterTest } from "./render.ts";
-import { clusterTestSettings } from "./settings.ts";
+import type { RosterView } from "../election/roster.ts";
+import { clusterTest } from "../render/cluster-test.ts";
 
 export interface ClusterTestIo {
   /**
@@ -59,10 +58,8 @@ async function poll<T>(io: ClusterTestIo, deadline: number, pollMs: number, atte
 }
 
 export function workerExpectation(model: Model, hostAddress: string): WorkerExpectation {
-  const w = clusterTestSettings(model).worker;
-  const ports = [w.nodeManagerPort, w.objectManagerPort];
-  for (let p = w.minWorkerPort; p <= w.maxWorkerPort; p++) ports.push(p);
-  return { name: clusterTest.worker, hostAddress, nodeManagerPort: w.nodeManagerPort, ports };
+  const w = model.clusterTest.worker;
+  return { name: clusterTest.worker, hostAddress, nodeManagerPort: w.nodeManagerPort, ports: w.ports };
 }
 
 export async function runClusterChecks(model: Model, opts: RunOptions, io: ClusterTestIo): Promise<CheckResult[]> {
@@ -80,7 +77,7 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
   // 1. The health service, and through it who is head. A head may still be being elected.
   const health = await poll(io, deadline, pollMs, async () => {
     const value = await fetchRoster();
-    return { done: value.result.ok && value.roster?.head != null, value };
+    return { done: value.result.status === "ok" && value.roster?.head != null, value };
   });
   record(health.result);
   const worker = workerExpectation(model, opts.hostAddress);
@@ -109,7 +106,7 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
       const roster: RosterView | undefined = (await fetchRoster()).roster;
       const state = await io.workerState();
       const value = checkWorkerInRoster(roster, worker, state, before);
-      return { done: value.ok || (state !== undefined && state !== "running"), value };
+      return { done: value.status === "ok" || (state !== undefined && state !== "running"), value };
     });
     record(verdict);
     return results;
@@ -125,7 +122,7 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
     const report = first.report ? checkRayClient(await io.probe(rayClientProbe(head.client.host, head.client.port)), head).report : undefined;
     const state = await io.workerState();
     const value = checkWorkerInRay(report, worker, state);
-    return { done: value.ok || !first.report || (state !== undefined && state !== "running"), value };
+    return { done: value.status === "ok" || !first.report || (state !== undefined && state !== "running"), value };
   });
   record(verdict);
   return results;

@@ -1,22 +1,16 @@
-/** Pure: check results → the lines `cslr test` prints, and its exit code. */
-import type { CheckResult } from "./checks.ts";
+/** Pure: check results → what `cslr test` prints, and its exit code. */
+import { failedChecks, renderChecks, type Check } from "../checks.ts";
 
-export function formatCheck(result: CheckResult): string[] {
-  const mark = result.ok ? "✓" : "✗";
-  const head = result.detail ? `${mark} ${result.title}: ${result.detail}` : `${mark} ${result.title}`;
-  return result.ok || !result.fix ? [head] : [head, `    fix: ${result.fix}`];
-}
-
-export function formatVerdict(results: CheckResult[]): string {
-  const passed = results.filter((r) => r.ok).length;
+export function formatVerdict(results: Check[]): string {
+  const passed = results.length - failedChecks(results).length;
   const summary =
     passed === results.length
       ? `cluster test passed: ${passed}/${results.length} checks`
       : `cluster test failed: ${passed}/${results.length} checks passed`;
-  return [...results.flatMap(formatCheck), summary].join("\n");
+  return `${renderChecks(results)}${summary}`;
 }
 
-/** 0 only when there were checks and every one passed. */
-export function verdictExitCode(results: CheckResult[]): number {
-  return results.length > 0 && results.every((r) => r.ok) ? 0 : 1;
+/** 0 only when there were checks and none failed. */
+export function verdictExitCode(results: Check[]): number {
+  return results.length > 0 && failedChecks(results).length === 0 ? 0 : 1;
 }

@@ -1,19 +1,20 @@
 import { defineCommand } from "citty";
+import { composeArgs } from "../args.ts";
 import { passthroughArgs } from "../compose/argv.ts";
-import { composeArgs } from "../compose/args.ts";
 import { childExit } from "../compose/runner.ts";
 import { openSession } from "../compose/session.ts";
 import { UsageError } from "../errors.ts";
-import { setLogLevel } from "../log.ts";
 
 export default defineCommand({
   meta: {
     name: "compose",
     description: "Run any docker compose command on the stack: cslr compose -- ARGS... (file, project and .env are added)",
   },
-  args: composeArgs,
+  args: {
+    ...composeArgs,
+    args: { type: "positional", required: false, description: "The compose command, after --", valueHint: "ARGS..." },
+  },
   async run({ args, rawArgs }) {
-    setLogLevel(args);
     const passthrough = passthroughArgs(rawArgs, args._.map(String));
     if (passthrough.length === 0) throw new UsageError("cslr compose: expected compose arguments after --, like `cslr compose -- config`");
     const { compose } = await openSession(args);
@@ -21,6 +22,6 @@ export default defineCommand({
     // explain a stopped engine only if it fails.
     const code = await compose.runRaw(passthrough, { checkEngine: false });
     if (code !== 0 && !args["dry-run"]) await compose.ensureEngine();
-    return childExit(code, [compose.tool.kind, passthrough[0] ?? ""]);
+    childExit(code, [compose.tool.kind, passthrough[0] ?? ""]);
   },
 });

@@ -1,8 +1,7 @@
 import { defineCommand } from "citty";
+import { composeArgs } from "../args.ts";
 import { downArgs } from "../compose/argv.ts";
-import { composeArgs } from "../compose/args.ts";
 import { openSession } from "../compose/session.ts";
-import { setLogLevel } from "../log.ts";
 
 export default defineCommand({
   meta: { name: "down", description: "Stop and remove the stack's containers and network (docker compose down)" },
@@ -12,8 +11,7 @@ export default defineCommand({
     "remove-orphans": { type: "boolean", description: "Remove containers of services no longer in the compose file" },
   },
   async run({ args }) {
-    setLogLevel(args);
     const { compose } = await openSession(args);
-    return compose.run(downArgs({ volumes: args.volumes, removeOrphans: args["remove-orphans"] }));
+    await compose.run(downArgs({ volumes: args.volumes, removeOrphans: args["remove-orphans"] }));
   },
 });

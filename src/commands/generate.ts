@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { commonArgs } from "../args.ts";
 import { ExitCode } from "../errors.ts";
-import { displayPath } from "../config/load.ts";
-import { log, setLogLevel } from "../log.ts";
-import { renderProject, staleFiles } from "../render/generate.ts";
+import { displayPath, resolveProject } from "../config/load.ts";
+import { log } from "../log.ts";
+import { generateProject, staleFiles } from "../render/generate.ts";
 
 export default defineCommand({
   meta: { name: "generate", description: "Validate the config and render _build/ (compose.yaml, ray-ep.sh, ...)" },
@@ -13,24 +13,23 @@ export default defineCommand({
     stdout: { type: "boolean", description: "Print compose.yaml to stdout instead of writing _build/" },
   },
   async run({ args }) {
-    setLogLevel(args);
-    const paths = { config: args.config, nodes: args.nodes, out: args.out };
     const preview = args.check || args.stdout;
-    const result = await renderProject(paths, { dryRun: preview, allowMissingSecrets: args.stdout });
+    const result = await generateProject(resolveProject(args), { dryRun: preview, allowMissingSecrets: args.stdout });
+    const outDir = result.paths.out;
     if (args.stdout) {
       process.stdout.write(result.files.find((f) => f.name === "compose.yaml")!.content);
-      return ExitCode.ok;
+      return;
     }
     if (args.check) {
-      const stale = staleFiles(result.outDir, result.files);
+      const stale = staleFiles(outDir, result.files);
       if (stale.length > 0) {
-        log.warn(`${displayPath(result.outDir)} is stale: ${stale.join(", ")} differ; run \`cslr generate\``);
-        return ExitCode.failure;
+        log.warn(`${displayPath(outDir)} is stale: ${stale.join(", ")} differ; run \`cslr generate\``);
+        process.exitCode = ExitCode.failure;
+        return;
       }
-      log.success(`${displayPath(result.outDir)} is up to date`);
-      return ExitCode.ok;
+      log.success(`${displayPath(outDir)} is up to date`);
+      return;
     }
-    log.success(`wrote ${result.files.map((f) => `${displayPath(result.outDir)}/${f.name}`).join(", ")}`);
-    return ExitCode.ok;
+    log.success(`wrote ${result.files.map((f) => `${displayPath(outDir)}/${f.name}`).join(", ")}`);
   },
 });

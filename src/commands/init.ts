@@ -4,8 +4,8 @@ import { defineCommand } from "citty";
 import { logArgs } from "../args.ts";
 import { embeddedExamples } from "../config/load.ts";
 import { jsonSchemaOf } from "../config/json-schema.ts";
-import { log, setLogLevel } from "../log.ts";
-import { withMissingSecrets } from "../render/secrets.ts";
+import { log } from "../log.ts";
+import { withMissingSecrets } from "../config/dotenv.ts";
 
 function writeUnlessPresent(path: string, content: string, force: boolean): boolean {
   if (existsSync(path) && !force) {
@@ -26,7 +26,6 @@ export default defineCommand({
     force: { type: "boolean", description: "Overwrite config.yaml and nodes.yaml (secrets in .env are never overwritten)" },
   },
   run({ args }) {
-    setLogLevel(args);
     const configPath = resolve(args.config);
     const dir = dirname(configPath);
     writeUnlessPresent(configPath, embeddedExamples.config, Boolean(args.force));

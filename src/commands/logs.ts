@@ -1,9 +1,8 @@
 import { defineCommand } from "citty";
+import { composeArgs } from "../args.ts";
 import { logsArgs } from "../compose/argv.ts";
-import { composeArgs } from "../compose/args.ts";
 import { openSession } from "../compose/session.ts";
 import { UsageError } from "../errors.ts";
-import { setLogLevel } from "../log.ts";
 
 export function parseTail(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -20,9 +19,8 @@ export default defineCommand({
     tail: { type: "string", description: "Only the last N lines of each service", valueHint: "N" },
   },
   async run({ args }) {
-    setLogLevel(args);
     const tail = parseTail(args.tail);
     const { compose } = await openSession(args);
-    return compose.run(logsArgs({ follow: args.follow, tail, services: args._.map(String) }));
+    await compose.run(logsArgs({ follow: args.follow, tail, services: args._.map(String) }));
   },
 });

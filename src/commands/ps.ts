@@ -1,9 +1,8 @@
 import { defineCommand } from "citty";
+import { composeArgs } from "../args.ts";
 import { psArgs } from "../compose/argv.ts";
-import { composeArgs } from "../compose/args.ts";
 import { parsePs } from "../compose/ps.ts";
 import { openSession } from "../compose/session.ts";
-import { setLogLevel } from "../log.ts";
 
 export default defineCommand({
   meta: { name: "ps", description: "List the stack's containers (docker compose ps)" },
@@ -13,13 +12,11 @@ export default defineCommand({
     all: { type: "boolean", alias: "a", description: "Include stopped containers" },
   },
   async run({ args }) {
-    setLogLevel(args);
     const { compose } = await openSession(args);
     const sub = psArgs({ json: args.json, all: args.all });
-    if (!args.json || args["dry-run"]) return compose.run(sub);
+    if (!args.json || args["dry-run"]) return void (await compose.run(sub));
     // Compose's own JSON differs between versions (array vs one object per line): normalise.
     const rows = parsePs(await compose.captureOk(sub));
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    return 0;
   },
 });

@@ -2,13 +2,13 @@ import { defineCommand } from "citty";
 import { commonArgs } from "../args.ts";
 import { psArgs } from "../compose/argv.ts";
 import { parsePs } from "../compose/ps.ts";
-import { Compose } from "../compose/runner.ts";
-import { existingProject, projectPaths } from "../compose/target.ts";
+import { openSession } from "../compose/session.ts";
 import { isHostname } from "../config/schema.ts";
+import { readCluster } from "../election/client.ts";
 import { UsageError } from "../errors.ts";
 import { detectHostAddress } from "../host/address.ts";
-import { log, setLogLevel } from "../log.ts";
-import { fetchRoster, localHealthUrl } from "../status/roster.ts";
+import { log } from "../log.ts";
+import { rosterUrl } from "../status/roster.ts";
 import { buildStatus, renderStatus } from "../status/view.ts";
 
 export default defineCommand({
@@ -23,20 +23,16 @@ export default defineCommand({
     },
   },
   async run({ args }) {
-    setLogLevel(args);
     if (args.host !== undefined && !isHostname(args.host)) {
       throw new UsageError(`--host ${args.host}: not a hostname or IPv4 address; expected something like 10.0.0.5`);
     }
-    const project = await existingProject(projectPaths(args), { loadModel: true });
-    const model = project.model!;
-    const compose = await Compose.open(project.target);
-    const rows = parsePs(await compose.captureOk(psArgs({ json: true, all: true })));
-    const health = model.config.services.health;
-    const roster = await fetchRoster(health.enabled ? localHealthUrl(health.port) : model.election.url);
+    const session = await openSession(args, { model: "required" });
+    const model = session.model!;
+    const rows = parsePs(await session.compose.captureOk(psArgs({ json: true, all: true })));
+    const roster = await readCluster(rosterUrl(model), { timeoutMs: 2000 });
     const host = args.host ?? detectHostAddress();
     if (!host) log.warn("no external address found for this host; showing 127.0.0.1 (set one with --host)");
-    const report = buildStatus({ model, projectName: project.target.projectName, host: host ?? "127.0.0.1", rows, roster });
+    const report = buildStatus({ model, projectName: session.target.projectName, host: host ?? "127.0.0.1", rows, roster });
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
-    return 0;
   },
 });

@@ -43,6 +43,9 @@ export function composeArgv(tool: ComposeTool, target: ComposeTarget, subcommand
 export interface UpOptions {
   detach?: boolean;
   build?: boolean;
+  /** Recreate containers even if their configuration is unchanged (the cluster test starts fresh). */
+  forceRecreate?: boolean;
+  removeOrphans?: boolean;
   services?: string[];
 }
 
@@ -50,6 +53,8 @@ export function upArgs(opts: UpOptions = {}): string[] {
   const args = ["up"];
   if (opts.detach) args.push("--detach");
   if (opts.build) args.push("--build");
+  if (opts.forceRecreate) args.push("--force-recreate");
+  if (opts.removeOrphans) args.push("--remove-orphans");
   return [...args, ...(opts.services ?? [])];
 }
 
@@ -106,10 +111,6 @@ export interface ExecOptions {
 
 export function execArgs(opts: ExecOptions): string[] {
   return ["exec", ...(opts.tty ? [] : ["-T"]), opts.service, ...opts.command];
-}
-
-export function versionArgs(): string[] {
-  return ["version"];
 }
 
 /** A command line as a user could paste it into a POSIX shell (for --dry-run). */

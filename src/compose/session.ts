@@ -1,20 +1,26 @@
 /**
- * What a compose command starts from: the resolved project and a Compose bound to it.
+ * What a compose command starts from: the project resolved once from its arguments, the
+ * compose file it acts on, and a Compose bound to it.
  */
+import { loadProject, resolveProject, type ProjectArgs, type ProjectPaths } from "../config/load.ts";
+import type { Model } from "../config/model.ts";
 import { log } from "../log.ts";
-import { loadProject } from "../project.ts";
+import { generateProject } from "../render/generate.ts";
+import type { ComposeTarget } from "./argv.ts";
 import { Compose } from "./runner.ts";
-import { existingProject, generatedProject, projectPaths, type ResolvedProject } from "./target.ts";
+import { composeTarget, readComposeFile, type ComposeDoc } from "./target.ts";
 
-export interface SessionArgs {
-  config: string;
-  nodes: string;
-  out: string;
+export interface SessionArgs extends ProjectArgs {
   "dry-run"?: boolean;
 }
 
 export interface Session {
-  project: ResolvedProject;
+  paths: ProjectPaths;
+  target: ComposeTarget;
+  /** The compose file compose acts on, parsed (service names, published ports). */
+  doc: ComposeDoc;
+  /** Present when config was loaded (always after generate; on request otherwise). */
+  model?: Model;
   compose: Compose;
 }
 
@@ -23,26 +29,34 @@ export interface SessionOptions {
   generate?: boolean;
   /** Load config for the model: "required" fails on bad config, "optional" warns and goes on. */
   model?: "required" | "optional";
+  /** Act on the cluster test's file instead of the main one. */
+  file?: "main" | "cluster-test";
 }
 
 export async function openSession(args: SessionArgs, opts: SessionOptions = {}): Promise<Session> {
-  const paths = projectPaths(args);
-  let project: ResolvedProject;
-  if (opts.generate) project = await generatedProject(paths);
-  else {
-    project = await existingProject(paths, { loadModel: opts.model === "required" });
-    if (opts.model === "optional") project.model = await tryLoadModel(paths);
-  }
-  const compose = await Compose.open(project.target, { dryRun: args["dry-run"] });
-  return { project, compose };
+  return sessionAt(resolveProject(args), opts, args["dry-run"]);
 }
 
-async function tryLoadModel(paths: ReturnType<typeof projectPaths>) {
+/** A session on paths already resolved (a command resolves them once). */
+export async function sessionAt(paths: ProjectPaths, opts: SessionOptions = {}, dryRun = false): Promise<Session> {
+  let model: Model | undefined;
+  if (opts.generate) model = (await generateProject(paths)).model;
+  else if (opts.model === "required") model = await loadProject(paths);
+  else if (opts.model === "optional") model = await tryLoadModel(paths);
+  const file = opts.file === "cluster-test" ? paths.clusterTestFile : paths.composeFile;
+  const { doc, projectName } =
+    opts.file === "cluster-test" ? readComposeFile(file, "run `cslr test` (or `cslr generate`) first") : readComposeFile(file);
+  const target = composeTarget(paths, projectName, file);
+  const compose = await Compose.open(target, { dryRun });
+  return { paths, target, doc, model, compose };
+}
+
+async function tryLoadModel(paths: ProjectPaths): Promise<Model | undefined> {
   try {
-    return (await loadProject(paths)).model;
+    return await loadProject(paths);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    log.warn(`config not loaded, using ${paths.out}/compose.yaml as is (${reason})`);
+    log.warn(`config not loaded, using ${paths.composeFile} as is (${reason})`);
     return undefined;
   }
 }

@@ -1,86 +1,47 @@
 /**
- * From the command's path arguments to what compose is pointed at. `up` regenerates
- * `_build/` first; the other commands act on the compose file that is already there, which
- * describes what is running even if config.yaml has changed since.
+ * What compose is pointed at: a generated file, the project name, `.env` and the user's
+ * compose.override.yaml. `up` regenerates `_build/` first; the other commands act on the
+ * compose file that is already there, which describes what runs even if config.yaml has
+ * changed since.
  */
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { parse } from "yaml";
-import type { Model } from "../config/model.ts";
+import { existsSync, readFileSync } from "node:fs";
+import type { ProjectPaths } from "../config/load.ts";
 import { CslrError } from "../errors.ts";
-import { generateProject, loadProject, type ProjectPaths } from "../project.ts";
 import type { ComposeTarget } from "./argv.ts";
 
-export interface ResolvedProject {
-  target: ComposeTarget;
-  /** The parsed compose file (published ports, service names). */
-  composeDoc: unknown;
-  /** Present when config was loaded (always after generate; on request otherwise). */
-  model?: Model;
+/** The parts of a generated compose file cslr reads back. */
+export interface ComposeDoc {
+  name?: unknown;
+  services?: Record<string, { ports?: unknown[]; environment?: Record<string, unknown> } | null>;
 }
 
-function existingEnvFile(path: string): string | undefined {
-  return existsSync(path) ? path : undefined;
-}
-
-/** The user's compose.override.yaml beside config.yaml, applied after the generated file. */
-export const overrideFileName = "compose.override.yaml";
-
-function existingOverride(projectDir: string): string | undefined {
-  const path = join(projectDir, overrideFileName);
-  return existsSync(path) ? path : undefined;
-}
-
-async function readComposeDoc(composeFile: string): Promise<unknown> {
-  return parse(await Bun.file(composeFile).text());
-}
-
-/** Loads config, renders `_build/` and points compose at it; bad config throws before Docker runs. */
-export async function generatedProject(paths: ProjectPaths): Promise<ResolvedProject> {
-  const generated = await generateProject(paths);
+/** Points compose at `file` (default: `_build/compose.yaml`); the override applies to the main file only. */
+export function composeTarget(paths: ProjectPaths, projectName: string, file = paths.composeFile): ComposeTarget {
+  const main = file === paths.composeFile;
   return {
-    model: generated.model,
-    composeDoc: await readComposeDoc(generated.composeFile),
-    target: {
-      composeFile: generated.composeFile,
-      projectName: generated.model.project.name,
-      envFile: existingEnvFile(generated.envFile),
-      projectDir: generated.projectDir,
-      overrideFile: existingOverride(generated.projectDir),
-    },
+    composeFile: file,
+    projectName,
+    envFile: existsSync(paths.envFile) ? paths.envFile : undefined,
+    projectDir: paths.dir,
+    overrideFile: main && existsSync(paths.overrideFile) ? paths.overrideFile : undefined,
   };
 }
 
-/**
- * Points compose at the compose file already in `--out`. The project name is the file's
- * top-level `name:`; the config is loaded only when the caller needs the model.
- */
-export async function existingProject(paths: ProjectPaths, opts: { loadModel?: boolean } = {}): Promise<ResolvedProject> {
-  const composeFile = resolve(paths.out, "compose.yaml");
-  if (!existsSync(composeFile)) {
-    throw new CslrError(`no generated compose file at ${composeFile}: run \`cslr up\` (or \`cslr generate\`) first`);
+/** Reads a generated compose file; its top-level `name:` is the project it belongs to. */
+export function readComposeFile(file: string, howToCreate = "run `cslr up` (or `cslr generate`) first"): { doc: ComposeDoc; projectName: string } {
+  if (!existsSync(file)) throw new CslrError(`no generated compose file at ${file}: ${howToCreate}`);
+  let doc: ComposeDoc | null;
+  try {
+    doc = Bun.YAML.parse(readFileSync(file, "utf8")) as ComposeDoc | null;
+  } catch (error) {
+    throw new CslrError(`${file} is not valid YAML (${(error as Error).message.split("\n")[0]}): regenerate it with \`cslr generate\``);
   }
-  const composeDoc = await readComposeDoc(composeFile);
-  const model = opts.loadModel ? (await loadProject(paths)).model : undefined;
-  const fileName = (composeDoc as { name?: unknown } | null)?.name;
-  const projectName = typeof fileName === "string" && fileName !== "" ? fileName : model?.project.name;
-  if (!projectName) {
-    throw new CslrError(`${composeFile} has no top-level name: regenerate it with \`cslr generate\``);
+  if (!doc || typeof doc !== "object" || typeof doc.name !== "string" || doc.name === "") {
+    throw new CslrError(`${file} has no top-level name: regenerate it with \`cslr generate\``);
   }
-  const projectDir = dirname(resolve(paths.config));
-  return {
-    model,
-    composeDoc,
-    target: {
-      composeFile,
-      projectName,
-      envFile: existingEnvFile(join(projectDir, ".env")),
-      projectDir,
-      overrideFile: existingOverride(projectDir),
-    },
-  };
+  return { doc, projectName: doc.name };
 }
 
-export function projectPaths(args: { config: string; nodes: string; out: string }): ProjectPaths {
-  return { config: args.config, nodes: args.nodes, out: args.out };
+export function serviceNames(doc: ComposeDoc): string[] {
+  return Object.keys(doc.services ?? {});
 }

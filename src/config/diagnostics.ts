@@ -3,6 +3,7 @@
  * Positions come from the `yaml` parser's node ranges, so every problem points at the line to edit.
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from "yaml";
+import { UsageError } from "../errors.ts";
 
 export interface Diagnostic {
   file: string;
@@ -15,6 +16,16 @@ export interface Diagnostic {
 
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.col}  ${d.path}  ${d.message}`;
+}
+
+/** Thrown with every problem, one line each; exit code 2. */
+export class ConfigError extends UsageError {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[]) {
+    super(diagnostics.map(formatDiagnostic).join("\n"));
+    this.name = "ConfigError";
+    this.diagnostics = diagnostics;
+  }
 }
 
 export type PathSegment = string | number;

@@ -6,11 +6,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import exampleConfig from "../../config.example.yaml" with { type: "text" };
 import exampleNodes from "../../nodes.yaml" with { type: "text" };
-import { UsageError } from "../errors.ts";
 import { detectGpuSync } from "../host/gpu.ts";
+import { UsageError } from "../errors.ts";
 import { log } from "../log.ts";
-import type { ProjectPaths } from "../project.ts";
-import { formatDiagnostic, type Diagnostic } from "./diagnostics.ts";
+import { ConfigError, type Diagnostic } from "./diagnostics.ts";
 import type { Model } from "./model.ts";
 import { normalise, resolveGpuEnabled, rayNodesOf } from "./normalise.ts";
 import { configSchema, nodesSchema, type Config, type Nodes } from "./schema.ts";
@@ -28,26 +27,32 @@ import {
 
 export const embeddedExamples = { config: exampleConfig, nodes: exampleNodes };
 
-/** Thrown with every problem, one line each; exit code 2. */
-export class ConfigError extends UsageError {
-  readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[]) {
-    super(diagnostics.map(formatDiagnostic).join("\n"));
-    this.name = "ConfigError";
-    this.diagnostics = diagnostics;
-  }
-}
-
 /** How a file is shown in messages: relative to the working directory when inside it. */
 export function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith("..") ? rel : path;
 }
 
-function readOrEmbedded(path: string, embedded: string, what: string): { file: string; text: string } {
+/**
+ * Reads a project file. A missing file the user named is an error (exit 2, with the path): a
+ * typo must never deploy the example. Only a default path that is absent falls back to the
+ * embedded example, and says so.
+ */
+function readOrEmbedded(path: string, explicit: boolean, embedded: string, what: string): { file: string; text: string } {
+  if (explicit) return { file: displayPath(path), text: readExplicit(path, what) };
   if (existsSync(path)) return { file: displayPath(path), text: readFileSync(path, "utf8") };
   log.info(`${displayPath(path)} not found: using the embedded example ${what} (run \`cslr init\` to write your own)`);
   return { file: `(embedded ${what})`, text: embedded };
+}
+
+function readExplicit(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "does not exist (or is a dangling link)" : code === "ELOOP" ? "is a link that loops" : code === "EISDIR" ? "is a folder" : `cannot be read (${code ?? (error as Error).message})`;
+    throw new UsageError(`${displayPath(path)}: ${why}; expected the ${what} you named with --${what === "config.yaml" ? "config" : "nodes"}`);
+  }
 }
 
 export interface LoadOptions {
@@ -120,16 +125,59 @@ function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
   return [...list].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
-export async function loadProjectImpl(
-  paths: ProjectPaths,
-  options: LoadOptions = {},
-): Promise<{ model: Model; projectDir: string; envFile: string }> {
-  const configPath = resolve(paths.config);
-  const nodesPath = resolve(paths.nodes);
-  const configFile = readOrEmbedded(configPath, embeddedExamples.config, "config.yaml");
-  const nodesFile = readOrEmbedded(nodesPath, embeddedExamples.nodes, "nodes.yaml");
+/** What a command says about where the project is (`--config`, `--nodes`, `--out`; all optional). */
+export interface ProjectArgs {
+  config?: string;
+  nodes?: string;
+  out?: string;
+}
+
+/**
+ * Where a project's files are, resolved once per command. Everything follows the config
+ * file's folder: nodes.yaml, `.env`, `_build/` and compose.override.yaml sit beside it unless
+ * named, so `cslr up --config lab/config.yaml` works from any directory.
+ */
+export interface ProjectPaths {
+  /** Absolute path of config.yaml. */
+  config: string;
+  /** Absolute path of nodes.yaml. */
+  nodes: string;
+  /** True when the user named the file (a missing one is then an error, not the embedded example). */
+  explicit: { config: boolean; nodes: boolean };
+  /** The config's folder: compose runs here, and relative paths in config.yaml start here. */
+  dir: string;
+  /** `.env` beside config.yaml: the secrets. */
+  envFile: string;
+  /** The user's `compose.override.yaml` beside config.yaml, applied after the generated file. */
+  overrideFile: string;
+  /** The output folder, `_build/` beside config.yaml by default. */
+  out: string;
+  composeFile: string;
+  clusterTestFile: string;
+}
+
+export function resolveProject(args: ProjectArgs, cwd = process.cwd()): ProjectPaths {
+  const config = resolve(cwd, args.config ?? "config.yaml");
+  const dir = dirname(config);
+  const out = args.out !== undefined ? resolve(cwd, args.out) : join(dir, "_build");
+  return {
+    config,
+    nodes: args.nodes !== undefined ? resolve(cwd, args.nodes) : join(dir, "nodes.yaml"),
+    explicit: { config: args.config !== undefined, nodes: args.nodes !== undefined },
+    dir,
+    envFile: join(dir, ".env"),
+    overrideFile: join(dir, "compose.override.yaml"),
+    out,
+    composeFile: join(out, "compose.yaml"),
+    clusterTestFile: join(out, "cluster-test.compose.yaml"),
+  };
+}
+
+/** Loads and validates config + nodes; throws ConfigError (exit 2) listing every problem. */
+export async function loadProject(paths: ProjectPaths, options: LoadOptions = {}): Promise<Model> {
+  const configFile = readOrEmbedded(paths.config, paths.explicit.config, embeddedExamples.config, "config.yaml");
+  const nodesFile = readOrEmbedded(paths.nodes, paths.explicit.nodes, embeddedExamples.nodes, "nodes.yaml");
   const model = modelFromTexts(configFile, nodesFile, () => options.gpuDetected ?? detectGpuSync());
   for (const warning of model.warnings) log.warn(warning);
-  const projectDir = dirname(configPath);
-  return { model, projectDir, envFile: join(projectDir, ".env") };
+  return model;
 }

@@ -33,6 +33,22 @@ export interface RayNode {
   whitelisted: boolean;
 }
 
+/** `cslr test`: its isolated network, how long it waits, and the test worker's pinned ports. */
+export interface ClusterTest {
+  subnet: string;
+  /** Seconds `cslr test` waits for the health service and the worker to show up. */
+  timeout: number;
+  worker: {
+    nodeManagerPort: number;
+    objectManagerPort: number;
+    minWorkerPort: number;
+    maxWorkerPort: number;
+    shmSize: string | number;
+    /** Every port the worker publishes one to one: real Ray's head dials the worker back on them. */
+    ports: number[];
+  };
+}
+
 /** A whitelisted node and where its head port is, for the entrypoint's fallback probe. */
 export interface HeadCandidate {
   name: string;
@@ -45,7 +61,7 @@ export interface Model {
   nodes: Nodes;
   project: { name: string };
   network: { subnet: string };
-  clusterTest: { subnet: string };
+  clusterTest: ClusterTest;
   gpu: { requested: "auto" | boolean; detected: boolean; enabled: boolean };
   rayNodes: RayNode[];
   election: {

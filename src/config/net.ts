@@ -33,6 +33,11 @@ export function isIpv4Cidr(text: string): boolean {
   return parseIpv4Cidr(text) !== undefined;
 }
 
+/** The ports from `min` to `max`, both included (a range the schema already checked). */
+export function portRange(min: number, max: number): number[] {
+  return Array.from({ length: Math.max(0, max - min + 1) }, (_, i) => min + i);
+}
+
 export function cidrsOverlap(a: Ipv4Network, b: Ipv4Network): boolean {
   const aEnd = a.base + 2 ** (32 - a.prefix);
   const bEnd = b.base + 2 ** (32 - b.prefix);

@@ -1,5 +1,6 @@
 /** Pure: validated config + nodes + what the host has → the one Model the renderers use. */
-import type { HeadCandidate, Model, RayNode } from "./model.ts";
+import type { ClusterTest, HeadCandidate, Model, RayNode } from "./model.ts";
+import { portRange } from "./net.ts";
 import type { Config, Nodes } from "./schema.ts";
 
 /** Ray's default GCS port, assumed for whitelisted nodes that are not services of this stack. */
@@ -72,6 +73,24 @@ export function headCandidatesOf(config: Config, nodes: Nodes): HeadCandidate[] 
   return nodes.head_whitelist.map((name) => ({ name, address: name, port: servicePorts[name] ?? defaultRayHeadPort }));
 }
 
+function clusterTestOf(config: Config): ClusterTest {
+  const { subnet, timeout, worker } = config.cluster_test;
+  const { node_manager_port: nodeManagerPort, object_manager_port: objectManagerPort } = worker;
+  const { min_worker_port: minWorkerPort, max_worker_port: maxWorkerPort } = worker;
+  return {
+    subnet,
+    timeout,
+    worker: {
+      nodeManagerPort,
+      objectManagerPort,
+      minWorkerPort,
+      maxWorkerPort,
+      shmSize: worker.shm_size,
+      ports: [nodeManagerPort, objectManagerPort, ...portRange(minWorkerPort, maxWorkerPort)],
+    },
+  };
+}
+
 export interface HostFacts {
   gpuDetected: boolean;
 }
@@ -101,7 +120,7 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
     nodes,
     project: { name: config.project.name },
     network: { subnet: config.network.subnet },
-    clusterTest: { subnet: config.cluster_test.subnet },
+    clusterTest: clusterTestOf(config),
     gpu: { requested, detected: host.gpuDetected, enabled: gpuEnabled },
     rayNodes,
     election: {

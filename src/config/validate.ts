@@ -5,7 +5,7 @@
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { diagnosticAt, diagnosticAtKey, type Diagnostic, type PathSegment, type SourceFile } from "./diagnostics.ts";
-import { cidrsOverlap, parseIpv4Cidr } from "./net.ts";
+import { cidrsOverlap, parseIpv4Cidr, portRange } from "./net.ts";
 import type { Config, Nodes } from "./schema.ts";
 import { closestMatch } from "./suggest.ts";
 
@@ -127,7 +127,9 @@ export function positioned(source: SourceFile, problems: Problem[]): Diagnostic[
   return problems.map((p) => diagnosticAt(source, p.path, p.message));
 }
 
-interface HostPortUse {
+export interface HostPortUse {
+  /** The compose service that publishes the port. */
+  service: string;
   key: string;
   path: PathSegment[];
   port: number;
@@ -137,32 +139,32 @@ interface HostPortUse {
 function workerPortRange(config: Config): number[] {
   const { min_worker_port: min, max_worker_port: max } = config.cluster_test.worker;
   if (min > max || max - min >= 1000) return [];
-  return Array.from({ length: max - min + 1 }, (_, i) => min + i);
+  return portRange(min, max);
 }
 
 /** Every host port the stack publishes, with the config key that sets it. */
 export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPortUse[] {
   const s = config.services;
   const uses: HostPortUse[] = [];
-  const add = (enabled: boolean, path: PathSegment[], port: number) => {
-    if (enabled) uses.push({ key: path.join("."), path, port });
+  const add = (enabled: boolean, service: string, path: PathSegment[], port: number) => {
+    if (enabled) uses.push({ service, key: path.join("."), path, port });
   };
-  add(s.health.enabled, ["services", "health", "port"], s.health.port);
+  add(s.health.enabled, "health", ["services", "health", "port"], s.health.port);
   for (const [kind, enabled] of [["cpu", s.ray.cpu.enabled], ["gpu", gpuEnabled]] as const) {
     const node = s.ray[kind];
     for (const field of ["head_port", "dashboard_port", "client_port"] as const) {
-      add(enabled, ["services", "ray", kind, field], node[field]);
+      add(enabled, `ray-${kind}`, ["services", "ray", kind, field], node[field]);
     }
   }
-  add(s.redis.enabled, ["services", "redis", "port"], s.redis.port);
-  add(s.mlflow.enabled, ["services", "mlflow", "port"], s.mlflow.port);
-  add(s.marimo.enabled, ["services", "marimo", "port"], s.marimo.port);
+  add(s.redis.enabled, "ray-redis", ["services", "redis", "port"], s.redis.port);
+  add(s.mlflow.enabled, "mlflow", ["services", "mlflow", "port"], s.mlflow.port);
+  add(s.marimo.enabled, "marimo", ["services", "marimo", "port"], s.marimo.port);
   // The cluster test's worker publishes these on the same host while `cslr test` runs.
   const worker = config.cluster_test.worker;
-  add(true, ["cluster_test", "worker", "node_manager_port"], worker.node_manager_port);
-  add(true, ["cluster_test", "worker", "object_manager_port"], worker.object_manager_port);
+  add(true, "test-ray-worker", ["cluster_test", "worker", "node_manager_port"], worker.node_manager_port);
+  add(true, "test-ray-worker", ["cluster_test", "worker", "object_manager_port"], worker.object_manager_port);
   for (const port of workerPortRange(config)) {
-    uses.push({ key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port });
+    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port });
   }
   return uses;
 }

@@ -2,7 +2,7 @@
  * A small client of the election service, for `cslr status`, `up --wait` and `health ping`.
  * fetch is injectable so callers can test without a server.
  */
-import type { ClusterView } from "./state.ts";
+import { parseClusterView, type RosterView } from "./roster.ts";
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -16,12 +16,7 @@ function endpoint(url: string, path: string): string {
   return `${url.replace(/\/+$/, "")}${path}`;
 }
 
-export type ClusterResult = { roster: ClusterView } | { error: string };
-
-function isCluster(value: unknown): value is ClusterView {
-  const v = value as ClusterView | null;
-  return !!v && typeof v === "object" && Array.isArray(v.workers) && typeof v.term === "number" && (v.head === null || typeof v.head === "object");
-}
+export type ClusterResult = { roster: RosterView } | { error: string };
 
 /**
  * The roster (head, term, since, workers and when each was last seen), or a one-line reason it
@@ -37,19 +32,12 @@ export async function readCluster(
   try {
     const res = await (opts.fetch ?? fetch)(target, { headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
     if (!res.ok) return { error: `${target} answered HTTP ${res.status}` };
-    const body: unknown = await res.json();
-    if (!isCluster(body)) return { error: `${target} did not return a roster ({ head, term, workers })` };
-    return { roster: body };
+    const roster = parseClusterView(await res.json());
+    if (!roster) return { error: `${target} did not return a roster ({ head, workers })` };
+    return { roster };
   } catch (error) {
     return { error: `${target} unreachable: ${error instanceof Error ? error.message : String(error)}` };
   }
-}
-
-/** readCluster for callers that want an exception. */
-export async function getCluster(url: string, token?: string, fetchImpl: Fetch = fetch): Promise<ClusterView> {
-  const result = await readCluster(url, { token, fetch: fetchImpl });
-  if ("error" in result) throw new Error(result.error);
-  return result.roster;
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 import { isAbsolute, join, resolve } from "node:path";
 import type { Model, RayNode } from "../config/model.ts";
-import { secretReference, type SecretName } from "./secrets.ts";
+import { needsClusterToken, type SecretName } from "../config/secrets.ts";
+import { secretReference } from "./secrets.ts";
 
 /** Where things live inside the containers. */
 export const paths = {
@@ -126,7 +127,7 @@ function rayEnvironment(model: Model, node: RayNode): EnvEntry[] {
   if (node.cpus !== undefined) env.push({ name: "CSLR_NUM_CPUS", value: Math.max(1, Math.floor(node.cpus)) });
   // With `all`, Ray counts the GPUs the container sees itself.
   if (typeof node.gpus === "number") env.push({ name: "CSLR_NUM_GPUS", value: node.gpus });
-  if (model.config.services.health.enabled || model.election.headAddress === null) env.push(secret("CSLR_CLUSTER_TOKEN"));
+  if (needsClusterToken(model)) env.push(secret("CSLR_CLUSTER_TOKEN"));
   return env;
 }
 

@@ -5,16 +5,16 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { testHostAddress } from "../clustertest/render.ts";
-import { loadProjectImpl } from "../config/load.ts";
+import { testHostAddress } from "./cluster-test.ts";
+import { loadProject, type ProjectPaths } from "../config/load.ts";
 import { detectHostAddress } from "../host/address.ts";
 import type { Model } from "../config/model.ts";
 import { UsageError } from "../errors.ts";
 import { log } from "../log.ts";
-import type { GeneratedProject, ProjectPaths } from "../project.ts";
 import { templateNames } from "./engine.ts";
 import { embeddedTemplateSet, renderBuild, type RenderedFile, type TemplateSet } from "./render.ts";
-import { parseDotenv, requiredSecrets } from "./secrets.ts";
+import { parseDotenv } from "../config/dotenv.ts";
+import { requiredSecrets } from "../config/secrets.ts";
 
 /** Embedded templates, with `templates/NAME.eta` from the working directory on top. */
 export function loadTemplateSet(dir = resolve("templates")): TemplateSet {
@@ -96,31 +96,19 @@ export interface GenerateOptions {
   dryRun?: boolean;
 }
 
-export interface GenerateResult extends GeneratedProject {
+export interface GeneratedProject {
+  model: Model;
+  paths: ProjectPaths;
   files: RenderedFile[];
-  outDir: string;
 }
 
-export async function renderProject(paths: ProjectPaths, options: GenerateOptions = {}): Promise<GenerateResult> {
-  const { model, projectDir, envFile } = await loadProjectImpl(paths);
-  if (!options.allowMissingSecrets) assertSecretsPresent(model, envFile);
-  const cslrBinary = model.config.services.health.enabled ? resolveCslrBinary(model, projectDir) : "";
-  const outDir = resolve(paths.out);
+/** loadProject, then renders and atomically writes `_build/`; `_build/` is untouched on failure. */
+export async function generateProject(paths: ProjectPaths, options: GenerateOptions = {}): Promise<GeneratedProject> {
+  const model = await loadProject(paths);
+  if (!options.allowMissingSecrets) assertSecretsPresent(model, paths.envFile);
+  const cslrBinary = model.config.services.health.enabled ? resolveCslrBinary(model, paths.dir) : "";
   const hostAddress = testHostAddress(model, detectHostAddress());
-  const files = renderBuild({ model, cslrBinary, projectDir, outDir, hostAddress, version: pkg.version, templates: loadTemplateSet() });
-  if (!options.dryRun) writeBuildAtomically(outDir, files);
-  return {
-    model,
-    files,
-    outDir,
-    projectDir,
-    envFile,
-    composeFile: join(outDir, "compose.yaml"),
-    clusterTestFile: join(outDir, "cluster-test.compose.yaml"),
-  };
+  const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, templates: loadTemplateSet() });
+  if (!options.dryRun) writeBuildAtomically(paths.out, files);
+  return { model, paths, files };
 }
-
-export async function generateProjectImpl(paths: ProjectPaths): Promise<GeneratedProject> {
-  return renderProject(paths);
-}
-

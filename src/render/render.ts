@@ -2,12 +2,12 @@
  * Pure: Model → the files of `_build/`, each rendered from its template (embedded or
  * overridden) and, for YAML, parsed back before anything is written.
  */
-import { renderClusterTest } from "../clustertest/render.ts";
+import { renderClusterTest } from "./cluster-test.ts";
 import { CslrError } from "../errors.ts";
 import { composeView, paths, type ComposeInputs } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 import { renderTemplateText, templates, type TemplateName } from "./engine.ts";
-import { rayEntrypointData } from "../election/entrypoint-data.ts";
+import { rayEntrypointData } from "./entrypoint-data.ts";
 
 export interface RenderedFile {
   /** File name inside `_build/`. */

@@ -119,7 +119,7 @@ export function renderStatus(report: StatusReport): string {
   }
   if (!report.rosterError) {
     lines.push(`Workers: ${report.workers.length}`);
-    for (const w of report.workers) lines.push(`  ${w.node}  ${w.address}  last seen ${(w.ageMs / 1000).toFixed(1)} s ago`);
+    for (const w of report.workers) lines.push(`  ${w.node}  ${w.address}  last seen ${w.ageMs === undefined ? "?" : (w.ageMs / 1000).toFixed(1)} s ago`);
   }
   lines.push("", "Addresses:");
   const rows = endpointLabels.filter(([key]) => report.endpoints[key]).map(([key, label]) => [label, report.endpoints[key]!]);

@@ -7,25 +7,15 @@ import {
   headTarget,
   readFlavour,
   readRayClientReport,
-  readRoster,
   splitHostPort,
 } from "../../src/clustertest/checks.ts";
 import { formatVerdict, verdictExitCode } from "../../src/clustertest/verdict.ts";
-import { modelFixture } from "./model-fixture.ts";
+import { modelFixture } from "../helpers/model.ts";
 
 const http = (status: number, body: string) => `HTTP/1.1 ${status} X\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 const roster = { head: { node: "ray-cpu", address: "ray-cpu:6379", term: 3, since: "t", ready: true }, term: 3, workers: [{ node: "w1", address: "172.28.0.5", lastSeen: "t" }] };
 const endpoint = { host: "host.docker.internal", port: 8888 };
 const worker = { name: "test-ray-worker", hostAddress: "10.0.0.5", nodeManagerPort: 6700, ports: [6700, 6701, 6710, 6719] };
-
-describe("readRoster", () => {
-  test.each([
-    ["a roster", JSON.stringify(roster), { head: { node: "ray-cpu", address: "ray-cpu:6379", term: 3 }, workers: [{ node: "w1", address: "172.28.0.5" }] }],
-    ["no head", '{"head":null,"term":0,"workers":[]}', { head: null, workers: [] }],
-    ["not JSON", "<html>", undefined],
-    ["no workers list", '{"head":null}', undefined],
-  ])("%s", (_name, body, expected) => expect(readRoster(body)).toEqual(expected as never));
-});
 
 describe("checkHealth", () => {
   test.each([
@@ -37,7 +27,7 @@ describe("checkHealth", () => {
     ["not HTTP", { code: 0, stdout: "+PONG\r\n", stderr: "" }, false, "the answer is not HTTP"],
   ])("%s", (_name, outcome, ok, detail) => {
     const { result } = checkHealth(outcome, endpoint);
-    expect(result.ok).toBe(ok);
+    expect(result.status).toBe(ok ? "ok" : "fail");
     expect(result.detail).toBe(detail as never);
     if (!ok) expect(result.fix).toBeTruthy();
   });
@@ -75,9 +65,9 @@ describe("head, client and worker verdicts", () => {
   });
 
   test("worker in the roster", () => {
-    expect(checkWorkerInRoster({ head: null, workers: [{ node: "test-ray-worker", address: "10.0.0.5" }] }, worker).ok).toBe(true);
+    expect(checkWorkerInRoster({ head: null, workers: [{ node: "test-ray-worker", address: "10.0.0.5" }] }, worker).status).toBe("ok");
     const missing = checkWorkerInRoster({ head: null, workers: [{ node: "w1", address: "x" }] }, worker);
-    expect(missing.ok).toBe(false);
+    expect(missing.status).toBe("fail");
     expect(missing.detail).toBe("not in the roster (workers: w1)");
     expect(missing.fix).toContain("10.0.0.5 on ports 6700-6719");
     expect(checkWorkerInRoster(undefined, worker, "exited").fix).toBe("the test worker container is exited: see `cslr test --logs`");
@@ -85,15 +75,15 @@ describe("head, client and worker verdicts", () => {
 
   test("worker among real Ray's nodes, matched by address and node manager port", () => {
     const report = readRayClientReport('noise\n{"resources":{"CPU":3},"nodes":[{"address":"10.0.0.5","port":6700},{"address":"ray-cpu","port":41000}]}\n')!;
-    expect(checkWorkerInRay(report, worker).ok).toBe(true);
-    expect(checkWorkerInRay({ ...report, nodes: [{ address: "10.0.0.5", port: 6800 }] }, worker).ok).toBe(false);
+    expect(checkWorkerInRay(report, worker).status).toBe("ok");
+    expect(checkWorkerInRay({ ...report, nodes: [{ address: "10.0.0.5", port: 6800 }] }, worker).status).toBe("fail");
     expect(checkWorkerInRay(undefined, worker).detail).toBe("no node list: the client check failed");
   });
 });
 
 describe("verdict", () => {
-  const pass = { id: "health" as const, ok: true, title: "health answers" };
-  const fail = { id: "worker" as const, ok: false, title: "worker joined", detail: "not in the roster", fix: "open ports" };
+  const pass = { id: "health" as const, status: "ok" as const, name: "health answers" };
+  const fail = { id: "worker" as const, status: "fail" as const, name: "worker joined", detail: "not in the roster", fix: "open ports" };
   test("✓/✗ per check with the fix, and a summary", () => {
     expect(formatVerdict([pass, fail])).toBe(
       ["✓ health answers", "✗ worker joined: not in the roster", "    fix: open ports", "cluster test failed: 1/2 checks passed"].join("\n"),

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProbeOutcome } from "../../src/clustertest/checks.ts";
-import { clusterTest } from "../../src/clustertest/render.ts";
+import { clusterTest } from "../../src/render/cluster-test.ts";
 import { runClusterChecks, type ClusterTestIo } from "../../src/clustertest/run.ts";
 import { verdictExitCode } from "../../src/clustertest/verdict.ts";
-import { modelFixture } from "./model-fixture.ts";
+import { modelFixture } from "../helpers/model.ts";
 
 type Listener = { port: number; stop(closeActive?: boolean): void };
 const listen = (): Listener => Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -84,7 +84,7 @@ describe("runClusterChecks", () => {
     workerJoinsAfter = 3;
     const seen: string[] = [];
     const results = await runClusterChecks(model(), { hostAddress: "192.0.2.7", timeoutMs: 10_000, pollMs: 10, onResult: (r) => seen.push(r.id) }, localIo());
-    expect(results.map((r) => [r.id, r.ok])).toEqual([["health", true], ["head-port", true], ["client", true], ["worker", true]]);
+    expect(results.map((r) => [r.id, r.status === "ok"])).toEqual([["health", true], ["head-port", true], ["client", true], ["worker", true]]);
     expect(seen).toEqual(["health", "head-port", "client", "worker"]);
     expect(verdictExitCode(results)).toBe(0);
   });
@@ -96,12 +96,12 @@ describe("runClusterChecks", () => {
       rosterRequests = 0;
       workerJoinsAfter = Number.POSITIVE_INFINITY;
       const stale = await runClusterChecks(model(), { hostAddress: "192.0.2.7", timeoutMs: 300, pollMs: 10 }, localIo());
-      expect(stale.at(-1)!.ok).toBe(false);
+      expect(stale.at(-1)!.status).toBe("fail");
       expect(stale.at(-1)!.detail).toBe("only an entry from an earlier run is in the roster; this run's worker did not join");
       rosterRequests = 0;
       workerJoinsAfter = 2;
       const fresh = await runClusterChecks(model(), { hostAddress: "192.0.2.7", timeoutMs: 10_000, pollMs: 10 }, localIo());
-      expect(fresh.at(-1)!.ok).toBe(true);
+      expect(fresh.at(-1)!.status).toBe("ok");
     } finally {
       oldEntry = false;
     }
@@ -116,8 +116,8 @@ describe("runClusterChecks", () => {
     closed.stop(true);
     const m = modelFixture({ services: { health: { port: roster.port! }, ray: { cpu: { head_port: head.port, client_port: closedPort } } } });
     const results = await runClusterChecks(m, { hostAddress: "192.0.2.7", timeoutMs: 300, pollMs: 10 }, localIo());
-    expect(results.map((r) => [r.id, r.ok])).toEqual([["health", true], ["head-port", true], ["client", false], ["worker", false]]);
-    expect(results.filter((r) => !r.ok).every((r) => r.fix)).toBe(true);
+    expect(results.map((r) => [r.id, r.status === "ok"])).toEqual([["health", true], ["head-port", true], ["client", false], ["worker", false]]);
+    expect(results.filter((r) => r.status === "fail").every((r) => r.fix)).toBe(true);
     expect(verdictExitCode(results)).toBe(1);
   });
 
@@ -132,14 +132,14 @@ describe("runClusterChecks", () => {
     withHead = false;
     workerJoinsAfter = 0;
     const results = await runClusterChecks(model(), { hostAddress: "192.0.2.7", timeoutMs: 200, pollMs: 10 }, localIo());
-    expect(results.map((r) => [r.id, r.ok])).toEqual([["health", true], ["head-port", false], ["client", false], ["worker", true]]);
+    expect(results.map((r) => [r.id, r.status === "ok"])).toEqual([["health", true], ["head-port", false], ["client", false], ["worker", true]]);
     expect(results[1]!.detail).toBe("no head is elected");
   });
 
   test("health service down: every check fails", async () => {
     const m = modelFixture({ services: { health: { port: head.port === 1 ? 2 : 1 } } });
     const results = await runClusterChecks(m, { hostAddress: "192.0.2.7", timeoutMs: 100, pollMs: 10 }, localIo());
-    expect(results.every((r) => !r.ok)).toBe(true);
+    expect(results.every((r) => r.status === "fail")).toBe(true);
     expect(results[0]!.detail).toStartWith("no connection");
   });
 });

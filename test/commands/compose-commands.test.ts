@@ -7,16 +7,11 @@
 import { afterAll, beforeEach, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cliVariants, runCli, sandbox, writeProject, type Sandbox } from "../fixtures/recorder.ts";
+import { cliVariants, runCli } from "../helpers/cli.ts";
+import { freePort } from "../helpers/ports.ts";
+import { sandbox, writeProject, type Sandbox } from "../fixtures/recorder.ts";
 
-const cli = await cliVariants();
-if (cli.binaryNote) console.warn(`[compose-commands.test] ${cli.binaryNote}`);
-afterAll(() => cli.cleanup());
-
-const rows: [string, string[] | undefined][] = [
-  ["source", cli.variants.find(([n]) => n === "source")?.[1]],
-  ["binary", cli.variants.find(([n]) => n === "binary")?.[1]],
-];
+const rows = await cliVariants();
 
 /** Only the compose subcommands, without the version probes and the engine check. */
 function composeCalls(box: Sandbox) {
@@ -24,8 +19,7 @@ function composeCalls(box: Sandbox) {
 }
 
 describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
-  const it = argv ? test : test.skip;
-  if (!argv) console.warn(`[compose-commands.test] skipping the ${variant} rows: ${cli.binaryNote}`);
+  const it = test;
   let box: Sandbox;
   let project: string;
   const name = `cslr-rec-${variant}`;
@@ -39,14 +33,14 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
   afterEach(() => box.cleanup());
 
   const run = (args: string[], env: Record<string, string> = {}, cwd = project) =>
-    runCli(argv!, args, { cwd, env: { ...box.env, ...env } });
+    runCli(args, { cli: argv, cwd, env: { ...box.env, ...env }, replaceEnv: true });
 
   it("down passes file, project name and .env, and runs in the config's folder", async () => {
     const sub = join(project, "notebooks");
     mkdirSync(sub);
     const result = await run(["down", "-v", "--remove-orphans", "--config", "../config.yaml", "--out", "../_build"], {}, sub);
     expect(result.stderr).toContain("[docker recorder]");
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     const calls = composeCalls(box);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args).toEqual([
@@ -58,7 +52,7 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
 
   it("--dry-run prints the command line and runs nothing", async () => {
     const result = await run(["logs", "--dry-run", "-f", "--tail", "5", "redis"]);
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     expect(result.stdout.trim()).toBe(
       `docker compose -f ${join(project, "_build/compose.yaml")} -p ${name} --env-file ${join(project, ".env")} logs --follow --tail 5 redis`,
     );
@@ -67,12 +61,12 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
 
   it("the child's exit code is cslr's exit code", async () => {
     const result = await run(["logs", "redis"], { FAKE_EXIT: "7" });
-    expect(result.code).toBe(7);
+    expect(result.exitCode).toBe(7);
   });
 
   it("a stopped engine gets one clear line and compose is not run", async () => {
     const result = await run(["ps"], { FAKE_ENGINE: "down" });
-    expect(result.code).toBe(1);
+    expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(
       "Docker engine is not running (docker info failed: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?). Start it: sudo systemctl start docker",
     );
@@ -81,26 +75,26 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
 
   it("no compose at all: says what is missing and how to install it", async () => {
     const result = await run(["ps"], { FAKE_COMPOSE: "missing" });
-    expect(result.code).toBe(1);
+    expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("no Docker Compose found: install Compose v2 (https://docs.docker.com/compose/install/");
   });
 
   it("a v1 docker-compose is refused as too old", async () => {
     symlinkFake(box, "docker-compose");
     const result = await run(["ps"], { FAKE_COMPOSE: "missing", FAKE_COMPOSE_VERSION: "1.29.2" });
-    expect(result.code).toBe(1);
+    expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("docker-compose 1.29.2 is Compose v1, which is too old");
   });
 
   it("falls back to a v2 docker-compose, then to podman compose", async () => {
     symlinkFake(box, "docker-compose");
-    expect((await run(["down"], { FAKE_COMPOSE: "missing" })).code).toBe(0);
+    expect((await run(["down"], { FAKE_COMPOSE: "missing" })).exitCode).toBe(0);
     expect(composeCalls(box).map((c) => [c.program, c.args.at(-1)])).toEqual([["docker-compose", "down"]]);
 
     const podmanOnly = sandbox(["podman"]);
     try {
-      const result = await runCli(argv!, ["down"], { cwd: project, env: podmanOnly.env });
-      expect(result.code).toBe(0);
+      const result = await runCli(["down"], { cli: argv, cwd: project, env: podmanOnly.env, replaceEnv: true });
+      expect(result.exitCode).toBe(0);
       const calls = podmanOnly.records().map((r) => [r.program, ...r.args.filter((a) => !a.startsWith("/"))]);
       expect(calls).toContainEqual(["podman", "compose", "-f", "-p", name, "--env-file", "down"]);
     } finally {
@@ -142,20 +136,20 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
         .join("\n"),
     );
     const result = await run(["ps", "--json"], { FAKE_PS_FILE: psFile });
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     const rows = JSON.parse(result.stdout) as { service: string; health: string }[];
     expect(rows.map((r) => [r.service, r.health])).toEqual([["redis", ""], ["health", "healthy"]]);
   });
 
   it("exec passes the command through untouched, with -T when stdin is not a terminal", async () => {
     const result = await run(["exec", "ray-cpu", "ray", "status", "--config", "x", "--verbose"]);
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     expect(composeCalls(box)[0]!.args.slice(7)).toEqual(["exec", "-T", "ray-cpu", "ray", "status", "--config", "x", "--verbose"]);
   });
 
   it("compose -- ARGS is an escape hatch with the right flags", async () => {
     const result = await run(["compose", "--", "config", "--services"]);
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     expect(composeCalls(box)[0]!.args.slice(1, 5)).toEqual(["-f", join(project, "_build/compose.yaml"), "-p", name]);
     expect(composeCalls(box)[0]!.args.slice(7)).toEqual(["config", "--services"]);
   });
@@ -164,16 +158,16 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     const empty = join(box.dir, "empty");
     mkdirSync(empty);
     const result = await run(["down"], {}, empty);
-    expect(result.code).toBe(1);
+    expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("no generated compose file at");
     expect(result.stderr).toContain("run `cslr up`");
   });
 
   it("bad --tail and bad --wait are usage errors", async () => {
-    expect((await run(["logs", "--tail", "ten"])).code).toBe(2);
-    const wait = await run(["up", "--no-generate", "--wait=soon"]);
-    expect(wait.code).toBe(2);
-    expect(wait.stderr).toContain("--wait=soon: expected a number of seconds");
+    expect((await run(["logs", "--tail", "ten"])).exitCode).toBe(2);
+    const wait = await run(["up", "--no-generate", "--wait", "--wait-timeout", "soon"]);
+    expect(wait.exitCode).toBe(2);
+    expect(wait.stderr).toContain('--wait-timeout "soon": expected a duration like 120, 120s or 5m');
   });
 
   it("up refuses a host port that is in use, naming service and port, before compose runs", async () => {
@@ -181,7 +175,7 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     try {
       writeProject(project, { name, ports: { redis: [holder.port], health: [18888] } });
       const result = await run(["up", "-d", "--no-generate"], { FAKE_PS_FILE: emptyPs(box) });
-      expect(result.code).toBe(1);
+      expect(result.exitCode).toBe(1);
       expect(result.stderr).toContain(`host port ${holder.port} (service redis) is already in use`);
       expect(composeCalls(box).some((c) => c.args.includes("up"))).toBe(false);
     } finally {
@@ -196,7 +190,7 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
       const psFile = join(box.dir, "ps.json");
       writeFileSync(psFile, JSON.stringify({ Service: "redis", Name: `${name}-redis-1`, State: "running" }));
       const result = await run(["up", "-d", "--no-generate"], { FAKE_PS_FILE: psFile });
-      expect(result.code).toBe(0);
+      expect(result.exitCode).toBe(0);
       expect(composeCalls(box).at(-1)!.args.slice(7)).toEqual(["up", "--detach"]);
     } finally {
       holder.stop(true);
@@ -204,11 +198,11 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
   });
 
   it("up --wait fails on an exited container and prints its last log lines", async () => {
-    writeProject(project, { name, ports: { redis: [freePortGuess()] } });
+    writeProject(project, { name, ports: { redis: [freePort("0.0.0.0")] } });
     const psFile = join(box.dir, "ps.json");
     writeFileSync(psFile, JSON.stringify({ Service: "redis", Name: `${name}-redis-1`, State: "exited", ExitCode: 3 }));
-    const result = await run(["up", "--no-generate", "--wait=5"], { FAKE_PS_FILE: psFile, FAKE_LOGS: "redis: fatal: bad config line 7" });
-    expect(result.code).toBe(1);
+    const result = await run(["up", "--no-generate", "--wait", "--wait-timeout", "5"], { FAKE_PS_FILE: psFile, FAKE_LOGS: "redis: fatal: bad config line 7" });
+    expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("redis failed: container cslr-rec-");
     expect(result.stderr).toContain("redis: fatal: bad config line 7");
     expect(composeCalls(box).find((c) => c.args.includes("up"))!.args.slice(7)).toEqual(["up", "--detach"]);
@@ -221,7 +215,7 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
       rmSync(join(project, ".env"));
       writeFileSync(join(project, "_build/compose.yaml"), `${readFile(join(project, "_build/compose.yaml"))}    environment:\n      PASSWORD: \${POSTGRES_PASSWORD:?set it}\n`);
       const result = await run(["doctor"], { FAKE_ENGINE: "down" });
-      expect(result.code).toBe(1);
+      expect(result.exitCode).toBe(1);
       expect(result.stdout).toContain(`✓ container CLI: docker at ${join(box.bin, "docker")}`);
       expect(result.stdout).toContain("✗ engine reachable: docker info failed: Cannot connect to the Docker daemon");
       expect(result.stdout).toContain("    fix: sudo systemctl start docker");
@@ -238,8 +232,8 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
   it("doctor: no docker CLI at all", async () => {
     const empty = sandbox([]);
     try {
-      const result = await runCli(argv!, ["doctor"], { cwd: project, env: empty.env });
-      expect(result.code).toBe(1);
+      const result = await runCli(["doctor"], { cli: argv, cwd: project, env: empty.env, replaceEnv: true });
+      expect(result.exitCode).toBe(1);
       expect(result.stdout).toContain("✗ container CLI: neither docker nor podman is on PATH");
       expect(result.stdout).toContain("    fix: install Docker: https://docs.docker.com/engine/install/");
       expect(result.stdout).toContain("✗ Compose v2: no Docker Compose found");
@@ -249,15 +243,9 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
   });
 });
 
-/**
- * status and up --wait read the model (ports, Ray nodes) through loadProject; these rows run
- * once config loading (src/config/load.ts) is in the tree, against a real roster server.
- */
-const configLoads = existsSync(join(import.meta.dir, "../../src/config/load.ts"));
-if (!configLoads) console.warn("[compose-commands.test] status / up --wait roster rows skipped: src/config/load.ts is not in this tree yet");
-
+/** status and up --wait read the model (ports, Ray nodes) through loadProject, against a real roster server. */
 describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, argv) => {
-  const it = argv && configLoads ? test : test.skip;
+  const it = test;
   let box: Sandbox;
   let project: string;
   let server: ReturnType<typeof Bun.serve>;
@@ -295,8 +283,8 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
   });
 
   it("status --json has services, the head from the roster and the addresses on --host", async () => {
-    const result = await runCli(argv!, ["status", "--json", "--host", "10.1.2.3"], { cwd: project, env: box.env });
-    expect(result.code).toBe(0);
+    const result = await runCli(["status", "--json", "--host", "10.1.2.3"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
+    expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.head).toEqual(head);
     expect(report.services.map((s: { service: string }) => s.service)).toEqual(["health", "ray-cpu"]);
@@ -305,9 +293,9 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
   });
 
   it("up --wait reports the phases and ends ready", async () => {
-    const result = await runCli(argv!, ["up", "--no-generate", "--wait=20"], { cwd: project, env: box.env });
+    const result = await runCli(["up", "--no-generate", "--wait", "--wait-timeout", "20"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
     expect(result.stderr).toContain("ready: head gpu-box, workers joined 0/0");
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
   });
 });
 
@@ -326,10 +314,3 @@ function emptyPs(box: Sandbox): string {
   return file;
 }
 
-/** A port nothing listens on right now (the OS picked it); only needs to be free for the port check. */
-function freePortGuess(): number {
-  const probe = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { compiledCslr } from "../helpers/binary.ts";
 import { dotenvText, fakeHealthBinary, makeProject, removeProject, repoRoot, runCli, testSecrets } from "../helpers/cli.ts";
 
 const projects: string[] = [];
@@ -77,7 +78,8 @@ describe("cslr generate", () => {
 
   test("without config.yaml it uses the embedded example and says so in one line", async () => {
     const dir = project({ config: null, nodes: null });
-    const result = await runCli(["generate", "--stdout"], { cwd: dir, env: { CSLR_CLUSTER_TOKEN: "x" } });
+    // Compiled, as users run it: the health container mounts the running binary.
+    const result = await runCli(["generate", "--stdout"], { cli: [await compiledCslr()], cwd: dir, env: { CSLR_CLUSTER_TOKEN: "x" } });
     expect(result.exitCode).toBe(0);
     const notices = result.stderr.split("\n").filter((l) => l.includes("embedded example config.yaml"));
     expect(notices).toHaveLength(1);

@@ -19,8 +19,8 @@ describe("cslr test: arguments", () => {
   test.each([
     [["--up", "--down"], "--up and --down cannot be combined"],
     [["--down", "--logs", "--up"], "--up and --down and --logs cannot be combined"],
-    [["--timeout", "soon"], "--timeout soon: expected a number of seconds greater than 0"],
-    [["--timeout", "0"], "--timeout 0: expected a number of seconds greater than 0"],
+    [["--timeout", "soon"], '--timeout "soon": expected a duration like 60, 60s or 2m'],
+    [["--timeout", "0"], '--timeout "0": expected a duration like 60, 60s or 2m'],
   ])("%j is a usage error", async (rawArgs, message) => {
     const error = await failure(rawArgs);
     expect(error).toBeInstanceOf(UsageError);
@@ -32,7 +32,7 @@ describe("cslr test: arguments", () => {
     try {
       const error = await failure(["--down", "--config", join(dir, "config.yaml"), "--out", join(dir, "_build")]);
       expect(error).toBeInstanceOf(CslrError);
-      expect((error as Error).message).toBe(`no ${join(dir, "_build", "cluster-test.compose.yaml")}: run \`cslr generate\` (or \`cslr test\`, which generates it) first`);
+      expect((error as Error).message).toBe(`no generated compose file at ${join(dir, "_build", "cluster-test.compose.yaml")}: run \`cslr test\` (or \`cslr generate\`) first`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

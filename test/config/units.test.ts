@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { cidrsOverlap, isIpv4Cidr, parseIpv4Cidr } from "../../src/config/net.ts";
 import { closestMatch } from "../../src/config/suggest.ts";
-import { parseMemorySize } from "../../src/config/units.ts";
+import { parseDurationMs, parseMemorySize } from "../../src/config/units.ts";
 
 describe("parseMemorySize", () => {
   test.each([
@@ -72,3 +72,12 @@ describe("normalise warnings", () => {
     expect(modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: embeddedExamples.nodes }, () => false).warnings).toEqual([]);
   });
 });
+
+describe("parseDurationMs", () => {
+  const rows: [string, number | undefined][] = [
+    ["10s", 10_000], ["500ms", 500], ["10", 10_000], ["1.5", 1500], ["2m", 120_000], [" 3s ", 3000],
+    ["0", undefined], ["-1s", undefined], ["10h", 36_000_000], ["1e21", undefined], ["99999999999999999999", undefined], ["soon", undefined], ["", undefined],
+  ];
+  for (const [text, expected] of rows) test(JSON.stringify(text), () => expect(parseDurationMs(text)).toBe(expected));
+});
+

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { renderEmbedded } from "../../src/render/engine.ts";
-import type { RayEntrypointData } from "../../src/election/entrypoint-data.ts";
+import type { RayEntrypointData } from "../../src/render/entrypoint-data.ts";
 import type { ClusterView } from "../../src/election/state.ts";
 
 const repo = resolve(import.meta.dir, "../..");

@@ -1,14 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseDurationMs } from "../../src/election/duration.ts";
 import { claimBody, decodeText, encodeText, isNodeAddress, parseBody, parseWaitSeconds, wantsText } from "../../src/election/protocol.ts";
-
-describe("parseDurationMs", () => {
-  const rows: [string, number | undefined][] = [
-    ["10s", 10_000], ["500ms", 500], ["10", 10_000], ["1.5", 1500], ["2m", 120_000], [" 3s ", 3000],
-    ["0", undefined], ["-1s", undefined], ["10h", undefined], ["soon", undefined], ["", undefined],
-  ];
-  for (const [text, expected] of rows) test(JSON.stringify(text), () => expect(parseDurationMs(text)).toBe(expected));
-});
 
 describe("isNodeAddress", () => {
   const rows: [string, boolean][] = [

@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeText } from "../../src/election/protocol.ts";
 import { startElectionServer, type ElectionServer } from "../../src/election/server.ts";
-import { getCluster, ping, waitForHead } from "../../src/election/client.ts";
+import { ping, readCluster, waitForHead } from "../../src/election/client.ts";
+
+async function getCluster(url: string) {
+  const result = await readCluster(url);
+  if ("error" in result) throw new Error(result.error);
+  return result.roster;
+}
 
 const dir = mkdtempSync(join(tmpdir(), "cslr-election-server-"));
 const token = "s3cret-token";

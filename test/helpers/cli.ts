@@ -1,11 +1,14 @@
-/** Runs the real CLI as a child process: from source, or the compiled binary. */
+/**
+ * The one way tests run the real CLI: as a child process, from source or compiled
+ * (helpers/binary.ts), with its output captured and a bound on how long it may take.
+ */
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { compiledCslr, repoRoot } from "./binary.ts";
 
-export const repoRoot = resolve(import.meta.dir, "../..");
-export const sourceCli = ["bun", join(repoRoot, "src/cli.ts")];
-export const binaryCli = [join(repoRoot, "dist/cslr")];
+export { repoRoot };
+export const sourceCli = [process.execPath, join(repoRoot, "src/cli.ts")];
 
 export interface CliResult {
   exitCode: number;
@@ -13,23 +16,48 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(
-  args: string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; cli?: string[] } = { cwd: process.cwd() },
-): Promise<CliResult> {
-  const proc = Bun.spawn([...(options.cli ?? sourceCli), ...args], {
-    cwd: options.cwd,
-    env: { ...process.env, NO_COLOR: "1", ...options.env },
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-  });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { exitCode, stdout, stderr };
+export interface RunOptions {
+  cwd: string;
+  /** Added to (or, with `undefined` values, removed from) this process's environment; `replaceEnv` uses it alone. */
+  env?: Record<string, string | undefined>;
+  replaceEnv?: boolean;
+  /** The program and leading words; default: cslr from source. */
+  cli?: string[];
+  /** Killed (and reported in stderr) after this long; default 60 s. */
+  timeoutMs?: number;
+}
+
+/** Runs any program with its output captured; killed and reported after the timeout. */
+export async function runProcess(argv: string[], options: Omit<RunOptions, "cli">): Promise<CliResult> {
+  const base = options.replaceEnv ? {} : process.env;
+  const env = Object.fromEntries(
+    Object.entries({ ...base, NO_COLOR: "1", ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  const proc = Bun.spawn(argv, { cwd: options.cwd, env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, timeoutMs);
+  try {
+    const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { exitCode, stdout, stderr: timedOut ? `${stderr}\n[killed after ${timeoutMs} ms: ${argv.join(" ")}]` : stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function runCli(args: string[], options: RunOptions = { cwd: process.cwd() }): Promise<CliResult> {
+  return runProcess([...(options.cli ?? sourceCli), ...args], options);
+}
+
+/** cslr from source and compiled, for tests that must hold for both. */
+export async function cliVariants(): Promise<[name: string, argv: string[]][]> {
+  return [
+    ["source", sourceCli],
+    ["binary", [await compiledCslr()]],
+  ];
 }
 
 /** Secrets for tests: fixed, recognisable values so a test can look for leaks. */

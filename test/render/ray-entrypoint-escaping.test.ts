@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RayEntrypointData } from "../../src/election/entrypoint-data.ts";
+import type { RayEntrypointData } from "../../src/render/entrypoint-data.ts";
 import { renderEmbedded } from "../../src/render/engine.ts";
 
 const nasty = ["'", '"', "$(touch PWNED)", "`touch PWNED`", "${HOME}", "$HOME", "\\", ";", "&&", "|", "\n", " ", "*", "?", "#", "!", "~", "=", ")", "(", "é"];

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { ConfigError } from "../../config/load.ts";
+import { ConfigError } from "../../config/diagnostics.ts";
 import { nodesSchema, isHostname, port as portSchema } from "../../config/schema.ts";
 import { validateSource } from "../../config/validate.ts";
-import { parseDurationMs } from "../../election/duration.ts";
+import { parseDurationMs } from "../../config/units.ts";
 import { startElectionServer, type ElectionServer } from "../../election/server.ts";
 import { UsageError } from "../../errors.ts";
 
@@ -67,7 +67,6 @@ export default defineCommand({
       `${JSON.stringify({ ts: new Date().toISOString(), event: "listen", url: running.url, whitelist, leaseTtlMs, auth: token ? "token" : "none", state: args.state ?? null })}\n`,
     );
     await stopped;
-    return 0;
   },
   async cleanup() {
     await running?.stop();

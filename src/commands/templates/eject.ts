@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { logArgs } from "../../args.ts";
 import { CslrError } from "../../errors.ts";
-import { log, setLogLevel } from "../../log.ts";
+import { log } from "../../log.ts";
 import { templateNames, templates } from "../../render/engine.ts";
 
 export default defineCommand({
@@ -14,7 +14,6 @@ export default defineCommand({
     force: { type: "boolean", description: "Overwrite templates that already exist there" },
   },
   run({ args }) {
-    setLogLevel(args);
     const dir = resolve(args.dir);
     const existing = templateNames.filter((name) => existsSync(join(dir, `${name}.eta`)));
     if (existing.length > 0 && !args.force) {

@@ -3,14 +3,18 @@
  * test images, a unique compose project name, unused host ports and subnets, the real CLI
  * (`bun src/cli.ts`, cwd = the folder) and a teardown that always removes what it created.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { compiledCslr, repoRoot } from "../../helpers/binary.ts";
+import { freePortBlock } from "../../helpers/ports.ts";
+
+export { repoRoot };
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { tcpProbe } from "../../../src/clustertest/probes.ts";
 import { testImages } from "./engine.ts";
 
-export const repoRoot = resolve(import.meta.dir, "../../..");
+
 
 export interface CommandResult {
   code: number;
@@ -40,68 +44,7 @@ function docker(args: string[]): CommandResult {
   return { code: result.exitCode ?? 1, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
 }
 
-// ---------------------------------------------------------------- the Linux cslr binary
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? sourceFiles(path) : [path];
-  });
-}
-
-let binary: string | undefined;
-
-/**
- * The health container runs a compiled cslr (running from source, `process.execPath` is bun).
- * Compiled once per source state and reused from the temp folder.
- */
-export function cslrBinary(): string {
-  if (binary) return binary;
-  const files = [...sourceFiles(join(repoRoot, "src")), ...sourceFiles(join(repoRoot, "templates"))].sort();
-  const hash = Bun.hash(files.map((f) => `${f}\0${readFileSync(f, "utf8")}`).join("\0")).toString(16);
-  const out = join(tmpdir(), "cslr-e2e-bin", hash, "cslr");
-  if (!existsSync(out)) {
-    const built = Bun.spawnSync(["bun", "build", "--compile", join(repoRoot, "src/cli.ts"), "--outfile", out], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
-    if (built.exitCode !== 0) throw new Error(`bun build --compile src/cli.ts failed: ${built.stderr.toString()}`);
-  }
-  return (binary = out);
-}
-
-// ---------------------------------------------------------------- ports and subnets
-
-function portFree(port: number): boolean {
-  try {
-    const listener = Bun.listen({ hostname: "0.0.0.0", port, socket: { data() {} } });
-    listener.stop(true);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Where outgoing connections take their local ports: a port picked inside this range can be
- * taken by any connection between "it is free" and compose publishing it (seen in CI).
- */
-function ephemeralPortStart(): number {
-  try {
-    return Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 32768;
-  } catch {
-    return 32768;
-  }
-}
-
-/** A block of `count` consecutive free host ports from 20000 up to the ephemeral range. */
-function freePortBlock(count: number): number {
-  const low = 20000;
-  const blocks = Math.floor((Math.min(ephemeralPortStart(), 32768) - low) / 50) - 1;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = low + Math.floor(Math.random() * blocks) * 50;
-    const ports = Array.from({ length: count }, (_, i) => base + i);
-    if (ports.every(portFree)) return base;
-  }
-  throw new Error(`no block of ${count} free host ports between ${low} and the ephemeral range`);
-}
+// ---------------------------------------------------------------- subnets
 
 /** Two unused /24 subnets: ray-network and the cluster test's. */
 function freeSubnets(): [string, string] {
@@ -156,6 +99,8 @@ export class Stack {
   readonly project: string;
   readonly ports: { health: number; redis: number; cpu: { head: number; dashboard: number; client: number }; gpu: { head: number; dashboard: number; client: number } };
   readonly subnets: [string, string];
+  /** The compiled cslr the health container runs (running from source, `process.execPath` is bun). */
+  binary = "";
 
   constructor(readonly options: StackOptions) {
     this.dir = mkdtempSync(join(tmpdir(), `cslr-e2e-${options.label}-`));
@@ -176,7 +121,7 @@ export class Stack {
       project: { name: this.project },
       network: { subnet: this.subnets[0] },
       services: {
-        health: { image: testImages.base, port: this.ports.health, binary: cslrBinary(), lease_ttl: o.leaseTtl ?? 3 },
+        health: { image: testImages.base, port: this.ports.health, binary: this.binary, lease_ttl: o.leaseTtl ?? 3 },
         ray: {
           cpu: { image: testImages.ray, shm_size: "64m", head_port: this.ports.cpu.head, dashboard_port: this.ports.cpu.dashboard, client_port: this.ports.cpu.client },
           gpu: { enabled: o.gpu, image: testImages.ray, gpus: 1, shm_size: "64m", head_port: this.ports.gpu.head, dashboard_port: this.ports.gpu.dashboard, client_port: this.ports.gpu.client },
@@ -202,6 +147,7 @@ export class Stack {
 
   /** `cslr init` (creates .env with the secrets), then this stack's config over the example. */
   async init(): Promise<CommandResult> {
+    this.binary = await compiledCslr();
     const result = await this.cli(["init"]);
     this.writeConfig();
     return result;

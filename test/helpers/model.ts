@@ -1,4 +1,4 @@
-/** A Model for the cluster-test tests, built the way cslr builds it: schemas, then normalise(). */
+/** A Model for tests, built the way cslr builds it: schemas, then normalise(). */
 import type { Model } from "../../src/config/model.ts";
 import { normalise } from "../../src/config/normalise.ts";
 import { configSchema, nodesSchema, type ConfigInput, type NodesInput } from "../../src/config/schema.ts";

@@ -1,5 +1,5 @@
 /**
- * Pure: Model → `_build/cluster-test.compose.yaml`, the seed's network-isolation test.
+ * Pure: Model → `_build/cluster-test.compose.yaml`, the stack `cslr test` runs.
  *
  * Two containers on their own network (cluster_test.subnet) that reach the main cluster only
  * through the host's published ports: `host.docker.internal` and the names of this host's Ray
@@ -9,10 +9,10 @@
  * because real Ray's head must reach a worker back.
  */
 import type { Model } from "../config/model.ts";
-import { secretReference } from "../render/secrets.ts";
 import { parseIpv4Cidr } from "../config/net.ts";
-import { renderTemplateText, templates } from "../render/engine.ts";
-import { clusterTestSettings } from "./settings.ts";
+import { renderTemplateText, templates } from "./engine.ts";
+import { needsClusterToken } from "../config/secrets.ts";
+import { secretReference } from "./secrets.ts";
 
 /** Names inside the test stack; `cslr test` and the e2e tests use the same ones. */
 export const clusterTest = {
@@ -83,11 +83,8 @@ export function testImage(model: Model): string {
 }
 
 export function clusterTestData(model: Model, opts: { hostAddress: string }): ClusterTestView {
-  const settings = clusterTestSettings(model);
-  const w = settings.worker;
+  const w = model.clusterTest.worker;
   const healthPort = model.config.services.health.port;
-  const workerPorts = [w.nodeManagerPort, w.objectManagerPort];
-  for (let p = w.minWorkerPort; p <= w.maxWorkerPort; p++) workerPorts.push(p);
   const environment: EnvVar[] = [
     { name: "CSLR_NODE_NAME", value: clusterTest.worker },
     { name: "CSLR_NODE_ADDRESS", value: opts.hostAddress },
@@ -103,12 +100,12 @@ export function clusterTestData(model: Model, opts: { hostAddress: string }): Cl
   if (model.election.headAddress) environment.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
   return {
     project: testProjectName(model),
-    subnet: settings.subnet,
+    subnet: model.clusterTest.subnet,
     image: testImage(model),
     extraHosts: [clusterTest.hostAlias, ...localHeadNames(model)].map((name) => `${name}:host-gateway`),
-    worker: { hostname: clusterTest.worker, environment, ports: workerPorts, shmSize: w.shmSize },
+    worker: { hostname: clusterTest.worker, environment, ports: w.ports, shmSize: w.shmSize },
     client: { hostname: clusterTest.client },
-    withClusterToken: model.config.services.health.enabled || model.election.headAddress === null,
+    withClusterToken: needsClusterToken(model),
   };
 }
 

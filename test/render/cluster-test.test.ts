@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { clusterTest, clusterTestData, networkGateway, renderClusterTest, testHostAddress } from "../../src/clustertest/render.ts";
-import { modelFixture } from "./model-fixture.ts";
+import { clusterTest, clusterTestData, networkGateway, renderClusterTest, testHostAddress } from "../../src/render/cluster-test.ts";
+import { modelFixture } from "../helpers/model.ts";
 
 interface Service {
   image: string;
@@ -61,8 +61,7 @@ describe("renderClusterTest", () => {
   });
 
   test("proposed cluster_test.worker fields move the pinned ports", () => {
-    const model = modelFixture();
-    (model.config.cluster_test as Record<string, unknown>).worker = { node_manager_port: 7000, object_manager_port: 7001, min_worker_port: 7010, max_worker_port: 7011 };
+    const model = modelFixture({ cluster_test: { worker: { node_manager_port: 7000, object_manager_port: 7001, min_worker_port: 7010, max_worker_port: 7011 } } });
     const worker = render(model).services[clusterTest.worker]!;
     expect(worker.ports!.map((p) => p.target)).toEqual([7000, 7001, 7010, 7011]);
     expect(worker.environment!.CSLR_NODE_MANAGER_PORT).toBe(7000);

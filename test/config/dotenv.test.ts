@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseDotenv, randomSecret, withMissingSecrets } from "../../src/render/secrets.ts";
+import { parseDotenv, randomSecret, withMissingSecrets } from "../../src/config/dotenv.ts";
 
 describe("parseDotenv", () => {
   test("reads KEY=value lines, quotes, export and comments", () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Model } from "../../src/config/model.ts";
-import { rayEntrypointData, type RayEntrypointData } from "../../src/election/entrypoint-data.ts";
+import { rayEntrypointData, type RayEntrypointData } from "../../src/render/entrypoint-data.ts";
 import { renderEmbedded } from "../../src/render/engine.ts";
 
 const election: Model["election"] = {

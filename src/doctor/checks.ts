@@ -1,33 +1,8 @@
 /**
- * `cslr doctor`'s pure parts: the result of one check, its rendering, and reading which
- * secrets a compose file needs and which a `.env` file provides.
+ * `cslr doctor`'s pure parts: which secrets a compose file needs, which a `.env` file
+ * provides, and whether Docker knows the NVIDIA runtime.
  */
-import { parseDotenv } from "../render/secrets.ts";
-
-export interface CheckResult {
-  name: string;
-  /** "skip": not applicable here (no GPU, health service runs locally); not a failure. */
-  status: "ok" | "fail" | "skip";
-  detail: string;
-  /** What to do about a failure. */
-  fix?: string;
-}
-
-export function renderChecks(results: CheckResult[]): string {
-  const mark = { ok: "✓", fail: "✗", skip: "-" } as const;
-  const lines: string[] = [];
-  for (const r of results) {
-    lines.push(`${mark[r.status]} ${r.name}: ${r.detail}`);
-    if (r.status === "fail" && r.fix) lines.push(`    fix: ${r.fix}`);
-  }
-  return `${lines.join("\n")}\n`;
-}
-
-/** The closing line: undefined when every check passed. */
-export function failureSummary(results: CheckResult[]): string | undefined {
-  const failed = results.filter((r) => r.status === "fail").length;
-  return failed === 0 ? undefined : `doctor: ${failed} check${failed === 1 ? "" : "s"} failed`;
-}
+import { parseDotenv } from "../config/dotenv.ts";
 
 /**
  * Variables a compose file takes from the environment without a default: `${NAME}`,

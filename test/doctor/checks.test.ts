@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { dotEnvNames, failureSummary, hasNvidiaRuntime, renderChecks, requiredEnvVars, type CheckResult } from "../../src/status/checks.ts";
+import { dotEnvNames, hasNvidiaRuntime, requiredEnvVars } from "../../src/doctor/checks.ts";
 
 test.each([
   ["environment:\n  POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n", ["POSTGRES_PASSWORD"]],
@@ -19,16 +19,3 @@ test.each([
   ['{"io.containerd.runc.v2":{"path":"runc"},"runc":{"path":"runc"}}', false],
   ["map[nvidia:{nvidia-container-runtime []}]", true],
 ])("hasNvidiaRuntime(%s) = %p", (json, expected) => expect(hasNvidiaRuntime(json)).toBe(expected));
-
-test("renderChecks marks each check and gives the fix only for failures", () => {
-  const results: CheckResult[] = [
-    { name: "engine reachable", status: "ok", detail: "server version 28.2.2" },
-    { name: "Compose v2", status: "fail", detail: "no Docker Compose found", fix: "install Compose v2" },
-    { name: "NVIDIA runtime", status: "skip", detail: "no GPU", fix: "never shown" },
-  ];
-  expect(renderChecks(results)).toBe(
-    "✓ engine reachable: server version 28.2.2\n✗ Compose v2: no Docker Compose found\n    fix: install Compose v2\n- NVIDIA runtime: no GPU\n",
-  );
-  expect(failureSummary(results)).toBe("doctor: 1 check failed");
-  expect(failureSummary([results[0]!, results[2]!])).toBeUndefined();
-});

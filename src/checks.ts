@@ -1,0 +1,43 @@
+/**
+ * One check, as `cslr doctor` and `cslr test` report it: ✓ passed, ✗ failed (with the fix),
+ * - not applicable here. One renderer for both, and the same shape in their `--json`.
+ */
+export type CheckStatus = "ok" | "fail" | "skip";
+
+export interface Check {
+  /** Stable identifier for scripts (`--json`) and tests, like `engine` or `head-port`. */
+  id: string;
+  /** What was checked, as one line. */
+  name: string;
+  status: CheckStatus;
+  /** What was seen, or why it failed. */
+  detail?: string;
+  /** What to do about a failure. */
+  fix?: string;
+}
+
+const marks: Record<CheckStatus, string> = { ok: "✓", fail: "✗", skip: "-" };
+
+/** One line per check (`✓ name: detail`), and a `fix:` line under each failure. */
+export function renderChecks(checks: Check[]): string {
+  const lines: string[] = [];
+  for (const c of checks) {
+    lines.push(c.detail ? `${marks[c.status]} ${c.name}: ${c.detail}` : `${marks[c.status]} ${c.name}`);
+    if (c.status === "fail" && c.fix) lines.push(`    fix: ${c.fix}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function failedChecks(checks: Check[]): Check[] {
+  return checks.filter((c) => c.status === "fail");
+}
+
+/** Runs one check; a check that throws is reported as failed with its message, never as a crash. */
+export async function runCheck(id: string, name: string, check: () => Promise<Check> | Check): Promise<Check> {
+  try {
+    return await check();
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    return { id, name, status: "fail", detail: `the check itself failed: ${message}` };
+  }
+}

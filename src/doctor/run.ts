@@ -1,0 +1,177 @@
+/**
+ * `cslr doctor`: every check in the order a user should fix things, each a small function
+ * run under `runCheck` (a check that throws is a failed check, never a crash). Later checks
+ * read what earlier ones found from the context.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { runCheck, type Check } from "../checks.ts";
+import { detectCompose, engineFailureLine, installHint } from "../compose/detect.ts";
+import { busyConfiguredPorts, busyPublishedPorts, runningServices } from "../compose/ports.ts";
+import type { PublishedPort } from "../compose/published.ts";
+import { Compose, probeProgram } from "../compose/runner.ts";
+import { composeTarget, readComposeFile } from "../compose/target.ts";
+import type { ComposeTool } from "../compose/argv.ts";
+import { displayPath, loadProject, type ProjectPaths } from "../config/load.ts";
+import type { Model } from "../config/model.ts";
+import { detectGpu } from "../host/gpu.ts";
+import { dotEnvNames, hasNvidiaRuntime, requiredEnvVars } from "./checks.ts";
+
+interface DoctorContext {
+  paths: ProjectPaths;
+  engine?: "docker" | "podman";
+  engineUp: boolean;
+  compose?: ComposeTool;
+  model?: Model;
+}
+
+type DoctorCheck = { id: string; name: string; check: (ctx: DoctorContext) => Promise<Check> | Check };
+
+const ok = (id: string, name: string, detail?: string): Check => ({ id, name, status: "ok", detail });
+const fail = (id: string, name: string, detail: string, fix?: string): Check => ({ id, name, status: "fail", detail, fix });
+const skip = (id: string, name: string, detail: string): Check => ({ id, name, status: "skip", detail });
+
+const checks: DoctorCheck[] = [
+  {
+    id: "cli",
+    name: "container CLI",
+    check(ctx) {
+      ctx.engine = Bun.which("docker") ? "docker" : Bun.which("podman") ? "podman" : undefined;
+      return ctx.engine
+        ? ok("cli", "container CLI", `${ctx.engine} at ${Bun.which(ctx.engine)}`)
+        : fail("cli", "container CLI", "neither docker nor podman is on PATH", "install Docker: https://docs.docker.com/engine/install/");
+    },
+  },
+  {
+    id: "engine",
+    name: "engine reachable",
+    async check(ctx) {
+      if (!ctx.engine) return skip("engine", "engine reachable", "no container CLI");
+      const info = await probeProgram([ctx.engine, "info", "--format", "{{.ServerVersion}}"]);
+      ctx.engineUp = !!info && info.code === 0;
+      if (ctx.engineUp) return ok("engine", "engine reachable", `server version ${info!.stdout.trim()}`);
+      const fix = ctx.engine === "podman" ? "systemctl --user start podman.socket" : "sudo systemctl start docker";
+      return fail("engine", "engine reachable", `${ctx.engine} info failed: ${engineFailureLine(info?.stderr ?? "")}`, fix);
+    },
+  },
+  {
+    id: "compose",
+    name: "Compose v2",
+    async check(ctx) {
+      try {
+        ctx.compose = await detectCompose((argv) => probeProgram(argv));
+        return ok("compose", "Compose v2", `${ctx.compose.kind} ${ctx.compose.version}`);
+      } catch (error) {
+        return fail("compose", "Compose v2", (error as Error).message.split(":")[0]!, installHint);
+      }
+    },
+  },
+  {
+    id: "gpu",
+    name: "NVIDIA runtime",
+    async check(ctx) {
+      if (!(await detectGpu())) return skip("gpu", "NVIDIA runtime", "no GPU listed by nvidia-smi");
+      const runtimes = ctx.engineUp && ctx.engine ? await probeProgram([ctx.engine, "info", "--format", "{{json .Runtimes}}"]) : null;
+      if (runtimes && runtimes.code === 0 && hasNvidiaRuntime(runtimes.stdout)) {
+        return ok("gpu", "NVIDIA runtime", "GPU present and the nvidia runtime is registered");
+      }
+      return fail(
+        "gpu",
+        "NVIDIA runtime",
+        ctx.engineUp ? "a GPU is present but Docker has no nvidia runtime" : "a GPU is present; cannot ask the engine",
+        "install nvidia-container-toolkit, then: sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker",
+      );
+    },
+  },
+  {
+    id: "config",
+    name: "config",
+    async check(ctx) {
+      const { config, nodes, explicit } = ctx.paths;
+      if (!explicit.config && !existsSync(config)) {
+        return skip("config", "config", `no ${displayPath(config)} here; run \`cslr init\` (or pass --config)`);
+      }
+      try {
+        ctx.model = await loadProject(ctx.paths);
+      } catch (error) {
+        return fail("config", "config", (error as Error).message.split("\n")[0]!, "correct the fields named above (`cslr schema` prints the schema)");
+      }
+      const nodesNote = existsSync(nodes) ? `and ${displayPath(nodes)} are valid` : `is valid (no ${displayPath(nodes)}: the example's whitelist)`;
+      return ok("config", "config", `${displayPath(config)} ${nodesNote}`);
+    },
+  },
+  {
+    id: "secrets",
+    name: ".env secrets",
+    check(ctx) {
+      const { composeFile, envFile } = ctx.paths;
+      if (!existsSync(composeFile)) return skip("secrets", ".env secrets", "no generated compose file yet (run `cslr generate`)");
+      const needed = requiredEnvVars(readFileSync(composeFile, "utf8"));
+      if (needed.length === 0) return ok("secrets", ".env secrets", "the compose file needs no variables");
+      const present = existsSync(envFile) ? dotEnvNames(readFileSync(envFile, "utf8")) : new Set<string>();
+      const missing = needed.filter((n) => !present.has(n) && !process.env[n]);
+      if (missing.length === 0) return ok("secrets", ".env secrets", `${needed.join(", ")} set in ${envFile}`);
+      return fail(
+        "secrets",
+        ".env secrets",
+        `missing in ${envFile}: ${missing.join(", ")}`,
+        `add ${missing.map((m) => `${m}=...`).join(" ")} to ${envFile} (\`cslr init\` writes generated secrets)`,
+      );
+    },
+  },
+  { id: "ports", name: "host ports", check: checkPorts },
+  {
+    id: "health",
+    name: "health service",
+    async check(ctx) {
+      const model = ctx.model;
+      if (!model) return skip("health", "health service", "no valid config to read its address from");
+      if (model.config.services.health.enabled) return skip("health", "health service", "runs in this stack (checked by `cslr up --wait`)");
+      const url = `${model.election.url.replace(/\/+$/, "")}/healthz`;
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+        await response.body?.cancel();
+        return response.ok
+          ? ok("health", "health service", `${url} answered ${response.status}`)
+          : fail("health", "health service", `${url} answered HTTP ${response.status}`, "check the health service on its host (`cslr status` there)");
+      } catch (error) {
+        return fail("health", "health service", `${url} unreachable: ${(error as Error).message}`, "start the health service on its host, or fix health_service.url in nodes.yaml");
+      }
+    },
+  },
+];
+
+/**
+ * Ports held by something else. With a generated compose file and an engine, this stack's own
+ * running containers hold their ports by design: asked through the same session `up` uses.
+ */
+async function checkPorts(ctx: DoctorContext): Promise<Check> {
+  const name = "host ports";
+  let busy: PublishedPort[];
+  let checked: string;
+  if (existsSync(ctx.paths.composeFile)) {
+    const { doc, projectName } = readComposeFile(ctx.paths.composeFile);
+    const canAsk = ctx.compose && ctx.engineUp;
+    const running = canAsk ? await runningServices(new Compose(ctx.compose!, composeTarget(ctx.paths, projectName))) : new Set<string>();
+    busy = await busyPublishedPorts(doc, running, ctx.model);
+    checked = canAsk ? "published ports free (or held by this stack)" : "published ports free";
+  } else if (ctx.model) {
+    busy = await busyConfiguredPorts(ctx.model);
+    checked = "configured ports free";
+  } else {
+    return skip("ports", name, "no config or generated compose file to read ports from");
+  }
+  if (busy.length === 0) return ok("ports", name, checked);
+  return fail(
+    "ports",
+    name,
+    busy.map((p) => `${p.port} (${p.service}) in use`).join(", "),
+    busy.map((p) => `stop what holds ${p.port} or change ${p.key ?? "its port"} in config.yaml`).join("; "),
+  );
+}
+
+export async function runDoctor(paths: ProjectPaths): Promise<Check[]> {
+  const ctx: DoctorContext = { paths, engineUp: false };
+  const results: Check[] = [];
+  for (const { id, name, check } of checks) results.push(await runCheck(id, name, () => check(ctx)));
+  return results;
+}
