@@ -3,6 +3,7 @@
  * The order is the order a user should fix things in: health, head port, client, worker.
  */
 import type { Model } from "../config/model.ts";
+import { parseHostPort } from "../config/net.ts";
 import type { Check } from "../checks.ts";
 import { parseClusterViewText, type RosterMember, type RosterView } from "../election/roster.ts";
 import { parseHttpResponse } from "./http.ts";
@@ -39,11 +40,6 @@ export interface HeadTarget {
   local: boolean;
 }
 
-/** "10.0.0.5:6379" → { host, port }; undefined when there is no port. */
-export function splitHostPort(address: string): Endpoint | undefined {
-  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(address);
-  return match ? { host: match[1]!, port: Number(match[2]) } : undefined;
-}
 
 /**
  * Where the test client finds the elected head. A head of this stack is reached through the
@@ -60,7 +56,7 @@ export function headTarget(model: Model, head: { node: string; address: string }
       local: true,
     };
   }
-  const remote = splitHostPort(head.address);
+  const remote = parseHostPort(head.address);
   if (!remote) return undefined;
   return {
     node: head.node,

@@ -16,6 +16,7 @@ export const commands = {
   doctor: () => import("./doctor.ts").then((m) => m.default),
   test: () => import("./test.ts").then((m) => m.default),
   health: () => import("./health/index.ts").then((m) => m.default),
+  node: () => import("./node.ts").then((m) => m.default),
 } satisfies Record<string, () => Promise<CommandDef<any>>>;
 
 export type CommandName = keyof typeof commands;

@@ -2,7 +2,10 @@
  * Every `docker compose` command line cslr runs, built as pure functions (no I/O), so the
  * whole table of flags is tested without Docker. The runner (runner.ts) only executes them.
  */
-import { shellQuote } from "../render/escape.ts";
+/** A single-quoted POSIX shell word: nothing inside is expanded (for --dry-run lines). */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
 
 /** Which Compose implementation was found, and how to invoke it. */
 export interface ComposeTool {

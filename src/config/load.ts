@@ -3,6 +3,7 @@
  * file is missing), validates, probes the host for GPUs and returns the normalised model.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { hostname as osHostname } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import exampleConfig from "../../config.example.yaml" with { type: "text" };
 import exampleNodes from "../../nodes.yaml" with { type: "text" };
@@ -22,6 +23,7 @@ import {
   validateSource,
   whitelistProblems,
   workerPortRangeProblems,
+  hostPortBlockProblems,
   type Problem,
 } from "./validate.ts";
 
@@ -67,7 +69,7 @@ interface CrossProblems {
 }
 
 /** The rules across fields, on values the schemas accepted. The GPU is probed only when asked for. */
-function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: () => boolean): CrossProblems {
+function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: () => boolean, hostname: string): CrossProblems {
   const requested = config.services.ray.gpu.enabled;
   const gpuDetected = requested === false ? false : probeGpu();
   const gpuEnabled = resolveGpuEnabled(requested, gpuDetected);
@@ -75,22 +77,23 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
     ...duplicatePortProblems(publishedHostPorts(config, gpuEnabled)),
     ...subnetProblems(config),
     ...workerPortRangeProblems(config),
+    ...hostPortBlockProblems(config, gpuEnabled),
   ];
-  const enabled = nodes ? rayNodesOf(config, nodes, gpuEnabled).flatMap((n) => (n.name ? [n.name] : [])) : [];
-  return { config: configProblems, nodes: nodes ? whitelistProblems(nodes, enabled) : [], gpuDetected };
+  const enabled = nodes ? rayNodesOf(config, nodes, gpuEnabled, hostname).filter((n) => n.ports).map((n) => n.name) : [];
+  return { config: configProblems, nodes: nodes ? whitelistProblems(config, nodes, enabled) : [], gpuDetected };
 }
 
 /** The common case, without the yaml package: plain YAML that is valid as it stands. */
-function validModelFast(configText: string, nodesText: string, probeGpu: () => boolean): Model | undefined {
+function validModelFast(configText: string, nodesText: string, probeGpu: () => boolean, hostname: string): Model | undefined {
   const configData = fastParseMapping(configText);
   const nodesData = configData && fastParseMapping(nodesText);
   if (!configData || !nodesData) return undefined;
   const config = configSchema.safeParse(configData);
   const nodes = nodesSchema.safeParse(nodesData);
   if (!config.success || !nodes.success) return undefined;
-  const problems = crossFieldProblems(config.data, nodes.data, probeGpu);
+  const problems = crossFieldProblems(config.data, nodes.data, probeGpu, hostname);
   if (problems.config.length > 0 || problems.nodes.length > 0) return undefined;
-  return normalise(config.data, nodes.data, { gpuDetected: problems.gpuDetected });
+  return normalise(config.data, nodes.data, { gpuDetected: problems.gpuDetected, hostname });
 }
 
 /** Pure core of loading: texts in, model or every diagnostic (with its position) out. */
@@ -98,10 +101,11 @@ export function modelFromTexts(
   configFile: { file: string; text: string },
   nodesFile: { file: string; text: string },
   probeGpu: () => boolean,
+  hostname: string = osHostname(),
 ): Model {
   let probed: boolean | undefined;
   const probeOnce = () => (probed ??= probeGpu());
-  const fast = validModelFast(configFile.text, nodesFile.text, probeOnce);
+  const fast = validModelFast(configFile.text, nodesFile.text, probeOnce, hostname);
   if (fast) return fast;
 
   const config = validateSource(configSchema, configFile.file, configFile.text);
@@ -112,13 +116,13 @@ export function modelFromTexts(
   ];
   let gpuDetected = false;
   if (config.ok) {
-    const problems = crossFieldProblems(config.value, nodes.ok ? nodes.value : undefined, probeOnce);
+    const problems = crossFieldProblems(config.value, nodes.ok ? nodes.value : undefined, probeOnce, hostname);
     gpuDetected = problems.gpuDetected;
     diagnostics.push(...positioned(config.source, problems.config));
     if (nodes.ok) diagnostics.push(...positioned(nodes.source, problems.nodes));
   }
   if (diagnostics.length > 0 || !config.ok || !nodes.ok) throw new ConfigError(sortDiagnostics(diagnostics));
-  return normalise(config.value, nodes.value, { gpuDetected });
+  return normalise(config.value, nodes.value, { gpuDetected, hostname });
 }
 
 function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {

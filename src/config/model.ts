@@ -4,8 +4,6 @@
  */
 import type { Config, Nodes } from "./schema.ts";
 
-export type RayServiceName = "ray-cpu" | "ray-gpu" | "ray-worker";
-
 export interface RayNodePorts {
   /** GCS port when head; the same number inside the container and on the host. */
   head: number;
@@ -13,23 +11,38 @@ export interface RayNodePorts {
   client: number;
 }
 
+/**
+ * The ports a Ray node pins on the host network (network.mode: host), one block per node:
+ * two Ray nodes on one host would otherwise collide (the dashboard agent's 52365, for one).
+ */
+export interface PinnedRayPorts {
+  nodeManagerPort: number;
+  objectManagerPort: number;
+  runtimeEnvAgentPort: number;
+  dashboardAgentGrpcPort: number;
+  dashboardAgentListenPort: number;
+  metricsExportPort: number;
+  minWorkerPort: number;
+  maxWorkerPort: number;
+}
+
 export interface RayNode {
-  service: RayServiceName;
+  /** Compose service: ray-cpu, ray-gpu, ray-worker-1, ... */
+  service: string;
   kind: "cpu" | "gpu";
-  /**
-   * Fixed node name (the container hostname). Undefined for replicated workers, whose
-   * container hostnames (IDs) keep them distinct.
-   */
-  name?: string;
+  /** Node name in the election and in `status`: the service, plus `.host` with several workstations. */
+  name: string;
   image: string;
   cpus?: number;
   memory?: string | number;
   shmSize: string | number;
+  objectStoreMemory?: number;
   /** GPUs reserved through the NVIDIA device request (gpu kind only). */
   gpus?: "all" | number;
-  /** Published ports; undefined for workers that can never be head. */
+  /** Head ports (GCS, dashboard, client); undefined for workers, which are never head. */
   ports?: RayNodePorts;
-  replicas: number;
+  /** Pinned ports on the host network; undefined in bridge networking (each container has its own address). */
+  pinned?: PinnedRayPorts;
   whitelisted: boolean;
 }
 
@@ -44,29 +57,25 @@ export interface ClusterTest {
     minWorkerPort: number;
     maxWorkerPort: number;
     shmSize: string | number;
-    /** Every port the worker publishes one to one: real Ray's head dials the worker back on them. */
+    /** What the worker pins: the configured ports, and Ray's agents right after the object manager. */
+    pinned: PinnedRayPorts;
+    /** Every host port the worker holds while `cslr test` runs: real Ray's head dials the worker back on them. */
     ports: number[];
   };
-}
-
-/** A whitelisted node and where its head port is, for the entrypoint's fallback probe. */
-export interface HeadCandidate {
-  name: string;
-  address: string;
-  port: number;
 }
 
 export interface Model {
   config: Config;
   nodes: Nodes;
   project: { name: string };
-  network: { subnet: string };
+  network: { mode: "bridge" | "host"; subnet: string };
+  /** This workstation: its name in the cluster and the address others reach it by ("auto": detected at run time). */
+  host: { name: string; address: string | "auto" };
   clusterTest: ClusterTest;
   gpu: { requested: "auto" | boolean; detected: boolean; enabled: boolean };
   rayNodes: RayNode[];
   election: {
     whitelist: string[];
-    headCandidates: HeadCandidate[];
     headAddress: string | null;
     url: string;
     timeout: number;

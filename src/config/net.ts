@@ -1,4 +1,38 @@
-/** IPv4 CIDR helpers (pure). */
+/** Addresses, host:port and IPv4 networks (pure). The one home of host:port parsing. */
+
+const hostnamePattern =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** A hostname (RFC 1123) or an IPv4 address in dotted form. */
+export function isHostname(value: string): boolean {
+  return hostnamePattern.test(value);
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `10.0.0.5:6379`, `ray-cpu:6379`, `[::1]:80` → { host, port }; undefined when not host:port with a port 1–65535. */
+export function parseHostPort(text: string): HostPort | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const host = match[1] ?? match[2]!;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  if (match[2] !== undefined && !isHostname(host)) return undefined;
+  return { host, port };
+}
+
+/** The host part of `host` or `host:port` (`[v6]:port` too). */
+export function hostOf(address: string): string {
+  return parseHostPort(address)?.host ?? address;
+}
+
+/** `host` or `host:port`: the address a node gives for itself. */
+export function isNodeAddress(value: string): boolean {
+  return parseHostPort(value) !== undefined || isHostname(value);
+}
 
 export interface Ipv4Network {
   /** Network address as an unsigned 32-bit number. */

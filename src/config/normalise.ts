@@ -1,10 +1,8 @@
 /** Pure: validated config + nodes + what the host has → the one Model the renderers use. */
-import type { ClusterTest, HeadCandidate, Model, RayNode } from "./model.ts";
+import type { ClusterTest, Model, PinnedRayPorts, RayNode } from "./model.ts";
 import { portRange } from "./net.ts";
 import type { Config, Nodes } from "./schema.ts";
-
-/** Ray's default GCS port, assumed for whitelisted nodes that are not services of this stack. */
-const defaultRayHeadPort = 6379;
+import { parseMemorySize } from "./units.ts";
 
 export function resolveGpuEnabled(requested: "auto" | boolean, detected: boolean): boolean {
   return requested === "auto" ? detected : requested;
@@ -14,103 +12,157 @@ function numberOrUndefined(value: string | number | undefined): number | undefin
   return value === undefined ? undefined : Number(value);
 }
 
-export function rayNodesOf(config: Config, nodes: Nodes, gpuEnabled: boolean): RayNode[] {
-  const { cpu, gpu, workers } = config.services.ray;
-  const whitelisted = (name: string) => nodes.head_whitelist.includes(name);
+function bytesOrUndefined(value: string | number | undefined): number | undefined {
+  return value === undefined ? undefined : parseMemorySize(value);
+}
+
+/**
+ * The layout of one node's block of host ports: Ray's own listeners first, its worker port
+ * range after them. Block `index` starts at base + index × per_node.
+ */
+export function pinnedPortsOf(base: number, perNode: number, index: number): PinnedRayPorts {
+  const start = base + index * perNode;
+  return {
+    nodeManagerPort: start,
+    objectManagerPort: start + 1,
+    runtimeEnvAgentPort: start + 2,
+    dashboardAgentGrpcPort: start + 3,
+    dashboardAgentListenPort: start + 4,
+    metricsExportPort: start + 5,
+    minWorkerPort: start + 10,
+    maxWorkerPort: start + perNode - 1,
+  };
+}
+
+export function pinnedPortList(p: PinnedRayPorts): number[] {
+  return [
+    p.nodeManagerPort,
+    p.objectManagerPort,
+    p.runtimeEnvAgentPort,
+    p.dashboardAgentGrpcPort,
+    p.dashboardAgentListenPort,
+    p.metricsExportPort,
+    ...portRange(p.minWorkerPort, p.maxWorkerPort),
+  ];
+}
+
+/** A node's name in the cluster: the service alone on one workstation, `service.host` with several. */
+export function nodeName(service: string, mode: "bridge" | "host", host: string): string {
+  return mode === "host" ? `${service}.${host}` : service;
+}
+
+/** Whether a whitelist entry names this node: exactly, or by its service on any host. */
+export function whitelists(whitelist: readonly string[], name: string, service: string): boolean {
+  return whitelist.includes(name) || whitelist.includes(service);
+}
+
+export function rayNodesOf(config: Config, nodes: Nodes, gpuEnabled: boolean, hostName: string): RayNode[] {
+  const { cpu, gpu, workers, host_ports: block } = config.services.ray;
+  const mode = config.network.mode;
   const list: RayNode[] = [];
+  const add = (node: Omit<RayNode, "name" | "whitelisted" | "pinned">) => {
+    const name = nodeName(node.service, mode, hostName);
+    const pinned = mode === "host" ? pinnedPortsOf(block.base, block.per_node, list.length) : undefined;
+    list.push({ ...node, name, pinned, whitelisted: node.ports !== undefined && whitelists(nodes.head_whitelist, name, node.service) });
+  };
   if (cpu.enabled) {
-    list.push({
+    add({
       service: "ray-cpu",
       kind: "cpu",
-      name: "ray-cpu",
       image: cpu.image,
       cpus: numberOrUndefined(cpu.cpus),
       memory: cpu.memory,
       shmSize: cpu.shm_size,
+      objectStoreMemory: bytesOrUndefined(cpu.object_store_memory),
       ports: { head: cpu.head_port, dashboard: cpu.dashboard_port, client: cpu.client_port },
-      replicas: 1,
-      whitelisted: whitelisted("ray-cpu"),
     });
   }
   if (gpuEnabled) {
-    list.push({
+    add({
       service: "ray-gpu",
       kind: "gpu",
-      name: "ray-gpu",
       image: gpu.image,
       cpus: numberOrUndefined(gpu.cpus),
       memory: gpu.memory,
       shmSize: gpu.shm_size,
+      objectStoreMemory: bytesOrUndefined(gpu.object_store_memory),
       gpus: gpu.gpus,
       ports: { head: gpu.head_port, dashboard: gpu.dashboard_port, client: gpu.client_port },
-      replicas: 1,
-      whitelisted: whitelisted("ray-gpu"),
     });
   }
-  if (workers > 0) {
-    // Extra workers share the CPU node's image and limits; they are never head, so they
-    // publish no ports and keep their container IDs as distinct hostnames.
-    list.push({
-      service: "ray-worker",
+  // Extra workers share the CPU node's image and limits; they are never head, so they have no
+  // head ports. Each is its own service, so its name is stable and readable (ray-worker-2).
+  for (let i = 1; i <= workers; i++) {
+    add({
+      service: `ray-worker-${i}`,
       kind: "cpu",
       image: cpu.image,
       cpus: numberOrUndefined(cpu.cpus),
       memory: cpu.memory,
       shmSize: cpu.shm_size,
-      replicas: workers,
-      whitelisted: false,
+      objectStoreMemory: bytesOrUndefined(cpu.object_store_memory),
     });
   }
   return list;
 }
 
-/** Where each whitelisted node's head port is; a stack service keeps its configured port even when disabled here. */
-export function headCandidatesOf(config: Config, nodes: Nodes): HeadCandidate[] {
-  const servicePorts: Record<string, number> = {
-    "ray-cpu": config.services.ray.cpu.head_port,
-    "ray-gpu": config.services.ray.gpu.head_port,
+/** The cluster test's worker: the four configured ports, and Ray's agents on the four after the object manager. */
+export function testWorkerPinnedPorts(worker: Config["cluster_test"]["worker"]): PinnedRayPorts {
+  const om = worker.object_manager_port;
+  return {
+    nodeManagerPort: worker.node_manager_port,
+    objectManagerPort: om,
+    runtimeEnvAgentPort: om + 1,
+    dashboardAgentGrpcPort: om + 2,
+    dashboardAgentListenPort: om + 3,
+    metricsExportPort: om + 4,
+    minWorkerPort: worker.min_worker_port,
+    maxWorkerPort: worker.max_worker_port,
   };
-  return nodes.head_whitelist.map((name) => ({ name, address: name, port: servicePorts[name] ?? defaultRayHeadPort }));
 }
 
 function clusterTestOf(config: Config): ClusterTest {
   const { subnet, timeout, worker } = config.cluster_test;
-  const { node_manager_port: nodeManagerPort, object_manager_port: objectManagerPort } = worker;
-  const { min_worker_port: minWorkerPort, max_worker_port: maxWorkerPort } = worker;
+  const pinned = testWorkerPinnedPorts(worker);
   return {
     subnet,
     timeout,
     worker: {
-      nodeManagerPort,
-      objectManagerPort,
-      minWorkerPort,
-      maxWorkerPort,
+      nodeManagerPort: pinned.nodeManagerPort,
+      objectManagerPort: pinned.objectManagerPort,
+      minWorkerPort: pinned.minWorkerPort,
+      maxWorkerPort: pinned.maxWorkerPort,
       shmSize: worker.shm_size,
-      ports: [nodeManagerPort, objectManagerPort, ...portRange(minWorkerPort, maxWorkerPort)],
+      pinned,
+      ports: pinnedPortList(pinned),
     },
   };
 }
 
 export interface HostFacts {
   gpuDetected: boolean;
+  /** This machine's short hostname, for `host.name`'s default. */
+  hostname: string;
+}
+
+/** A hostname made into a valid `host.name`: lowercase, the first label, only letters, digits and '-'. */
+export function hostNameOf(hostname: string): string {
+  const label = hostname.split(".")[0]!.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+  return label === "" ? "localhost" : label;
 }
 
 export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model {
   const requested = config.services.ray.gpu.enabled;
   const gpuEnabled = resolveGpuEnabled(requested, host.gpuDetected);
-  const rayNodes = rayNodesOf(config, nodes, gpuEnabled);
+  const hostName = config.host.name ?? hostNameOf(host.hostname);
+  const rayNodes = rayNodesOf(config, nodes, gpuEnabled, hostName);
   const warnings: string[] = [];
   if (requested === true && !host.gpuDetected) {
     warnings.push(
       "services.ray.gpu.enabled is true but `nvidia-smi -L` lists no GPU on this host; ray-gpu will fail to start here unless the NVIDIA runtime is present",
     );
   }
-  if (nodes.health_service.url.startsWith("https:")) {
-    warnings.push(
-      "health_service.url is https, but the Ray entrypoint speaks plain HTTP over bash's /dev/tcp; Ray nodes will not reach it and will use the fallback election",
-    );
-  }
-  for (const node of rayNodes) {
+  for (const node of rayNodes.filter((n) => n.ports)) {
     if (!/:[^/]+$/.test(node.image) || node.image.endsWith(":latest")) {
       warnings.push(`${node.service} image ${node.image} is not pinned to a version; a Ray client and cluster of different versions fail in confusing ways`);
     }
@@ -119,13 +171,13 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
     config,
     nodes,
     project: { name: config.project.name },
-    network: { subnet: config.network.subnet },
+    network: { mode: config.network.mode, subnet: config.network.subnet },
+    host: { name: hostName, address: config.host.address },
     clusterTest: clusterTestOf(config),
     gpu: { requested, detected: host.gpuDetected, enabled: gpuEnabled },
     rayNodes,
     election: {
       whitelist: nodes.head_whitelist,
-      headCandidates: headCandidatesOf(config, nodes),
       headAddress: nodes.head_address,
       url: nodes.health_service.url,
       timeout: nodes.health_service.timeout,

@@ -3,7 +3,9 @@
  * Schema (`cslr schema`) and the README's config reference all come from these schemas.
  */
 import { z } from "zod";
-import { isIpv4Cidr } from "./net.ts";
+import { isHostname, isIpv4Cidr, parseHostPort, parseIpv4 } from "./net.ts";
+
+export { isHostname };
 import { parseMemorySize } from "./units.ts";
 
 // A CLI run validates each schema once: zod's JIT-compiled parsers cost more to build (~4 ms
@@ -11,13 +13,6 @@ import { parseMemorySize } from "./units.ts";
 z.config({ jitless: true });
 
 // ---------------------------------------------------------------- scalars
-
-const hostnamePattern =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-export function isHostname(value: string): boolean {
-  return hostnamePattern.test(value);
-}
 
 export const hostname = z
   .string()
@@ -80,6 +75,7 @@ const rayNodeFields = {
   shm_size: memorySize.meta({
     description: "Size of /dev/shm; Ray's object store lives there (Docker's default is 64 MB)",
   }),
+  object_store_memory: memorySize.optional().meta({ description: "Ray's object store size (--object-store-memory); default: Ray's own (30% of memory)" }),
   head_port: port.meta({ description: "Ray GCS port when this node is head (same inside and on the host)" }),
   dashboard_port: port.meta({ description: "Ray dashboard port when this node is head" }),
   client_port: port.meta({ description: "Ray client server port (ray://HOST:PORT) when this node is head" }),
@@ -127,10 +123,23 @@ export const raySchema = z
     cpu: rayCpuSchema,
     gpu: rayGpuSchema,
     workers: z
-      .int({ message: "not a replica count; expected a whole number of worker replicas, 0 or more" })
-      .min(0, { message: "not a replica count; expected a whole number of worker replicas, 0 or more" })
+      .int({ message: "not a worker count; expected a whole number of workers from 0 to 64" })
+      .min(0, { message: "not a worker count; expected a whole number of workers from 0 to 64" })
+      .max(64, { message: "too many workers; expected at most 64 on one host" })
       .default(0)
-      .meta({ description: "Extra CPU worker replicas (never head) on this host" }),
+      .meta({ description: "Extra CPU workers (never head) on this host: services ray-worker-1..N" }),
+    host_ports: z
+      .strictObject({
+        base: port.default(20000).meta({ description: "First port of the Ray nodes' blocks: ray-cpu, then ray-gpu, then each worker" }),
+        per_node: z
+          .int({ message: "not a block size; expected a whole number of ports from 20 to 1000" })
+          .min(20, { message: "block too small; expected at least 20 ports per node (10 of Ray's own, 10 or more for its workers)" })
+          .max(1000, { message: "block too large; expected at most 1000 ports per node" })
+          .default(100)
+          .meta({ description: "Ports per Ray node: node manager, object manager, agents and metrics, then its worker port range" }),
+      })
+      .prefault({})
+      .meta({ description: "Pinned ports of Ray nodes on the host network (network.mode: host)" }),
   })
   .prefault({});
 
@@ -143,7 +152,7 @@ export const healthSchema = z
       .string()
       .min(1)
       .optional()
-      .meta({ description: "Linux cslr binary to mount (default: the running binary on Linux)" }),
+      .meta({ description: "Linux cslr binary mounted into the health and Ray containers (default: the running binary on Linux)" }),
     lease_ttl: seconds.default(10).meta({ description: "Seconds a head lease lasts without a heartbeat" }),
   })
   .prefault({});
@@ -212,7 +221,27 @@ export const configSchema = z
       .strictObject({ name: projectName.default("cslr").meta({ description: "Compose project name" }) })
       .prefault({}),
     network: z
-      .strictObject({ subnet: cidr.default("172.28.0.0/16").meta({ description: "Subnet of ray-network" }) })
+      .strictObject({
+        mode: z
+          .enum(["bridge", "host"], { message: "not a network mode; expected bridge (one workstation) or host (several workstations)" })
+          .default("bridge")
+          .meta({ description: "bridge: one workstation; host: Ray nodes on the host network with pinned ports, needed for several workstations" }),
+        subnet: cidr.default("172.28.0.0/16").meta({ description: "Subnet of ray-network (the services' bridge network)" }),
+      })
+      .prefault({}),
+    host: z
+      .strictObject({
+        name: z
+          .string()
+          .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { message: "not a host name; expected lowercase letters, digits and '-', like ws2" })
+          .optional()
+          .meta({ description: "This workstation's name in the cluster (default: the machine's short hostname)" }),
+        address: z
+          .string()
+          .refine((v) => v === "auto" || parseIpv4(v) !== undefined, { message: "not an address; expected auto or an IPv4 address like 10.0.0.5" })
+          .default("auto")
+          .meta({ description: "The address other workstations reach this one by; auto: the source address of this host's route to the coordinator" }),
+      })
       .prefault({}),
     services: servicesSchema,
     cluster_test: z
@@ -237,15 +266,9 @@ export const configSchema = z
 // ---------------------------------------------------------------- nodes.yaml
 
 /** `host:port`, as Ray's --address takes it. */
-export const hostPort = z.string().refine(
-  (v) => {
-    const match = /^(.+):(\d{1,5})$/.exec(v);
-    if (!match) return false;
-    const n = Number(match[2]);
-    return isHostname(match[1]!) && n >= 1 && n <= 65535;
-  },
-  { message: "not host:port; expected a hostname or IP and a port, like 10.0.0.5:6379" },
-);
+export const hostPort = z.string().refine((v) => parseHostPort(v) !== undefined, {
+  message: "not host:port; expected a hostname or IP and a port, like 10.0.0.5:6379",
+});
 
 export const nodesSchema = z
   .strictObject({

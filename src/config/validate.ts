@@ -6,6 +6,7 @@ import { isMap, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { diagnosticAt, diagnosticAtKey, type Diagnostic, type PathSegment, type SourceFile } from "./diagnostics.ts";
 import { cidrsOverlap, parseIpv4Cidr, portRange } from "./net.ts";
+import { pinnedPortList, pinnedPortsOf, testWorkerPinnedPorts } from "./normalise.ts";
 import type { Config, Nodes } from "./schema.ts";
 import { closestMatch } from "./suggest.ts";
 
@@ -159,14 +160,38 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
   add(s.redis.enabled, "ray-redis", ["services", "redis", "port"], s.redis.port);
   add(s.mlflow.enabled, "mlflow", ["services", "mlflow", "port"], s.mlflow.port);
   add(s.marimo.enabled, "marimo", ["services", "marimo", "port"], s.marimo.port);
+  // On the host network every Ray node's block of pinned ports is on this host too.
+  if (config.network.mode === "host") {
+    const { base, per_node: perNode } = s.ray.host_ports;
+    const services = [...(s.ray.cpu.enabled ? ["ray-cpu"] : []), ...(gpuEnabled ? ["ray-gpu"] : []), ...Array.from({ length: s.ray.workers }, (_, i) => `ray-worker-${i + 1}`)];
+    services.forEach((service, index) => {
+      if (base + (index + 1) * perNode - 1 > 65535) return;
+      for (const port of pinnedPortList(pinnedPortsOf(base, perNode, index))) {
+        uses.push({ service, key: `services.ray.host_ports (block of ${service})`, path: ["services", "ray", "host_ports", "base"], port });
+      }
+    });
+  }
   // The cluster test's worker publishes these on the same host while `cslr test` runs.
-  const worker = config.cluster_test.worker;
-  add(true, "test-ray-worker", ["cluster_test", "worker", "node_manager_port"], worker.node_manager_port);
-  add(true, "test-ray-worker", ["cluster_test", "worker", "object_manager_port"], worker.object_manager_port);
+  const worker = testWorkerPinnedPorts(config.cluster_test.worker);
+  add(true, "test-ray-worker", ["cluster_test", "worker", "node_manager_port"], worker.nodeManagerPort);
+  add(true, "test-ray-worker", ["cluster_test", "worker", "object_manager_port"], worker.objectManagerPort);
+  for (const port of [worker.runtimeEnvAgentPort, worker.dashboardAgentGrpcPort, worker.dashboardAgentListenPort, worker.metricsExportPort]) {
+    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.object_manager_port (+1..+4: Ray's agents)", path: ["cluster_test", "worker", "object_manager_port"], port });
+  }
   for (const port of workerPortRange(config)) {
     uses.push({ service: "test-ray-worker", key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port });
   }
   return uses;
+}
+
+/** The blocks of all Ray nodes must fit below 65536. */
+export function hostPortBlockProblems(config: Config, gpuEnabled: boolean): Problem[] {
+  if (config.network.mode !== "host") return [];
+  const { base, per_node: perNode } = config.services.ray.host_ports;
+  const count = (config.services.ray.cpu.enabled ? 1 : 0) + (gpuEnabled ? 1 : 0) + config.services.ray.workers;
+  const last = base + count * perNode - 1;
+  if (last <= 65535) return [];
+  return [{ path: ["services", "ray", "host_ports", "base"], message: `${count} Ray nodes × ${perNode} ports from ${base} end at ${last}; expected them to fit below 65536 (lower base or per_node)` }];
 }
 
 export function workerPortRangeProblems(config: Config): Problem[] {
@@ -207,9 +232,12 @@ export function subnetProblems(config: Config): Problem[] {
   return [];
 }
 
-/** With no fixed head_address, some whitelisted node must be a Ray service that runs here. */
-export function whitelistProblems(nodes: Nodes, enabledRayServices: string[]): Problem[] {
-  if (nodes.head_address !== null) return [];
+/**
+ * On one workstation (bridge networking) with no fixed head_address, some whitelisted node
+ * must be a Ray service that runs here. With several workstations the head may be elsewhere.
+ */
+export function whitelistProblems(config: Config, nodes: Nodes, enabledRayServices: string[]): Problem[] {
+  if (nodes.head_address !== null || config.network.mode === "host") return [];
   if (nodes.head_whitelist.some((name) => enabledRayServices.includes(name))) return [];
   const enabled = enabledRayServices.length > 0 ? enabledRayServices.join(", ") : "none are enabled";
   return [

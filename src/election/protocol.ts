@@ -1,54 +1,44 @@
 /**
- * The wire format of the election service: request validation and response encoding (pure).
+ * The wire format of the election service (pure): request bodies and what every answer holds.
  *
- *   GET  /healthz                      liveness, always open          {ok, term}
- *   POST /v1/claim   {node, address}   head lease or not              {role: head|worker|wait, term,
- *                                                                      leaseTtlMs | address | retryAfterMs}
- *   POST /v1/ready   {node, term}      head's GCS port is open        200 {ok, term, leaseExpiresAt} | 409
- *   POST /v1/heartbeat {node, term}    renews the lease               200 | 409 (fenced: stop being head)
- *   POST /v1/release {node, term}      gives the lease up at once     200 | 409
- *   POST /v1/join    {node, address}   worker roster entry            {ok, term, head: address | null}
- *   GET  /v1/head?wait=SECONDS         long-poll for a ready head     {ready, node, address, term}
- *   GET  /v1/cluster                   roster for `cslr status`       {term, head, workers[]}
+ *   GET  /healthz                          liveness and state-file health   200 {ok, version} | 503 {ok:false, error}
+ *   POST /v1/claim  {node, address, host?} head lease or not                {role: head|worker|wait, term, leaseTtlMs,
+ *                                                                            address | retryAfterMs, why}
+ *   POST /v1/ready  {node, term}           the head's GCS port is open      200 {ok, term, leaseTtlMs} | 409 fenced
+ *   POST /v1/heartbeat {node, term}        renews the lease                 200 | 409 (fenced: stop being head)
+ *   POST /v1/release {node, term}          gives the lease up at once       200 | 409
+ *   POST /v1/join   {node, address, host?} roster entry of a worker         {ok, term, head: address | null, leaseTtlMs}
+ *   POST /v1/part   {node}                 a worker leaves the roster       {ok}
+ *   POST /v1/leave  {host}                 a host leaves the cluster        {ok, removed[]}
+ *   GET  /v1/head?wait=SECONDS             long-poll for a ready head       {ready, node, address}
+ *   GET  /v1/cluster                       the roster                       {head, workers[]} (+ term and lease detail
+ *                                                                            with the cluster token)
  *
- * POSTs need `Authorization: Bearer $CSLR_CLUSTER_TOKEN` when a token is configured (401).
- * Errors are `{ok: false, error}`: 400 bad body, 401, 404 unknown path, 405 wrong method,
- * 409 fenced, 413 body over 16 KiB, 503 the state file cannot be written (nothing granted).
- *
- * Responses are JSON, or `KEY=value` lines when the client sends `Accept: text/plain` so the
- * bash entrypoint needs no jq. Keys of the text form are the JSON keys in UPPER_SNAKE case;
- * nested objects are not encoded (the text form is only for the flat answers bash reads).
+ * Authentication (when the service has a cluster token): a node's own calls (claim, ready,
+ * heartbeat, release, join, part) carry `Authorization: Bearer <node key>` (src/election/auth.ts),
+ * valid only for the node named in the body; leave and the full roster need the cluster
+ * token. Errors are `{ok: false, error}`: 400 bad body, 401, 404, 405, 409 fenced, 413 body over
+ * 16 KiB, 503 the state cannot be written or the service is at its limits.
  */
 import { z } from "zod";
-import { isHostname } from "../config/schema.ts";
+import { isHostname, isNodeAddress } from "../config/net.ts";
 
 /** Largest request body the service reads; larger ones get 413. */
 export const maxBodyBytes = 16 * 1024;
 
-const nodeName = z.string().refine(isHostname, { message: "expected a hostname (letters, digits, '-' and '.')" });
+/** Longest a long-poll is held: a client that waits longer asks again. */
+export const maxWaitSeconds = 30;
 
-/** `host` or `host:port`: the address other nodes reach this node by. */
-export function isNodeAddress(value: string): boolean {
-  const match = /^(.+):(\d{1,5})$/.exec(value);
-  if (!match) return isHostname(value);
-  const port = Number(match[2]);
-  return isHostname(match[1]!) && port >= 1 && port <= 65535;
-}
+const nodeName = z.string().max(253).refine(isHostname, { message: "expected a node name (letters, digits, '-' and '.')" });
+const hostName = z.string().max(253).refine(isHostname, { message: "expected a host name (letters, digits, '-' and '.')" });
+const nodeAddress = z.string().max(260).refine(isNodeAddress, { message: "expected host or host:port, like 10.0.0.5:6379" });
+const term = z.int({ message: "expected a whole term number" }).min(1, { message: "expected a term number from 1" }).max(Number.MAX_SAFE_INTEGER);
 
-export function hasPort(address: string): boolean {
-  return /:\d{1,5}$/.test(address);
-}
-
-const nodeAddress = z.string().refine(isNodeAddress, { message: "expected host or host:port, like ray-cpu:6379" });
-const term = z.int({ message: "expected a whole term number" }).min(1, { message: "expected a term number from 1" });
-
-export const claimBody = z.strictObject({ node: nodeName, address: nodeAddress });
+export const claimBody = z.strictObject({ node: nodeName, address: nodeAddress, host: hostName.optional() });
 export const leaseBody = z.strictObject({ node: nodeName, term });
-export const joinBody = z.strictObject({ node: nodeName, address: nodeAddress });
-
-export type ClaimBody = z.infer<typeof claimBody>;
-export type LeaseBody = z.infer<typeof leaseBody>;
-export type JoinBody = z.infer<typeof joinBody>;
+export const joinBody = z.strictObject({ node: nodeName, address: nodeAddress, host: hostName.optional() });
+export const leaveBody = z.strictObject({ host: hostName });
+export const partBody = z.strictObject({ node: nodeName });
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -73,41 +63,12 @@ export function parseBody<T>(schema: z.ZodType<T>, text: string): Parsed<T> {
   return { ok: false, error: `${path}: ${message}` };
 }
 
-/** `wait=SECONDS` of `GET /v1/head`: a number from 0 to 300 (missing means do not wait). */
-export function parseWaitSeconds(raw: string | null): Parsed<number> {
+/** `wait=SECONDS` of `GET /v1/head`: a number from 0 to maxWaitSeconds (missing means do not wait). */
+export function parseWaitQuery(raw: string | null): Parsed<number> {
   if (raw === null || raw === "") return { ok: true, value: 0 };
   const value = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value) || value > 300) {
-    return { ok: false, error: "wait: expected a number of seconds from 0 to 300" };
+  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value) || value > maxWaitSeconds) {
+    return { ok: false, error: `wait: expected a number of seconds from 0 to ${maxWaitSeconds}` };
   }
   return { ok: true, value };
-}
-
-export function wantsText(accept: string | null): boolean {
-  return accept !== null && /\btext\/plain\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept);
-}
-
-function upperSnake(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
-}
-
-/** Flat `KEY=value` lines; values are sanitised so a line can never be split or injected. */
-export function encodeText(body: Record<string, unknown>): string {
-  const lines: string[] = [];
-  for (const [key, value] of Object.entries(body)) {
-    if (value !== null && typeof value === "object") continue;
-    const text = value === null || value === undefined ? "" : typeof value === "boolean" ? (value ? "1" : "0") : String(value);
-    lines.push(`${upperSnake(key)}=${text.replace(/[\r\n]+/g, " ")}`);
-  }
-  return `${lines.join("\n")}\n`;
-}
-
-/** Parses `KEY=value` lines (what the entrypoint reads), for tests and the client. */
-export function decodeText(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
 }

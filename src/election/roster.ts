@@ -7,6 +7,8 @@ import { z } from "zod";
 
 const member = z.object({
   node: z.string().min(1),
+  /** The workstation it runs on, when it said. */
+  host: z.string().optional(),
   address: z.string(),
   /** The term of the head this worker joined (only with the cluster token). */
   term: z.number().int().optional(),
@@ -18,6 +20,7 @@ const member = z.object({
 
 const head = z.object({
   node: z.string().min(1),
+  host: z.string().optional(),
   address: z.string(),
   ready: z.boolean().default(false),
   /** When the head's lease was granted (ISO 8601). */

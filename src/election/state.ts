@@ -1,72 +1,88 @@
 /**
- * The head election as a pure state machine: no I/O, the clock is injected.
+ * The head election as a pure state machine: no I/O, both clocks injected.
  *
- * Safety rests on three rules:
- * - one lease slot: a head is granted only when the slot is empty or its lease has expired;
- * - terms only grow (persisted, never reused), so a fenced head is recognisable by its term;
- * - only whitelisted nodes are ever granted the lease.
+ * Safety rests on four rules:
+ * - one lease slot: a head is granted only when the slot is empty, and only after the last
+ *   lease has been expired for a margin (so a head cut off from the service has stopped
+ *   itself, at 2/3 of the TTL, before anyone else is granted: see src/node/lease.ts);
+ * - terms only grow (persisted before any answer, never reused, capped below 2^53);
+ * - only whitelisted nodes are ever granted the lease;
+ * - leases follow a monotonic clock, never the wall clock (which people and NTP step).
  *
- * Lease expiry and `lastSeen` are not part of the persisted identity of the state: on restore
- * every lease gets a fresh TTL (its holder could not heartbeat while the service was down), so
- * a heartbeat that only moves the expiry does not need to be written to disk.
+ * The wall clock appears only in what people read: when a head was granted, when a member
+ * joined. On restore every lease gets a fresh TTL on the new process's monotonic clock (its
+ * holder could not heartbeat while the service was down).
  */
 
 export interface HeadLease {
   node: string;
+  /** The workstation the node runs on (its `host.name`), when it said. */
+  host?: string;
   /** host:port workers pass to `ray start --address`. */
   address: string;
   term: number;
   /** True once the head reported its GCS port open. */
   ready: boolean;
+  /** Wall-clock ms of the grant, for `status`. */
   grantedAt: number;
-  readyAt: number | null;
-  leaseExpiresAt: number;
+  /** Monotonic ms: the lease is void from here on. */
+  expiresAt: number;
 }
 
-export interface WorkerEntry {
+export interface Member {
   node: string;
+  host?: string;
+  /** The address the node advertises (its Ray node IP). */
   address: string;
-  /** Term of the head this worker joined. */
+  /** Term of the head this member joined. */
   term: number;
+  /** Wall-clock ms of the first join, for `status` and `cslr test` (a fresh join tells itself from an old entry). */
   joinedAt: number;
+  /** Monotonic ms of the last report. */
   lastSeen: number;
 }
 
+/** What the state file holds: no monotonic times (they mean nothing to the next process). */
 export interface ElectionSnapshot {
-  version: 1;
+  version: 2;
   term: number;
-  head: HeadLease | null;
-  workers: WorkerEntry[];
+  head: { node: string; host?: string; address: string; term: number; ready: boolean; grantedAt: number } | null;
+  members: { node: string; host?: string; address: string; term: number; joinedAt: number }[];
 }
 
 export interface ElectionOptions {
   whitelist: readonly string[];
   leaseTtlMs: number;
+  /** Monotonic milliseconds: leases and silence are measured on this clock only. */
   now: () => number;
+  /** Wall-clock milliseconds, only for timestamps people read. */
+  wallNow: () => number;
+  /** At most this many roster members; the longest-silent ones go first. */
+  maxMembers?: number;
 }
 
 export type ClaimOutcome =
-  | { role: "head"; term: number; leaseTtlMs: number; leaseExpiresAt: number }
-  | { role: "worker"; term: number; address: string }
-  | { role: "wait"; term: number; retryAfterMs: number };
+  | { role: "head"; term: number; leaseTtlMs: number }
+  | { role: "worker"; term: number; address: string; leaseTtlMs: number }
+  | { role: "wait"; term: number; retryAfterMs: number; why: string; leaseTtlMs: number }
+  | { role: "unavailable"; reason: string };
 
-export type LeaseOutcome =
-  | { ok: true; term: number; leaseExpiresAt: number }
-  | { ok: false; term: number; reason: string };
+export type LeaseOutcome = { ok: true; term: number; leaseTtlMs: number } | { ok: false; term: number; reason: string };
 
 export interface JoinOutcome {
   ok: boolean;
   term: number;
   /** The ready head's address, or null when there is none right now. */
   head: string | null;
+  leaseTtlMs: number;
   reason?: string;
 }
 
 /** One structured line per decision: who, role, term, why. */
 export interface DecisionLog {
-  event: "claim" | "ready" | "heartbeat" | "release" | "join" | "expire" | "restore";
+  event: "claim" | "ready" | "heartbeat" | "release" | "join" | "expire" | "restore" | "prune" | "leave";
   node: string;
-  role?: "head" | "worker" | "wait" | "fenced";
+  role?: "head" | "worker" | "wait" | "fenced" | "gone";
   term: number;
   why: string;
 }
@@ -78,76 +94,138 @@ export interface Decision<T> {
   logs: DecisionLog[];
 }
 
+/** The roster as the service shows it; `term` and lease detail only to holders of the cluster token. */
 export interface ClusterView {
   term: number;
-  /** `since`: when the head's lease was granted (ISO 8601), for `cslr status`. */
-  head: (HeadLease & { leaseRemainingMs: number; since: string }) | null;
-  workers: (WorkerEntry & { ageMs: number })[];
+  head: { node: string; host?: string; address: string; term: number; ready: boolean; since: string; leaseRemainingMs: number } | null;
+  workers: { node: string; host?: string; address: string; term: number; joinedAt: number; ageMs: number }[];
+}
+
+export const maxTerm = Number.MAX_SAFE_INTEGER - 1;
+
+export interface Checkpoint {
+  term: number;
+  lease: HeadLease | null;
+  members: Member[];
+  grantsFrom: number;
+  lastHolder: string | null;
 }
 
 export function emptySnapshot(): ElectionSnapshot {
-  return { version: 1, term: 0, head: null, workers: [] };
+  return { version: 2, term: 0, head: null, members: [] };
+}
+
+/**
+ * The time after a lease expires before anyone else is granted: the old head stops itself at
+ * 2/3 of the TTL without a renewal, so between that and expiry + margin it has over half a TTL
+ * to stop Ray. Capped so failover after a lost host stays within TTL + 3 s.
+ */
+export function grantMarginMs(leaseTtlMs: number): number {
+  return Math.min(Math.round(leaseTtlMs / 5), 3000);
+}
+
+/** `ray-gpu.ws2` → `ray-gpu`: a short whitelist entry names that service on every host. */
+export function serviceOf(node: string): string {
+  const dot = node.indexOf(".");
+  return dot < 0 ? node : node.slice(0, dot);
 }
 
 export class Election {
   private term: number;
-  private lease: HeadLease | null;
-  private readonly workers = new Map<string, WorkerEntry>();
+  private lease: HeadLease | null = null;
+  /** Monotonic ms before which nobody but the last holder is granted (the margin, or a quiet start). */
+  private grantsFrom = Number.NEGATIVE_INFINITY;
+  private lastHolder: string | null = null;
+  private readonly members = new Map<string, Member>();
   private readonly whitelist: ReadonlySet<string>;
   private readonly leaseTtlMs: number;
+  private readonly maxMembers: number;
   private readonly now: () => number;
+  private readonly wallNow: () => number;
 
   constructor(options: ElectionOptions, snapshot: ElectionSnapshot = emptySnapshot()) {
     this.whitelist = new Set(options.whitelist);
     this.leaseTtlMs = options.leaseTtlMs;
+    this.maxMembers = options.maxMembers ?? 4096;
     this.now = options.now;
+    this.wallNow = options.wallNow;
     this.term = snapshot.term;
-    this.lease = snapshot.head ? { ...snapshot.head } : null;
-    for (const w of snapshot.workers) this.workers.set(w.node, { ...w });
+    const now = this.now();
+    if (snapshot.head) this.lease = { ...snapshot.head, expiresAt: now + this.leaseTtlMs };
+    for (const m of snapshot.members) this.members.set(m.node, { ...m, lastSeen: now });
   }
 
   /**
-   * Rebuilds the state a previous service wrote. The lease gets a fresh TTL: its holder could
-   * not heartbeat while the service was down, and a holder that is really gone still loses the
-   * lease one TTL from now, as usual. A holder no longer whitelisted loses it at once.
+   * Rebuilds the state a previous service wrote. The holder keeps its lease with a fresh TTL;
+   * nobody else is granted before that lease has run out plus the margin, so a holder that
+   * is alive keeps the cluster and one that is gone is replaced as after any expiry. A holder
+   * no longer whitelisted loses the lease at once. Restored members get a fresh start: nobody
+   * could report while the service was down.
    */
   static restore(options: ElectionOptions, snapshot: ElectionSnapshot): Decision<Election> {
     const election = new Election(options, snapshot);
-    const now = options.now();
     const logs: DecisionLog[] = [];
     const head = election.lease;
-    if (head && !election.whitelist.has(head.node)) {
+    if (head && !election.isWhitelisted(head.node)) {
       election.lease = null;
       logs.push({ event: "restore", node: head.node, role: "fenced", term: head.term, why: "restored head is not whitelisted" });
+    } else if (head) {
+      election.lastHolder = head.node;
+      logs.push({ event: "restore", node: head.node, role: "head", term: head.term, why: "restored lease; the holder must heartbeat within the TTL" });
     }
-    // Nobody could report while the service was down: restored workers get a fresh start too.
-    for (const worker of election.workers.values()) worker.lastSeen = Math.max(worker.lastSeen, now);
-    if (head && election.lease) {
-      head.leaseExpiresAt = now + options.leaseTtlMs;
-      logs.push({ event: "restore", node: head.node, role: "head", term: head.term, why: "restored lease; holder must heartbeat within the TTL" });
-    }
-    return { outcome: election, changed: logs.length > 0 && election.lease === null, logs };
+    return { outcome: election, changed: head !== null && election.lease === null, logs };
+  }
+
+  /**
+   * After the state was lost (a corrupt file moved aside): terms continue above `floor`, and
+   * nobody is granted for one TTL plus the margin, so a head that still runs somewhere hears
+   * 409 or stops itself first.
+   */
+  startAfterLostState(floor: number): void {
+    this.term = Math.max(this.term, Math.min(floor, maxTerm - 1));
+    this.grantsFrom = this.now() + this.leaseTtlMs + grantMarginMs(this.leaseTtlMs);
   }
 
   snapshot(): ElectionSnapshot {
+    const head = this.lease;
     return {
-      version: 1,
+      version: 2,
       term: this.term,
-      head: this.lease ? { ...this.lease } : null,
-      workers: [...this.workers.values()].map((w) => ({ ...w })),
+      head: head ? { node: head.node, host: head.host, address: head.address, term: head.term, ready: head.ready, grantedAt: head.grantedAt } : null,
+      members: [...this.members.values()].map(({ node, host, address, term, joinedAt }) => ({ node, host, address, term, joinedAt })),
     };
   }
 
-  /** Puts back an earlier snapshot as is (the shell's rollback when a write fails). */
-  restoreFrom(snapshot: ElectionSnapshot): void {
-    this.term = snapshot.term;
-    this.lease = snapshot.head ? { ...snapshot.head } : null;
-    this.workers.clear();
-    for (const w of snapshot.workers) this.workers.set(w.node, { ...w });
+  /** Everything, monotonic times included: what `rollback` puts back when a write fails. */
+  checkpoint(): Checkpoint {
+    return {
+      term: this.term,
+      lease: this.lease ? { ...this.lease } : null,
+      members: [...this.members.values()].map((m) => ({ ...m })),
+      grantsFrom: this.grantsFrom,
+      lastHolder: this.lastHolder,
+    };
+  }
+
+  rollback(to: Checkpoint): void {
+    this.term = to.term;
+    this.lease = to.lease ? { ...to.lease } : null;
+    this.members.clear();
+    for (const m of to.members) this.members.set(m.node, { ...m });
+    this.grantsFrom = to.grantsFrom;
+    this.lastHolder = to.lastHolder;
   }
 
   get currentTerm(): number {
     return this.term;
+  }
+
+  get ttlMs(): number {
+    return this.leaseTtlMs;
+  }
+
+  isWhitelisted(node: string): boolean {
+    return this.whitelist.has(node) || this.whitelist.has(serviceOf(node));
   }
 
   /** The head once it is ready (what workers connect to), or null. */
@@ -159,33 +237,41 @@ export class Election {
   /** Milliseconds until the current lease runs out (0 when the slot is free). */
   leaseRemainingMs(): number {
     const head = this.liveLease();
-    return head ? Math.max(0, head.leaseExpiresAt - this.now()) : 0;
+    return head ? Math.max(0, head.expiresAt - this.now()) : 0;
   }
 
-  claim(node: string, address: string): Decision<ClaimOutcome> {
+  claim(node: string, address: string, host?: string): Decision<ClaimOutcome> {
     const logs = this.expireIfDue();
-    let changed = logs.length > 0;
+    const changed = logs.length > 0;
     const head = this.lease;
-    const whitelisted = this.whitelist.has(node);
+    const whitelisted = this.isWhitelisted(node);
+    const ttl = this.leaseTtlMs;
 
     if (head && head.node === node && whitelisted) {
       // The holder claims again: its container restarted, so the Ray it headed is gone. A new
       // term fences whatever the old incarnation might still do.
-      return this.grant(node, address, logs, `${node} claimed again while holding term ${head.term}; restarted head`);
+      return this.grant(node, address, host, logs, `${node} claimed again while holding term ${head.term}; restarted head`);
     }
     if (!head && whitelisted) {
-      return this.grant(node, address, logs, "no live head and the claimant is whitelisted");
+      const now = this.now();
+      if (now >= this.grantsFrom || node === this.lastHolder) {
+        return this.grant(node, address, host, logs, "no live head and the claimant is whitelisted");
+      }
+      const retryAfterMs = Math.max(1, Math.ceil(this.grantsFrom - now));
+      const why = `the last lease ended less than the margin ago; no grant for ${retryAfterMs} ms, so the old head has stopped`;
+      logs.push({ event: "claim", node, role: "wait", term: this.term, why });
+      return { outcome: { role: "wait", term: this.term, retryAfterMs, why, leaseTtlMs: ttl }, changed, logs };
     }
     if (head?.ready) {
       logs.push({ event: "claim", node, role: "worker", term: head.term, why: `head ${head.node} is ready at ${head.address}` });
-      return { outcome: { role: "worker", term: head.term, address: head.address }, changed, logs };
+      return { outcome: { role: "worker", term: head.term, address: head.address, leaseTtlMs: ttl }, changed, logs };
     }
-    const retryAfterMs = head ? Math.max(1, head.leaseExpiresAt - this.now()) : this.leaseTtlMs;
+    const retryAfterMs = head ? Math.max(1, head.expiresAt - this.now()) : ttl;
     const why = head
-      ? `head ${head.node} (term ${head.term}) is not ready yet`
-      : `${node} is not whitelisted and no head is ready`;
+      ? `head ${head.node} (term ${head.term}) is starting; waiting until it is ready`
+      : `${node} is not whitelisted and no head holds the lease; waiting for a whitelisted node to claim it`;
     logs.push({ event: "claim", node, role: "wait", term: this.term, why });
-    return { outcome: { role: "wait", term: this.term, retryAfterMs }, changed, logs };
+    return { outcome: { role: "wait", term: this.term, retryAfterMs, why, leaseTtlMs: ttl }, changed, logs };
   }
 
   ready(node: string, term: number): Decision<LeaseOutcome> {
@@ -194,78 +280,138 @@ export class Election {
     if (!head || head.node !== node || head.term !== term) return this.fence("ready", node, term, logs);
     const wasReady = head.ready;
     head.ready = true;
-    head.readyAt ??= this.now();
-    head.leaseExpiresAt = this.now() + this.leaseTtlMs;
+    head.expiresAt = this.now() + this.leaseTtlMs;
     if (!wasReady) logs.push({ event: "ready", node, role: "head", term, why: `GCS port open at ${head.address}` });
-    return { outcome: { ok: true, term, leaseExpiresAt: head.leaseExpiresAt }, changed: logs.length > 0, logs };
+    return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs }, changed: logs.length > 0, logs };
   }
 
   heartbeat(node: string, term: number): Decision<LeaseOutcome> {
     const logs = this.expireIfDue();
     const head = this.lease;
     if (!head || head.node !== node || head.term !== term) return this.fence("heartbeat", node, term, logs);
-    head.leaseExpiresAt = this.now() + this.leaseTtlMs;
-    return { outcome: { ok: true, term, leaseExpiresAt: head.leaseExpiresAt }, changed: logs.length > 0, logs };
+    head.expiresAt = this.now() + this.leaseTtlMs;
+    return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs }, changed: logs.length > 0, logs };
   }
 
+  /** Gives the lease up at once (clean shutdown): the next whitelisted claimant is granted without the margin. */
   release(node: string, term: number): Decision<LeaseOutcome> {
     const logs = this.expireIfDue();
     const head = this.lease;
     if (!head || head.node !== node || head.term !== term) return this.fence("release", node, term, logs);
     this.lease = null;
+    this.grantsFrom = Number.NEGATIVE_INFINITY;
     logs.push({ event: "release", node, role: "head", term, why: "head released its lease on shutdown" });
-    return { outcome: { ok: true, term, leaseExpiresAt: this.now() }, changed: true, logs };
+    return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs }, changed: true, logs };
   }
 
   /** Records a worker in the roster and tells it which head is current. */
-  join(node: string, address: string): Decision<JoinOutcome> {
+  join(node: string, address: string, host?: string): Decision<JoinOutcome> {
     const logs = this.expireIfDue();
     let changed = logs.length > 0;
     const head = this.liveLease();
+    const ttl = this.leaseTtlMs;
     if (head?.node === node) {
-      return { outcome: { ok: false, term: this.term, head: null, reason: `${node} holds the head lease` }, changed, logs };
+      return { outcome: { ok: false, term: this.term, head: null, leaseTtlMs: ttl, reason: `${node} holds the head lease` }, changed, logs };
     }
     const now = this.now();
-    const known = this.workers.get(node);
+    const known = this.members.get(node);
     const term = head?.ready ? head.term : this.term;
-    if (!known || known.address !== address || known.term !== term) {
-      this.workers.set(node, { node, address, term, joinedAt: known?.joinedAt ?? now, lastSeen: now });
+    if (!known || known.address !== address || known.term !== term || known.host !== host) {
+      if (!known) this.makeRoom(logs);
+      this.members.set(node, { node, host, address, term, joinedAt: known?.joinedAt ?? this.wallNow(), lastSeen: now });
       logs.push({ event: "join", node, role: "worker", term, why: head?.ready ? `joined head ${head.node}` : "joined; no ready head" });
       changed = true;
     } else {
       known.lastSeen = now;
     }
-    return { outcome: { ok: true, term, head: head?.ready ? head.address : null }, changed, logs };
+    return { outcome: { ok: true, term, head: head?.ready ? head.address : null, leaseTtlMs: ttl }, changed, logs };
+  }
+
+  /** A worker stops cleanly and leaves the roster at once (instead of after three silent TTLs). */
+  part(node: string): Decision<{ ok: true }> {
+    const logs = this.expireIfDue();
+    const member = this.members.get(node);
+    if (member) {
+      this.members.delete(node);
+      logs.push({ event: "leave", node, role: "gone", term: member.term, why: "stopped cleanly" });
+    }
+    return { outcome: { ok: true }, changed: logs.length > 0, logs };
+  }
+
+  /** A host leaves the cluster: its members leave the roster, and a head on it gives up its lease. */
+  leave(host: string): Decision<{ removed: string[] }> {
+    const logs = this.expireIfDue();
+    const removed: string[] = [];
+    for (const [node, member] of this.members) {
+      if (member.host === host) {
+        this.members.delete(node);
+        removed.push(node);
+        logs.push({ event: "leave", node, role: "gone", term: member.term, why: `host ${host} left the cluster` });
+      }
+    }
+    const head = this.lease;
+    if (head?.host === host) {
+      this.lease = null;
+      this.grantsFrom = Number.NEGATIVE_INFINITY;
+      removed.push(head.node);
+      logs.push({ event: "leave", node: head.node, role: "fenced", term: head.term, why: `host ${host} left the cluster; its head gave up the lease` });
+    }
+    return { outcome: { removed }, changed: logs.length > 0, logs };
   }
 
   /**
-   * Workers report every TTL/3; one silent for three TTLs is gone (its container was removed
-   * or replaced), so it leaves the roster instead of being counted as joined forever.
+   * Members report every TTL/3; one silent for three TTLs is gone (its container was removed
+   * or replaced), so it leaves the roster (persisted: it does not come back after a restart).
    */
-  private pruneSilentWorkers(): void {
+  prune(): Decision<{ removed: string[] }> {
+    const logs = this.expireIfDue();
     const cutoff = this.now() - 3 * this.leaseTtlMs;
-    for (const [node, worker] of this.workers) if (worker.lastSeen < cutoff) this.workers.delete(node);
+    const removed: string[] = [];
+    for (const [node, member] of this.members) {
+      if (member.lastSeen < cutoff) {
+        this.members.delete(node);
+        removed.push(node);
+        logs.push({ event: "prune", node, role: "gone", term: member.term, why: "silent for three lease TTLs" });
+      }
+    }
+    return { outcome: { removed }, changed: logs.length > 0, logs };
   }
 
   cluster(): ClusterView {
-    this.expireIfDue();
-    this.pruneSilentWorkers();
     const now = this.now();
-    const head = this.lease
-      ? { ...this.lease, leaseRemainingMs: Math.max(0, this.lease.leaseExpiresAt - now), since: new Date(this.lease.grantedAt).toISOString() }
-      : null;
-    const workers = [...this.workers.values()]
-      .map((w) => ({ ...w, ageMs: now - w.lastSeen }))
-      .sort((a, b) => a.node.localeCompare(b.node));
-    return { term: this.term, head, workers };
+    const head = this.liveLease();
+    return {
+      term: this.term,
+      head: head
+        ? {
+            node: head.node,
+            host: head.host,
+            address: head.address,
+            term: head.term,
+            ready: head.ready,
+            since: new Date(head.grantedAt).toISOString(),
+            leaseRemainingMs: Math.max(0, head.expiresAt - now),
+          }
+        : null,
+      workers: [...this.members.values()]
+        .map((m) => ({ node: m.node, host: m.host, address: m.address, term: m.term, joinedAt: m.joinedAt, ageMs: Math.max(0, now - m.lastSeen) }))
+        .sort((a, b) => a.node.localeCompare(b.node)),
+    };
   }
 
-  /** Expires a due lease in place; used by the shell's timers so waiters learn at once. */
+  /** Expires a due lease in place; the shell's timers call it so waiters learn at once. */
   expireIfDue(): DecisionLog[] {
     const head = this.lease;
-    if (!head || this.now() < head.leaseExpiresAt) return [];
+    if (!head || this.now() < head.expiresAt) return [];
     this.lease = null;
+    this.lastHolder = head.node;
+    this.grantsFrom = head.expiresAt + grantMarginMs(this.leaseTtlMs);
     return [{ event: "expire", node: head.node, role: "fenced", term: head.term, why: "no heartbeat within the lease TTL" }];
+  }
+
+  /** Monotonic ms at which the current lease (if any) expires; for the shell's timer. */
+  leaseExpiresAt(): number | null {
+    return this.lease?.expiresAt ?? null;
   }
 
   private liveLease(): HeadLease | null {
@@ -273,18 +419,29 @@ export class Election {
     return this.lease;
   }
 
-  private grant(node: string, address: string, logs: DecisionLog[], why: string): Decision<ClaimOutcome> {
+  /** Keeps the roster bounded: the longest-silent member leaves to make room for a new one. */
+  private makeRoom(logs: DecisionLog[]): void {
+    if (this.members.size < this.maxMembers) return;
+    let oldest: Member | undefined;
+    for (const m of this.members.values()) if (!oldest || m.lastSeen < oldest.lastSeen) oldest = m;
+    if (!oldest) return;
+    this.members.delete(oldest.node);
+    logs.push({ event: "prune", node: oldest.node, role: "gone", term: oldest.term, why: `roster full (${this.maxMembers}); the longest-silent member leaves` });
+  }
+
+  private grant(node: string, address: string, host: string | undefined, logs: DecisionLog[], why: string): Decision<ClaimOutcome> {
+    if (this.term >= maxTerm) {
+      const reason = `term space exhausted at ${this.term}; delete the election state (cslr down -v) to start again`;
+      return { outcome: { role: "unavailable", reason }, changed: logs.length > 0, logs };
+    }
     const now = this.now();
     this.term += 1;
-    this.lease = { node, address, term: this.term, ready: false, grantedAt: now, readyAt: null, leaseExpiresAt: now + this.leaseTtlMs };
-    // The roster belongs to a head: workers re-join the new one.
-    this.workers.clear();
+    this.lease = { node, host, address, term: this.term, ready: false, grantedAt: this.wallNow(), expiresAt: now + this.leaseTtlMs };
+    this.lastHolder = node;
+    // The roster belongs to a head: members re-join the new one.
+    this.members.clear();
     logs.push({ event: "claim", node, role: "head", term: this.term, why });
-    return {
-      outcome: { role: "head", term: this.term, leaseTtlMs: this.leaseTtlMs, leaseExpiresAt: this.lease.leaseExpiresAt },
-      changed: true,
-      logs,
-    };
+    return { outcome: { role: "head", term: this.term, leaseTtlMs: this.leaseTtlMs }, changed: true, logs };
   }
 
   private fence(event: DecisionLog["event"], node: string, term: number, logs: DecisionLog[]): Decision<LeaseOutcome> {

@@ -30,3 +30,35 @@ export function detectHostAddress(): string | undefined {
   }
   return pickHostAddress(list);
 }
+
+/**
+ * The source address of this machine's route to `host`: the address the kernel would send
+ * from, so a VPN that holds the default route does not win over the LAN that reaches the
+ * coordinator. No packet is sent (a UDP socket is only connected). Undefined when there is no
+ * route or the name does not resolve.
+ */
+export async function routeSourceAddress(host: string, port = 9): Promise<string | undefined> {
+  const { createSocket } = await import("node:dgram");
+  return new Promise((resolve) => {
+    const socket = createSocket(host.includes(":") ? "udp6" : "udp4");
+    const done = (address: string | undefined) => {
+      socket.removeAllListeners();
+      try {
+        socket.close();
+      } catch {}
+      resolve(address);
+    };
+    socket.once("error", () => done(undefined));
+    try {
+      socket.connect(port, host, () => {
+        try {
+          done(socket.address().address);
+        } catch {
+          done(undefined);
+        }
+      });
+    } catch {
+      done(undefined);
+    }
+  });
+}

@@ -12,6 +12,8 @@ import type { Model } from "../config/model.ts";
 import { parseIpv4Cidr } from "../config/net.ts";
 import { renderTemplateText, templates } from "./engine.ts";
 import { needsClusterToken } from "../config/secrets.ts";
+import { agentMounts, paths, type EnvEntry, type Mount } from "./compose-data.ts";
+import { composeScalar } from "./escape.ts";
 import { secretReference } from "./secrets.ts";
 
 /** Names inside the test stack; `cslr test` and the e2e tests use the same ones. */
@@ -21,34 +23,25 @@ export const clusterTest = {
   network: "cluster-test",
   /** How the test containers name the host (Docker's host-gateway). */
   hostAlias: "host.docker.internal",
-  /** Where the generated entrypoint is mounted; the same path as in compose.yaml. */
-  rayEntrypoint: "/opt/cslr/ray-ep.sh",
 } as const;
-
-/** `${CSLR_CLUSTER_TOKEN:?...}`: as in compose.yaml, the secret comes from .env at compose time. */
-export const clusterTokenReference = secretReference("CSLR_CLUSTER_TOKEN");
-
-export interface EnvVar {
-  name: string;
-  value: string | number;
-}
 
 export interface ClusterTestView {
   project: string;
   subnet: string;
   image: string;
-  /** `NAME:host-gateway` entries. */
-  extraHosts: string[];
   worker: {
     hostname: string;
-    environment: EnvVar[];
-    /** Published one to one (host = container). */
-    ports: number[];
+    environment: EnvEntry[];
+    mounts: Mount[];
+    /** `NAME:ADDRESS` entries: this host's head names lead to the host's published ports. */
+    extraHosts: string[];
     shmSize: string | number;
   };
-  client: { hostname: string };
-  /** The cluster token is passed only when the main stack uses one. */
-  withClusterToken: boolean;
+  client: {
+    hostname: string;
+    /** `NAME:host-gateway`: the client reaches the cluster only through the host. */
+    extraHosts: string[];
+  };
 }
 
 /** The project name of the test stack: separate from the main stack's, so `down` never touches it. */
@@ -74,7 +67,7 @@ export function testHostAddress(model: Model, detected: string | undefined): str
 
 /** This host's Ray services that can be head: the names an elected head is announced by. */
 export function localHeadNames(model: Model): string[] {
-  return model.rayNodes.filter((n) => n.name && n.ports).map((n) => n.name!);
+  return model.rayNodes.filter((n) => n.ports).map((n) => n.service);
 }
 
 /** The image of the test containers: the CPU node's (real Ray has python and `ray` in it). */
@@ -82,44 +75,59 @@ export function testImage(model: Model): string {
   return model.config.services.ray.cpu.image;
 }
 
-export function clusterTestData(model: Model, opts: { hostAddress: string }): ClusterTestView {
+/**
+ * The test worker runs the node agent on the host network (real Ray from 2.50 binds the address
+ * it advertises, which only exists there), advertising this host's address with its own pinned
+ * ports, as a worker on another workstation would. The client stays on the isolated network.
+ */
+export function clusterTestData(model: Model, opts: { hostAddress: string; cslrBinary: string; outDir: string }): ClusterTestView {
   const w = model.clusterTest.worker;
-  const healthPort = model.config.services.health.port;
-  const environment: EnvVar[] = [
+  const health = model.config.services.health;
+  const electionUrl = health.enabled ? `http://127.0.0.1:${health.port}` : model.election.url;
+  const pinned: [keyof typeof w.pinned, string][] = [
+    ["nodeManagerPort", "CSLR_NODE_MANAGER_PORT"],
+    ["objectManagerPort", "CSLR_OBJECT_MANAGER_PORT"],
+    ["runtimeEnvAgentPort", "CSLR_RUNTIME_ENV_AGENT_PORT"],
+    ["dashboardAgentGrpcPort", "CSLR_DASHBOARD_AGENT_GRPC_PORT"],
+    ["dashboardAgentListenPort", "CSLR_DASHBOARD_AGENT_LISTEN_PORT"],
+    ["metricsExportPort", "CSLR_METRICS_EXPORT_PORT"],
+    ["minWorkerPort", "CSLR_MIN_WORKER_PORT"],
+    ["maxWorkerPort", "CSLR_MAX_WORKER_PORT"],
+  ];
+  const environment: EnvEntry[] = [
     { name: "CSLR_NODE_NAME", value: clusterTest.worker },
+    { name: "CSLR_HOST_NAME", value: model.host.name },
     { name: "CSLR_NODE_ADDRESS", value: opts.hostAddress },
-    // Ray's --node-ip-address: the address the head dials the worker back at (through the host).
+    // Ray's --node-ip-address: the address the head dials the worker back at.
     { name: "CSLR_NODE_IP_ADDRESS", value: opts.hostAddress },
-    { name: "CSLR_NODE_MANAGER_PORT", value: w.nodeManagerPort },
-    { name: "CSLR_OBJECT_MANAGER_PORT", value: w.objectManagerPort },
-    { name: "CSLR_MIN_WORKER_PORT", value: w.minWorkerPort },
-    { name: "CSLR_MAX_WORKER_PORT", value: w.maxWorkerPort },
+    ...pinned.map(([key, name]) => ({ name, value: w.pinned[key] })),
     { name: "CSLR_NUM_CPUS", value: 1 },
-    { name: "CSLR_HEALTH_URL", value: `http://${clusterTest.hostAlias}:${healthPort}` },
+    { name: "CSLR_HEALTH_URL", value: electionUrl },
+    { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },
   ];
   if (model.election.headAddress) environment.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
+  if (needsClusterToken(model)) environment.push({ name: "CSLR_CLUSTER_TOKEN", secret: secretReference("CSLR_CLUSTER_TOKEN") });
   return {
     project: testProjectName(model),
     subnet: model.clusterTest.subnet,
     image: testImage(model),
-    extraHosts: [clusterTest.hostAlias, ...localHeadNames(model)].map((name) => `${name}:host-gateway`),
-    worker: { hostname: clusterTest.worker, environment, ports: w.ports, shmSize: w.shmSize },
-    client: { hostname: clusterTest.client },
-    withClusterToken: needsClusterToken(model),
+    worker: {
+      hostname: clusterTest.worker,
+      environment,
+      mounts: agentMounts(opts.cslrBinary, opts.outDir),
+      extraHosts: localHeadNames(model).map((name) => `${name}:${opts.hostAddress}`),
+      shmSize: w.shmSize,
+    },
+    client: { hostname: clusterTest.client, extraHosts: [clusterTest.hostAlias, ...localHeadNames(model)].map((name) => `${name}:host-gateway`) },
   };
 }
 
 /** Renders the cluster-test compose file; `templateText` is a project override when given. */
 export function renderClusterTest(
   model: Model,
-  opts: { hostAddress: string },
+  opts: { hostAddress: string; cslrBinary: string; outDir: string },
   templateText: string = templates["cluster-test.compose.yaml"].text,
 ): string {
   const view = clusterTestData(model, opts);
-  return renderTemplateText("cluster-test.compose.yaml", templateText, {
-    ...view,
-    paths: { rayEntrypoint: clusterTest.rayEntrypoint },
-    names: clusterTest,
-    clusterToken: clusterTokenReference,
-  });
+  return renderTemplateText("cluster-test.compose.yaml", templateText, { ...view, paths, names: clusterTest, esc: composeScalar });
 }

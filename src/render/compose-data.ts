@@ -3,13 +3,13 @@
  * ports, which secrets) is made here, so the template stays a plain picture of the YAML.
  */
 import { isAbsolute, join, resolve } from "node:path";
-import type { Model, RayNode } from "../config/model.ts";
+import type { Model, PinnedRayPorts, RayNode } from "../config/model.ts";
 import { needsClusterToken, type SecretName } from "../config/secrets.ts";
 import { secretReference } from "./secrets.ts";
 
 /** Where things live inside the containers. */
 export const paths = {
-  cslrBinary: "/usr/local/bin/cslr",
+  cslrBinary: "/opt/cslr/bin/cslr",
   rayEntrypoint: "/opt/cslr/ray-ep.sh",
   electionState: "/var/lib/cslr",
   redisData: "/data",
@@ -42,6 +42,8 @@ export interface EnvEntry {
 export interface RayServiceView {
   service: string;
   hostname?: string;
+  /** `network_mode: host`: Ray's ports are the host's, nothing is published. */
+  hostNetwork: boolean;
   image: string;
   environment: EnvEntry[];
   ports: PortMapping[];
@@ -50,7 +52,6 @@ export interface RayServiceView {
   cpus?: number;
   memory?: string | number;
   gpus?: "all" | number;
-  replicas?: number;
   dependsOnHealth: boolean;
 }
 
@@ -112,11 +113,38 @@ export function healthContainerPort(model: Model): number {
   return url.protocol === "https:" ? 443 : 80;
 }
 
+/** The election service as Ray nodes reach it: on the host network, this host's published port when it runs here. */
+export function electionUrlForNodes(model: Model): string {
+  const health = model.config.services.health;
+  if (model.network.mode === "host" && health.enabled) return `http://127.0.0.1:${health.port}`;
+  return model.election.url;
+}
+
+const pinnedEnv: [keyof PinnedRayPorts, string][] = [
+  ["nodeManagerPort", "CSLR_NODE_MANAGER_PORT"],
+  ["objectManagerPort", "CSLR_OBJECT_MANAGER_PORT"],
+  ["runtimeEnvAgentPort", "CSLR_RUNTIME_ENV_AGENT_PORT"],
+  ["dashboardAgentGrpcPort", "CSLR_DASHBOARD_AGENT_GRPC_PORT"],
+  ["dashboardAgentListenPort", "CSLR_DASHBOARD_AGENT_LISTEN_PORT"],
+  ["metricsExportPort", "CSLR_METRICS_EXPORT_PORT"],
+  ["minWorkerPort", "CSLR_MIN_WORKER_PORT"],
+  ["maxWorkerPort", "CSLR_MAX_WORKER_PORT"],
+];
+
+/** The node agent's environment (the contract documented in templates/ray-ep.sh). */
 function rayEnvironment(model: Model, node: RayNode): EnvEntry[] {
-  const env: EnvEntry[] = [];
-  if (node.name) {
-    env.push({ name: "CSLR_NODE_NAME", value: node.name }, { name: "CSLR_NODE_ADDRESS", value: node.name });
-  }
+  const host = model.network.mode === "host";
+  // On the host network the node advertises this host's address; in bridge networking its
+  // service name, which compose's DNS resolves to the container.
+  const address = host ? model.host.address : node.service;
+  const env: EnvEntry[] = [
+    { name: "CSLR_NODE_NAME", value: node.name },
+    { name: "CSLR_HOST_NAME", value: model.host.name },
+    { name: "CSLR_NODE_ADDRESS", value: address },
+    { name: "CSLR_HEALTH_URL", value: electionUrlForNodes(model) },
+    { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },
+  ];
+  if (host) env.push({ name: "CSLR_NODE_IP_ADDRESS", value: model.host.address });
   if (node.ports) {
     env.push(
       { name: "CSLR_HEAD_PORT", value: node.ports.head },
@@ -124,29 +152,40 @@ function rayEnvironment(model: Model, node: RayNode): EnvEntry[] {
       { name: "CSLR_CLIENT_PORT", value: node.ports.client },
     );
   }
+  for (const [key, name] of pinnedEnv) if (node.pinned) env.push({ name, value: node.pinned[key] });
   if (node.cpus !== undefined) env.push({ name: "CSLR_NUM_CPUS", value: Math.max(1, Math.floor(node.cpus)) });
   // With `all`, Ray counts the GPUs the container sees itself.
   if (typeof node.gpus === "number") env.push({ name: "CSLR_NUM_GPUS", value: node.gpus });
+  if (node.objectStoreMemory !== undefined) env.push({ name: "CSLR_OBJECT_STORE_MEMORY", value: node.objectStoreMemory });
+  if (model.election.headAddress) env.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
   if (needsClusterToken(model)) env.push(secret("CSLR_CLUSTER_TOKEN"));
   return env;
 }
 
-function rayService(model: Model, node: RayNode, outDir: string): RayServiceView {
-  const ports = node.ports
-    ? [node.ports.head, node.ports.dashboard, node.ports.client].map((p) => ({ target: p, published: p }))
-    : [];
+/** The agent and its entrypoint, mounted read-only into every Ray container (the cluster test's worker too). */
+export function agentMounts(cslrBinary: string, outDir: string): Mount[] {
+  return [
+    { type: "bind", source: join(outDir, "ray-ep.sh"), target: paths.rayEntrypoint, readOnly: true },
+    { type: "bind", source: cslrBinary, target: paths.cslrBinary, readOnly: true },
+  ];
+}
+
+function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServiceView {
+  const hostNetwork = model.network.mode === "host";
+  // On the host network Ray's ports are the host's own: nothing to publish.
+  const ports = node.ports && !hostNetwork ? [node.ports.head, node.ports.dashboard, node.ports.client].map((p) => ({ target: p, published: p })) : [];
   return {
     service: node.service,
-    hostname: node.name,
+    hostname: hostNetwork ? undefined : node.service,
+    hostNetwork,
     image: node.image,
     environment: rayEnvironment(model, node),
     ports,
-    mounts: [{ type: "bind", source: join(outDir, "ray-ep.sh"), target: paths.rayEntrypoint, readOnly: true }],
+    mounts: agentMounts(inputs.cslrBinary, inputs.outDir),
     shmSize: node.shmSize,
     cpus: node.cpus,
     memory: node.memory,
     gpus: node.gpus,
-    replicas: node.replicas > 1 || node.service === "ray-worker" ? node.replicas : undefined,
     dependsOnHealth: model.config.services.health.enabled,
   };
 }
@@ -182,7 +221,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
     generatedBy: `cslr ${inputs.version}`,
     project: model.project.name,
     subnet: model.network.subnet,
-    rayServices: model.rayNodes.map((node) => rayService(model, node, inputs.outDir)),
+    rayServices: model.rayNodes.map((node) => rayService(model, node, inputs)),
     volumes: [],
   };
   if (s.health.enabled) {

@@ -1,6 +1,6 @@
 /**
- * Escaping per output language. Templates run with autoEscape on, so every `<%= %>` goes
- * through one of these and no config value can change the structure of the output.
+ * Escaping for the compose templates. They run with autoEscape on, so every `<%= %>` goes
+ * through composeScalar and no config value can change the structure of the output.
  */
 
 /**
@@ -18,11 +18,4 @@ export function composeScalar(value: unknown): string {
 /** Undoes Compose's `$$` escape: what a container sees for a composeScalar string. */
 export function composeUnescape(value: string): string {
   return value.replaceAll("$$", "$");
-}
-
-/** A single-quoted POSIX shell word: nothing inside is expanded. */
-export function shellQuote(value: unknown): string {
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  if (value === null || value === undefined) return "''";
-  return `'${String(value).replaceAll("'", `'\\''`)}'`;
 }

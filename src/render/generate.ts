@@ -106,7 +106,8 @@ export interface GeneratedProject {
 export async function generateProject(paths: ProjectPaths, options: GenerateOptions = {}): Promise<GeneratedProject> {
   const model = await loadProject(paths);
   if (!options.allowMissingSecrets) assertSecretsPresent(model, paths.envFile);
-  const cslrBinary = model.config.services.health.enabled ? resolveCslrBinary(model, paths.dir) : "";
+  // The health container and every Ray container (the node agent) run the mounted cslr; so does the cluster test's worker.
+  const cslrBinary = resolveCslrBinary(model, paths.dir);
   const hostAddress = testHostAddress(model, detectHostAddress());
   const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, templates: loadTemplateSet() });
   if (!options.dryRun) writeBuildAtomically(paths.out, files);

@@ -6,8 +6,8 @@ import { renderClusterTest } from "./cluster-test.ts";
 import { CslrError } from "../errors.ts";
 import { composeView, paths, type ComposeInputs } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
+import rayEntrypoint from "../../templates/ray-ep.sh" with { type: "text" };
 import { renderTemplateText, templates, type TemplateName } from "./engine.ts";
-import { rayEntrypointData } from "./entrypoint-data.ts";
 
 export interface RenderedFile {
   /** File name inside `_build/`. */
@@ -61,15 +61,12 @@ export function renderBuild(inputs: RenderInputs): RenderedFile[] {
     {
       name: "cluster-test.compose.yaml",
       content: renderYaml("cluster-test.compose.yaml", () =>
-        renderClusterTest(model, { hostAddress: inputs.hostAddress }, templates["cluster-test.compose.yaml"]),
+        renderClusterTest(model, { hostAddress: inputs.hostAddress, cslrBinary: inputs.cslrBinary, outDir: inputs.outDir }, templates["cluster-test.compose.yaml"]),
       ),
       mode: 0o644,
     },
-    {
-      name: "ray-ep.sh",
-      content: renderTemplateText("ray-ep.sh", templates["ray-ep.sh"], rayEntrypointData(model)),
-      mode: 0o755,
-    },
+    // Not a template: the agent reads everything from its environment (src/node/settings.ts).
+    { name: "ray-ep.sh", content: rayEntrypoint, mode: 0o755 },
   ];
 }
 

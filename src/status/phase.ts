@@ -13,7 +13,7 @@ export interface WaitExpectation {
   healthService?: string;
   /** Whether to wait for the election at all (false with a fixed head_address). */
   election: boolean;
-  /** Workers the head should see: Ray nodes (replicas counted) minus the head. */
+  /** Workers the head should see: the Ray nodes started here minus the head. */
   workersExpected: number;
 }
 

@@ -3,6 +3,7 @@
  * command gathers ps rows, the roster and the host address, this module shapes them.
  */
 import type { Model, RayNode } from "../config/model.ts";
+import { hostOf } from "../config/net.ts";
 import type { PsRow } from "../compose/ps.ts";
 import type { Roster, RosterHead, RosterWorker } from "./roster.ts";
 
@@ -35,11 +36,6 @@ export interface StatusReport {
   endpoints: Endpoints;
 }
 
-/** "10.0.0.5:6379" or "10.0.0.5" → "10.0.0.5". */
-export function hostOf(address: string): string {
-  const match = /^\[?([^\]]+?)\]?(?::\d+)?$/.exec(address);
-  return match?.[1] ?? address;
-}
 
 /** The local Ray node that is head, or, when the head is elsewhere, the first one that could be. */
 function headNode(model: Model, head: RosterHead | null): { node?: RayNode; remoteHost?: string } {

@@ -32,7 +32,7 @@ export function parseWaitSeconds(rawArgs: string[]): number | undefined {
 export function waitExpectation(services: string[], model: Model | undefined): WaitExpectation {
   if (!model) return { services, election: false, workersExpected: 0 };
   const rayNodes = model.rayNodes.filter((n) => services.includes(n.service));
-  const nodes = rayNodes.reduce((sum, n) => sum + n.replicas, 0);
+  const nodes = rayNodes.length;
   const healthService = model.config.services.health.enabled && services.includes("health") ? "health" : undefined;
   return {
     services,

@@ -7,7 +7,6 @@ import {
   headTarget,
   readFlavour,
   readRayClientReport,
-  splitHostPort,
 } from "../../src/clustertest/checks.ts";
 import { formatVerdict, verdictExitCode } from "../../src/clustertest/verdict.ts";
 import { modelFixture } from "../helpers/model.ts";
@@ -45,11 +44,6 @@ describe("headTarget", () => {
     expect(target ? { gcs: target.gcs, client: target.client, local: target.local } : undefined).toEqual(expected as never);
   });
 
-  test.each([
-    ["10.0.0.5:6379", { host: "10.0.0.5", port: 6379 }],
-    ["[::1]:80", { host: "::1", port: 80 }],
-    ["ray-cpu", undefined],
-  ])("splitHostPort(%s)", (text, expected) => expect(splitHostPort(text)).toEqual(expected as never));
 });
 
 describe("head, client and worker verdicts", () => {

@@ -1,5 +1,6 @@
 /** `cslr health serve|ping` run from source, as the compose file runs them. */
 import { afterAll, describe, expect, test } from "bun:test";
+import { nodeKey } from "../../src/election/auth.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -63,7 +64,7 @@ describe("cslr health serve + ping", () => {
       expect(up).toBe(true);
       const claim = await fetch(`${url}/v1/claim`, {
         method: "POST",
-        headers: { authorization: "Bearer t0k" },
+        headers: { authorization: `Bearer ${nodeKey("t0k", "ray-gpu")}` },
         body: JSON.stringify({ node: "ray-gpu", address: "ray-gpu:6380" }),
       });
       expect(await claim.json()).toMatchObject({ role: "head", term: 1, leaseTtlMs: 500 });

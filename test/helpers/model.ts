@@ -1,8 +1,12 @@
-/** A Model for tests, built the way cslr builds it: schemas, then normalise(). */
+/** A Model for tests, built the way cslr builds it: schemas, then normalise(), on a host named ws1 without a GPU. */
 import type { Model } from "../../src/config/model.ts";
-import { normalise } from "../../src/config/normalise.ts";
+import { normalise, type HostFacts } from "../../src/config/normalise.ts";
 import { configSchema, nodesSchema, type ConfigInput, type NodesInput } from "../../src/config/schema.ts";
 
-export function modelFixture(configInput: ConfigInput = {}, nodesInput: NodesInput = { head_whitelist: ["ray-cpu", "ray-gpu"] }): Model {
-  return normalise(configSchema.parse(configInput), nodesSchema.parse(nodesInput), { gpuDetected: false });
+export function modelFixture(
+  configInput: ConfigInput = {},
+  nodesInput: NodesInput = { head_whitelist: ["ray-cpu", "ray-gpu"] },
+  host: Partial<HostFacts> = {},
+): Model {
+  return normalise(configSchema.parse(configInput), nodesSchema.parse(nodesInput), { gpuDetected: false, hostname: "ws1", ...host });
 }

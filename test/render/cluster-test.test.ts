@@ -8,12 +8,13 @@ import { modelFixture } from "../helpers/model.ts";
 
 interface Service {
   image: string;
-  hostname: string;
+  hostname?: string;
   entrypoint: string[];
   environment?: Record<string, string | number>;
   ports?: { target: number; published: number }[];
-  extra_hosts: string[];
-  networks: string[];
+  extra_hosts?: string[];
+  networks?: string[];
+  network_mode?: string;
   volumes?: { source: string; target: string; read_only: boolean }[];
 }
 interface Doc {
@@ -22,56 +23,61 @@ interface Doc {
   networks: Record<string, { ipam: { config: { subnet: string }[] } }>;
 }
 
-const render = (model = modelFixture(), hostAddress = "10.0.0.5") => parse(renderClusterTest(model, { hostAddress })) as Doc;
+const opts = (hostAddress = "10.0.0.5") => ({ hostAddress, cslrBinary: "/opt/bin/cslr-linux", outDir: "/project/_build" });
+const render = (model = modelFixture(), hostAddress = "10.0.0.5") => parse(renderClusterTest(model, opts(hostAddress))) as Doc;
+
+const docker = Bun.which("docker");
+const hasCompose = docker !== null && Bun.spawnSync([docker, "compose", "version"]).exitCode === 0;
+if (!hasCompose) console.log("[skip] `docker compose config` of the cluster test file: docker compose is not installed (scripts/ci/install-docker.sh installs it)");
 
 describe("renderClusterTest", () => {
-  test("an isolated network on cluster_test.subnet with a worker and a client on it", () => {
+  test("the client alone on an isolated network on cluster_test.subnet; the worker on the host network", () => {
     const doc = render(modelFixture({ project: { name: "lab" }, cluster_test: { subnet: "172.31.5.0/24" } }));
     expect(doc.name).toBe("lab-test");
     expect(Object.keys(doc.services).sort()).toEqual([clusterTest.client, clusterTest.worker]);
     expect(doc.networks[clusterTest.network]!.ipam.config[0]!.subnet).toBe("172.31.5.0/24");
-    for (const s of Object.values(doc.services)) expect(s.networks).toEqual([clusterTest.network]);
+    expect(doc.services[clusterTest.client]!.networks).toEqual([clusterTest.network]);
+    expect(doc.services[clusterTest.worker]!.network_mode).toBe("host");
+    expect(doc.services[clusterTest.worker]!.ports).toBeUndefined();
   });
 
-  test("the worker advertises the host address, reaches health through the host and is not whitelisted", () => {
+  test("the worker runs the node agent, advertises the host address with its pinned ports, and is not whitelisted", () => {
     const worker = render(modelFixture({ services: { health: { port: 18888 } } }), "192.0.2.7").services[clusterTest.worker]!;
     expect(worker.environment).toMatchObject({
       CSLR_NODE_NAME: clusterTest.worker,
+      CSLR_HOST_NAME: "ws1",
       CSLR_NODE_ADDRESS: "192.0.2.7",
       CSLR_NODE_IP_ADDRESS: "192.0.2.7",
-      CSLR_HEALTH_URL: "http://host.docker.internal:18888",
+      CSLR_HEALTH_URL: "http://127.0.0.1:18888",
       CSLR_NODE_MANAGER_PORT: 6700,
       CSLR_OBJECT_MANAGER_PORT: 6701,
+      CSLR_RUNTIME_ENV_AGENT_PORT: 6702,
+      CSLR_DASHBOARD_AGENT_GRPC_PORT: 6703,
+      CSLR_DASHBOARD_AGENT_LISTEN_PORT: 6704,
+      CSLR_METRICS_EXPORT_PORT: 6705,
       CSLR_MIN_WORKER_PORT: 6710,
       CSLR_MAX_WORKER_PORT: 6719,
     });
     expect(modelFixture().nodes.head_whitelist).not.toContain(clusterTest.worker);
     // The token stays a compose reference to .env: never a value in the file.
     expect(String(worker.environment!.CSLR_CLUSTER_TOKEN)).toStartWith("${CSLR_CLUSTER_TOKEN:?");
-    expect(worker.entrypoint).toEqual(["bash", clusterTest.rayEntrypoint]);
-    expect(worker.volumes![0]).toMatchObject({ source: "./ray-ep.sh", target: clusterTest.rayEntrypoint, read_only: true });
+    expect(worker.entrypoint).toEqual(["bash", "/opt/cslr/ray-ep.sh"]);
+    expect(worker.volumes).toEqual([
+      { type: "bind", source: "/project/_build/ray-ep.sh", target: "/opt/cslr/ray-ep.sh", read_only: true },
+      { type: "bind", source: "/opt/bin/cslr-linux", target: "/opt/cslr/bin/cslr", read_only: true },
+    ] as never);
   });
 
-  test("pinned worker ports are published one to one", () => {
-    const worker = render().services[clusterTest.worker]!;
-    const ports = worker.ports!.map((p) => [p.target, p.published]);
-    expect(ports).toHaveLength(12);
-    for (const [target, published] of ports) expect(published).toBe(target!);
-    expect(ports.map(([t]) => t)).toEqual([6700, 6701, 6710, 6711, 6712, 6713, 6714, 6715, 6716, 6717, 6718, 6719]);
-  });
-
-  test("proposed cluster_test.worker fields move the pinned ports", () => {
+  test("cluster_test.worker fields move the pinned ports; Ray's agents sit right after the object manager", () => {
     const model = modelFixture({ cluster_test: { worker: { node_manager_port: 7000, object_manager_port: 7001, min_worker_port: 7010, max_worker_port: 7011 } } });
-    const worker = render(model).services[clusterTest.worker]!;
-    expect(worker.ports!.map((p) => p.target)).toEqual([7000, 7001, 7010, 7011]);
-    expect(worker.environment!.CSLR_NODE_MANAGER_PORT).toBe(7000);
+    expect(model.clusterTest.worker.ports).toEqual([7000, 7001, 7002, 7003, 7004, 7005, 7010, 7011]);
+    expect(render(model).services[clusterTest.worker]!.environment).toMatchObject({ CSLR_NODE_MANAGER_PORT: 7000, CSLR_METRICS_EXPORT_PORT: 7005 });
   });
 
-  test("the host and this stack's head candidates resolve to host-gateway", () => {
-    const doc = render(modelFixture({ services: { ray: { gpu: { enabled: true } } } }));
-    for (const s of Object.values(doc.services)) {
-      expect(s.extra_hosts).toEqual(["host.docker.internal:host-gateway", "ray-cpu:host-gateway", "ray-gpu:host-gateway"]);
-    }
+  test("the client reaches the host and this stack's heads through host-gateway; the worker names them at the host address", () => {
+    const doc = render(modelFixture({ services: { ray: { gpu: { enabled: true } } } }), "10.0.0.5");
+    expect(doc.services[clusterTest.client]!.extra_hosts).toEqual(["host.docker.internal:host-gateway", "ray-cpu:host-gateway", "ray-gpu:host-gateway"]);
+    expect(doc.services[clusterTest.worker]!.extra_hosts).toEqual(["ray-cpu:10.0.0.5", "ray-gpu:10.0.0.5"]);
   });
 
   test("a fixed head_address is passed to the worker", () => {
@@ -81,20 +87,14 @@ describe("renderClusterTest", () => {
   });
 
   test("both containers use the CPU node's image; `$` in it survives compose interpolation", () => {
-    const text = renderClusterTest(modelFixture({ services: { ray: { cpu: { image: "reg.example/ray$x:1" } } } }), { hostAddress: "10.0.0.5" });
+    const text = renderClusterTest(modelFixture({ services: { ray: { cpu: { image: "reg.example/ray$x:1" } } } }), opts());
     expect(text).toContain('"reg.example/ray$$x:1"');
   });
 
-  test("the rendered file is accepted by `docker compose config`", async () => {
-    const docker = Bun.which("docker");
-    const probe = docker ? Bun.spawnSync([docker, "compose", "version"]) : undefined;
-    if (!probe || probe.exitCode !== 0) {
-      console.warn("skipped: docker compose is not installed (scripts/ci/install-docker.sh installs it)");
-      return;
-    }
+  test.skipIf(!hasCompose)("the rendered file is accepted by `docker compose config`", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cslr-ct-"));
     try {
-      writeFileSync(join(dir, "cluster-test.compose.yaml"), renderClusterTest(modelFixture(), { hostAddress: "10.0.0.5" }));
+      writeFileSync(join(dir, "cluster-test.compose.yaml"), renderClusterTest(modelFixture(), { ...opts(), outDir: dir, cslrBinary: join(dir, "cslr") }));
       writeFileSync(join(dir, "ray-ep.sh"), "#!/bin/bash\n");
       writeFileSync(join(dir, ".env"), "CSLR_CLUSTER_TOKEN='abc$def'\n");
       const result = Bun.spawnSync([docker!, "compose", "-f", "cluster-test.compose.yaml", "--env-file", ".env", "config", "--format", "json"], { cwd: dir });
@@ -125,6 +125,6 @@ describe("test host address", () => {
   });
 
   test("clusterTestData is pure data: same inputs, same view", () => {
-    expect(clusterTestData(modelFixture(), { hostAddress: "1.2.3.4" })).toEqual(clusterTestData(modelFixture(), { hostAddress: "1.2.3.4" }));
+    expect(clusterTestData(modelFixture(), opts("1.2.3.4"))).toEqual(clusterTestData(modelFixture(), opts("1.2.3.4")));
   });
 });

@@ -18,7 +18,7 @@ const variants: { name: string; config: (binary: string) => string; nodes?: stri
   {
     name: "everything on, GPU forced, 3 workers",
     config: (b) => `services:\n  health:\n    binary: ${b}\n  ray:\n    gpu:\n      enabled: true\n      gpus: 2\n    workers: 3\n`,
-    expectServices: ["health", "marimo", "mlflow", "mlflow-postgres", "ray-cpu", "ray-gpu", "ray-redis", "ray-worker"],
+    expectServices: ["health", "marimo", "mlflow", "mlflow-postgres", "ray-cpu", "ray-gpu", "ray-redis", "ray-worker-1", "ray-worker-2", "ray-worker-3"],
   },
   {
     name: "defaults on a host without GPU",
@@ -33,7 +33,7 @@ const variants: { name: string; config: (binary: string) => string; nodes?: stri
   },
   {
     name: "fixed head address, no election service",
-    config: () => `services:\n  health:\n    enabled: false\n  ray:\n    gpu:\n      enabled: false\n`,
+    config: (b) => `services:\n  health:\n    enabled: false\n    binary: ${b}\n  ray:\n    gpu:\n      enabled: false\n`,
     nodes: "head_whitelist: [ray-cpu]\nhead_address: 10.1.2.3:6379\n",
     expectServices: ["marimo", "mlflow", "mlflow-postgres", "ray-cpu", "ray-redis"],
   },

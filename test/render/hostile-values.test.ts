@@ -98,13 +98,13 @@ describe("hostile strings in every string field", () => {
     const doc = renderWith(h);
     expect(Object.keys(doc).sort()).toEqual(["name", "networks", "services", "volumes"]);
     expect(Object.keys(doc.services).sort()).toEqual(
-      ["health", "marimo", "mlflow", "mlflow-postgres", "ray-cpu", "ray-gpu", "ray-redis", "ray-worker"].sort(),
+      ["health", "marimo", "mlflow", "mlflow-postgres", "ray-cpu", "ray-gpu", "ray-redis", "ray-worker-1", "ray-worker-2"].sort(),
     );
     expect(unescapeDeep(doc.name)).toBe(h.project);
     expect(unescapeDeep(doc.services["ray-cpu"].image)).toBe(h.cpuImage);
     expect(unescapeDeep(doc.services["ray-gpu"].image)).toBe(h.gpuImage);
     expect(unescapeDeep(doc.services["ray-cpu"].shm_size)).toBe(h.shm);
-    expect(unescapeDeep(doc.services["ray-worker"].mem_limit)).toBe(h.memory);
+    expect(unescapeDeep(doc.services["ray-worker-1"].mem_limit)).toBe(h.memory);
     expect(unescapeDeep(doc.networks["ray-network"].ipam.config[0].subnet)).toBe(h.subnet);
     expect(doc.services.health.command.map(unescapeDeep)).toContain(`ray-cpu,${h.whitelistEntry}`);
     expect(unescapeDeep(doc.services["mlflow-postgres"].environment.POSTGRES_USER)).toBe(h.pgUser);

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import type { PsRow } from "../../src/compose/ps.ts";
-import { buildStatus, endpoints, hostOf, renderStatus } from "../../src/status/view.ts";
+import { hostOf } from "../../src/config/net.ts";
+import { buildStatus, endpoints, renderStatus } from "../../src/status/view.ts";
 import { modelFixture } from "./fixtures.ts";
 
 const head = { node: "lab-cpu", address: "10.0.0.5:6379", term: 4, since: "2026-01-01T00:00:00Z", ready: true };

@@ -19,10 +19,10 @@ describe("parseWaitSeconds", () => {
   });
 });
 
-test("waitExpectation counts replicas and leaves out the head", () => {
+test("waitExpectation counts the Ray nodes started and leaves out the head", () => {
   const model = modelFixture({ workers: 3 });
-  expect(waitExpectation(["health", "ray-cpu", "ray-worker", "redis"], model)).toEqual({
-    services: ["health", "ray-cpu", "ray-worker", "redis"],
+  expect(waitExpectation(["health", "ray-cpu", "ray-worker-1", "ray-worker-2", "ray-worker-3", "redis"], model)).toEqual({
+    services: ["health", "ray-cpu", "ray-worker-1", "ray-worker-2", "ray-worker-3", "redis"],
     healthService: "health",
     election: true,
     workersExpected: 3,
@@ -37,11 +37,11 @@ test.each([
   [{ kind: "containers", running: 0, total: 2, pending: ["ray-cpu", "redis"] }, "ray-cpu"],
   [{ kind: "health", health: "starting" }, "health"],
   [{ kind: "election" }, "health"],
-  [{ kind: "workers", head: "lab-cpu", joined: 0, expected: 2 }, "ray-worker"],
+  [{ kind: "workers", head: "lab-cpu", joined: 0, expected: 2 }, "ray-worker-1"],
   [{ kind: "ready", joined: 0, expected: 0 }, undefined],
 ] as [WaitPhase, string | undefined][])("culpritService(%j) = %p", (phase, expected) => {
   const model = modelFixture({ workers: 2 });
-  expect(culpritService(phase, waitExpectation(["health", "ray-cpu", "ray-worker"], model), model)).toBe(expected);
+  expect(culpritService(phase, waitExpectation(["health", "ray-cpu", "ray-worker-1", "ray-worker-2"], model), model)).toBe(expected);
 });
 
 /** A scripted cluster: each poll returns the next ps rows / roster; the clock advances per sleep. */

@@ -1,21 +1,19 @@
 /**
- * Real-process scenarios: the real `cslr health serve` (from source), N copies of the real
- * generated entrypoint, each with its own node name and loopback address, and the stand-in
- * `ray` on PATH. Everything started here is killed by `cleanup()`.
+ * Real-process scenarios: the real `cslr health serve`, N node agents (`cslr node`, compiled as
+ * the containers run it, each started through the real `ray-ep.sh` with its own node name and
+ * loopback address) and the stand-in `ray` on PATH. Everything started here is killed by
+ * `cleanup()`.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { renderEmbedded } from "../../src/render/engine.ts";
-import type { RayEntrypointData } from "../../src/render/entrypoint-data.ts";
 import type { ClusterView } from "../../src/election/state.ts";
+import { compiledCslr, repoRoot } from "../helpers/binary.ts";
+import { freePort } from "../helpers/ports.ts";
 
-const repo = resolve(import.meta.dir, "../..");
-const standInBin = join(repo, "test/stand-in/bin");
-const cli = join(repo, "src/cli.ts");
-
-export const headPort = 16379;
+const standInBin = join(repoRoot, "test/stand-in/bin");
+const entrypoint = join(repoRoot, "templates/ray-ep.sh");
 
 /** Loopback addresses 127.0.1.x: one per node, so heads bind their own address and port. */
 export function nodeAddress(index: number): string {
@@ -24,14 +22,6 @@ export function nodeAddress(index: number): string {
 
 export function nodeName(index: number): string {
   return `node${index + 1}`;
-}
-
-/** A free TCP port on loopback (bound then released). */
-export function freePort(): number {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
 }
 
 export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
@@ -92,25 +82,25 @@ export interface ClusterOptions {
 export class Harness {
   readonly dir = mkdtempSync(join(tmpdir(), "cslr-election-"));
   readonly port = freePort();
+  /** One head port for every node of this harness (each binds its own loopback address); free, never fixed. */
+  readonly headPort = freePort();
   readonly url = `http://127.0.0.1:${this.port}`;
   readonly statePath = join(this.dir, "election.json");
   readonly script = join(this.dir, "ray-ep.sh");
+  cslr = "";
   server?: Proc;
   readonly nodes = new Map<string, Proc>();
   private readonly everything: Proc[] = [];
 
   constructor(readonly options: ClusterOptions) {
-    const names = Array.from({ length: options.nodes }, (_, i) => nodeName(i));
-    const data: RayEntrypointData = {
-      whitelist: names,
-      headCandidates: names.map((name, i) => ({ name, address: nodeAddress(i), port: headPort })),
-      headAddress: null,
-      healthUrl: this.url,
-      healthTimeout: options.healthTimeout ?? 10,
-      leaseTtl: options.leaseTtl ?? 2,
-    };
-    writeFileSync(this.script, renderEmbedded("ray-ep.sh", data));
+    copyFileSync(entrypoint, this.script);
     chmodSync(this.script, 0o755);
+  }
+
+  /** Builds (or reuses) the compiled cslr; call once before starting anything. */
+  async prepare(): Promise<this> {
+    this.cslr = await compiledCslr();
+    return this;
   }
 
   private spawn(name: string, cmd: string[], env: Record<string, string>): Proc {
@@ -130,7 +120,7 @@ export class Harness {
     const env: Record<string, string> = this.options.token ? { CSLR_CLUSTER_TOKEN: this.options.token } : {};
     this.server = this.spawn(
       "health",
-      ["bun", cli, "health", "serve", "--host", "127.0.0.1", "--port", String(this.port), "--whitelist", names,
+      [this.cslr, "health", "serve", "--host", "127.0.0.1", "--port", String(this.port), "--whitelist", names,
         "--state", this.statePath, "--lease-ttl", `${this.options.leaseTtl ?? 2}s`, ...extraArgs],
       env,
     );
@@ -146,10 +136,13 @@ export class Harness {
   startNode(index: number, env: Record<string, string> = {}): Proc {
     const name = nodeName(index);
     const proc = this.spawn(name, ["bash", this.script], {
+      CSLR_AGENT: this.cslr,
       CSLR_NODE_NAME: name,
       CSLR_NODE_ADDRESS: nodeAddress(index),
       CSLR_NODE_IP_ADDRESS: nodeAddress(index),
-      CSLR_HEAD_PORT: String(headPort),
+      CSLR_HEAD_PORT: String(this.headPort),
+      CSLR_HEALTH_URL: this.url,
+      CSLR_HEALTH_TIMEOUT: String(this.options.healthTimeout ?? 2),
       RAY_STANDIN_DIR: join(this.dir, `standin-${name}`),
       RAY_STANDIN_HEAD_DELAY_MS: String(this.options.headDelayMs ?? 30),
       ...(this.options.token ? { CSLR_CLUSTER_TOKEN: this.options.token } : {}),
@@ -159,8 +152,10 @@ export class Harness {
     return proc;
   }
 
+  /** The full roster (with the cluster token when there is one). */
   async cluster(): Promise<ClusterView> {
-    const res = await fetch(`${this.url}/v1/cluster`);
+    const headers: Record<string, string> = this.options.token ? { authorization: `Bearer ${this.options.token}` } : {};
+    const res = await fetch(`${this.url}/v1/cluster`, { headers });
     return (await res.json()) as ClusterView;
   }
 

@@ -1,0 +1,123 @@
+/**
+ * `cslr node`: the node agent, PID 1 of every Ray container (`_build/ray-ep.sh` execs it). Reads
+ * its settings from the environment, the cluster token from the file descriptor the
+ * entrypoint hands over (so it is not in Ray's environment, nor in /proc/1/environ), and runs
+ * until stopped.
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { defineCommand } from "citty";
+import { nodeKey } from "../election/auth.ts";
+import { UsageError } from "../errors.ts";
+import { routeSourceAddress } from "../host/address.ts";
+import { Agent, AgentExit, type RayHandle } from "../node/agent.ts";
+import { NodeClient } from "../node/client.ts";
+import { RayProcess, rayEnvironment } from "../node/ray.ts";
+import { parseSettings, SettingsError } from "../node/settings.ts";
+import { createHmac } from "node:crypto";
+
+/** The cluster token: from the descriptor named by CSLR_TOKEN_FD (the entrypoint's), else the environment. */
+function readClusterToken(env: NodeJS.ProcessEnv): string | undefined {
+  const fd = env.CSLR_TOKEN_FD;
+  if (fd !== undefined) {
+    if (!/^\d{1,4}$/.test(fd)) throw new UsageError(`CSLR_TOKEN_FD=${JSON.stringify(fd)}: expected a file descriptor number`);
+    const token = readFileSync(`/dev/fd/${fd}`, "utf8").trim();
+    return token === "" ? undefined : token;
+  }
+  return env.CSLR_CLUSTER_TOKEN || undefined;
+}
+
+/** Ray's own token (RAY_AUTH_MODE=token), the same on every node, derived so Ray never holds the cluster token. */
+export function rayAuthToken(clusterToken: string): string {
+  return createHmac("sha256", clusterToken).update("cslr ray auth token v1").digest("hex");
+}
+
+function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    Bun.connect({
+      hostname: host,
+      port,
+      socket: {
+        open(socket) {
+          clearTimeout(timer);
+          socket.end();
+          resolve(true);
+        },
+        data() {},
+        error() {},
+        connectError() {
+          clearTimeout(timer);
+          resolve(false);
+        },
+      },
+    }).catch(() => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+export default defineCommand({
+  meta: { name: "node", description: "The Ray node agent (runs inside each Ray container, started by _build/ray-ep.sh)" },
+  args: {},
+  async run() {
+    let settings;
+    try {
+      settings = parseSettings(process.env, hostname());
+    } catch (error) {
+      if (error instanceof SettingsError) throw new UsageError(`cslr node: ${error.message}`);
+      throw error;
+    }
+    const token = readClusterToken(process.env);
+    const extra: Record<string, string> = {};
+    if (token && process.env.RAY_AUTH_MODE === "token" && !process.env.RAY_AUTH_TOKEN) extra.RAY_AUTH_TOKEN = rayAuthToken(token);
+    const rayEnv = rayEnvironment({ ...process.env, CSLR_TOKEN_FD: undefined }, extra);
+    const client = new NodeClient({
+      url: settings.electionUrl,
+      node: settings.node,
+      host: settings.host,
+      key: token ? nodeKey(token, settings.node) : undefined,
+      timeoutMs: settings.callTimeoutMs,
+    });
+    const electionHost = new URL(settings.electionUrl).hostname.replace(/^\[|\]$/g, "");
+    const agent = new Agent(settings, {
+      client,
+      now: () => performance.now(),
+      sleep,
+      log: (line) => process.stderr.write(`${new Date().toISOString()} [cslr node] ${line}\n`),
+      startRay: (argv): RayHandle => {
+        const ray = RayProcess.start(argv, rayEnv);
+        return { exited: ray.exited, get running() { return ray.running; }, stop: () => ray.stop(rayEnv) };
+      },
+      portOpen: (host, port) => tcpOpen(host, port),
+      detectAddress: () => routeSourceAddress(electionHost),
+    });
+    const onSignal = () => agent.requestStop();
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    let code: number;
+    try {
+      code = await agent.run();
+    } catch (error) {
+      if (!(error instanceof AgentExit)) throw error;
+      code = error.code;
+    }
+    // Exit now: a request still open to an unanswering service would otherwise keep a fenced
+    // head's process (the container's PID 1) alive until that connection gives up.
+    process.exit(code);
+  },
+});

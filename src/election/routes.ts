@@ -1,0 +1,168 @@
+/**
+ * The election service's HTTP routes: a table from `METHOD /path` to a small handler. Each
+ * handler checks who is asking, parses its body against the protocol's schema and calls the
+ * service; nothing here keeps state.
+ */
+import pkg from "../../package.json" with { type: "json" };
+import { nodeKey, presentedBearer, sameSecret } from "./auth.ts";
+import { claimBody, joinBody, leaseBody, leaveBody, maxBodyBytes, partBody, parseBody, parseWaitQuery, type Parsed } from "./protocol.ts";
+import type { ElectionService } from "./service.ts";
+import type { ClusterView, HeadLease } from "./state.ts";
+import type { z } from "zod";
+
+export interface RouteContext {
+  req: Request;
+  url: URL;
+  service: ElectionService;
+  /** The cluster token; undefined runs the service open (no authentication). */
+  token?: string;
+  /** Holds a long-poll open past the server's idle timeout. */
+  holdOpen(seconds: number): void;
+}
+
+type Handler = (ctx: RouteContext) => Promise<Response> | Response;
+
+type Body = Record<string, unknown>;
+
+export function reply(status: number, body: Body): Response {
+  return Response.json(body, { status });
+}
+
+export function errorReply(status: number, error: string): Response {
+  return reply(status, { ok: false, error });
+}
+
+/** Reads at most maxBodyBytes; null when the body is larger. */
+async function readLimitedBody(req: Request): Promise<string | null> {
+  const header = req.headers.get("content-length");
+  if (header !== null && Number(header) > maxBodyBytes) return null;
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBodyBytes) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+function isClusterAdmin(ctx: RouteContext): boolean {
+  return ctx.token === undefined || sameSecret(presentedBearer(ctx.req.headers.get("authorization")), ctx.token);
+}
+
+function isNode(ctx: RouteContext, node: string): boolean {
+  return ctx.token === undefined || sameSecret(presentedBearer(ctx.req.headers.get("authorization")), nodeKey(ctx.token, node));
+}
+
+const unauthorizedNode = "missing or wrong node key; expected Authorization: Bearer <the node's key, derived from CSLR_CLUSTER_TOKEN>";
+const unauthorizedAdmin = "missing or wrong token; expected Authorization: Bearer $CSLR_CLUSTER_TOKEN";
+
+/** Body → schema → the caller's credential for the node it names; a Response when any step fails. */
+async function nodeRequest<T extends { node: string }>(ctx: RouteContext, schema: z.ZodType<T>): Promise<T | Response> {
+  const raw = await readLimitedBody(ctx.req);
+  if (raw === null) return errorReply(413, `body larger than ${maxBodyBytes} bytes`);
+  const body: Parsed<T> = parseBody(schema, raw);
+  if (!body.ok) return errorReply(400, body.error);
+  if (!isNode(ctx, body.value.node)) return errorReply(401, unauthorizedNode);
+  return body.value;
+}
+
+function leaseHandler(step: "ready" | "heartbeat" | "release"): Handler {
+  return async (ctx) => {
+    const body = await nodeRequest(ctx, leaseBody);
+    if (body instanceof Response) return body;
+    const result = ctx.service.apply(() => ctx.service.election[step](body.node, body.term));
+    if ("failed" in result) return errorReply(503, result.failed);
+    const outcome = result.outcome;
+    return outcome.ok ? reply(200, { ok: true, term: outcome.term, leaseTtlMs: outcome.leaseTtlMs }) : reply(409, { ok: false, term: outcome.term, error: outcome.reason });
+  };
+}
+
+function headBody(head: HeadLease | null): Body {
+  return head ? { ready: true, node: head.node, address: head.address } : { ready: false };
+}
+
+/** What anyone may see: who is head and who joined, without terms or lease detail. */
+export function publicView(view: ClusterView): Body {
+  return {
+    head: view.head && { node: view.head.node, host: view.head.host, address: view.head.address, ready: view.head.ready, since: view.head.since },
+    workers: view.workers.map((w) => ({ node: w.node, host: w.host, address: w.address, joinedAt: w.joinedAt, ageMs: w.ageMs })),
+  };
+}
+
+export const routes: Record<string, Handler> = {
+  "GET /healthz": (ctx) => {
+    const problem = ctx.service.unhealthy;
+    return problem === undefined ? reply(200, { ok: true, version: pkg.version }) : reply(503, { ok: false, version: pkg.version, error: problem });
+  },
+
+  "POST /v1/claim": async (ctx) => {
+    const body = await nodeRequest(ctx, claimBody);
+    if (body instanceof Response) return body;
+    if (ctx.service.election.isWhitelisted(body.node) && !/:\d+$/.test(body.address)) {
+      return errorReply(400, "address: a whitelisted node must give host:port (its head port)");
+    }
+    const result = ctx.service.apply(() => ctx.service.election.claim(body.node, body.address, body.host));
+    if ("failed" in result) return errorReply(503, result.failed);
+    if (result.outcome.role === "unavailable") return errorReply(503, result.outcome.reason);
+    return reply(200, { ok: true, ...result.outcome });
+  },
+
+  "POST /v1/ready": leaseHandler("ready"),
+  "POST /v1/heartbeat": leaseHandler("heartbeat"),
+  "POST /v1/release": leaseHandler("release"),
+
+  "POST /v1/join": async (ctx) => {
+    const body = await nodeRequest(ctx, joinBody);
+    if (body instanceof Response) return body;
+    const result = ctx.service.apply(() => ctx.service.election.join(body.node, body.address, body.host));
+    if ("failed" in result) return errorReply(503, result.failed);
+    return reply(result.outcome.ok ? 200 : 409, { ...result.outcome });
+  },
+
+  "POST /v1/part": async (ctx) => {
+    const body = await nodeRequest(ctx, partBody);
+    if (body instanceof Response) return body;
+    const result = ctx.service.apply(() => ctx.service.election.part(body.node));
+    if ("failed" in result) return errorReply(503, result.failed);
+    return reply(200, { ok: true });
+  },
+
+  "POST /v1/leave": async (ctx) => {
+    if (!isClusterAdmin(ctx)) return errorReply(401, unauthorizedAdmin);
+    const raw = await readLimitedBody(ctx.req);
+    if (raw === null) return errorReply(413, `body larger than ${maxBodyBytes} bytes`);
+    const body = parseBody(leaveBody, raw);
+    if (!body.ok) return errorReply(400, body.error);
+    const result = ctx.service.apply(() => ctx.service.election.leave(body.value.host));
+    if ("failed" in result) return errorReply(503, result.failed);
+    return reply(200, { ok: true, removed: result.outcome.removed });
+  },
+
+  "GET /v1/head": async (ctx) => {
+    const wait = parseWaitQuery(ctx.url.searchParams.get("wait"));
+    if (!wait.ok) return errorReply(400, wait.error);
+    if (wait.value > 0) ctx.holdOpen(wait.value + 5);
+    return reply(200, headBody(await ctx.service.waitForReadyHead(wait.value)));
+  },
+
+  "GET /v1/cluster": (ctx) => {
+    const view = ctx.service.cluster();
+    return reply(200, isClusterAdmin(ctx) ? { ...view } : publicView(view));
+  },
+};
+
+/** The allowed methods of a path, for 405; undefined for an unknown path. */
+export function methodsOf(path: string): string[] | undefined {
+  const methods = Object.keys(routes)
+    .filter((key) => key.slice(key.indexOf(" ") + 1) === path)
+    .map((key) => key.slice(0, key.indexOf(" ")));
+  return methods.length > 0 ? methods : undefined;
+}

@@ -1,0 +1,392 @@
+/**
+ * The node agent: what runs as PID 1 of every Ray container (`cslr node`). It asks the
+ * election service which role this node has, runs Ray as head or worker, keeps the head's
+ * lease alive, and follows the head the service names.
+ *
+ * Its promises:
+ * - no split: a node becomes head only with a lease from the service; without the service it
+ *   waits (there is no fallback head). A head that cannot renew its lease for 2/3 of the TTL
+ *   stops Ray and exits, before the service may grant anyone else (TTL + margin);
+ * - no answer is code: every answer is parsed (client.ts) and only used as data in argv;
+ * - Ray never sees the cluster token: the agent keeps the node key, Ray gets an environment
+ *   without it;
+ * - exit codes: 0 stopped (SIGTERM), 2 bad settings or a key the service refuses, 3 fenced or
+ *   self-fenced (the restart policy brings the node back to claim again), else Ray's own code.
+ */
+import { parseHostPort } from "../config/net.ts";
+import type { ClaimAnswer, NodeClient, Outcome } from "./client.ts";
+import { rayStartArgv, type RayRole } from "./ray.ts";
+import type { NodeSettings } from "./settings.ts";
+
+export const exitCodes = { stopped: 0, settings: 2, fenced: 3 } as const;
+
+export interface RayHandle {
+  exited: Promise<number>;
+  running: boolean;
+  stop(): Promise<void>;
+}
+
+export interface AgentIo {
+  client: NodeClient;
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Resolves after ms, or early (without error) when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  log(line: string): void;
+  startRay(argv: string[]): RayHandle;
+  portOpen(host: string, port: number): Promise<boolean>;
+  /** This host's address towards the election service (for `auto`). */
+  detectAddress(): Promise<string | undefined>;
+}
+
+type Elected = { role: "head"; term: number; ttlMs: number; grantedAt: number } | { role: "worker"; term: number; ttlMs: number; head: string };
+
+/** Backoff between failed calls: 200 ms doubling to 2 s (a service back up is seen within 2 s). */
+function nextDelay(previous: number): number {
+  return previous === 0 ? 200 : Math.min(previous * 2, 2000);
+}
+
+export class Agent {
+  private readonly stop = new AbortController();
+  private address = "";
+  private nodeIp: string | undefined;
+  private lastReason = "";
+
+  constructor(
+    private readonly settings: NodeSettings,
+    private readonly io: AgentIo,
+  ) {}
+
+  /** SIGTERM / SIGINT: finish cleanly (stop Ray, give up the lease or the roster entry). */
+  requestStop(): void {
+    this.stop.abort();
+  }
+
+  get stopping(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  private say(fields: Record<string, string | number | undefined>): void {
+    const parts = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => (typeof v === "string" && /[\s"]/.test(v) ? `${k}=${JSON.stringify(v)}` : `${k}=${v}`));
+    this.io.log(`node=${this.settings.node} ${parts.join(" ")}`);
+  }
+
+  /** Logs a waiting reason once per change, so a long wait is one line, not thousands. */
+  private sayOnce(reason: string, fields: Record<string, string | number | undefined>): void {
+    if (reason === this.lastReason) return;
+    this.lastReason = reason;
+    this.say(fields);
+  }
+
+  async run(): Promise<number> {
+    if (!(await this.resolveAddresses())) return exitCodes.stopped;
+    this.say({ event: "start", address: this.address, "node-ip": this.nodeIp, election: this.settings.electionUrl });
+    if (this.settings.explicitHead) return this.runExplicit(this.settings.explicitHead);
+    while (!this.stopping) {
+      const elected = await this.elect();
+      if (!elected) break;
+      if (elected.role === "head") return this.runHead(elected);
+      const outcome = await this.runWorker(elected);
+      if (outcome !== "re-elect") return outcome;
+    }
+    this.say({ event: "stopped", why: "SIGTERM" });
+    return exitCodes.stopped;
+  }
+
+  /** `auto` addresses: the source address of this host's route to the election service. */
+  private async resolveAddresses(): Promise<boolean> {
+    const wantsDetect = this.settings.nodeAddress === "auto" || this.settings.nodeIp === "auto";
+    let detected: string | undefined;
+    let delay = 0;
+    while (wantsDetect && !detected) {
+      detected = await this.io.detectAddress();
+      if (detected) break;
+      this.sayOnce("no-route", { decision: "wait", why: `no route to the election service ${this.settings.electionUrl} yet; cannot tell this host's address` });
+      delay = nextDelay(delay);
+      await this.io.sleep(delay, this.stop.signal);
+      if (this.stopping) return false;
+    }
+    this.address = this.settings.nodeAddress === "auto" ? detected! : this.settings.nodeAddress;
+    this.nodeIp = this.settings.nodeIp === "auto" ? detected : this.settings.nodeIp;
+    return true;
+  }
+
+  private get claimAddress(): string {
+    return `${this.address}:${this.settings.headPort}`;
+  }
+
+  /** Claims until the service gives a role; waits (never guesses) while it cannot be reached. */
+  private async elect(): Promise<Elected | undefined> {
+    let delay = 0;
+    while (!this.stopping) {
+      const sentAt = this.io.now();
+      const answer = await this.io.client.claim(this.claimAddress);
+      if (answer.kind === "ok") {
+        delay = 0;
+        const claim: ClaimAnswer = answer.value;
+        if (claim.role === "head") {
+          this.lastReason = "";
+          this.say({ decision: "head", term: claim.term, why: "granted the lease" });
+          return { role: "head", term: claim.term, ttlMs: claim.leaseTtlMs, grantedAt: sentAt };
+        }
+        if (claim.role === "worker") {
+          this.lastReason = "";
+          this.say({ decision: "worker", term: claim.term, head: claim.address, why: "head is ready" });
+          return { role: "worker", term: claim.term, ttlMs: claim.leaseTtlMs, head: claim.address };
+        }
+        this.sayOnce(`wait:${claim.why ?? ""}`, { decision: "wait", term: claim.term, why: claim.why ?? "no ready head yet" });
+        // Until the lease could change hands, at most 5 s per poll, so SIGTERM is seen promptly.
+        const seconds = Math.min(Math.max(claim.retryAfterMs, 50), 5000) / 1000;
+        const head = await this.io.client.waitForHead(seconds);
+        if (head.kind !== "ok") await this.io.sleep(200, this.stop.signal);
+        continue;
+      }
+      if (answer.kind === "refused" && answer.status === 401) {
+        this.say({ decision: "stop", why: `the election service refused this node's key (401): ${answer.reason}; is CSLR_CLUSTER_TOKEN the cluster's?` });
+        throw new AgentExit(exitCodes.settings);
+      }
+      this.sayOnce(`${answer.kind}:${"reason" in answer ? answer.reason : ""}`, {
+        decision: "wait",
+        why: `${describeFailure(answer)}; a node never becomes head without the election service`,
+      });
+      delay = nextDelay(delay);
+      await this.io.sleep(delay, this.stop.signal);
+    }
+    return undefined;
+  }
+
+  private startRay(role: RayRole): RayHandle {
+    const argv = rayStartArgv(this.settings, role, this.nodeIp);
+    this.say({ event: "ray-start", role: role.kind, head: role.kind === "worker" ? role.head : undefined });
+    return this.io.startRay(argv);
+  }
+
+  /** Runs Ray as head until stopped, fenced, self-fenced, or Ray exits. Never returns to electing. */
+  private async runHead(elected: Extract<Elected, { role: "head" }>): Promise<number> {
+    const { term, ttlMs } = elected;
+    const ray = this.startRay({ kind: "head" });
+    const lease = new LeaseKeeper(this.io, this.stop.signal, term, ttlMs, elected.grantedAt, (f) => this.say(f));
+    const probeHost = this.nodeIp ?? "127.0.0.1";
+    const portOpen = await this.waitFor(ray, lease, () => this.io.portOpen(probeHost, this.settings.headPort));
+    if (portOpen) await lease.reportReady(ray);
+    const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), lease.done, stopped(this.stop.signal)]);
+    lease.cancel();
+    if (end.why === "fenced" || end.why === "self-fence") {
+      this.say({ decision: "step-down", term, why: end.why === "fenced" ? `fenced: ${end.reason}` : end.reason });
+      await ray.stop();
+      return exitCodes.fenced;
+    }
+    await ray.stop();
+    await this.release(term);
+    if (end.why === "stop") {
+      this.say({ event: "stopped", why: "SIGTERM" });
+      return exitCodes.stopped;
+    }
+    const code = end.why === "ray" && end.code !== 0 ? end.code : 1;
+    this.say({ event: "ray-exit", code: end.why === "ray" ? end.code : undefined, why: "the Ray head exited; the restart policy brings this node back" });
+    return code;
+  }
+
+  /** Polls `check` every 50 ms until it is true, Ray exits, the lease ends or a stop is asked. */
+  private async waitFor(ray: RayHandle, lease: LeaseKeeper, check: () => Promise<boolean>): Promise<boolean> {
+    while (!this.stopping && ray.running && !lease.ended) {
+      if (await check()) return true;
+      await this.io.sleep(50, this.stop.signal);
+    }
+    return false;
+  }
+
+  private async release(term: number): Promise<void> {
+    const answer = await this.io.client.release(term);
+    if (answer.kind === "ok") this.say({ decision: "release", term, why: "clean shutdown" });
+    else this.say({ event: "release-failed", term, why: `${describeFailure(answer)}; the lease expires by itself` });
+  }
+
+  /**
+   * Runs Ray as a worker of `head`. Returns "re-elect" when the service names another head (or
+   * Ray exits and its head is gone), else an exit code: 0 on SIGTERM, Ray's own code otherwise.
+   */
+  private async runWorker(elected: Extract<Elected, { role: "worker" }>): Promise<number | "re-elect"> {
+    const { head, term, ttlMs } = elected;
+    // The roster entry goes out first: one small request, while starting Ray takes a while.
+    const first = await this.io.client.join(this.address);
+    if (first.kind === "ok") this.say({ event: "joined", term: first.value.term, head: first.value.head ?? "none" });
+    const ray = this.startRay({ kind: "worker", head });
+    const every = Math.max(50, Math.floor(ttlMs / 3));
+    for (;;) {
+      const tick = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), stopped(this.stop.signal), this.io.sleep(every, this.stop.signal).then(() => ({ why: "tick" as const }))]);
+      if (tick.why === "stop") {
+        await ray.stop();
+        await this.io.client.part();
+        this.say({ event: "stopped", why: "SIGTERM" });
+        return exitCodes.stopped;
+      }
+      const answer = await this.io.client.join(this.address);
+      const named = answer.kind === "ok" ? answer.value : undefined;
+      const moved = named !== undefined && (named.head !== head || named.term !== term);
+      if (tick.why === "ray") {
+        const target = parseHostPort(head);
+        if (moved || (target && !(await this.io.portOpen(target.host, target.port)))) {
+          this.say({ decision: "re-elect", why: `ray worker exited (${tick.code}) and head ${head} is no longer the cluster's head` });
+          return "re-elect";
+        }
+        this.say({ event: "ray-exit", code: tick.code, why: "the Ray worker exited; the restart policy brings this node back" });
+        return tick.code === 0 ? 1 : tick.code;
+      }
+      if (moved) {
+        this.say({ decision: "re-elect", term: named!.term, why: `the service names head ${named!.head ?? "none"} (term ${named!.term}); this node follows ${head} (term ${term})` });
+        await ray.stop();
+        return "re-elect";
+      }
+      if (answer.kind !== "ok") this.sayOnce(`join:${describeFailure(answer)}`, { event: "join-failed", why: `${describeFailure(answer)}; Ray keeps running` });
+    }
+  }
+
+  /** A fixed head address: no election. This node is that head, or a worker of it. */
+  private async runExplicit(head: string): Promise<number> {
+    const self = head === this.claimAddress || head === `${this.settings.node}:${this.settings.headPort}`;
+    this.say({ decision: self ? "head" : "worker", head, why: "fixed head address; no election" });
+    const ray = this.startRay(self ? { kind: "head" } : { kind: "worker", head });
+    const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), stopped(this.stop.signal)]);
+    if (end.why === "stop") {
+      await ray.stop();
+      this.say({ event: "stopped", why: "SIGTERM" });
+      return exitCodes.stopped;
+    }
+    this.say({ event: "ray-exit", code: end.code });
+    return end.code === 0 ? 1 : end.code;
+  }
+}
+
+/** Thrown to end the agent with a code from deep inside a loop (a refused key). */
+export class AgentExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function stopped(signal: AbortSignal): Promise<{ why: "stop" }> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve({ why: "stop" });
+    else signal.addEventListener("abort", () => resolve({ why: "stop" }), { once: true });
+  });
+}
+
+function describeFailure(answer: Outcome<unknown>): string {
+  switch (answer.kind) {
+    case "unreachable":
+      return `election service unreachable (${answer.reason})`;
+    case "refused":
+      return `election service answered ${answer.status}: ${answer.reason}`;
+    case "protocol":
+      return `election service answer not understood (${answer.reason}); ignored`;
+    case "fenced":
+      return `fenced: ${answer.reason}`;
+    case "ok":
+      return "ok";
+  }
+}
+
+type LeaseEnd = { why: "fenced"; reason: string } | { why: "self-fence"; reason: string };
+
+/**
+ * The head's lease: reports ready, renews every TTL/3, and ends the lease itself when no
+ * renewal has succeeded for 2/3 of the TTL. Renewals count from when they were *sent*, so the
+ * agent's deadline is never later than the service's.
+ */
+export class LeaseKeeper {
+  readonly done: Promise<LeaseEnd>;
+  ended = false;
+  private lastRenewedAt: number;
+  private finish!: (end: LeaseEnd) => void;
+  private readonly cancelled = new AbortController();
+
+  constructor(
+    private readonly io: AgentIo,
+    private readonly stop: AbortSignal,
+    private readonly term: number,
+    private readonly ttlMs: number,
+    grantedAt: number,
+    private readonly say: (fields: Record<string, string | number | undefined>) => void,
+  ) {
+    this.lastRenewedAt = grantedAt;
+    this.done = new Promise((resolve) => (this.finish = resolve));
+    void this.loop();
+  }
+
+  /** The deadline: 2/3 of the TTL after the last renewal that was sent and accepted. */
+  get fenceAt(): number {
+    return this.lastRenewedAt + (2 * this.ttlMs) / 3;
+  }
+
+  cancel(): void {
+    this.cancelled.abort();
+  }
+
+  /** A call may take until the self-fence deadline, and no more than a renewal period. */
+  private callBudget(): number {
+    return Math.max(50, Math.min(Math.floor(this.ttlMs / 3), Math.round(this.fenceAt - this.io.now())));
+  }
+
+  /**
+   * The call's answer, or "unreachable" once its budget is spent: the deadline is kept here,
+   * not left to the call's own timeout, so nothing a socket does can keep a head past it.
+   */
+  private async beforeDeadline<T>(call: Promise<Outcome<T>>): Promise<Outcome<T>> {
+    const budget = this.callBudget();
+    const giveUp = new AbortController();
+    const late = this.io.sleep(budget, AbortSignal.any([giveUp.signal, this.signal()])).then((): Outcome<T> => ({ kind: "unreachable", reason: `no answer within ${budget} ms` }));
+    try {
+      return await Promise.race([call, late]);
+    } finally {
+      giveUp.abort();
+    }
+  }
+
+  private end(end: LeaseEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.finish(end);
+  }
+
+  private signal(): AbortSignal {
+    return AbortSignal.any([this.stop, this.cancelled.signal]);
+  }
+
+  /** Tells the service the GCS port is open; retried until accepted, refused, or the lease ends. */
+  async reportReady(ray: RayHandle): Promise<void> {
+    while (!this.ended && !this.stop.aborted && ray.running) {
+      const sentAt = this.io.now();
+      const answer = await this.beforeDeadline(this.io.client.ready(this.term, this.callBudget()));
+      if (answer.kind === "ok") {
+        this.lastRenewedAt = Math.max(this.lastRenewedAt, sentAt);
+        this.say({ decision: "ready", term: this.term, why: "GCS port accepts connections" });
+        return;
+      }
+      if (answer.kind === "fenced") return this.end({ why: "fenced", reason: answer.reason });
+      await this.io.sleep(200, this.signal());
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const every = Math.max(50, Math.floor(this.ttlMs / 3));
+    let nextBeat = this.io.now() + every;
+    while (!this.ended) {
+      const now = this.io.now();
+      if (now >= this.fenceAt) {
+        return this.end({ why: "self-fence", reason: `no lease renewal for ${Math.round(now - this.lastRenewedAt)} ms (2/3 of the ${this.ttlMs} ms TTL); stopping before the service may grant another head` });
+      }
+      await this.io.sleep(Math.max(0, Math.min(nextBeat, this.fenceAt) - now), this.signal());
+      if (this.stop.aborted || this.cancelled.signal.aborted) return;
+      if (this.io.now() < nextBeat) continue;
+      nextBeat = this.io.now() + every;
+      const sentAt = this.io.now();
+      const answer = await this.beforeDeadline(this.io.client.heartbeat(this.term, this.callBudget()));
+      if (answer.kind === "ok") this.lastRenewedAt = Math.max(this.lastRenewedAt, sentAt);
+      else if (answer.kind === "fenced") return this.end({ why: "fenced", reason: answer.reason });
+      else this.say({ event: "heartbeat-failed", term: this.term, why: `${describeFailure(answer)}; self-fence in ${Math.max(0, Math.round(this.fenceAt - this.io.now()))} ms without a renewal` });
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Ray as the node agent runs it: the `ray start` command line (pure: built only from parsed
+ * settings and a parsed head address, passed as argv, never through a shell), and the process
+ * that runs it.
+ */
+import type { Subprocess } from "bun";
+import { rayPortFlags, type NodeSettings } from "./settings.ts";
+
+export type RayRole = { kind: "head" } | { kind: "worker"; head: string };
+
+export function rayStartArgv(settings: NodeSettings, role: RayRole, nodeIp: string | undefined): string[] {
+  const argv = ["ray", "start", "--block", "--disable-usage-stats"];
+  if (role.kind === "head") {
+    argv.push(
+      "--head",
+      `--port=${settings.headPort}`,
+      `--dashboard-host=${settings.dashboardHost}`,
+      `--dashboard-port=${settings.dashboardPort}`,
+      `--ray-client-server-port=${settings.clientPort}`,
+    );
+  } else {
+    argv.push(`--address=${role.head}`);
+  }
+  if (nodeIp) argv.push(`--node-ip-address=${nodeIp}`);
+  if (settings.numCpus !== undefined) argv.push(`--num-cpus=${settings.numCpus}`);
+  if (settings.numGpus !== undefined) argv.push(`--num-gpus=${settings.numGpus}`);
+  if (settings.objectStoreMemory !== undefined) argv.push(`--object-store-memory=${settings.objectStoreMemory}`);
+  for (const [key, [, flag]] of Object.entries(rayPortFlags) as [keyof typeof rayPortFlags, readonly [string, string]][]) {
+    const value = settings.ports[key];
+    if (value !== undefined) argv.push(`${flag}=${value}`);
+  }
+  return argv;
+}
+
+/** The environment Ray gets: the agent's, without its secrets (Ray's tasks run with it). */
+export function rayEnvironment(env: Record<string, string | undefined>, extra: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || name === "CSLR_CLUSTER_TOKEN" || name === "CSLR_NODE_KEY") continue;
+    out[name] = value;
+  }
+  return { ...out, ...extra };
+}
+
+/** A running `ray start --block`: its output goes to the container's log. */
+export class RayProcess {
+  readonly exited: Promise<number>;
+  private constructor(private readonly proc: Subprocess) {
+    this.exited = proc.exited.then(() => proc.exitCode ?? 128 + 9);
+  }
+
+  static start(argv: string[], env: Record<string, string>): RayProcess {
+    const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+    return new RayProcess(proc);
+  }
+
+  get running(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /**
+   * Stops Ray: `ray stop` finds all of this node's Ray processes, then the `ray start` this
+   * agent began is made sure of. Bounded: after `graceMs` the process is killed.
+   */
+  async stop(env: Record<string, string>, graceMs = 15_000): Promise<void> {
+    if (!this.running) return;
+    const stopper = Bun.spawn(["ray", "stop"], { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+    const stopped = await Promise.race([stopper.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
+    if (!stopped) stopper.kill("SIGKILL");
+    if (this.running) this.proc.kill("SIGTERM");
+    const gone = await Promise.race([this.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
+    if (!gone) this.proc.kill("SIGKILL");
+    await this.exited;
+  }
+}

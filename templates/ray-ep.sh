@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# cslr's Ray entrypoint (_build/ray-ep.sh, written by `cslr generate`; do not edit). It starts
+# the node agent, `cslr node`, from the cslr binary mounted into this container: the agent asks
+# the election service whether this node is head, runs `ray start` accordingly, keeps the head's
+# lease and follows the head the service names.
+#
+# The cluster token is handed to the agent on file descriptor 3 and removed from the
+# environment, so neither Ray nor its tasks inherit it, and /proc/1/environ does not show it.
+#
+# Environment (compose sets these per Ray service):
+#   CSLR_NODE_NAME            this node's name in the election            (default: the hostname)
+#   CSLR_HOST_NAME            the workstation it runs on, for the roster  (optional)
+#   CSLR_NODE_ADDRESS         address other nodes reach this node by, or auto (the source address
+#                             of this host's route to the election service)   (default: the node name)
+#   CSLR_NODE_IP_ADDRESS      → ray start --node-ip-address; an address or auto (optional: Ray
+#                             detects the container's own address in bridge networking)
+#   CSLR_HEAD_PORT, CSLR_DASHBOARD_PORT, CSLR_CLIENT_PORT
+#                             Ray's GCS, dashboard and client ports when head (6379, 8265, 10001)
+#   CSLR_DASHBOARD_HOST       where the dashboard (and its Jobs API) listens   (default: 0.0.0.0)
+#   CSLR_NUM_CPUS, CSLR_NUM_GPUS, CSLR_OBJECT_STORE_MEMORY   → the matching ray start flags
+#   CSLR_NODE_MANAGER_PORT, CSLR_OBJECT_MANAGER_PORT, CSLR_RUNTIME_ENV_AGENT_PORT,
+#   CSLR_DASHBOARD_AGENT_GRPC_PORT, CSLR_DASHBOARD_AGENT_LISTEN_PORT, CSLR_METRICS_EXPORT_PORT,
+#   CSLR_MIN_WORKER_PORT, CSLR_MAX_WORKER_PORT           → the matching ray start flags (pinned ports)
+#   CSLR_HEALTH_URL           the election service, http:// or https://
+#   CSLR_HEALTH_TIMEOUT       seconds each call to it may take                 (default: 5)
+#   CSLR_CLUSTER_TOKEN        the cluster's token (secret, from .env)
+#   HEAD_ADDRESS              a fixed head host:port: no election, join it
+#   RAY_AUTH_MODE             token: Ray's own authentication, with a token derived from the
+#                             cluster token (RAY_AUTH_TOKEN, when set, wins)
+#   CSLR_AGENT                the cslr binary                              (default: /opt/cslr/bin/cslr)
+#
+# Exit codes: 0 stopped (SIGTERM); 2 bad settings, or the service refused this node's key;
+# 3 fenced or self-fenced (the restart policy brings the node back to claim again); else Ray's own.
+set -eu
+agent=${CSLR_AGENT:-/opt/cslr/bin/cslr}
+if [ -n "${CSLR_CLUSTER_TOKEN:-}" ]; then
+  token=$CSLR_CLUSTER_TOKEN
+  unset CSLR_CLUSTER_TOKEN
+  export CSLR_TOKEN_FD=3
+  exec "$agent" node 3<<<"$token"
+fi
+exec "$agent" node

@@ -1,0 +1,185 @@
+/**
+ * The node agent's decisions, on virtual time with a scripted election service and a scripted
+ * Ray: when it becomes head, when it stops being head (fenced, or on its own at 2/3 of the TTL),
+ * what it does on SIGTERM, and how it follows a new head.
+ */
+import { describe, expect, test } from "bun:test";
+import { Agent, AgentExit, exitCodes, type AgentIo, type RayHandle } from "../../src/node/agent.ts";
+import type { NodeClient, Outcome } from "../../src/node/client.ts";
+import { parseSettings } from "../../src/node/settings.ts";
+import { VirtualTime } from "../helpers/virtual-time.ts";
+
+const ttl = 30_000;
+
+type Answer = Outcome<any>;
+type Script = Partial<Record<"claim" | "ready" | "heartbeat" | "release" | "join" | "part" | "waitForHead", (...args: any[]) => Answer | Promise<Answer>>>;
+
+function fakeClient(script: Script, calls: string[]): NodeClient {
+  const method = (name: keyof Script) => async (...args: unknown[]) => {
+    calls.push(name);
+    const handler = script[name];
+    return handler ? handler(...args) : ({ kind: "ok", value: { ok: true } } as Answer);
+  };
+  return {
+    claim: method("claim"),
+    ready: method("ready"),
+    heartbeat: method("heartbeat"),
+    release: method("release"),
+    join: method("join"),
+    part: method("part"),
+    waitForHead: method("waitForHead"),
+  } as unknown as NodeClient;
+}
+
+function fakeRay(): RayHandle & { exit(code: number): void; argv: string[][]; stops: number } {
+  let exit!: (code: number) => void;
+  const exited = new Promise<number>((resolve) => (exit = resolve));
+  const handle = {
+    argv: [] as string[][],
+    stops: 0,
+    running: true,
+    exited,
+    exit(code: number) {
+      handle.running = false;
+      exit(code);
+    },
+    async stop() {
+      handle.stops += 1;
+      handle.exit(0);
+    },
+  };
+  return handle;
+}
+
+function setup(script: Script, env: Record<string, string> = {}) {
+  const time = new VirtualTime();
+  const calls: string[] = [];
+  const lines: string[] = [];
+  const rays: ReturnType<typeof fakeRay>[] = [];
+  const settings = parseSettings({ CSLR_HEALTH_URL: "http://health:8080", CSLR_NODE_NAME: "ray-cpu", ...env }, "fallback");
+  const io: AgentIo = {
+    client: fakeClient(script, calls),
+    now: time.now,
+    sleep: time.sleep,
+    log: (line) => lines.push(line),
+    startRay: (argv) => {
+      const ray = fakeRay();
+      ray.argv.push(argv);
+      rays.push(ray);
+      return ray;
+    },
+    portOpen: async () => true,
+    detectAddress: async () => "10.0.0.5",
+  };
+  const agent = new Agent(settings, io);
+  const run = agent.run().catch((e) => (e instanceof AgentExit ? e.code : Promise.reject(e)));
+  return { time, calls, lines, rays, agent, run };
+}
+
+const ok = (value: unknown): Answer => ({ kind: "ok", value });
+const head = (term = 1) => ok({ role: "head", term, leaseTtlMs: ttl });
+
+describe("node agent as head", () => {
+  test("renews every TTL/3 and keeps going while renewals succeed", async () => {
+    const { time, calls, rays, agent, run } = setup({ claim: () => head(), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }), heartbeat: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }) });
+    await time.advance(5 * ttl);
+    expect(rays).toHaveLength(1);
+    expect(rays[0]!.argv[0]).toContain("--head");
+    expect(calls.filter((c) => c === "heartbeat").length).toBeGreaterThanOrEqual(14);
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+    expect(calls.at(-1)).toBe("release");
+  });
+
+  test("stops Ray and exits 3 at 2/3 of the TTL without a renewal, before the service may grant anyone else", async () => {
+    const { time, rays, lines, run } = setup({ claim: () => head(), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }), heartbeat: () => ({ kind: "unreachable", reason: "connection refused" }) });
+    const code = await time.run(run);
+    expect(code).toBe(exitCodes.fenced);
+    expect(rays[0]!.stops).toBe(1);
+    // Ready was sent at t≈0; the agent must be gone by 2/3 TTL, well before TTL + margin.
+    expect(time.t).toBeLessThanOrEqual((2 * ttl) / 3 + 1);
+    expect(time.t).toBeGreaterThanOrEqual((2 * ttl) / 3 - ttl / 3);
+    expect(lines.some((l) => l.includes("decision=step-down") && l.includes("no lease renewal"))).toBe(true);
+  });
+
+  test("heartbeats that never answer do not delay the self-fence", async () => {
+    const budgets: number[] = [];
+    const { time, rays, run } = setup({
+      claim: () => head(),
+      ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+      heartbeat: (_term: number, timeoutMs: number) => {
+        budgets.push(timeoutMs);
+        return new Promise<Answer>(() => {}); // a socket that never answers, and a client that never times out
+      },
+    });
+    expect(await time.run(run)).toBe(exitCodes.fenced);
+    expect(time.t).toBeLessThanOrEqual((2 * ttl) / 3 + 1);
+    expect(rays[0]!.stops).toBe(1);
+    expect(Math.max(...budgets)).toBeLessThanOrEqual(ttl / 3);
+  });
+
+  test("a 409 from the service: fenced, Ray stopped, exit 3", async () => {
+    let beats = 0;
+    const { time, rays, run } = setup({
+      claim: () => head(),
+      ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+      heartbeat: () => (++beats < 3 ? ok({ ok: true, term: 1, leaseTtlMs: ttl }) : { kind: "fenced", term: 2, reason: "term 1 of ray-cpu is not current: b holds term 2" }),
+    });
+    expect(await time.run(run)).toBe(exitCodes.fenced);
+    expect(rays[0]!.stops).toBe(1);
+  });
+
+  test("Ray exits on its own: the lease is released at once and the agent exits with Ray's code", async () => {
+    const { time, calls, rays, run } = setup({ claim: () => head(), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }), heartbeat: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }) });
+    await time.advance(1000);
+    rays[0]!.exit(7);
+    expect(await time.run(run)).toBe(7);
+    expect(calls).toContain("release");
+  });
+});
+
+describe("node agent electing", () => {
+  test("with the service unreachable it waits and never starts Ray; one log line per reason", async () => {
+    const { time, rays, lines, agent, run } = setup({ claim: () => ({ kind: "unreachable", reason: "connect ECONNREFUSED" }) });
+    await time.advance(10 * 60_000);
+    expect(rays).toHaveLength(0);
+    expect(lines.filter((l) => l.includes("unreachable"))).toHaveLength(1);
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+  });
+
+  test("a refused key (401) ends the agent with exit 2", async () => {
+    const { time, run, lines } = setup({ claim: () => ({ kind: "refused", status: 401, reason: "missing or wrong node key" }) });
+    expect(await time.run(run)).toBe(exitCodes.settings);
+    expect(lines.at(-1)).toContain("CSLR_CLUSTER_TOKEN");
+  });
+
+  test("waits, then follows the head as a worker with its address in ray start", async () => {
+    let claims = 0;
+    const { time, rays, run, agent } = setup({
+      claim: () => (++claims < 3 ? ok({ role: "wait", term: 1, retryAfterMs: 500, why: "head a is starting", leaseTtlMs: ttl }) : ok({ role: "worker", term: 1, address: "10.0.0.9:6379", leaseTtlMs: ttl })),
+      waitForHead: () => ok({ ready: false }),
+      join: () => ok({ ok: true, term: 1, head: "10.0.0.9:6379", leaseTtlMs: ttl }),
+    });
+    await time.advance(5000);
+    expect(rays).toHaveLength(1);
+    expect(rays[0]!.argv[0]).toContain("--address=10.0.0.9:6379");
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+  });
+
+  test("a worker whose service names a new head stops Ray and elects again", async () => {
+    let joins = 0;
+    let claims = 0;
+    const { time, rays, calls, agent, run } = setup({
+      claim: () => ok({ role: "worker", term: ++claims, address: claims === 1 ? "10.0.0.9:6379" : "10.0.0.8:6379", leaseTtlMs: ttl }),
+      join: () => ok({ ok: true, term: ++joins > 2 ? 2 : 1, head: joins > 2 ? "10.0.0.8:6379" : "10.0.0.9:6379", leaseTtlMs: ttl }),
+    });
+    await time.advance(2 * ttl);
+    expect(rays.map((r) => r.argv[0]!.find((a) => a.startsWith("--address=")))).toEqual(["--address=10.0.0.9:6379", "--address=10.0.0.8:6379"]);
+    expect(rays[0]!.stops).toBe(1);
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+    expect(calls.at(-1)).toBe("part");
+  });
+});
