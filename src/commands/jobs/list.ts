@@ -1,0 +1,19 @@
+import { defineCommand } from "citty";
+import type { ResolveTarget } from "../../jobs/cli-io.ts";
+import { setLogLevel } from "../../log.ts";
+import { headClient, jobsArgs } from "./shared.ts";
+
+export function makeListCommand(resolveTarget?: ResolveTarget) {
+  return defineCommand({
+    meta: { name: "list", description: "The cluster's jobs: id, status, start, duration, entrypoint" },
+    args: { ...jobsArgs, json: { type: "boolean", description: "Print Ray's job details as JSON on stdout" } },
+    async run({ args }) {
+      setLogLevel(args);
+      const client = await headClient(resolveTarget, args.address);
+      const { listJobs } = await import("../../jobs/jobs.ts");
+      return listJobs(client, { json: Boolean(args.json) }, (text) => process.stdout.write(text));
+    },
+  });
+}
+
+export default makeListCommand();

@@ -1,0 +1,19 @@
+import { defineCommand } from "citty";
+import type { ResolveTarget } from "../../jobs/cli-io.ts";
+import { setLogLevel } from "../../log.ts";
+import { headClient, jobsArgs } from "./shared.ts";
+
+export function makeStopCommand(resolveTarget?: ResolveTarget) {
+  return defineCommand({
+    meta: { name: "stop", description: "Ask the cluster to stop a job (SIGTERM, then SIGKILL after Ray's grace period)" },
+    args: { ...jobsArgs, id: { type: "positional", required: true, description: "Submission id", valueHint: "ID" } },
+    async run({ args }) {
+      setLogLevel(args);
+      const client = await headClient(resolveTarget, args.address);
+      const { stopJob } = await import("../../jobs/jobs.ts");
+      return stopJob(client, args.id, (line) => process.stderr.write(`${line}\n`));
+    },
+  });
+}
+
+export default makeStopCommand();

@@ -1,0 +1,110 @@
+/**
+ * `cslr jobs`, `cslr jobs logs ID [-f]`, `cslr jobs stop ID`: the cluster's jobs as a table or
+ * JSON, one job's log, and stopping one.
+ */
+import { formatDuration, oneLine } from "./answers.ts";
+import type { JobsClient } from "./client.ts";
+import { followJob, type FollowOptions } from "./follow.ts";
+import { exitInterrupted, LastLines, outcomeOf } from "./outcome.ts";
+import type { Interrupts } from "./run.ts";
+import { leftRunningLine, lostLine } from "./run.ts";
+import type { JobDetails } from "./spec.ts";
+
+export interface JobRow {
+  id: string;
+  status: string;
+  entrypoint: string;
+  start: string;
+  duration: string;
+}
+
+/** `2026-01-05 14:03:12` in this machine's time zone. */
+export function localTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** Rows for the table, newest first; a running job's duration runs to `now`. */
+export function jobRows(jobs: readonly JobDetails[], now: number, formatTime: (ms: number) => string = localTime): JobRow[] {
+  return [...jobs]
+    .sort((a, b) => (b.start_time ?? 0) - (a.start_time ?? 0))
+    .map((job) => {
+      const start = job.start_time ?? undefined;
+      const end = job.end_time ?? (job.status === "RUNNING" || job.status === "PENDING" ? now : undefined);
+      return {
+        id: oneLine(job.submission_id ?? job.job_id ?? "-", 80),
+        status: job.status,
+        entrypoint: oneLine(job.entrypoint, 60) || "-",
+        start: start === undefined ? "-" : formatTime(start),
+        duration: start === undefined || end === undefined ? "-" : formatDuration(end - start),
+      };
+    });
+}
+
+export function renderJobs(rows: readonly JobRow[]): string {
+  if (rows.length === 0) return "no jobs on the cluster yet; submit one with cslr run -- COMMAND\n";
+  const header: JobRow = { id: "ID", status: "STATUS", entrypoint: "ENTRYPOINT", start: "START", duration: "DURATION" };
+  const keys = ["id", "status", "start", "duration", "entrypoint"] as const;
+  const all = [header, ...rows];
+  const width = (key: (typeof keys)[number]) => Math.max(...all.map((r) => r[key].length));
+  const widths = keys.map(width);
+  return all.map((row) => keys.map((k, i) => (i === keys.length - 1 ? row[k] : row[k].padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+}
+
+export async function listJobs(client: JobsClient, options: { json: boolean; now?: number }, write: (text: string) => void): Promise<number> {
+  const jobs = await client.list();
+  write(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : renderJobs(jobRows(jobs, options.now ?? Date.now())));
+  return 0;
+}
+
+export interface LogsIo {
+  writeLog(text: string): void;
+  say(line: string): void;
+  logOnScreen: boolean;
+  interrupts: Interrupts;
+  follow?: Pick<FollowOptions, "sleep" | "now" | "watchdogMs" | "graceMs" | "pollMs" | "maxFailures" | "retryMs">;
+}
+
+/**
+ * Prints a job's log. With `follow`, keeps printing until the job ends and exits as `cslr run`
+ * would (0, 1); Ctrl-C only stops following (130), the job goes on.
+ */
+export async function showLogs(client: JobsClient, id: string, options: { follow: boolean }, io: LogsIo): Promise<number> {
+  if (!options.follow) {
+    io.writeLog(await client.logs(id));
+    return 0;
+  }
+  await client.job(id);
+  const following = new AbortController();
+  const unsubscribe = io.interrupts.subscribe(() => following.abort());
+  const lastLines = new LastLines();
+  const end = await followJob({
+    ...io.follow,
+    client,
+    id,
+    signal: following.signal,
+    write: (text) => {
+      lastLines.push(text);
+      io.writeLog(text);
+    },
+  });
+  unsubscribe();
+  if (end.kind === "aborted") {
+    io.say(leftRunningLine(id));
+    return exitInterrupted;
+  }
+  if (end.kind === "lost") {
+    io.say(lostLine(id, client.url, end.detail));
+    return 1;
+  }
+  const outcome = outcomeOf({ job: end.job, id, stoppedByUser: false, lastLines: lastLines.get(), linesOnScreen: io.logOnScreen });
+  for (const line of outcome.lines) io.say(line);
+  return outcome.exitCode;
+}
+
+export async function stopJob(client: JobsClient, id: string, say: (line: string) => void): Promise<number> {
+  const stopped = await client.stop(id);
+  say(stopped ? `asked the cluster to stop job ${id}` : `job ${id} had already ended`);
+  return 0;
+}

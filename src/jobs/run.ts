@@ -1,0 +1,179 @@
+/**
+ * `cslr run`: pack the working directory, upload it unless the cluster has it, submit the job,
+ * follow its log, and turn how it ended into an exit code (0 succeeded, 1 failed or stopped,
+ * 130 after Ctrl-C). Every effect goes through `RunIo` or the client, so tests drive it whole.
+ *
+ * Ctrl-C: the first asks the head to stop the job (POST /api/jobs/{id}/stop; Ray sends SIGTERM,
+ * then SIGKILL after RAY_JOB_STOP_WAIT_TIME_S, 3 s by default) and keeps printing until the job
+ * has stopped; a second one stops waiting, leaves the job to the cluster and says how to follow
+ * it. Before the job is submitted, Ctrl-C cancels; if the submission may have reached the head,
+ * the job is stopped too (cslr chose its id, so it can).
+ */
+import { oneLine } from "./answers.ts";
+import type { JobsClient } from "./client.ts";
+import { followJob, type FollowOptions } from "./follow.ts";
+import { exitInterrupted, LastLines, outcomeOf } from "./outcome.ts";
+import { formatMiB, packWorkingDir, type WorkingDirPackage } from "./pack.ts";
+import type { JobDetails } from "./spec.ts";
+import { buildSubmitRequest, newSubmissionId, type GitInfo } from "./submit.ts";
+import type { JobsTarget } from "./target.ts";
+
+export interface RunRequest {
+  workingDir: string;
+  /** The job's command, one word per element (run by Ray through a shell, each word quoted). */
+  command: string[];
+  /** `--env` pairs in order. */
+  env: [string, string][];
+  /** MLflow experiment; the project name unless `--experiment`. */
+  experiment: string;
+  cpus?: number;
+  gpus?: number;
+  memoryBytes?: number;
+  /** Submission id prefix (`--name`). */
+  namePrefix: string;
+  detach: boolean;
+}
+
+/** Ctrl-C, as the command delivers it (process.on("SIGINT") in the binary, a call in tests). */
+export interface Interrupts {
+  subscribe(handler: () => void): () => void;
+}
+
+export interface RunIo {
+  /** The job's log, as it arrives (stdout). */
+  writeLog(text: string): void;
+  /** cslr's own lines (stderr). */
+  say(line: string): void;
+  /** The submission id for scripts (stdout), with --detach. */
+  printId(id: string): void;
+  /** stdout is the terminal, so the job's last lines are still on screen at the end. */
+  logOnScreen: boolean;
+  interrupts: Interrupts;
+  identity: { user: string; host: string };
+  cslrVersion: string;
+  random?: (length: number) => Uint8Array;
+  git?: (dir: string) => GitInfo | undefined;
+  pack?: (dir: string) => WorkingDirPackage;
+  /** Timings of the follower, for tests. */
+  follow?: Pick<FollowOptions, "sleep" | "now" | "watchdogMs" | "graceMs" | "pollMs" | "maxFailures" | "retryMs">;
+}
+
+class Interrupted extends Error {
+  constructor() {
+    super("interrupted");
+  }
+}
+
+export function lostLine(id: string, url: string, detail: string): string {
+  return `lost the cluster while following job ${id}: the head at ${url} stopped answering (${oneLine(detail, 120)}); check it with cslr status, and once it is back see the job with cslr jobs logs ${id}`;
+}
+
+export function leftRunningLine(id: string): string {
+  return `stopped waiting for job ${id}, which may still be running: follow it with cslr jobs logs ${id} -f, stop it with cslr jobs stop ${id}`;
+}
+
+async function uploadIfNeeded(client: JobsClient, pkg: WorkingDirPackage, io: RunIo, signal: AbortSignal): Promise<void> {
+  const size = `${pkg.fileCount} files, ${formatMiB(pkg.totalBytes)} → ${formatMiB(pkg.bytes.length)} zip`;
+  if (await client.packageExists(pkg.name, signal)) {
+    io.say(`working directory unchanged (${size}); the cluster has ${pkg.name}`);
+    return;
+  }
+  await client.uploadPackage(pkg.name, pkg.bytes as Uint8Array<ArrayBuffer>, signal);
+  io.say(`uploaded the working directory (${size}) as ${pkg.name}`);
+}
+
+export async function runJob(request: RunRequest, target: JobsTarget, client: JobsClient, io: RunIo): Promise<number> {
+  const early = new AbortController();
+  const following = new AbortController();
+  let id: string | undefined;
+  let phase: "preparing" | "submitting" | "submitted" = "preparing";
+  let stopAsked = false;
+  let stopCall: Promise<unknown> = Promise.resolve();
+
+  const unsubscribe = io.interrupts.subscribe(() => {
+    if (phase !== "submitted") {
+      early.abort(new Interrupted());
+    } else if (!stopAsked) {
+      stopAsked = true;
+      io.say(`stopping job ${id} (Ctrl-C again to stop waiting for it)`);
+      stopCall = client.stop(id!).catch((error: Error) => io.say(error.message));
+    } else {
+      following.abort();
+    }
+  });
+
+  try {
+    await client.version(early.signal);
+    const pkg = (io.pack ?? packWorkingDir)(request.workingDir);
+    for (const note of pkg.notes) io.say(`note: ${note}`);
+    await uploadIfNeeded(client, pkg, io, early.signal);
+
+    id = newSubmissionId(request.namePrefix, io.random);
+    const body = buildSubmitRequest({
+      command: request.command,
+      submissionId: id,
+      workingDirUri: pkg.uri,
+      mlflowTrackingUri: target.mlflowTrackingUri,
+      experiment: request.experiment,
+      env: request.env,
+      cpus: request.cpus,
+      gpus: request.gpus,
+      memoryBytes: request.memoryBytes,
+      origin: { ...io.identity, workingDir: pkg.root, cslrVersion: io.cslrVersion },
+      git: io.git?.(pkg.root),
+    });
+    phase = "submitting";
+    await client.submit(body, early.signal);
+    phase = "submitted";
+  } catch (error) {
+    unsubscribe();
+    if (!(error instanceof Interrupted)) throw error;
+    if (phase === "submitting" && id) {
+      // The head may have accepted the job before the interrupt cut the answer off.
+      const stopped = await client.stop(id, AbortSignal.timeout(5000)).catch(() => false);
+      io.say(stopped ? `cancelled; stopped job ${id}, which had just been submitted` : "cancelled before the job started");
+    } else {
+      io.say("cancelled before the job was submitted");
+    }
+    return exitInterrupted;
+  }
+
+  if (request.detach) {
+    unsubscribe();
+    io.printId(id);
+    io.say(`submitted job ${id}; follow it with cslr jobs logs ${id} -f`);
+    return 0;
+  }
+
+  io.say(`submitted job ${id}; its log follows (Ctrl-C stops it)`);
+  const lastLines = new LastLines();
+  let lastStatus = "PENDING";
+  const end = await followJob({
+    ...io.follow,
+    client,
+    id,
+    signal: following.signal,
+    write: (text) => {
+      lastLines.push(text);
+      io.writeLog(text);
+    },
+    onStatus: (job: JobDetails) => {
+      if (job.status !== lastStatus && (job.status === "PENDING" || job.status === "RUNNING")) io.say(`job ${id} is ${job.status}`);
+      lastStatus = job.status;
+    },
+  });
+  unsubscribe();
+  await stopCall;
+
+  if (end.kind === "aborted") {
+    io.say(leftRunningLine(id));
+    return exitInterrupted;
+  }
+  if (end.kind === "lost") {
+    io.say(lostLine(id, client.url, end.detail));
+    return stopAsked ? exitInterrupted : 1;
+  }
+  const outcome = outcomeOf({ job: end.job, id, stoppedByUser: stopAsked, lastLines: lastLines.get(), linesOnScreen: io.logOnScreen });
+  for (const line of outcome.lines) io.say(line);
+  return outcome.exitCode;
+}
