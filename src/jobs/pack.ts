@@ -36,6 +36,8 @@ export const maxUploadBytes = 100 * MiB;
 export const packagePrefix = "_ray_pkg_";
 
 export interface WorkingDirPackage {
+  /** The working directory, absolute. */
+  root: string;
   /** The zip itself. */
   bytes: Uint8Array;
   sha256: string;
@@ -100,5 +102,5 @@ export function packWorkingDir(directory: string, options: PackOptions = {}): Wo
   }
   const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
   const name = `${packagePrefix}${sha256}.zip`;
-  return { bytes, sha256, name, uri: `gcs://${name}`, fileCount: listing.files.length, totalBytes, notes: listing.notes };
+  return { root, bytes, sha256, name, uri: `gcs://${name}`, fileCount: listing.files.length, totalBytes, notes: listing.notes };
 }
