@@ -17,6 +17,8 @@ export const commands = {
   test: () => import("./test.ts").then((m) => m.default),
   health: () => import("./health/index.ts").then((m) => m.default),
   node: () => import("./node.ts").then((m) => m.default),
+  run: () => import("./run.ts").then((m) => m.default),
+  jobs: () => import("./jobs/index.ts").then((m) => m.default),
 } satisfies Record<string, () => Promise<CommandDef<any>>>;
 
 export type CommandName = keyof typeof commands;

@@ -1,17 +1,16 @@
 /**
- * `cslr run [options] -- COMMAND...` (draft, not yet in commands/index.ts): submits COMMAND to
+ * `cslr run [options] -- COMMAND...`: submits COMMAND to
  * the cluster as a Ray job through Ray's Jobs REST API and follows it. The core is
  * src/jobs/run.ts; this file maps arguments to it. `makeRunCommand(resolveTarget)` takes the
  * head lookup (the election roster), so wiring is one line in commands/index.ts.
  */
 import { defineCommand, type ArgDef } from "citty";
 import pkg from "../../package.json" with { type: "json" };
-import { logArgs } from "../args.ts";
-import { setLogLevel } from "../log.ts";
+import { commonArgs } from "../args.ts";
 import type { ResolveTarget } from "../jobs/cli-io.ts";
 
 export const runArgs = {
-  ...logArgs,
+  ...commonArgs,
   "working-dir": { type: "string", description: "Folder packed and shipped as the job's working directory", default: ".", valueHint: "DIR" },
   experiment: { type: "string", description: "MLflow experiment (default: the project name)", valueHint: "NAME" },
   env: { type: "string", description: "Environment variable for the job; repeatable", valueHint: "K=V" },
@@ -28,7 +27,6 @@ export function makeRunCommand(resolveTarget?: ResolveTarget) {
     meta: { name: "run", description: "Run a command on the cluster as a Ray job and follow its log (Ctrl-C stops it)" },
     args: runArgs,
     async run({ args, rawArgs }) {
-      setLogLevel(args);
       const [options, { runJob }, io] = await Promise.all([import("../jobs/options.ts"), import("../jobs/run.ts"), import("../jobs/cli-io.ts")]);
       const command = options.commandAfterDashDash(rawArgs);
       const env = options.parseEnvPairs(options.repeatedOption(rawArgs, "env"));
@@ -37,10 +35,10 @@ export function makeRunCommand(resolveTarget?: ResolveTarget) {
       const memoryBytes = options.parseMemory(args.memory);
       const { defaultNamePrefix } = await import("../jobs/submit.ts");
       const namePrefix = options.parseNamePrefix(args.name, defaultNamePrefix);
-      const target = await (resolveTarget ?? io.addressOnlyTarget)({ address: args.address });
+      const target = await (resolveTarget ?? io.addressOnlyTarget)(args);
       const experiment = options.parseExperiment(args.experiment, target.projectName);
       const { readGitInfo } = await import("../jobs/git.ts");
-      return runJob(
+      process.exitCode = await runJob(
         { workingDir: args["working-dir"], command, env, experiment, cpus, gpus, memoryBytes, namePrefix, detach: Boolean(args.detach) },
         target,
         io.clientFor(target, pkg.version),
@@ -59,4 +57,4 @@ export function makeRunCommand(resolveTarget?: ResolveTarget) {
   });
 }
 
-export default makeRunCommand();
+export default makeRunCommand((options) => import("../jobs/project-target.ts").then((m) => m.projectTarget(options)));

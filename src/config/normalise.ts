@@ -1,5 +1,6 @@
 /** Pure: validated config + nodes + what the host has → the one Model the renderers use. */
 import type { ClusterTest, Model, PinnedRayPorts, RayNode } from "./model.ts";
+import { nodeName, whitelists } from "./names.ts";
 import { portRange } from "./net.ts";
 import type { Config, Nodes } from "./schema.ts";
 import { parseMemorySize } from "./units.ts";
@@ -46,16 +47,6 @@ export function pinnedPortList(p: PinnedRayPorts): number[] {
   ];
 }
 
-/** A node's name in the cluster: the service alone on one workstation, `service.host` with several. */
-export function nodeName(service: string, mode: "bridge" | "host", host: string): string {
-  return mode === "host" ? `${service}.${host}` : service;
-}
-
-/** Whether a whitelist entry names this node: exactly, or by its service on any host. */
-export function whitelists(whitelist: readonly string[], name: string, service: string): boolean {
-  return whitelist.includes(name) || whitelist.includes(service);
-}
-
 export function rayNodesOf(config: Config, nodes: Nodes, gpuEnabled: boolean, hostName: string): RayNode[] {
   const { cpu, gpu, workers, host_ports: block } = config.services.ray;
   const mode = config.network.mode;
@@ -63,7 +54,7 @@ export function rayNodesOf(config: Config, nodes: Nodes, gpuEnabled: boolean, ho
   const add = (node: Omit<RayNode, "name" | "whitelisted" | "pinned">) => {
     const name = nodeName(node.service, mode, hostName);
     const pinned = mode === "host" ? pinnedPortsOf(block.base, block.per_node, list.length) : undefined;
-    list.push({ ...node, name, pinned, whitelisted: node.ports !== undefined && whitelists(nodes.head_whitelist, name, node.service) });
+    list.push({ ...node, name, pinned, whitelisted: node.ports !== undefined && whitelists(nodes.head_whitelist, name) });
   };
   if (cpu.enabled) {
     add({

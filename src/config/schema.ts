@@ -192,6 +192,11 @@ export const mlflowSchema = z
     }),
     port: port.default(5000).meta({ description: "MLflow UI and API port (host = container)" }),
     artifacts_path: dataPath.meta({ description: "Host folder for MLflow artifacts (default: a named volume)" }),
+    tracking_uri: z
+      .string()
+      .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), { message: "not an http(s) URL; expected something like http://10.0.0.5:5000" })
+      .optional()
+      .meta({ description: "MLflow as code on the cluster reaches it (default: this stack's MLflow); cslr join sets the coordinator's" }),
     postgres: postgresSchema,
   })
   .prefault({});

@@ -13,6 +13,7 @@
  * joined. On restore every lease gets a fresh TTL on the new process's monotonic clock (its
  * holder could not heartbeat while the service was down).
  */
+import { whitelists } from "../config/names.ts";
 
 export interface HeadLease {
   node: string;
@@ -124,12 +125,6 @@ export function grantMarginMs(leaseTtlMs: number): number {
   return Math.min(Math.round(leaseTtlMs / 5), 3000);
 }
 
-/** `ray-gpu.ws2` → `ray-gpu`: a short whitelist entry names that service on every host. */
-export function serviceOf(node: string): string {
-  const dot = node.indexOf(".");
-  return dot < 0 ? node : node.slice(0, dot);
-}
-
 export class Election {
   private term: number;
   private lease: HeadLease | null = null;
@@ -137,14 +132,14 @@ export class Election {
   private grantsFrom = Number.NEGATIVE_INFINITY;
   private lastHolder: string | null = null;
   private readonly members = new Map<string, Member>();
-  private readonly whitelist: ReadonlySet<string>;
+  private readonly whitelist: readonly string[];
   private readonly leaseTtlMs: number;
   private readonly maxMembers: number;
   private readonly now: () => number;
   private readonly wallNow: () => number;
 
   constructor(options: ElectionOptions, snapshot: ElectionSnapshot = emptySnapshot()) {
-    this.whitelist = new Set(options.whitelist);
+    this.whitelist = [...options.whitelist];
     this.leaseTtlMs = options.leaseTtlMs;
     this.maxMembers = options.maxMembers ?? 4096;
     this.now = options.now;
@@ -225,7 +220,7 @@ export class Election {
   }
 
   isWhitelisted(node: string): boolean {
-    return this.whitelist.has(node) || this.whitelist.has(serviceOf(node));
+    return whitelists(this.whitelist, node);
   }
 
   /** The head once it is ready (what workers connect to), or null. */

@@ -62,3 +62,17 @@ export async function routeSourceAddress(host: string, port = 9): Promise<string
     }
   });
 }
+
+/**
+ * This workstation's address as others reach it: `host.address` when set; else the source
+ * address of the route to the coordinator (a member host), or of the default route (the
+ * coordinator itself); else the first address of a non-container interface.
+ */
+export async function resolveHostAddress(configured: string, coordinatorHost: string | undefined): Promise<string | undefined> {
+  if (configured !== "auto") return configured;
+  const isLoopback = (h: string) => h === "localhost" || h.startsWith("127.") || h === "::1";
+  const target = coordinatorHost && !isLoopback(coordinatorHost) ? coordinatorHost : "192.0.2.1";
+  const viaRoute = await routeSourceAddress(target);
+  if (viaRoute && !isLoopback(viaRoute)) return viaRoute;
+  return detectHostAddress();
+}

@@ -8,8 +8,16 @@ import { JobsClient } from "./client.ts";
 import type { Interrupts } from "./run.ts";
 import type { JobsTarget } from "./target.ts";
 
-/** Finds the head for a command; the roster-based one is wired in by the caller. */
-export type ResolveTarget = (options: { address?: string }) => Promise<JobsTarget>;
+/** What a command says about where the head is: `--address`, or the project (its roster) otherwise. */
+export interface TargetOptions {
+  address?: string;
+  config?: string;
+  nodes?: string;
+  out?: string;
+}
+
+/** Finds the head for a command (src/jobs/project-target.ts through the roster; `--address` alone in tests). */
+export type ResolveTarget = (options: TargetOptions) => Promise<JobsTarget>;
 
 /**
  * Until the roster lookup is wired in: `--address`, else Ray's own RAY_API_SERVER_ADDRESS; the
@@ -17,7 +25,7 @@ export type ResolveTarget = (options: { address?: string }) => Promise<JobsTarge
  */
 export const addressOnlyTarget: ResolveTarget = async ({ address }) => {
   const url = address ?? process.env.RAY_API_SERVER_ADDRESS;
-  if (!url) throw new CslrError("no head to send the job to: pass --address http://HEAD:8265 (the head lookup is not wired in yet)");
+  if (!url) throw new CslrError("no head to send the job to: pass --address http://HEAD:8265");
   return {
     url: /^https?:\/\//.test(url) ? url : `http://${url}`,
     token: process.env.RAY_AUTH_TOKEN || undefined,

@@ -5,6 +5,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { Model, PinnedRayPorts, RayNode } from "../config/model.ts";
 import { needsClusterToken, type SecretName } from "../config/secrets.ts";
+import { electionUrlForNodes, mlflowUrlForNodes } from "../config/urls.ts";
 import { secretReference } from "./secrets.ts";
 
 /** Where things live inside the containers. */
@@ -92,6 +93,8 @@ export interface ComposeInputs {
   projectDir: string;
   /** Absolute `_build/` folder: mounts of generated files use absolute paths, whatever compose's project directory. */
   outDir: string;
+  /** This host's address as other workstations reach it (resolved from host.address). */
+  hostAddress: string;
   version: string;
 }
 
@@ -113,13 +116,6 @@ export function healthContainerPort(model: Model): number {
   return url.protocol === "https:" ? 443 : 80;
 }
 
-/** The election service as Ray nodes reach it: on the host network, this host's published port when it runs here. */
-export function electionUrlForNodes(model: Model): string {
-  const health = model.config.services.health;
-  if (model.network.mode === "host" && health.enabled) return `http://127.0.0.1:${health.port}`;
-  return model.election.url;
-}
-
 const pinnedEnv: [keyof PinnedRayPorts, string][] = [
   ["nodeManagerPort", "CSLR_NODE_MANAGER_PORT"],
   ["objectManagerPort", "CSLR_OBJECT_MANAGER_PORT"],
@@ -132,7 +128,7 @@ const pinnedEnv: [keyof PinnedRayPorts, string][] = [
 ];
 
 /** The node agent's environment (the contract documented in templates/ray-ep.sh). */
-function rayEnvironment(model: Model, node: RayNode): EnvEntry[] {
+function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEntry[] {
   const host = model.network.mode === "host";
   // On the host network the node advertises this host's address; in bridge networking its
   // service name, which compose's DNS resolves to the container.
@@ -158,6 +154,9 @@ function rayEnvironment(model: Model, node: RayNode): EnvEntry[] {
   if (typeof node.gpus === "number") env.push({ name: "CSLR_NUM_GPUS", value: node.gpus });
   if (node.objectStoreMemory !== undefined) env.push({ name: "CSLR_OBJECT_STORE_MEMORY", value: node.objectStoreMemory });
   if (model.election.headAddress) env.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
+  // Code on the cluster that ignores the job's environment still logs to the cluster's MLflow.
+  const mlflow = mlflowUrlForNodes(model, hostAddress);
+  if (mlflow) env.push({ name: "MLFLOW_TRACKING_URI", value: mlflow });
   if (needsClusterToken(model)) env.push(secret("CSLR_CLUSTER_TOKEN"));
   return env;
 }
@@ -179,7 +178,7 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
     hostname: hostNetwork ? undefined : node.service,
     hostNetwork,
     image: node.image,
-    environment: rayEnvironment(model, node),
+    environment: rayEnvironment(model, node, inputs.hostAddress),
     ports,
     mounts: agentMounts(inputs.cslrBinary, inputs.outDir),
     shmSize: node.shmSize,
@@ -208,6 +207,17 @@ const mlflowScript = (withPostgres: boolean) =>
   ].join(" ");
 
 const marimoScript = `exec marimo edit --headless --host 0.0.0.0 --port "$MARIMO_PORT" --token --token-password "$MARIMO_TOKEN" ${paths.notebooks}`;
+
+/**
+ * Ray for notebooks: the client port of this stack's first whitelisted Ray node (the head
+ * whenever that node holds the lease; `cslr status` shows which one does).
+ */
+function marimoRayAddress(model: Model, hostAddress: string): EnvEntry[] {
+  const node = model.rayNodes.find((n) => n.ports && n.whitelisted);
+  if (!node?.ports) return [];
+  const host = model.network.mode === "host" ? hostAddress : node.service;
+  return [{ name: "RAY_ADDRESS", value: `ray://${host}:${node.ports.client}` }];
+}
 
 export function composeView(inputs: ComposeInputs): ComposeView {
   const { model, projectDir } = inputs;
@@ -293,6 +303,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
         { name: "MARIMO_PORT", value: s.marimo.port },
         secret("MARIMO_TOKEN"),
         ...(s.mlflow.enabled ? [{ name: "MLFLOW_TRACKING_URI", value: `http://mlflow:${s.mlflow.port}` }] : []),
+        ...marimoRayAddress(model, inputs.hostAddress),
       ],
       mounts: [track(dataMount(projectDir, s.marimo.notebooks_path, "marimo-notebooks", paths.notebooks))],
       port: { target: s.marimo.port, published: s.marimo.port },

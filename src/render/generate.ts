@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { testHostAddress } from "./cluster-test.ts";
 import { loadProject, type ProjectPaths } from "../config/load.ts";
-import { detectHostAddress } from "../host/address.ts";
+import { resolveHostAddress } from "../host/address.ts";
 import type { Model } from "../config/model.ts";
 import { UsageError } from "../errors.ts";
 import { log } from "../log.ts";
@@ -108,7 +108,8 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
   if (!options.allowMissingSecrets) assertSecretsPresent(model, paths.envFile);
   // The health container and every Ray container (the node agent) run the mounted cslr; so does the cluster test's worker.
   const cslrBinary = resolveCslrBinary(model, paths.dir);
-  const hostAddress = testHostAddress(model, detectHostAddress());
+  const coordinatorHost = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
+  const hostAddress = testHostAddress(model, await resolveHostAddress(model.host.address, coordinatorHost));
   const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, templates: loadTemplateSet() });
   if (!options.dryRun) writeBuildAtomically(paths.out, files);
   return { model, paths, files };

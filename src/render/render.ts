@@ -45,8 +45,6 @@ function renderYaml(name: TemplateName, render: () => string): string {
 
 export interface RenderInputs extends ComposeInputs {
   templates: TemplateSet;
-  /** The address the cluster test's containers reach this host's published ports by. */
-  hostAddress: string;
 }
 
 export function renderBuild(inputs: RenderInputs): RenderedFile[] {

@@ -11,10 +11,11 @@ afterAll(() => fake.stop());
 
 test("cslr run --address URL -- COMMAND runs the job and returns its exit code", async () => {
   const dir = makeTree({ "t.py": "print(1)\n" });
-  const { result } = await runCommand(runCommandDef, {
+  process.exitCode = undefined;
+  await runCommand(runCommandDef, {
     rawArgs: ["--address", fake.url, "--working-dir", dir, "--env", "A=1", "--env", "B=2", "--cpus", "1", "--name", "exp", "--", "python", "t.py", "--env", "C=3"],
   });
-  expect(result).toBe(0);
+  expect(process.exitCode).toBe(0);
   expect(fake.violations).toEqual([]);
   const [body] = fake.submitted();
   expect(body!.entrypoint).toBe("python t.py --env C=3");

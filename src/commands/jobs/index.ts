@@ -1,6 +1,6 @@
 /**
- * `cslr jobs [--json]`, `cslr jobs logs ID [-f]`, `cslr jobs stop ID` (draft, not yet in
- * commands/index.ts). `makeJobsCommand(resolveTarget)` takes the head lookup.
+ * `cslr jobs [--json]`, `cslr jobs logs ID [-f]`, `cslr jobs stop ID` 
+ * `makeJobsCommand(resolveTarget)` takes the head lookup.
  */
 import { defineCommand } from "citty";
 import type { ResolveTarget } from "../../jobs/cli-io.ts";
@@ -20,4 +20,4 @@ export function makeJobsCommand(resolveTarget?: ResolveTarget) {
   });
 }
 
-export default makeJobsCommand();
+export default makeJobsCommand((options) => import("../../jobs/project-target.ts").then((m) => m.projectTarget(options)));

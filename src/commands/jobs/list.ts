@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
 import type { ResolveTarget } from "../../jobs/cli-io.ts";
-import { setLogLevel } from "../../log.ts";
 import { headClient, jobsArgs } from "./shared.ts";
 
 export function makeListCommand(resolveTarget?: ResolveTarget) {
@@ -8,10 +7,9 @@ export function makeListCommand(resolveTarget?: ResolveTarget) {
     meta: { name: "list", description: "The cluster's jobs: id, status, start, duration, entrypoint" },
     args: { ...jobsArgs, json: { type: "boolean", description: "Print Ray's job details as JSON on stdout" } },
     async run({ args }) {
-      setLogLevel(args);
-      const client = await headClient(resolveTarget, args.address);
+      const client = await headClient(resolveTarget, args);
       const { listJobs } = await import("../../jobs/jobs.ts");
-      return listJobs(client, { json: Boolean(args.json) }, (text) => process.stdout.write(text));
+      process.exitCode = await listJobs(client, { json: Boolean(args.json) }, (text) => process.stdout.write(text));
     },
   });
 }

@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
 import type { ResolveTarget } from "../../jobs/cli-io.ts";
-import { setLogLevel } from "../../log.ts";
 import { headClient, jobsArgs } from "./shared.ts";
 
 export function makeLogsCommand(resolveTarget?: ResolveTarget) {
@@ -12,10 +11,9 @@ export function makeLogsCommand(resolveTarget?: ResolveTarget) {
       follow: { type: "boolean", alias: "f", description: "Keep printing until the job ends" },
     },
     async run({ args }) {
-      setLogLevel(args);
-      const client = await headClient(resolveTarget, args.address);
+      const client = await headClient(resolveTarget, args);
       const [{ showLogs }, io] = await Promise.all([import("../../jobs/jobs.ts"), import("../../jobs/cli-io.ts")]);
-      return showLogs(client, args.id, { follow: Boolean(args.follow) }, {
+      process.exitCode = await showLogs(client, args.id, { follow: Boolean(args.follow) }, {
         writeLog: (text) => process.stdout.write(text),
         say: (line) => process.stderr.write(`${line}\n`),
         logOnScreen: Boolean(process.stdout.isTTY),

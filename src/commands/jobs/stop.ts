@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
 import type { ResolveTarget } from "../../jobs/cli-io.ts";
-import { setLogLevel } from "../../log.ts";
 import { headClient, jobsArgs } from "./shared.ts";
 
 export function makeStopCommand(resolveTarget?: ResolveTarget) {
@@ -8,10 +7,9 @@ export function makeStopCommand(resolveTarget?: ResolveTarget) {
     meta: { name: "stop", description: "Ask the cluster to stop a job (SIGTERM, then SIGKILL after Ray's grace period)" },
     args: { ...jobsArgs, id: { type: "positional", required: true, description: "Submission id", valueHint: "ID" } },
     async run({ args }) {
-      setLogLevel(args);
-      const client = await headClient(resolveTarget, args.address);
+      const client = await headClient(resolveTarget, args);
       const { stopJob } = await import("../../jobs/jobs.ts");
-      return stopJob(client, args.id, (line) => process.stderr.write(`${line}\n`));
+      process.exitCode = await stopJob(client, args.id, (line) => process.stderr.write(`${line}\n`));
     },
   });
 }

@@ -1,0 +1,39 @@
+/**
+ * Where `cslr run` and `cslr jobs` send their requests: the head the election roster names,
+ * at the dashboard port of the service it runs, with Ray's token when the cluster uses one.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { parseDotenv } from "../config/dotenv.ts";
+import { loadProject, resolveProject } from "../config/load.ts";
+import { hostOf } from "../config/net.ts";
+import { headPortsOf, mlflowUrlForNodes } from "../config/urls.ts";
+import { readCluster } from "../election/client.ts";
+import { resolveHostAddress } from "../host/address.ts";
+import { rosterUrl } from "../status/roster.ts";
+import { addressOnlyTarget, type TargetOptions } from "./cli-io.ts";
+import { dashboardUrl, noClusterError, noReadyHeadError, type JobsTarget } from "./target.ts";
+import { CslrError } from "../errors.ts";
+
+export async function projectTarget(options: TargetOptions): Promise<JobsTarget> {
+  if (options.address) return addressOnlyTarget(options);
+  const paths = resolveProject(options);
+  const model = await loadProject(paths);
+  const secrets = existsSync(paths.envFile) ? parseDotenv(readFileSync(paths.envFile, "utf8")) : new Map<string, string>();
+  const clusterToken = secrets.get("CSLR_CLUSTER_TOKEN") || process.env.CSLR_CLUSTER_TOKEN || undefined;
+  const roster = await readCluster(rosterUrl(model), { token: clusterToken, timeoutMs: 3000 });
+  if ("error" in roster) {
+    const error = noClusterError();
+    throw new CslrError(`${error.message} (${roster.error})`);
+  }
+  const head = roster.roster.head;
+  if (!head) throw noReadyHeadError("no head is elected");
+  if (!head.ready) throw noReadyHeadError(`${head.node} is starting`);
+  const ports = headPortsOf(model, head.node);
+  if (!ports) throw noReadyHeadError(`head ${head.node} is not a ray-cpu or ray-gpu node, so its dashboard port is unknown here`);
+  // A head of this stack on one workstation publishes its dashboard on this host's loopback.
+  const local = model.network.mode === "bridge" && model.rayNodes.some((n) => n.name === head.node);
+  const url = local ? `http://127.0.0.1:${ports.dashboard}` : dashboardUrl(`${hostOf(head.address)}:${ports.head}`, ports.dashboard);
+  const coordinator = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
+  const hostAddress = (await resolveHostAddress(model.host.address, coordinator)) ?? "127.0.0.1";
+  return { url, token: process.env.RAY_AUTH_TOKEN || undefined, mlflowTrackingUri: mlflowUrlForNodes(model, hostAddress), projectName: model.project.name };
+}
