@@ -3,6 +3,7 @@ import { commonArgs } from "../args.ts";
 import { psArgs } from "../compose/argv.ts";
 import { parsePs } from "../compose/ps.ts";
 import { openSession } from "../compose/session.ts";
+import { readSecret } from "../config/dotenv.ts";
 import { isHostname } from "../config/schema.ts";
 import { readCluster } from "../election/client.ts";
 import { UsageError } from "../errors.ts";
@@ -29,7 +30,7 @@ export default defineCommand({
     const session = await openSession(args, { model: "required" });
     const model = session.model!;
     const rows = parsePs(await session.compose.captureOk(psArgs({ json: true, all: true })));
-    const roster = await readCluster(rosterUrl(model), { timeoutMs: 2000 });
+    const roster = await readCluster(rosterUrl(model), { timeoutMs: 2000, token: readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN") });
     const host = args.host ?? detectHostAddress();
     if (!host) log.warn("no external address found for this host; showing 127.0.0.1 (set one with --host)");
     const report = buildStatus({ model, projectName: session.target.projectName, host: host ?? "127.0.0.1", rows, roster });

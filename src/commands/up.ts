@@ -7,6 +7,7 @@ import { portConflictMessage } from "../compose/published.ts";
 import { openSession, type Session } from "../compose/session.ts";
 import { serviceNames } from "../compose/target.ts";
 import type { Model } from "../config/model.ts";
+import { readSecret } from "../config/dotenv.ts";
 import { parseDurationMs } from "../config/units.ts";
 import { readCluster } from "../election/client.ts";
 import { CslrError, UsageError } from "../errors.ts";
@@ -70,17 +71,18 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
   const { compose, model } = session;
   const expect = waitExpectation(services, model);
   const url = model ? rosterUrl(model) : undefined;
+  const token = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
   const printer = progressPrinter(process.stderr);
   const { phase, timedOut } = await waitForCluster(expect, seconds, {
     ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
-    roster: () => (url ? readCluster(url, { timeoutMs: 2000 }) : Promise.resolve({ error: "no election service configured" })),
+    roster: () => (url ? readCluster(url, { timeoutMs: 2000, token }) : Promise.resolve({ error: "no election service configured" })),
     now: () => Date.now(),
     sleep: (ms) => Bun.sleep(ms),
     progress: (_phase, text) => printer.show(text),
   });
   printer.done();
   if (phase.kind === "ready") {
-    if (model) await printAddresses(model, url);
+    if (model) await printAddresses(model, url, token);
     return;
   }
   const why = timedOut ? `not ready after ${seconds}s: ${describePhase(phase)}` : describePhase(phase);
@@ -93,9 +95,9 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
 }
 
 /** The URLs to use, with the Ray ones taken from the elected head. */
-async function printAddresses(model: Model, url: string | undefined) {
+async function printAddresses(model: Model, url: string | undefined, token: string | undefined) {
   const host = detectHostAddress() ?? "127.0.0.1";
-  const roster = url ? await readCluster(url, { timeoutMs: 2000 }) : undefined;
+  const roster = url ? await readCluster(url, { timeoutMs: 2000, token }) : undefined;
   const head = roster && "roster" in roster ? roster.roster.head : null;
   const urls = endpoints(model, host, head);
   const lines = [

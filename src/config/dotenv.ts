@@ -2,6 +2,7 @@
  * The `.env` file beside config.yaml: the only place secrets live (mode 0600). Reading it,
  * and adding missing secrets to it without touching the existing ones.
  */
+import { readFileSync } from "node:fs";
 import { secretNames, type SecretName } from "./secrets.ts";
 
 /** Parses a dotenv file: `KEY=value`, optional quotes, `#` comments. */
@@ -40,4 +41,15 @@ export function withMissingSecrets(existing: string, fresh: () => string = rando
   const prefix = existing === "" ? "# Secrets for cslr. Keep this file private (mode 0600); never commit it.\n" : existing.endsWith("\n") ? "" : "\n";
   const lines = added.map((name) => `${name}=${fresh()}`).join("\n");
   return { text: `${existing}${prefix}${lines}\n`, added };
+}
+
+/** A secret from the project's `.env` (else the environment), for cslr's own calls to the cluster. */
+export function readSecret(envFile: string, name: SecretName): string | undefined {
+  let fromFile: string | undefined;
+  try {
+    fromFile = parseDotenv(readFileSync(envFile, "utf8")).get(name);
+  } catch {
+    fromFile = undefined;
+  }
+  return fromFile || process.env[name] || undefined;
 }

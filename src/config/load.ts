@@ -24,6 +24,7 @@ import {
   whitelistProblems,
   workerPortRangeProblems,
   hostPortBlockProblems,
+  hostNetworkUrlProblems,
   type Problem,
 } from "./validate.ts";
 
@@ -80,7 +81,7 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
     ...hostPortBlockProblems(config, gpuEnabled),
   ];
   const enabled = nodes ? rayNodesOf(config, nodes, gpuEnabled, hostname).filter((n) => n.ports).map((n) => n.name) : [];
-  return { config: configProblems, nodes: nodes ? whitelistProblems(config, nodes, enabled) : [], gpuDetected };
+  return { config: configProblems, nodes: nodes ? [...whitelistProblems(config, nodes, enabled), ...hostNetworkUrlProblems(config, nodes)] : [], gpuDetected };
 }
 
 /** The common case, without the yaml package: plain YAML that is valid as it stands. */

@@ -62,9 +62,11 @@ const dataPath = z
   .refine((v) => !/[\n\r]/.test(v), { message: "path contains a line break; expected a host folder" })
   .optional();
 
+/** A timeout in seconds: 0.1 s to 1 h (a value outside makes no sense and would only fail later). */
 const seconds = z
-  .number({ message: "not a duration; expected a number of seconds greater than 0" })
-  .positive({ message: "not a positive duration; expected a number of seconds greater than 0" });
+  .number({ message: "not a duration; expected seconds from 0.1 to 3600" })
+  .min(0.1, { message: "too short; expected seconds from 0.1 to 3600" })
+  .max(3600, { message: "too long; expected seconds from 0.1 to 3600" });
 
 // ---------------------------------------------------------------- services
 
@@ -153,7 +155,12 @@ export const healthSchema = z
       .min(1)
       .optional()
       .meta({ description: "Linux cslr binary mounted into the health and Ray containers (default: the running binary on Linux)" }),
-    lease_ttl: seconds.default(10).meta({ description: "Seconds a head lease lasts without a heartbeat" }),
+    lease_ttl: z
+      .number({ message: "not a duration; expected seconds from 1 to 3600" })
+      .min(1, { message: "lease TTL too short; expected seconds from 1 to 3600" })
+      .max(3600, { message: "lease TTL too long; expected seconds from 1 to 3600" })
+      .default(30)
+      .meta({ description: "Seconds a head lease lasts without a renewal; a head cut off from the service stops itself at 2/3 of it" }),
   })
   .prefault({});
 

@@ -233,6 +233,22 @@ export function subnetProblems(config: Config): Problem[] {
 }
 
 /**
+ * With several workstations (host networking) a member's Ray nodes reach the election service
+ * through the host's network, where the container name `health` means nothing.
+ */
+export function hostNetworkUrlProblems(config: Config, nodes: Nodes): Problem[] {
+  if (config.network.mode !== "host" || config.services.health.enabled) return [];
+  const host = new URL(nodes.health_service.url).hostname;
+  if (host !== "health") return [];
+  return [
+    {
+      path: ["health_service", "url"],
+      message: `${nodes.health_service.url} is a container name, which Ray nodes on the host network cannot resolve; expected the coordinator's address, like http://10.0.0.5:8888 (cslr join writes it)`,
+    },
+  ];
+}
+
+/**
  * On one workstation (bridge networking) with no fixed head_address, some whitelisted node
  * must be a Ray service that runs here. With several workstations the head may be elsewhere.
  */

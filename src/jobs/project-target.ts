@@ -2,8 +2,7 @@
  * Where `cslr run` and `cslr jobs` send their requests: the head the election roster names,
  * at the dashboard port of the service it runs, with Ray's token when the cluster uses one.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { parseDotenv } from "../config/dotenv.ts";
+import { readSecret } from "../config/dotenv.ts";
 import { loadProject, resolveProject } from "../config/load.ts";
 import { hostOf } from "../config/net.ts";
 import { headPortsOf, mlflowUrlForNodes } from "../config/urls.ts";
@@ -18,8 +17,7 @@ export async function projectTarget(options: TargetOptions): Promise<JobsTarget>
   if (options.address) return addressOnlyTarget(options);
   const paths = resolveProject(options);
   const model = await loadProject(paths);
-  const secrets = existsSync(paths.envFile) ? parseDotenv(readFileSync(paths.envFile, "utf8")) : new Map<string, string>();
-  const clusterToken = secrets.get("CSLR_CLUSTER_TOKEN") || process.env.CSLR_CLUSTER_TOKEN || undefined;
+  const clusterToken = readSecret(paths.envFile, "CSLR_CLUSTER_TOKEN");
   const roster = await readCluster(rosterUrl(model), { token: clusterToken, timeoutMs: 3000 });
   if ("error" in roster) {
     const error = noClusterError();

@@ -14,8 +14,8 @@ function project(files: Parameters<typeof makeProject>[0] = {}): string {
   projects.push(dir);
   if (files.config === undefined) {
     const config = readFileSync(join(dir, "config.yaml"), "utf8").replace(
-      "    lease_ttl: 10 ",
-      `    binary: ${fakeHealthBinary(dir)}\n    lease_ttl: 10 `,
+      "    lease_ttl: 30 ",
+      `    binary: ${fakeHealthBinary(dir)}\n    lease_ttl: 30 `,
     );
     writeFileSync(join(dir, "config.yaml"), config);
   }

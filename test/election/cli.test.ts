@@ -51,7 +51,7 @@ describe("cslr health serve + ping", () => {
     writeFileSync(nodes, "head_whitelist: [ray-cpu, ray-gpu]\n");
     const port = freePort();
     const url = `http://127.0.0.1:${port}`;
-    const server = Bun.spawn(["bun", cli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--nodes", nodes, "--lease-ttl", "500ms"], {
+    const server = Bun.spawn(["bun", cli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--nodes", nodes, "--lease-ttl", "1s"], {
       env: { ...process.env, CSLR_CLUSTER_TOKEN: "t0k" },
       stderr: "pipe",
     });
@@ -67,7 +67,7 @@ describe("cslr health serve + ping", () => {
         headers: { authorization: `Bearer ${nodeKey("t0k", "ray-gpu")}` },
         body: JSON.stringify({ node: "ray-gpu", address: "ray-gpu:6380" }),
       });
-      expect(await claim.json()).toMatchObject({ role: "head", term: 1, leaseTtlMs: 500 });
+      expect(await claim.json()).toMatchObject({ role: "head", term: 1, leaseTtlMs: 1000 });
     } finally {
       server.kill("SIGTERM");
       expect(await server.exited).toBe(0);

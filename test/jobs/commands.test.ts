@@ -15,7 +15,7 @@ test("cslr run --address URL -- COMMAND runs the job and returns its exit code",
   await runCommand(runCommandDef, {
     rawArgs: ["--address", fake.url, "--working-dir", dir, "--env", "A=1", "--env", "B=2", "--cpus", "1", "--name", "exp", "--", "python", "t.py", "--env", "C=3"],
   });
-  expect(process.exitCode).toBe(0);
+  expect(Number(process.exitCode)).toBe(0);
   expect(fake.violations).toEqual([]);
   const [body] = fake.submitted();
   expect(body!.entrypoint).toBe("python t.py --env C=3");

@@ -38,13 +38,15 @@ export default defineCommand({
     nodes: { type: "string", description: "nodes.yaml with head_whitelist", valueHint: "FILE" },
     whitelist: { type: "string", description: "Comma-separated nodes that may become head (added to --nodes)", valueHint: "a,b" },
     state: { type: "string", description: "File the election state is written to (keeps the head across restarts)", valueHint: "FILE" },
-    "lease-ttl": { type: "string", description: "Lease lifetime without a heartbeat: 10s, 500ms or seconds", default: "10s" },
+    "lease-ttl": { type: "string", description: "Lease lifetime without a renewal, 1s to 1h: 30s, 2m or seconds", default: "30s" },
   },
   async run({ args }) {
     const port = portSchema.safeParse(Number(args.port));
     if (!/^\d+$/.test(args.port) || !port.success) throw new UsageError(`--port ${JSON.stringify(args.port)}: expected an integer from 1 to 65535`);
     const leaseTtlMs = parseDurationMs(args["lease-ttl"]);
-    if (leaseTtlMs === undefined) throw new UsageError(`--lease-ttl ${JSON.stringify(args["lease-ttl"])}: expected a duration like 10s, 500ms or 10`);
+    if (leaseTtlMs === undefined || leaseTtlMs < 1000 || leaseTtlMs > 3_600_000) {
+      throw new UsageError(`--lease-ttl ${JSON.stringify(args["lease-ttl"])}: expected a duration from 1s to 1h, like 30s`);
+    }
     const whitelist = [
       ...(args.nodes ? whitelistFromNodesFile(args.nodes) : []),
       ...(args.whitelist ? whitelistFromFlag(args.whitelist) : []),

@@ -171,7 +171,12 @@ export class Stack {
 
   async roster(): Promise<RosterLike | undefined> {
     try {
-      const response = await fetch(`http://127.0.0.1:${this.ports.health}/v1/cluster`, { signal: AbortSignal.timeout(1000) });
+      // The full roster (terms included) needs the cluster token, as `cslr status` reads it.
+      const token = this.env().get("CSLR_CLUSTER_TOKEN");
+      const response = await fetch(`http://127.0.0.1:${this.ports.health}/v1/cluster`, {
+        signal: AbortSignal.timeout(1000),
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
       return response.ok ? ((await response.json()) as RosterLike) : undefined;
     } catch {
       return undefined;
