@@ -115,7 +115,7 @@ describeE2E("workstations: namespaced hosts with their own dockerd", () => {
     const project = `cslrt-e2e-${Math.random().toString(36).slice(2, 8)}`;
 
     beforeAll(async () => {
-      group = await createWorkstations({ count: 2, images: [testImages.base], iptables: false, defaultBridge: false });
+      group = await createWorkstations({ count: 2, images: () => [testImages.base], iptables: false, defaultBridge: false });
       [x, y] = group.hosts as [Workstation, Workstation];
     }, 300_000);
 

@@ -90,7 +90,8 @@ export function netnsAvailable(): { available: true } | { available: false; reas
     if (!Bun.which(program)) return no(`${program} not found on PATH (packages: iproute2, util-linux, iptables, coreutils)`);
   }
   if (!existsSync("/proc/sys/net/bridge/bridge-nf-call-iptables")) return no("no br_netfilter (/proc/sys/net/bridge missing): partitions need it");
-  const probe = `${namePrefix}${process.pid.toString(36).slice(-4).padStart(4, "x")}-probe`;
+  // Not of the form cslrt<id>-…: no run's teardown can mistake it for one of its namespaces.
+  const probe = `${namePrefix}-probe-${process.pid}`;
   const added = tool(["ip", "netns", "add", probe]);
   if (added.code !== 0) return no(`cannot create a network namespace (no CAP_NET_ADMIN?): ${added.stderr.trim()}`);
   tool(["ip", "netns", "del", probe]);

