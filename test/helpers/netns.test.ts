@@ -24,6 +24,19 @@ async function greeter(host: NetnsHost): Promise<void> {
   }
 }
 
+describeNetns("netns teardown of a half-gone run", () => {
+  test("destroy() copes with parts already removed by hand and leaves nothing", async () => {
+    const lan = await createLan({ hosts: 2 });
+    try {
+      const gone = Bun.spawnSync(["sh", "-c", `ip netns del ${lan.lanNetns} && ip netns del ${lan.hosts[0]!.netns} && umount ${lan.hosts[1]!.utsPath}`]);
+      expect(gone.exitCode).toBe(0);
+    } finally {
+      await lan.destroy();
+    }
+    expect(leftoversOf(lan.id)).toEqual([]);
+  });
+});
+
 test("prefixesOverlap", () => {
   const rows: [string, string, boolean][] = [
     ["10.77.3.0/24", "10.77.3.0/24", true],
