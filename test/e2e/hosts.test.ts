@@ -172,7 +172,9 @@ describeE2E("workstations: namespaced hosts with their own dockerd", () => {
       const start = performance.now();
       const report = await cleanupStale();
       log(`cleanupStale after SIGKILL: ${Math.round(performance.now() - start)} ms`);
-      expect(report.reaped).toContain(id);
+      // A test run going on at the same time may have reaped it first: either way it must be gone.
+    expect(report.failed.filter((f) => f.startsWith(id))).toEqual([]);
+    if (!report.reaped.includes(id)) log(`run ${id} was reaped by another cleanupStale`);
       expect(processesOf(new Set([ino]), new Set(ids))).toEqual([]);
       expect(leftoversOf(id)).toEqual([]);
     }, 180_000);
