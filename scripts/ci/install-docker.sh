@@ -4,6 +4,9 @@
 # Idempotent and bounded: every step is skipped when its result is already there, and every
 # wait has a limit. Runs as root, non-interactively. The recipe (bookworm's docker.io, Compose
 # v2 from trixie pinned low so nothing else moves) is /work/shared/docker-engine.md.
+# Also the tools of the simulated workstations (test/helpers/netns.ts, test/e2e/lib/hosts.ts):
+# iproute2 (ip), iptables (partitions; also a dependency of docker.io) and util-linux
+# (nsenter, unshare, umount; essential, so always there).
 #
 # Env: DOCKERD_LOG (default /var/log/dockerd.log), ENGINE_WAIT_SECONDS (default 60).
 set -euo pipefail
@@ -38,14 +41,15 @@ apt_install() {
 }
 
 # ---------------------------------------------------------------- fast path
-if compose_is_v2 && engine_answers && command -v debootstrap >/dev/null; then
+harness_tools() { command -v ip >/dev/null && command -v iptables >/dev/null && command -v nsenter >/dev/null; }
+if compose_is_v2 && engine_answers && command -v debootstrap >/dev/null && harness_tools; then
   say "engine up and $(docker compose version) already installed; nothing to do"
   exit 0
 fi
 
 # ---------------------------------------------------------------- engine + debootstrap
 missing=()
-for pkg in docker.io debootstrap; do installed "$pkg" || missing+=("$pkg"); done
+for pkg in docker.io debootstrap iproute2 iptables; do installed "$pkg" || missing+=("$pkg"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"
   apt_install "${missing[@]}"
