@@ -17,6 +17,9 @@ export const commands = {
   test: () => import("./test.ts").then((m) => m.default),
   health: () => import("./health/index.ts").then((m) => m.default),
   node: () => import("./node.ts").then((m) => m.default),
+  join: () => import("./join.ts").then((m) => m.default),
+  leave: () => import("./leave.ts").then((m) => m.default),
+  ports: () => import("./ports.ts").then((m) => m.default),
   run: () => import("./run.ts").then((m) => m.default),
   jobs: () => import("./jobs/index.ts").then((m) => m.default),
 } satisfies Record<string, () => Promise<CommandDef<any>>>;

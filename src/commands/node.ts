@@ -10,6 +10,7 @@ import { defineCommand } from "citty";
 import { nodeKey } from "../election/auth.ts";
 import { UsageError } from "../errors.ts";
 import { routeSourceAddress } from "../host/address.ts";
+import { dial } from "../host/ports.ts";
 import { Agent, AgentExit, type RayHandle } from "../node/agent.ts";
 import { NodeClient } from "../node/client.ts";
 import { RayProcess, rayEnvironment } from "../node/ray.ts";
@@ -30,32 +31,6 @@ function readClusterToken(env: NodeJS.ProcessEnv): string | undefined {
 /** Ray's own token (RAY_AUTH_MODE=token), the same on every node, derived so Ray never holds the cluster token. */
 export function rayAuthToken(clusterToken: string): string {
   return createHmac("sha256", clusterToken).update("cslr ray auth token v1").digest("hex");
-}
-
-function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    Bun.connect({
-      hostname: host,
-      port,
-      socket: {
-        open(socket) {
-          clearTimeout(timer);
-          socket.end();
-          resolve(true);
-        },
-        data() {},
-        error() {},
-        connectError() {
-          clearTimeout(timer);
-          resolve(false);
-        },
-      },
-    }).catch(() => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -103,7 +78,7 @@ export default defineCommand({
         const ray = RayProcess.start(argv, rayEnv);
         return { exited: ray.exited, get running() { return ray.running; }, stop: () => ray.stop(rayEnv) };
       },
-      portOpen: (host, port) => tcpOpen(host, port),
+      portOpen: async (host, port) => (await dial(host, port)).reachable,
       detectAddress: () => routeSourceAddress(electionHost),
     });
     const onSignal = () => agent.requestStop();

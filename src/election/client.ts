@@ -1,8 +1,37 @@
 /**
- * A small client of the election service, for `cslr status`, `up --wait` and `health ping`.
- * fetch is injectable so callers can test without a server.
+ * A small client of the election service, for `cslr status`, `up --wait`, `health ping`,
+ * `join` and `leave` (the node agent has its own, src/node/client.ts). fetch is injectable so
+ * callers can test without a server. Every answer is checked against its schema.
  */
+import { z } from "zod";
+import { joinInfoSchema, probeAnswer, type JoinInfo, type ProbeAnswer } from "./membership.ts";
 import { parseClusterView, type RosterView } from "./roster.ts";
+
+/** Reads a body up to `maxBytes`; a longer (or endless) one is undefined, never a hang past the signal. */
+export async function readBounded(res: Response, signal: AbortSignal, maxBytes: number): Promise<string | undefined> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const abort = () => void reader.cancel().catch(() => {});
+  signal.addEventListener("abort", abort, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {});
+        return undefined;
+      }
+      chunks.push(value);
+    }
+  } finally {
+    signal.removeEventListener("abort", abort);
+  }
+  if (signal.aborted) throw new Error("the answer did not arrive in time");
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -75,4 +104,68 @@ export async function ping(url: string, seconds: number, fetchImpl: Fetch = fetc
   } catch {
     return false;
   }
+}
+
+/** What an administrator's call came to: the checked answer, or a one-line reason with the HTTP status (0: no answer). */
+export type AdminResult<T> = { ok: true; value: T } | { ok: false; status: number; reason: string };
+
+async function adminCall<T>(url: string, token: string, method: string, path: string, body: object | undefined, schema: z.ZodType<T>, timeoutMs: number, fetchImpl: Fetch): Promise<AdminResult<T>> {
+  const target = endpoint(url, path);
+  const signal = AbortSignal.timeout(timeoutMs);
+  let text: string | undefined;
+  let status: number;
+  try {
+    const res = await fetchImpl(target, {
+      method,
+      headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+      signal,
+      redirect: "manual",
+    });
+    status = res.status;
+    text = await readBounded(res, signal, 256 * 1024);
+  } catch (error) {
+    const reason = signal.aborted ? `no answer within ${timeoutMs} ms` : error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    return { ok: false, status: 0, reason: `${target} unreachable: ${reason}` };
+  }
+  if (text === undefined) return { ok: false, status, reason: `${target} answered more than 256 KiB` };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, status, reason: `${target} answered HTTP ${status} with something that is not JSON` };
+  }
+  if (status !== 200) {
+    const error = (json as { error?: unknown } | null)?.error;
+    return { ok: false, status, reason: typeof error === "string" ? error.slice(0, 300) : `HTTP ${status}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { ok: false, status, reason: `${target}: ${issue.path.join(".") || "answer"}: ${issue.message}` };
+}
+
+export interface AdminOptions {
+  fetch?: Fetch;
+  timeoutMs?: number;
+}
+
+export function getJoinInfo(url: string, token: string, opts: AdminOptions = {}): Promise<AdminResult<JoinInfo>> {
+  return adminCall(url, token, "GET", "/v1/join-info", undefined, joinInfoSchema, opts.timeoutMs ?? 5000, opts.fetch ?? fetch);
+}
+
+const okAnswer = z.object({ ok: z.literal(true) });
+const leaveAnswer = z.object({ ok: z.literal(true), removed: z.array(z.string().max(253)).max(100_000) });
+
+export function registerHost(url: string, token: string, name: string, address: string, opts: AdminOptions = {}): Promise<AdminResult<unknown>> {
+  return adminCall(url, token, "POST", "/v1/hosts/register", { name, address }, okAnswer, opts.timeoutMs ?? 5000, opts.fetch ?? fetch);
+}
+
+/** The reach-back check: the coordinator dials this host's ports (it takes up to a few seconds). */
+export function probeHost(url: string, token: string, name: string, ports: number[], opts: AdminOptions = {}): Promise<AdminResult<ProbeAnswer>> {
+  return adminCall(url, token, "POST", "/v1/hosts/probe", { name, ports }, probeAnswer, opts.timeoutMs ?? 30_000, opts.fetch ?? fetch);
+}
+
+export function leaveCluster(url: string, token: string, host: string, opts: AdminOptions = {}): Promise<AdminResult<{ removed: string[] }>> {
+  return adminCall(url, token, "POST", "/v1/hosts/leave", { host }, leaveAnswer, opts.timeoutMs ?? 5000, opts.fetch ?? fetch);
 }

@@ -9,15 +9,18 @@
  *   POST /v1/release {node, term}          gives the lease up at once       200 | 409
  *   POST /v1/join   {node, address, host?} roster entry of a worker         {ok, term, head: address | null, leaseTtlMs}
  *   POST /v1/part   {node}                 a worker leaves the roster       {ok}
- *   POST /v1/leave  {host}                 a host leaves the cluster        {ok, removed[]}
+ *   POST /v1/hosts/leave {host}            a host leaves the cluster        {ok, removed[]}
+ *   GET  /v1/join-info                     what a workstation needs to join (src/election/membership.ts)
+ *   POST /v1/hosts/register {name, address} a workstation about to join
+ *   POST /v1/hosts/probe {name, ports[]}   reach-back: the coordinator dials the host's ports   {ok, address, results[]}
  *   GET  /v1/head?wait=SECONDS             long-poll for a ready head       {ready, node, address}
  *   GET  /v1/cluster                       the roster                       {head, workers[]} (+ term and lease detail
  *                                                                            with the cluster token)
  *
  * Authentication (when the service has a cluster token): a node's own calls (claim, ready,
  * heartbeat, release, join, part) carry `Authorization: Bearer <node key>` (src/election/auth.ts),
- * valid only for the node named in the body; leave and the full roster need the cluster
- * token. Errors are `{ok: false, error}`: 400 bad body, 401, 404, 405, 409 fenced, 413 body over
+ * valid only for the node named in the body; the /v1/hosts calls, the join information and
+ * the full roster need the cluster token. Errors are `{ok: false, error}`: 400 bad body, 401, 404, 405, 409 fenced, 413 body over
  * 16 KiB, 503 the state cannot be written or the service is at its limits.
  */
 import { z } from "zod";

@@ -7,7 +7,9 @@ import pkg from "../../package.json" with { type: "json" };
 import { nodeKey, presentedBearer, sameSecret } from "./auth.ts";
 import { claimBody, joinBody, leaseBody, leaveBody, maxBodyBytes, partBody, parseBody, parseWaitQuery, type Parsed } from "./protocol.ts";
 import type { ElectionService } from "./service.ts";
+import { maxProbePorts, probeBody, probeTimeoutMs, registerBody } from "./membership.ts";
 import type { ClusterView, HeadLease } from "./state.ts";
+import { dial } from "../host/ports.ts";
 import type { z } from "zod";
 
 export interface RouteContext {
@@ -63,6 +65,15 @@ function isNode(ctx: RouteContext, node: string): boolean {
 
 const unauthorizedNode = "missing or wrong node key; expected Authorization: Bearer <the node's key, derived from CSLR_CLUSTER_TOKEN>";
 const unauthorizedAdmin = "missing or wrong token; expected Authorization: Bearer $CSLR_CLUSTER_TOKEN";
+
+/** The cluster token, then body → schema; a Response when any step fails. */
+async function adminRequest<T>(ctx: RouteContext, schema: z.ZodType<T>): Promise<T | Response> {
+  if (!isClusterAdmin(ctx)) return errorReply(401, unauthorizedAdmin);
+  const raw = await readLimitedBody(ctx.req);
+  if (raw === null) return errorReply(413, `body larger than ${maxBodyBytes} bytes`);
+  const body: Parsed<T> = parseBody(schema, raw);
+  return body.ok ? body.value : errorReply(400, body.error);
+}
 
 /** Body → schema → the caller's credential for the node it names; a Response when any step fails. */
 async function nodeRequest<T extends { node: string }>(ctx: RouteContext, schema: z.ZodType<T>): Promise<T | Response> {
@@ -135,15 +146,52 @@ export const routes: Record<string, Handler> = {
     return reply(200, { ok: true });
   },
 
-  "POST /v1/leave": async (ctx) => {
-    if (!isClusterAdmin(ctx)) return errorReply(401, unauthorizedAdmin);
-    const raw = await readLimitedBody(ctx.req);
-    if (raw === null) return errorReply(413, `body larger than ${maxBodyBytes} bytes`);
-    const body = parseBody(leaveBody, raw);
-    if (!body.ok) return errorReply(400, body.error);
-    const result = ctx.service.apply(() => ctx.service.election.leave(body.value.host));
+  "POST /v1/hosts/leave": async (ctx) => {
+    const body = await adminRequest(ctx, leaveBody);
+    if (body instanceof Response) return body;
+    const result = ctx.service.apply(() => ctx.service.election.leave(body.host));
     if ("failed" in result) return errorReply(503, result.failed);
+    ctx.service.hosts.delete(body.host);
     return reply(200, { ok: true, removed: result.outcome.removed });
+  },
+
+  "GET /v1/join-info": (ctx) => {
+    if (!isClusterAdmin(ctx)) return errorReply(401, unauthorizedAdmin);
+    const info = ctx.service.joinInfo;
+    if (!info) return errorReply(404, "this coordinator gives no join information: it runs Ray in bridge networking (one workstation); set network.mode: host there for several workstations");
+    return reply(200, { ...info });
+  },
+
+  "POST /v1/hosts/register": async (ctx) => {
+    const body = await adminRequest(ctx, registerBody);
+    if (body instanceof Response) return body;
+    ctx.service.registerHost(body.name, body.address);
+    return reply(200, { ok: true });
+  },
+
+  /**
+   * The reach-back check: dials a workstation of the cluster (registered, or on the roster) on
+   * the ports it names, each bounded in time, one check per host at a time. Never an open
+   * port scanner: only holders of the cluster token, only addresses of the cluster's hosts.
+   */
+  "POST /v1/hosts/probe": async (ctx) => {
+    const body = await adminRequest(ctx, probeBody);
+    if (body instanceof Response) return body;
+    const address = ctx.service.addressOfHost(body.name);
+    if (!address) return errorReply(404, `host ${body.name} is not in the cluster; it registers first (cslr join does)`);
+    if (ctx.service.probing.has(body.name)) return errorReply(409, `a reach-back check of ${body.name} is already running`);
+    ctx.service.probing.add(body.name);
+    try {
+      const ports = [...new Set(body.ports)].slice(0, maxProbePorts);
+      const results: { port: number; reachable: boolean; error?: string }[] = [];
+      for (let i = 0; i < ports.length; i += 32) {
+        const batch = await Promise.all(ports.slice(i, i + 32).map(async (port) => ({ port, ...(await dial(address, port, probeTimeoutMs)) })));
+        results.push(...batch);
+      }
+      return reply(200, { ok: true, address, results });
+    } finally {
+      ctx.service.probing.delete(body.name);
+    }
   },
 
   "GET /v1/head": async (ctx) => {

@@ -4,6 +4,7 @@
  * change that cannot be written is rolled back and refused, and the service says it is
  * unhealthy until a write succeeds again.
  */
+import type { JoinInfo } from "./membership.ts";
 import { Election, type ClusterView, type Decision, type DecisionLog, type ElectionSnapshot, type HeadLease } from "./state.ts";
 import { loadStateFile, writeStateFile } from "./store.ts";
 
@@ -23,6 +24,14 @@ export interface ElectionServiceOptions {
   maxMembers?: number;
   /** At most this many long-polls are held at once; more are answered at once. */
   maxWaiters?: number;
+  /** What a workstation needs to join (rendered by `cslr generate` on the coordinator). */
+  joinInfo?: JoinInfo;
+}
+
+/** A workstation that announced itself to join: the reach-back check dials only these. */
+export interface RegisteredHost {
+  address: string;
+  registeredAt: number;
 }
 
 export type Applied<T> = { outcome: T } | { failed: string };
@@ -41,6 +50,10 @@ export class ElectionService {
   private readonly now: () => number;
   private timers: ReturnType<typeof setInterval>[] = [];
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Workstations registered for a reach-back check (bounded; the oldest go first). */
+  readonly hosts = new Map<string, RegisteredHost>();
+  /** Reach-back checks running now, by host: one at a time each. */
+  readonly probing = new Set<string>();
 
   constructor(private readonly options: ElectionServiceOptions) {
     const now = (this.now = options.now ?? (() => performance.now()));
@@ -121,6 +134,28 @@ export class ElectionService {
 
   cluster(): ClusterView {
     return this.election.cluster();
+  }
+
+  get joinInfo(): JoinInfo | undefined {
+    return this.options.joinInfo;
+  }
+
+  registerHost(name: string, address: string): void {
+    if (!this.hosts.has(name) && this.hosts.size >= 1024) {
+      const oldest = [...this.hosts].sort((a, b) => a[1].registeredAt - b[1].registeredAt)[0];
+      if (oldest) this.hosts.delete(oldest[0]);
+    }
+    this.hosts.set(name, { address, registeredAt: this.now() });
+    this.incident("host-registered", `${name} at ${address} announced itself to join`);
+  }
+
+  /** The address of a workstation in the cluster: registered, or on the roster with that host name. */
+  addressOfHost(name: string): string | undefined {
+    const registered = this.hosts.get(name)?.address;
+    if (registered) return registered;
+    const view = this.election.cluster();
+    const member = [...(view.head ? [view.head] : []), ...view.workers].find((m) => m.host === name && /^\d+\.\d+\.\d+\.\d+(:\d+)?$/.test(m.address));
+    return member?.address.replace(/:\d+$/, "");
   }
 
   private persist(): boolean {

@@ -51,6 +51,8 @@ export class Agent {
   private address = "";
   private nodeIp: string | undefined;
   private lastReason = "";
+  /** Set once this node has a roster entry: a stop then takes it off, whichever way the agent got there. */
+  private joined = false;
 
   constructor(
     private readonly settings: NodeSettings,
@@ -91,8 +93,16 @@ export class Agent {
       const outcome = await this.runWorker(elected);
       if (outcome !== "re-elect") return outcome;
     }
+    await this.leaveRoster();
     this.say({ event: "stopped", why: "SIGTERM" });
     return exitCodes.stopped;
+  }
+
+  /** A clean stop takes a worker off the roster at once (else it would stay for three TTLs). */
+  private async leaveRoster(): Promise<void> {
+    if (!this.joined) return;
+    this.joined = false;
+    await this.io.client.part();
   }
 
   /** `auto` addresses: the source address of this host's route to the election service. */
@@ -211,6 +221,7 @@ export class Agent {
   private async runWorker(elected: Extract<Elected, { role: "worker" }>): Promise<number | "re-elect"> {
     const { head, term, ttlMs } = elected;
     // The roster entry goes out first: one small request, while starting Ray takes a while.
+    this.joined = true;
     const first = await this.io.client.join(this.address);
     if (first.kind === "ok") this.say({ event: "joined", term: first.value.term, head: first.value.head ?? "none" });
     const ray = this.startRay({ kind: "worker", head });
@@ -219,7 +230,7 @@ export class Agent {
       const tick = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), stopped(this.stop.signal), this.io.sleep(every, this.stop.signal).then(() => ({ why: "tick" as const }))]);
       if (tick.why === "stop") {
         await ray.stop();
-        await this.io.client.part();
+        await this.leaveRoster();
         this.say({ event: "stopped", why: "SIGTERM" });
         return exitCodes.stopped;
       }

@@ -6,10 +6,10 @@
  */
 import { z } from "zod";
 import { parseHostPort } from "../config/net.ts";
+import { readBounded } from "../election/client.ts";
 
 /** Largest answer the agent reads; the service's answers are a few hundred bytes. */
 const maxAnswerBytes = 64 * 1024;
-
 const term = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const ttl = z.int().min(100).max(3_600_000);
 const headAddress = z
@@ -54,32 +54,6 @@ export interface NodeClientOptions {
   fetch?: Fetch;
   /** Per-call deadline for connect, headers and body. */
   timeoutMs?: number;
-}
-
-/** Reads a body up to maxAnswerBytes; a longer (or endless) one is a protocol error, not a hang. */
-async function readBounded(res: Response, signal: AbortSignal): Promise<string | undefined> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const abort = () => void reader.cancel().catch(() => {});
-  signal.addEventListener("abort", abort, { once: true });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxAnswerBytes) {
-        await reader.cancel().catch(() => {});
-        return undefined;
-      }
-      chunks.push(value);
-    }
-  } finally {
-    signal.removeEventListener("abort", abort);
-  }
-  if (signal.aborted) throw new Error("the answer did not arrive in time");
-  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 function describe(error: unknown): string {
@@ -138,7 +112,7 @@ export class NodeClient {
     let text: string | undefined;
     try {
       res = await this.fetch(`${this.base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined, signal, redirect: "manual" });
-      text = await readBounded(res, signal);
+      text = await readBounded(res, signal, maxAnswerBytes);
     } catch (error) {
       return { kind: "unreachable", reason: signal.aborted ? `no answer within ${timeoutMs} ms` : describe(error) };
     }

@@ -11,6 +11,7 @@ import { secretReference } from "./secrets.ts";
 /** Where things live inside the containers. */
 export const paths = {
   cslrBinary: "/opt/cslr/bin/cslr",
+  joinInfo: "/opt/cslr/join-info.json",
   rayEntrypoint: "/opt/cslr/ray-ep.sh",
   electionState: "/var/lib/cslr",
   redisData: "/data",
@@ -236,6 +237,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
   };
   if (s.health.enabled) {
     const inner = healthContainerPort(model);
+    const hostNetwork = model.network.mode === "host";
     view.health = {
       image: s.health.image,
       command: [
@@ -245,11 +247,13 @@ export function composeView(inputs: ComposeInputs): ComposeView {
         "--whitelist", model.election.whitelist.join(","),
         "--state", `${paths.electionState}/election.json`,
         "--lease-ttl", `${s.health.lease_ttl}s`,
+        ...(hostNetwork ? ["--join-info", paths.joinInfo] : []),
       ],
       healthcheck: [paths.cslrBinary, "health", "ping", "--url", `http://127.0.0.1:${inner}`, "--timeout", "2"],
       environment: [secret("CSLR_CLUSTER_TOKEN")],
       mounts: [
         { type: "bind", source: inputs.cslrBinary, target: paths.cslrBinary, readOnly: true },
+        ...(hostNetwork ? [{ type: "bind" as const, source: join(inputs.outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
         track({ type: "volume", source: "election-state", target: paths.electionState, readOnly: false }),
       ],
       port: { target: inner, published: s.health.port },

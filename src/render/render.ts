@@ -7,6 +7,7 @@ import { CslrError } from "../errors.ts";
 import { composeView, paths, type ComposeInputs } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 import rayEntrypoint from "../../templates/ray-ep.sh" with { type: "text" };
+import { joinInfoOf } from "./join-info.ts";
 import { renderTemplateText, templates, type TemplateName } from "./engine.ts";
 
 export interface RenderedFile {
@@ -47,6 +48,12 @@ export interface RenderInputs extends ComposeInputs {
   templates: TemplateSet;
 }
 
+/** The coordinator's join information, with host networking only (no secret in it). */
+function joinInfoFile(inputs: RenderInputs): RenderedFile[] {
+  const info = joinInfoOf(inputs.model, inputs.hostAddress, inputs.version);
+  return info ? [{ name: "join-info.json", content: `${JSON.stringify(info, null, 2)}\n`, mode: 0o644 }] : [];
+}
+
 export function renderBuild(inputs: RenderInputs): RenderedFile[] {
   const view = { ...composeView(inputs), paths, esc: composeScalar };
   const { model, templates } = inputs;
@@ -65,6 +72,7 @@ export function renderBuild(inputs: RenderInputs): RenderedFile[] {
     },
     // Not a template: the agent reads everything from its environment (src/node/settings.ts).
     { name: "ray-ep.sh", content: rayEntrypoint, mode: 0o755 },
+    ...joinInfoFile(inputs),
   ];
 }
 

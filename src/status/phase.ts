@@ -1,7 +1,9 @@
 /**
  * Where a forming cluster is, as a pure function of what compose and the roster say. `up
  * --wait` polls both and shows the phase; it stops on "ready" or "failed".
- * Order: containers running → health service healthy → head elected → workers joined k/n → ready.
+ * Order: containers running → health service healthy → head elected → this host's Ray nodes
+ * on the roster k/n → ready. Only this host's nodes are counted: with several workstations the
+ * head and other workers are elsewhere, and a worker that left earlier is no news.
  */
 import type { PsRow } from "../compose/ps.ts";
 import type { Roster } from "./roster.ts";
@@ -13,8 +15,8 @@ export interface WaitExpectation {
   healthService?: string;
   /** Whether to wait for the election at all (false with a fixed head_address). */
   election: boolean;
-  /** Workers the head should see: the Ray nodes started here minus the head. */
-  workersExpected: number;
+  /** Names of the Ray nodes started here: each must be on the roster, as head or as a worker of the current term. */
+  nodes: string[];
 }
 
 export type WaitPhase =
@@ -22,7 +24,7 @@ export type WaitPhase =
   | { kind: "containers"; running: number; total: number; pending: string[] }
   | { kind: "health"; health: string }
   | { kind: "election"; detail?: string }
-  | { kind: "workers"; head: string; joined: number; expected: number }
+  | { kind: "workers"; head: string; joined: number; expected: number; missing: string[] }
   | { kind: "ready"; head?: string; joined: number; expected: number };
 
 export function waitPhase(
@@ -47,15 +49,17 @@ export function waitPhase(
     const health = rows.find((r) => r.service === expect.healthService)?.health ?? "";
     if (health !== "healthy" && health !== "") return { kind: "health", health };
   }
-  if (!expect.election) return { kind: "ready", joined: 0, expected: expect.workersExpected };
+  const expected = expect.nodes.length;
+  if (!expect.election) return { kind: "ready", joined: 0, expected: 0 };
   if (!roster || "error" in roster) return { kind: "election", detail: roster && "error" in roster ? roster.error : undefined };
   const head = roster.roster.head;
   if (!head) return { kind: "election" };
-  const joined = roster.roster.workers.length;
-  if (joined < expect.workersExpected || !head.ready) {
-    return { kind: "workers", head: head.node, joined, expected: expect.workersExpected };
-  }
-  return { kind: "ready", head: head.node, joined, expected: expect.workersExpected };
+  const term = head.term ?? roster.roster.term;
+  const present = new Set([head.node, ...roster.roster.workers.filter((w) => term === undefined || w.term === undefined || w.term === term).map((w) => w.node)]);
+  const missing = expect.nodes.filter((n) => !present.has(n));
+  const joined = expected - missing.length;
+  if (missing.length > 0 || !head.ready) return { kind: "workers", head: head.node, joined, expected, missing };
+  return { kind: "ready", head: head.node, joined, expected };
 }
 
 export function describePhase(phase: WaitPhase): string {
@@ -69,10 +73,10 @@ export function describePhase(phase: WaitPhase): string {
     case "election":
       return "health healthy → waiting for head election";
     case "workers":
-      return `head elected: ${phase.head} → workers joined ${phase.joined}/${phase.expected}`;
+      return `head elected: ${phase.head} → this host's Ray nodes on the roster ${phase.joined}/${phase.expected}`;
     case "ready":
       return phase.head
-        ? `ready: head ${phase.head}, workers joined ${phase.joined}/${phase.expected}`
+        ? `ready: head ${phase.head}, this host's Ray nodes on the roster ${phase.joined}/${phase.expected}`
         : "ready: all containers running";
   }
 }

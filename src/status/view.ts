@@ -1,10 +1,13 @@
 /**
  * The data of `cslr status` (also its --json) and its one-screen rendering. Pure: the
- * command gathers ps rows, the roster and the host address, this module shapes them.
+ * command gathers ps rows, the roster and this host's address, this module shapes them.
+ * The cluster is shown by workstation: each host with its nodes, their roles and last report.
  */
-import type { Model, RayNode } from "../config/model.ts";
-import { hostOf } from "../config/net.ts";
 import type { PsRow } from "../compose/ps.ts";
+import type { Model } from "../config/model.ts";
+import { hostOfNode } from "../config/names.ts";
+import { hostOf } from "../config/net.ts";
+import { coordinatorUrl, headPortsOf } from "../config/urls.ts";
 import type { Roster, RosterHead, RosterWorker } from "./roster.ts";
 
 export interface ServiceStatus {
@@ -24,63 +27,118 @@ export interface Endpoints {
   health?: string;
 }
 
+export interface HostNode {
+  node: string;
+  role: "head" | "worker";
+  address: string;
+  ready?: boolean;
+  /** Milliseconds since the node last reported (workers). */
+  ageMs?: number;
+}
+
+export interface HostStatus {
+  name: string;
+  /** Its address as the nodes advertise it. */
+  address: string;
+  nodes: HostNode[];
+}
+
 export interface StatusReport {
+  schemaVersion: 1;
   project: string;
+  /** This workstation: its name and the address others reach it by. */
   host: string;
+  address: string;
+  mode: "bridge" | "host";
   services: ServiceStatus[];
   head: RosterHead | null;
   term: number | null;
   workers: RosterWorker[];
+  hosts: HostStatus[];
   /** Why the roster is missing, when it is. */
   rosterError?: string;
   endpoints: Endpoints;
+  /** What `ray start --address` takes to join this cluster's head. */
+  gcsAddress?: string;
+  /** The line that adds a workstation (on a coordinator with host networking). */
+  join?: string;
 }
 
-
-/** The local Ray node that is head, or, when the head is elsewhere, the first one that could be. */
-function headNode(model: Model, head: RosterHead | null): { node?: RayNode; remoteHost?: string } {
-  const withPorts = model.rayNodes.filter((n) => n.ports);
+/** Where the head's dashboard and client are: this host's published ports, or the head's own address. */
+function headPlace(model: Model, head: RosterHead | null): { remoteHost?: string; ports?: { dashboard: number; client: number } } {
   if (!head) return {};
-  const local = withPorts.find((n) => n.name === head.node);
-  if (local) return { node: local };
-  return { node: withPorts[0], remoteHost: hostOf(head.address) };
+  const local = model.network.mode === "bridge" ? model.rayNodes.find((n) => n.ports && n.name === head.node) : undefined;
+  if (local) return { ports: local.ports };
+  // A head named outside cslr's scheme (a fixed head_address) is assumed to use ray-cpu's ports.
+  return { remoteHost: hostOf(head.address), ports: headPortsOf(model, head.node) ?? headPortsOf(model, "ray-cpu") };
 }
 
-export function endpoints(model: Model, host: string, head: RosterHead | null): Endpoints {
+export function endpoints(model: Model, address: string, head: RosterHead | null): Endpoints {
   const s = model.config.services;
   const out: Endpoints = {};
-  const { node, remoteHost } = headNode(model, head);
-  if (node?.ports) {
-    const rayHost = remoteHost ?? host;
-    out.rayDashboard = `http://${rayHost}:${node.ports.dashboard}`;
-    out.rayClient = `ray://${rayHost}:${node.ports.client}`;
+  const { remoteHost, ports } = headPlace(model, head);
+  if (ports) {
+    const rayHost = remoteHost ?? address;
+    out.rayDashboard = `http://${rayHost}:${ports.dashboard}`;
+    out.rayClient = `ray://${rayHost}:${ports.client}`;
   }
-  if (s.mlflow.enabled) out.mlflow = `http://${host}:${s.mlflow.port}`;
-  if (s.marimo.enabled) out.marimo = `http://${host}:${s.marimo.port}`;
-  if (s.redis.enabled) out.redis = `redis://${host}:${s.redis.port}`;
-  if (s.health.enabled) out.health = `http://${host}:${s.health.port}`;
+  if (s.mlflow.enabled) out.mlflow = `http://${address}:${s.mlflow.port}`;
+  if (s.marimo.enabled) out.marimo = `http://${address}:${s.marimo.port}`;
+  if (s.redis.enabled) out.redis = `redis://${address}:${s.redis.port}`;
+  if (s.health.enabled) out.health = `http://${address}:${s.health.port}`;
   return out;
+}
+
+/** The roster by workstation: a node's host is what it said, else the part of its name after the service. */
+export function hostsOf(roster: Roster | undefined, localHost: string): HostStatus[] {
+  if (!roster) return [];
+  const byHost = new Map<string, HostStatus>();
+  const add = (entry: { node: string; host?: string; address: string }, node: HostNode) => {
+    const name = entry.host ?? hostOfNode(entry.node) ?? localHost;
+    const host = byHost.get(name) ?? { name, address: hostOf(entry.address), nodes: [] };
+    host.nodes.push(node);
+    byHost.set(name, host);
+  };
+  if (roster.head) add(roster.head, { node: roster.head.node, role: "head", address: roster.head.address, ready: roster.head.ready });
+  for (const w of roster.workers) add(w, { node: w.node, role: "worker", address: w.address, ageMs: w.ageMs });
+  return [...byHost.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export function buildStatus(input: {
   model: Model;
   projectName: string;
-  host: string;
+  address: string;
   rows: PsRow[];
   roster: { roster: Roster } | { error: string };
+  clusterToken?: string;
 }): StatusReport {
+  const { model } = input;
   const roster = "roster" in input.roster ? input.roster.roster : undefined;
   const head = roster?.head ?? null;
+  const coordinator = coordinatorUrl(model, input.address);
+  const join = model.network.mode === "host" && coordinator && input.clusterToken ? `cslr join ${coordinator} --token ${input.clusterToken}` : undefined;
   return {
+    schemaVersion: 1,
     project: input.projectName,
-    host: input.host,
+    host: model.host.name,
+    address: input.address,
+    mode: model.network.mode,
     services: input.rows.map((r) => ({ service: r.service, container: r.name, state: r.state, health: r.health, status: r.status })),
     head,
-    term: roster?.term ?? null,
+    term: roster?.term ?? head?.term ?? null,
     workers: roster?.workers ?? [],
+    hosts: hostsOf(roster, model.host.name),
     rosterError: "error" in input.roster ? input.roster.error : undefined,
-    endpoints: endpoints(input.model, input.host, head),
+    endpoints: endpoints(model, input.address, head),
+    gcsAddress: head?.ready ? gcsAddressOf(model, head, input.address) : undefined,
+    join,
   };
+}
+
+/** The head as another machine reaches it: this host's address for a head published here, else its own. */
+function gcsAddressOf(model: Model, head: RosterHead, address: string): string {
+  const local = model.network.mode === "bridge" && model.rayNodes.find((n) => n.name === head.node && n.ports);
+  return local && local.ports ? `${address}:${local.ports.head}` : head.address;
 }
 
 function table(rows: string[][]): string[] {
@@ -97,28 +155,39 @@ const endpointLabels: [keyof Endpoints, string][] = [
   ["health", "Health/election"],
 ];
 
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? "?" : `${(ms / 1000).toFixed(1)} s ago`;
+}
+
 export function renderStatus(report: StatusReport): string {
-  const lines: string[] = [`Project ${report.project} on ${report.host}`, ""];
-  if (report.services.length === 0) lines.push("Services: none running (start them with `cslr up -d`)");
+  const lines: string[] = [`Project ${report.project} on ${report.host} (${report.address}), ${report.mode} networking`, ""];
+  if (report.services.length === 0) lines.push("Services here: none running (start them with `cslr up -d`)");
   else {
-    lines.push("Services:");
+    lines.push("Services here:");
     const rows = [["SERVICE", "STATE", "HEALTH", "STATUS"]];
     for (const s of report.services) rows.push([s.service, s.state, s.health || "-", s.status]);
     lines.push(...table(rows).map((l) => `  ${l}`));
   }
   lines.push("");
   if (report.rosterError) lines.push(`Ray head: unknown (${report.rosterError})`);
-  else if (!report.head) lines.push(`Ray head: none elected yet (term ${report.term ?? 0})`);
+  else if (!report.head) lines.push(`Ray head: none elected yet${report.term !== null ? ` (term ${report.term})` : ""}`);
   else {
     const ready = report.head.ready ? "ready" : "starting";
-    lines.push(`Ray head: ${report.head.node} (${report.head.address}), term ${report.head.term}, since ${report.head.since}, ${ready}`);
+    const term = report.head.term !== undefined ? `, term ${report.head.term}` : "";
+    lines.push(`Ray head: ${report.head.node} (${report.head.address})${term}, since ${report.head.since ?? "?"}, ${ready}`);
   }
-  if (!report.rosterError) {
-    lines.push(`Workers: ${report.workers.length}`);
-    for (const w of report.workers) lines.push(`  ${w.node}  ${w.address}  last seen ${w.ageMs === undefined ? "?" : (w.ageMs / 1000).toFixed(1)} s ago`);
+  if (!report.rosterError && report.hosts.length > 0) {
+    lines.push("", "Workstations:");
+    for (const host of report.hosts) {
+      lines.push(`  ${host.name} (${host.address})`);
+      const rows = host.nodes.map((n) => [n.node, n.role === "head" ? (n.ready ? "head" : "head, starting") : "worker", n.address, n.role === "worker" ? `last report ${seconds(n.ageMs)}` : ""]);
+      lines.push(...table(rows).map((l) => `    ${l}`));
+    }
   }
   lines.push("", "Addresses:");
   const rows = endpointLabels.filter(([key]) => report.endpoints[key]).map(([key, label]) => [label, report.endpoints[key]!]);
   lines.push(...table(rows).map((l) => `  ${l}`));
+  if (report.gcsAddress) lines.push(`  Ray GCS          ${report.gcsAddress}   (ray start --address=${report.gcsAddress})`);
+  if (report.join) lines.push("", "Add a workstation (Linux, Docker Engine; the token is the cluster's secret):", `  ${report.join}`);
   return `${lines.join("\n")}\n`;
 }

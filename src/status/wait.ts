@@ -30,15 +30,14 @@ export function parseWaitSeconds(rawArgs: string[]): number | undefined {
 
 /** What to wait for, from the services being started and (when loaded) the model. */
 export function waitExpectation(services: string[], model: Model | undefined): WaitExpectation {
-  if (!model) return { services, election: false, workersExpected: 0 };
+  if (!model) return { services, election: false, nodes: [] };
   const rayNodes = model.rayNodes.filter((n) => services.includes(n.service));
-  const nodes = rayNodes.length;
   const healthService = model.config.services.health.enabled && services.includes("health") ? "health" : undefined;
   return {
     services,
     healthService,
     election: model.election.headAddress === null && rayNodes.length > 0,
-    workersExpected: Math.max(0, nodes - 1),
+    nodes: rayNodes.map((n) => n.name),
   };
 }
 
@@ -54,7 +53,7 @@ export function culpritService(phase: WaitPhase, expect: WaitExpectation, model:
     case "election":
       return expect.healthService ?? model?.rayNodes.find((n) => expect.services.includes(n.service))?.service;
     case "workers":
-      return model?.rayNodes.find((n) => expect.services.includes(n.service) && n.name !== phase.head)?.service;
+      return model?.rayNodes.find((n) => phase.missing.includes(n.name))?.service ?? model?.rayNodes.find((n) => n.name === phase.head)?.service;
     case "ready":
       return undefined;
   }

@@ -259,7 +259,7 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
     server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
-      fetch: (req) => (new URL(req.url).pathname === "/v1/cluster" ? Response.json({ head, term: 3, workers: [] }) : new Response("", { status: 404 })),
+      fetch: (req) => (new URL(req.url).pathname === "/v1/cluster" ? Response.json({ head, term: 3, workers: [{ node: "ray-cpu", address: "172.28.0.3", term: 3, joinedAt: 1, ageMs: 5 }] }) : new Response("", { status: 404 })),
     });
     writeProject(project, { name, ports: { health: [server.port!], "ray-cpu": [16379] } });
     writeFileSync(
@@ -294,7 +294,7 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
 
   it("up --wait reports the phases and ends ready", async () => {
     const result = await runCli(["up", "--no-generate", "--wait", "--wait-timeout", "20"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
-    expect(result.stderr).toContain("ready: head gpu-box, workers joined 0/0");
+    expect(result.stderr).toContain("ready: head gpu-box, this host's Ray nodes on the roster 1/1");
     expect(result.exitCode).toBe(0);
   });
 });

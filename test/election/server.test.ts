@@ -94,7 +94,7 @@ describe("election service: bad requests get 4xx and the service keeps answering
     { name: "wrong key", path: "/v1/claim", body: JSON.stringify({ node: "a", address: "a:1" }), headers: { authorization: "Bearer nope" }, status: 401 },
     { name: "another node's key", path: "/v1/claim", body: JSON.stringify({ node: "b", address: "b:1" }), headers: key, status: 401 },
     { name: "the cluster token where a node key is due", path: "/v1/claim", body: JSON.stringify({ node: "a", address: "a:1" }), headers: { authorization: `Bearer ${token}` }, status: 401 },
-    { name: "leave without the cluster token", path: "/v1/leave", body: JSON.stringify({ host: "ws1" }), headers: key, status: 401 },
+    { name: "leave without the cluster token", path: "/v1/hosts/leave", body: JSON.stringify({ host: "ws1" }), headers: key, status: 401 },
     { name: "unknown path", path: "/v1/nope", body: "{}", status: 404 },
   ];
 

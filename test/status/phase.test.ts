@@ -12,9 +12,9 @@ const row = (service: string, state = "running", health = "", exitCode = 0): PsR
   status: "",
   ports: "",
 });
-const expectation: WaitExpectation = { services: ["health", "ray-cpu", "ray-worker"], healthService: "health", election: true, workersExpected: 2 };
+const expectation: WaitExpectation = { services: ["health", "ray-cpu", "ray-worker"], healthService: "health", election: true, nodes: ["lab-cpu", "w1", "w2"] };
 const head = { node: "lab-cpu", address: "10.0.0.5:6379", term: 3, since: "2026-01-01T00:00:00Z", ready: true };
-const worker = (n: number) => ({ node: `w${n}`, address: `10.0.0.${n}`, ageMs: 100 });
+const worker = (n: number, term = 3) => ({ node: `w${n}`, address: `10.0.0.${n}`, ageMs: 100, term });
 const roster = (r: Partial<Roster>) => ({ roster: { head: null, term: 0, workers: [], ...r } });
 const allUp = [row("health", "running", "healthy"), row("ray-cpu"), row("ray-worker"), row("ray-worker")];
 
@@ -28,9 +28,12 @@ describe("waitPhase", () => {
     ["roster not asked yet", allUp, undefined, { kind: "election", detail: undefined }],
     ["roster unreachable", allUp, { error: "refused" }, { kind: "election", detail: "refused" }],
     ["no head yet", allUp, roster({}), { kind: "election" }],
-    ["head, 1 of 2 workers", allUp, roster({ head, workers: [worker(1)] }), { kind: "workers", head: "lab-cpu", joined: 1, expected: 2 }],
-    ["head not ready", allUp, roster({ head: { ...head, ready: false }, workers: [worker(1), worker(2)] }), { kind: "workers", head: "lab-cpu", joined: 2, expected: 2 }],
-    ["ready", allUp, roster({ head, workers: [worker(1), worker(2)] }), { kind: "ready", head: "lab-cpu", joined: 2, expected: 2 }],
+    ["head, 1 of 2 workers", allUp, roster({ head, workers: [worker(1)] }), { kind: "workers", head: "lab-cpu", joined: 2, expected: 3, missing: ["w2"] }],
+    ["a worker of an earlier term does not count", allUp, roster({ head, workers: [worker(1), worker(2, 2)] }), { kind: "workers", head: "lab-cpu", joined: 2, expected: 3, missing: ["w2"] }],
+    ["head not ready", allUp, roster({ head: { ...head, ready: false }, workers: [worker(1), worker(2)] }), { kind: "workers", head: "lab-cpu", joined: 3, expected: 3, missing: [] }],
+    ["ready", allUp, roster({ head, workers: [worker(1), worker(2)] }), { kind: "ready", head: "lab-cpu", joined: 3, expected: 3 }],
+    ["ready, with another host's workers and a left-over test worker around", allUp, roster({ head, workers: [worker(1), worker(2), { ...worker(9), node: "test-ray-worker" }] }), { kind: "ready", head: "lab-cpu", joined: 3, expected: 3 }],
+    ["a member host: the head is elsewhere, this host's nodes are workers", allUp, roster({ head: { ...head, node: "ray-cpu.ws1" }, workers: [worker(1), worker(2), { ...worker(3), node: "lab-cpu" }] }), { kind: "ready", head: "ray-cpu.ws1", joined: 3, expected: 3 }],
   ];
   test.each(cases)("%s", (_name, rows, r, expected) => expect(waitPhase(rows, r, expectation)).toEqual(expected));
 
@@ -39,7 +42,7 @@ describe("waitPhase", () => {
   });
 
   test("without an election (fixed head_address) running containers are ready", () => {
-    expect(waitPhase([row("ray-cpu")], undefined, { services: ["ray-cpu"], election: false, workersExpected: 0 })).toEqual({ kind: "ready", joined: 0, expected: 0 });
+    expect(waitPhase([row("ray-cpu")], undefined, { services: ["ray-cpu"], election: false, nodes: ["ray-cpu"] })).toEqual({ kind: "ready", joined: 0, expected: 0 });
   });
 });
 
@@ -47,7 +50,7 @@ test.each([
   [{ kind: "containers", running: 1, total: 3, pending: ["ray-cpu", "redis"] }, "containers running 1/3 (waiting for ray-cpu, redis)"],
   [{ kind: "health", health: "starting" }, "health service starting"],
   [{ kind: "election" }, "health healthy → waiting for head election"],
-  [{ kind: "workers", head: "lab-cpu", joined: 1, expected: 2 }, "head elected: lab-cpu → workers joined 1/2"],
-  [{ kind: "ready", head: "lab-cpu", joined: 2, expected: 2 }, "ready: head lab-cpu, workers joined 2/2"],
+  [{ kind: "workers", head: "lab-cpu", joined: 1, expected: 2, missing: ["w2"] }, "head elected: lab-cpu → this host's Ray nodes on the roster 1/2"],
+  [{ kind: "ready", head: "lab-cpu", joined: 2, expected: 2 }, "ready: head lab-cpu, this host's Ray nodes on the roster 2/2"],
   [{ kind: "failed", service: "redis", reason: "container x exited (exit code 1)" }, "redis failed: container x exited (exit code 1)"],
 ] as [WaitPhase, string][])("describePhase %j", (phase, text) => expect(describePhase(phase)).toBe(text));

@@ -2,6 +2,7 @@ import { expect, test } from "bun:test";
 import type { PsRow } from "../../src/compose/ps.ts";
 import { hostOf } from "../../src/config/net.ts";
 import { buildStatus, endpoints, renderStatus } from "../../src/status/view.ts";
+import { modelFixture as baseModel } from "../helpers/model.ts";
 import { modelFixture } from "./fixtures.ts";
 
 const head = { node: "lab-cpu", address: "10.0.0.5:6379", term: 4, since: "2026-01-01T00:00:00Z", ready: true };
@@ -37,24 +38,51 @@ test("status report and screen with a head and a worker", () => {
   const report = buildStatus({
     model: modelFixture(),
     projectName: "cslr",
-    host: "192.168.1.20",
+    address: "192.168.1.20",
     rows,
     roster: { roster: { head, term: 4, workers: [{ node: "w1", address: "10.0.0.6", ageMs: 900 }] } },
   });
-  expect(report).toMatchObject({ project: "cslr", host: "192.168.1.20", term: 4, head, rosterError: undefined });
+  expect(report).toMatchObject({ schemaVersion: 1, project: "cslr", host: "ws1", address: "192.168.1.20", term: 4, head, rosterError: undefined, gcsAddress: "192.168.1.20:6379" });
   expect(report.services.map((s) => [s.service, s.state, s.health])).toEqual([["health", "running", "healthy"], ["ray-cpu", "running", ""]]);
   const screen = renderStatus(report);
   expect(screen).toContain("Ray head: lab-cpu (10.0.0.5:6379), term 4, since 2026-01-01T00:00:00Z, ready");
-  expect(screen).toContain("  w1  10.0.0.6  last seen 0.9 s ago");
+  expect(screen).toMatch(/ {4}w1 +worker +10\.0\.0\.6 +last report 0\.9 s ago/);
   expect(screen).toContain("Ray client       ray://192.168.1.20:10001");
+  expect(screen).toContain("Ray GCS          192.168.1.20:6379   (ray start --address=192.168.1.20:6379)");
   expect(screen).toMatch(/ health\s+running\s+healthy\s+Up 1 minute \(healthy\)/);
+  expect(report.join).toBeUndefined(); // one workstation: nothing to join
+});
+
+test("several workstations: nodes grouped by host, the GCS address and the join line on the coordinator", () => {
+  const model = baseModel({ network: { mode: "host" }, host: { name: "ws1" }, services: { ray: { workers: 1 } } }, { head_whitelist: ["ray-cpu"] });
+  const roster = {
+    head: { node: "ray-cpu.ws2", host: "ws2", address: "10.0.0.12:6379", term: 2, since: "t", ready: true },
+    term: 2,
+    workers: [
+      { node: "ray-cpu.ws1", host: "ws1", address: "10.0.0.11", ageMs: 1000, term: 2 },
+      { node: "ray-worker-1.ws1", host: "ws1", address: "10.0.0.11", ageMs: 2000, term: 2 },
+      { node: "ray-gpu.ws3", address: "10.0.0.13", ageMs: 500, term: 2 },
+    ],
+  };
+  const report = buildStatus({ model, projectName: "lab", address: "10.0.0.11", rows, roster: { roster }, clusterToken: "tok" });
+  expect(report.hosts.map((h) => [h.name, h.address, h.nodes.map((n) => `${n.node}:${n.role}`)])).toEqual([
+    ["ws1", "10.0.0.11", ["ray-cpu.ws1:worker", "ray-worker-1.ws1:worker"]],
+    ["ws2", "10.0.0.12", ["ray-cpu.ws2:head"]],
+    ["ws3", "10.0.0.13", ["ray-gpu.ws3:worker"]],
+  ]);
+  expect(report.gcsAddress).toBe("10.0.0.12:6379");
+  expect(report.endpoints.rayDashboard).toBe("http://10.0.0.12:8265");
+  expect(report.join).toBe("cslr join http://10.0.0.11:8888 --token tok");
+  const screen = renderStatus(report);
+  expect(screen).toContain("  ws2 (10.0.0.12)");
+  expect(screen).toContain("  cslr join http://10.0.0.11:8888 --token tok");
 });
 
 test("status without a reachable roster says why, and nothing running says how to start", () => {
-  const report = buildStatus({ model: modelFixture(), projectName: "cslr", host: "h", rows: [], roster: { error: "http://127.0.0.1:8888/v1/cluster unreachable: refused" } });
+  const report = buildStatus({ model: modelFixture(), projectName: "cslr", address: "h", rows: [], roster: { error: "http://127.0.0.1:8888/v1/cluster unreachable: refused" } });
   expect(report.head).toBeNull();
   const screen = renderStatus(report);
-  expect(screen).toContain("Services: none running (start them with `cslr up -d`)");
+  expect(screen).toContain("Services here: none running (start them with `cslr up -d`)");
   expect(screen).toContain("Ray head: unknown (http://127.0.0.1:8888/v1/cluster unreachable: refused)");
   expect(screen).not.toContain("Ray dashboard");
 });

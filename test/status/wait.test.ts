@@ -25,11 +25,11 @@ test("waitExpectation counts the Ray nodes started and leaves out the head", () 
     services: ["health", "ray-cpu", "ray-worker-1", "ray-worker-2", "ray-worker-3", "redis"],
     healthService: "health",
     election: true,
-    workersExpected: 3,
+    nodes: ["lab-cpu", "ray-worker-1", "ray-worker-2", "ray-worker-3"],
   });
-  expect(waitExpectation(["redis"], model)).toMatchObject({ election: false, workersExpected: 0, healthService: undefined });
+  expect(waitExpectation(["redis"], model)).toMatchObject({ election: false, nodes: [], healthService: undefined });
   expect(waitExpectation(["ray-cpu"], modelFixture({ headAddress: "10.0.0.9:6379" }))).toMatchObject({ election: false });
-  expect(waitExpectation(["x"], undefined)).toEqual({ services: ["x"], election: false, workersExpected: 0 });
+  expect(waitExpectation(["x"], undefined)).toEqual({ services: ["x"], election: false, nodes: [] });
 });
 
 test.each([
@@ -37,7 +37,7 @@ test.each([
   [{ kind: "containers", running: 0, total: 2, pending: ["ray-cpu", "redis"] }, "ray-cpu"],
   [{ kind: "health", health: "starting" }, "health"],
   [{ kind: "election" }, "health"],
-  [{ kind: "workers", head: "lab-cpu", joined: 0, expected: 2 }, "ray-worker-1"],
+  [{ kind: "workers", head: "lab-cpu", joined: 1, expected: 3, missing: ["ray-worker-1", "ray-worker-2"] }, "ray-worker-1"],
   [{ kind: "ready", joined: 0, expected: 0 }, undefined],
 ] as [WaitPhase, string | undefined][])("culpritService(%j) = %p", (phase, expected) => {
   const model = modelFixture({ workers: 2 });
@@ -77,27 +77,27 @@ test("waitForCluster walks the phases until ready", async () => {
     { rows: [up("health", "healthy"), up("ray-cpu")] },
     { rows: [up("health", "healthy"), up("ray-cpu")], roster: { head, term: 1, workers: [] } },
   ]);
-  const expect1 = { services: ["health", "ray-cpu"], healthService: "health", election: true, workersExpected: 0 };
+  const expect1 = { services: ["health", "ray-cpu"], healthService: "health", election: true, nodes: ["lab-cpu"] };
   const result = await waitForCluster(expect1, 60, s.io);
-  expect(result).toEqual({ phase: { kind: "ready", head: "lab-cpu", joined: 0, expected: 0 }, timedOut: false });
+  expect(result).toEqual({ phase: { kind: "ready", head: "lab-cpu", joined: 1, expected: 1 }, timedOut: false });
   expect(s.shown).toEqual([
     "containers running 0/2 (waiting for health, ray-cpu)",
     "health service starting",
     "health healthy → waiting for head election",
-    "ready: head lab-cpu, workers joined 0/0",
+    "ready: head lab-cpu, this host's Ray nodes on the roster 1/1",
   ]);
 });
 
 test("waitForCluster does not call a container that dies right after starting ready", async () => {
   const exited: PsRow = { ...up("redis"), state: "exited", exitCode: 3 };
   const s = script([{ rows: [up("redis")] }, { rows: [exited] }]);
-  const result = await waitForCluster({ services: ["redis"], election: false, workersExpected: 0 }, 60, s.io);
+  const result = await waitForCluster({ services: ["redis"], election: false, nodes: [] }, 60, s.io);
   expect(result.phase).toEqual({ kind: "failed", service: "redis", reason: "container lab-redis-1 exited (exit code 3)" });
 });
 
 test("waitForCluster gives up at the deadline with the phase it was stuck in", async () => {
   const s = script([{ rows: [up("health", "healthy"), up("ray-cpu")] }]);
-  const result = await waitForCluster({ services: ["health", "ray-cpu"], healthService: "health", election: true, workersExpected: 1 }, 2, s.io, 500);
+  const result = await waitForCluster({ services: ["health", "ray-cpu"], healthService: "health", election: true, nodes: ["lab-cpu", "w1"] }, 2, s.io, 500);
   expect(result.timedOut).toBe(true);
   expect(result.phase.kind).toBe("election");
   expect(s.shown.length).toBe(5); // t = 0, 0.5, 1, 1.5, 2 s

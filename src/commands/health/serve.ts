@@ -5,6 +5,7 @@ import { nodesSchema, isHostname, port as portSchema } from "../../config/schema
 import { validateSource } from "../../config/validate.ts";
 import { parseDurationMs } from "../../config/units.ts";
 import { startElectionServer, type ElectionServer } from "../../election/server.ts";
+import { joinInfoSchema, type JoinInfo } from "../../election/membership.ts";
 import { UsageError } from "../../errors.ts";
 
 /** The whitelist of a nodes.yaml; each problem is one line naming the file, position and field. */
@@ -28,6 +29,22 @@ function whitelistFromFlag(flag: string): string[] {
   return names;
 }
 
+/** The join information file, checked against its schema: a bad one is exit 2 with the field. */
+function readJoinInfo(path: string): JoinInfo {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new UsageError(`--join-info ${path}: ${(error as Error).message.split("\n")[0]}; expected the join-info.json cslr generate writes`);
+  }
+  const parsed = joinInfoSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`--join-info ${path}: ${issue.path.join(".") || "(document)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
 let running: ElectionServer | undefined;
 
 export default defineCommand({
@@ -39,6 +56,7 @@ export default defineCommand({
     whitelist: { type: "string", description: "Comma-separated nodes that may become head (added to --nodes)", valueHint: "a,b" },
     state: { type: "string", description: "File the election state is written to (keeps the head across restarts)", valueHint: "FILE" },
     "lease-ttl": { type: "string", description: "Lease lifetime without a renewal, 1s to 1h: 30s, 2m or seconds", default: "30s" },
+    "join-info": { type: "string", description: "What workstations that join are told (_build/join-info.json)", valueHint: "FILE" },
   },
   async run({ args }) {
     const port = portSchema.safeParse(Number(args.port));
@@ -53,6 +71,7 @@ export default defineCommand({
     ];
     if (whitelist.length === 0) throw new UsageError("no head whitelist; expected --nodes FILE (with head_whitelist) or --whitelist a,b");
     const token = process.env.CSLR_CLUSTER_TOKEN || undefined;
+    const joinInfo = args["join-info"] ? readJoinInfo(args["join-info"]) : undefined;
 
     // Listen for the stop signal before the port opens: whoever sees the port may stop us.
     const stopped = new Promise<void>((resolve) => {
@@ -60,7 +79,7 @@ export default defineCommand({
       process.once("SIGINT", resolve);
     });
     try {
-      running = startElectionServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state });
+      running = startElectionServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo });
     } catch (error) {
       if (error instanceof Error && error.name === "CslrError") throw error;
       throw new UsageError(`cannot listen on ${args.host}:${args.port}: ${(error as Error).message}`);

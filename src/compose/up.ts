@@ -1,0 +1,106 @@
+/**
+ * Bringing a stack up: the port check before compose, `docker compose up`, and with --wait the
+ * phases until the cluster is ready, then the addresses to use. Shared by `cslr up` and
+ * `cslr join --up`.
+ */
+import { logsArgs, psArgs, upArgs } from "./argv.ts";
+import { busyPublishedPorts, runningServices } from "./ports.ts";
+import { parsePs } from "./ps.ts";
+import { portConflictMessage } from "./published.ts";
+import type { Session } from "./session.ts";
+import { serviceNames } from "./target.ts";
+import type { Model } from "../config/model.ts";
+import { readSecret } from "../config/dotenv.ts";
+import { parseDurationMs } from "../config/units.ts";
+import { readCluster } from "../election/client.ts";
+import { CslrError, UsageError } from "../errors.ts";
+import { resolveHostAddress } from "../host/address.ts";
+import { coordinatorUrl } from "../config/urls.ts";
+import { describePhase } from "../status/phase.ts";
+import { rosterUrl } from "../status/roster.ts";
+import { endpoints } from "../status/view.ts";
+import { culpritService, progressPrinter, waitExpectation, waitForCluster } from "../status/wait.ts";
+
+export const defaultWaitSeconds = 300;
+
+export interface UpOptions {
+  services: string[];
+  detach?: boolean;
+  build?: boolean;
+  /** Seconds to wait for the cluster to be ready; undefined does not wait. */
+  waitSeconds?: number;
+  dryRun?: boolean;
+}
+
+/** Checks the services and the ports, runs compose up, and waits when asked; throws what went wrong. */
+export async function upStack(session: Session, options: UpOptions): Promise<void> {
+  const all = serviceNames(session.doc);
+  const unknown = options.services.filter((s) => !all.includes(s));
+  if (unknown.length > 0) {
+    throw new UsageError(`no service ${unknown.join(", ")} in ${session.target.composeFile}; expected one of: ${all.join(", ")}`);
+  }
+  const starting = options.services.length > 0 ? options.services : all;
+  if (!options.dryRun) {
+    await session.compose.ensureEngine();
+    const busy = await busyPublishedPorts(session.doc, await runningServices(session.compose), session.model, starting);
+    if (busy.length > 0) throw new CslrError(portConflictMessage(busy));
+  }
+  await session.compose.run(upArgs({ detach: options.detach || options.waitSeconds !== undefined, build: options.build, services: options.services }));
+  if (options.waitSeconds !== undefined && !options.dryRun) await waitUntilReady(session, starting, options.waitSeconds);
+}
+
+/** `--wait` with an optional `--wait-timeout` (docker compose's names); the timeout alone implies nothing. */
+export function waitDeadline(wait: boolean | undefined, timeout: string | undefined): number | undefined {
+  if (timeout !== undefined && !wait) throw new UsageError("--wait-timeout only applies with --wait; expected `cslr up --wait --wait-timeout 120`");
+  if (!wait) return undefined;
+  if (timeout === undefined) return defaultWaitSeconds;
+  const ms = parseDurationMs(timeout);
+  if (ms === undefined) throw new UsageError(`--wait-timeout ${JSON.stringify(timeout)}: expected a duration like 120, 120s or 5m`);
+  return ms / 1000;
+}
+
+async function waitUntilReady(session: Session, services: string[], seconds: number): Promise<void> {
+  const { compose, model } = session;
+  const expect = waitExpectation(services, model);
+  const url = model ? rosterUrl(model) : undefined;
+  const token = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
+  const printer = progressPrinter(process.stderr);
+  const { phase, timedOut } = await waitForCluster(expect, seconds, {
+    ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
+    roster: () => (url ? readCluster(url, { timeoutMs: 2000, token }) : Promise.resolve({ error: "no election service configured" })),
+    now: () => Date.now(),
+    sleep: (ms) => Bun.sleep(ms),
+    progress: (_phase, text) => printer.show(text),
+  });
+  printer.done();
+  if (phase.kind === "ready") {
+    if (model) await printAddresses(model, url, token);
+    return;
+  }
+  const why = timedOut ? `not ready after ${seconds}s: ${describePhase(phase)}` : describePhase(phase);
+  const culprit = culpritService(phase, expect, model);
+  if (culprit) {
+    const logs = await compose.capture(logsArgs({ tail: 30, noColor: true, services: [culprit] }));
+    process.stderr.write(`--- last log lines of ${culprit} ---\n${logs.stdout}${logs.stderr}--- end of ${culprit} logs ---\n`);
+  }
+  throw new CslrError(why);
+}
+
+/** The URLs to use, with the Ray ones taken from the elected head, and the line that adds a workstation. */
+async function printAddresses(model: Model, url: string | undefined, token: string | undefined) {
+  const coordinator = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
+  const address = (await resolveHostAddress(model.host.address, coordinator)) ?? "127.0.0.1";
+  const roster = url ? await readCluster(url, { timeoutMs: 2000, token }) : undefined;
+  const head = roster && "roster" in roster ? roster.roster.head : null;
+  const urls = endpoints(model, address, head);
+  const lines = [
+    urls.rayDashboard && `  Ray dashboard  ${urls.rayDashboard}`,
+    urls.rayClient && `  Ray client     ${urls.rayClient}`,
+    urls.mlflow && `  MLflow UI      ${urls.mlflow}`,
+    urls.marimo && `  Marimo         ${urls.marimo}`,
+    urls.redis && `  Redis          ${urls.redis}`,
+  ].filter(Boolean);
+  const join = coordinatorUrl(model, address);
+  if (model.network.mode === "host" && join && token) lines.push("", "Add a workstation (Linux, Docker Engine; the token is the cluster's secret):", `  cslr join ${join} --token ${token}`);
+  if (lines.length > 0) process.stderr.write(`${lines.join("\n")}\n`);
+}

@@ -1,0 +1,55 @@
+/**
+ * What a workstation needs to join the cluster, and the reach-back check (the wire format of
+ * `/v1/join-info`, `/v1/hosts/register` and `/v1/hosts/probe`; pure). The coordinator renders
+ * the join information into `_build/join-info.json` at `cslr generate`; the election service
+ * hands it to holders of the cluster token, and `cslr join` checks every field before using it.
+ */
+import { z } from "zod";
+import { isHostname, parseIpv4 } from "../config/net.ts";
+
+const port = z.int().min(1).max(65535);
+const url = z.string().max(300).refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), { message: "expected an http(s) URL" });
+const image = z.string().min(1).max(300).refine((v) => !/\s/.test(v), { message: "expected an image reference" });
+const name = z.string().max(253).refine(isHostname, { message: "expected a name (letters, digits, '-' and '.')" });
+const ipv4 = z.string().refine((v) => parseIpv4(v) !== undefined, { message: "expected an IPv4 address" });
+const headPorts = z.strictObject({ head_port: port, dashboard_port: port, client_port: port });
+
+export const joinInfoSchema = z.strictObject({
+  version: z.literal(1),
+  /** The coordinator's cslr version: a member must run the same. */
+  cslrVersion: z.string().max(40).regex(/^[0-9A-Za-z.+-]+$/),
+  project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).max(63),
+  coordinator: z.strictObject({ url, address: ipv4, name }),
+  election: z.strictObject({
+    whitelist: z.array(name).min(1).max(256),
+    leaseTtl: z.number().min(1).max(3600),
+    timeout: z.number().min(0.1).max(3600),
+  }),
+  ray: z.strictObject({
+    cpuImage: image,
+    gpuImage: image,
+    cpu: headPorts,
+    gpu: headPorts,
+    hostPorts: z.strictObject({ base: port, per_node: z.int().min(20).max(1000) }),
+  }),
+  mlflow: z.strictObject({ trackingUri: url.optional() }),
+  redis: z.strictObject({ url: z.string().max(300).regex(/^redis:\/\/[^\s/]+$/).optional() }),
+});
+
+export type JoinInfo = z.output<typeof joinInfoSchema>;
+
+export const registerBody = z.strictObject({ name, address: ipv4 });
+
+/** At most this many ports per reach-back check, each tried for at most probeTimeoutMs. */
+export const maxProbePorts = 256;
+export const probeTimeoutMs = 1500;
+
+export const probeBody = z.strictObject({ name, ports: z.array(port).min(1).max(maxProbePorts) });
+
+export const probeAnswer = z.strictObject({
+  ok: z.literal(true),
+  address: ipv4,
+  results: z.array(z.strictObject({ port, reachable: z.boolean(), error: z.string().max(200).optional() })).max(maxProbePorts),
+});
+
+export type ProbeAnswer = z.output<typeof probeAnswer>;

@@ -1,0 +1,149 @@
+/**
+ * Pure: from what the coordinator said (JoinInfo) and this workstation's name, the files of a
+ * member host (config.yaml, nodes.yaml, .env), the ports other hosts will dial on it, and the
+ * firewall lines that open them. `cslr join` and `cslr ports` print from here.
+ */
+import type { Model } from "../config/model.ts";
+import { pinnedPortList } from "../config/normalise.ts";
+import type { JoinInfo } from "../election/membership.ts";
+
+/** A member host: Ray nodes only (no election service, Redis, MLflow or Marimo), on the host network. */
+export function memberConfig(info: JoinInfo, host: { name: string; address: string }): string {
+  const r = info.ray;
+  const lines = [
+    "# yaml-language-server: $schema=./config.schema.json",
+    `# A member workstation of the cluster ${info.project}, written by \`cslr join\` from ${info.coordinator.url}.`,
+    "# Ray nodes only: the election service, Redis, MLflow and Marimo run on the coordinator.",
+    "",
+    "project:",
+    `  name: ${info.project}`,
+    "",
+    "network:",
+    "  mode: host                # Ray nodes on the host network: other workstations dial them back here",
+    "",
+    "host:",
+    `  name: ${host.name}`,
+    `  address: auto            # the source address of the route to the coordinator (${host.address} when joined)`,
+    "",
+    "services:",
+    "  health:",
+    "    enabled: false          # the coordinator runs it",
+    "  ray:",
+    "    cpu:",
+    "      enabled: true",
+    `      image: ${r.cpuImage}`,
+    `      head_port: ${r.cpu.head_port}`,
+    `      dashboard_port: ${r.cpu.dashboard_port}`,
+    `      client_port: ${r.cpu.client_port}`,
+    "    gpu:",
+    "      enabled: auto         # on when `nvidia-smi -L` lists a GPU",
+    `      image: ${r.gpuImage}`,
+    `      head_port: ${r.gpu.head_port}`,
+    `      dashboard_port: ${r.gpu.dashboard_port}`,
+    `      client_port: ${r.gpu.client_port}`,
+    "    workers: 0",
+    "    host_ports:",
+    `      base: ${r.hostPorts.base}`,
+    `      per_node: ${r.hostPorts.per_node}`,
+    "  redis:",
+    "    enabled: false",
+    "  mlflow:",
+    "    enabled: false",
+    ...(info.mlflow.trackingUri ? [`    tracking_uri: ${info.mlflow.trackingUri}   # the coordinator's MLflow`] : []),
+    "  marimo:",
+    "    enabled: false",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+export function memberNodes(info: JoinInfo): string {
+  return [
+    "# yaml-language-server: $schema=./nodes.schema.json",
+    `# Written by \`cslr join\` from ${info.coordinator.url}: the cluster's whitelist and election service.`,
+    "",
+    "head_whitelist:",
+    ...info.election.whitelist.map((name) => `  - ${name}`),
+    "",
+    "health_service:",
+    `  url: ${info.coordinator.url}`,
+    `  timeout: ${info.election.timeout}`,
+    "",
+  ].join("\n");
+}
+
+export function memberEnv(clusterToken: string): string {
+  return `# Secrets for cslr (a member workstation: only the cluster's token). Keep this file private (mode 0600).\nCSLR_CLUSTER_TOKEN=${clusterToken}\n`;
+}
+
+export interface PlannedPort {
+  port: number;
+  service: string;
+  /** What the port is for, as one line. */
+  what: string;
+}
+
+/**
+ * The ports other workstations dial on this host: every Ray node's pinned block, and the head
+ * ports of a node that may become head. On one workstation (bridge) Ray's ports are the
+ * containers' own, and only the published head ports face the network.
+ */
+export function rayPortPlan(model: Model): PlannedPort[] {
+  const out: PlannedPort[] = [];
+  for (const node of model.rayNodes) {
+    if (node.ports && (node.whitelisted || model.network.mode === "bridge")) {
+      out.push(
+        { port: node.ports.head, service: node.service, what: "Ray GCS (when head)" },
+        { port: node.ports.dashboard, service: node.service, what: "Ray dashboard and Jobs API (when head)" },
+        { port: node.ports.client, service: node.service, what: "Ray client server (when head)" },
+      );
+    }
+    if (!node.pinned) continue;
+    const p = node.pinned;
+    out.push(
+      { port: p.nodeManagerPort, service: node.service, what: "node manager" },
+      { port: p.objectManagerPort, service: node.service, what: "object manager" },
+      { port: p.runtimeEnvAgentPort, service: node.service, what: "runtime env agent" },
+      { port: p.dashboardAgentGrpcPort, service: node.service, what: "dashboard agent (gRPC)" },
+      { port: p.dashboardAgentListenPort, service: node.service, what: "dashboard agent (HTTP)" },
+      { port: p.metricsExportPort, service: node.service, what: "metrics export" },
+      ...pinnedPortList(p)
+        .filter((port) => port >= p.minWorkerPort)
+        .map((port) => ({ port, service: node.service, what: "worker processes" })),
+    );
+  }
+  return out;
+}
+
+/** Sorted ports as ranges: [6700, 6701, 6702, 6710] → [[6700, 6702], [6710, 6710]]. */
+export function portRanges(ports: number[]): [number, number][] {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b);
+  const ranges: [number, number][] = [];
+  for (const port of sorted) {
+    const last = ranges.at(-1);
+    if (last && port === last[1] + 1) last[1] = port;
+    else ranges.push([port, port]);
+  }
+  return ranges;
+}
+
+/** The cluster's network as a firewall source: the /24 of the coordinator's address. */
+export function clusterSource(coordinatorAddress: string): string {
+  const parts = coordinatorAddress.split(".");
+  return parts.length === 4 ? `${parts.slice(0, 3).join(".")}.0/24` : coordinatorAddress;
+}
+
+/** One `ufw` and one `firewalld` line per range, opening it to the cluster's network only. */
+export function firewallLines(ports: number[], source: string): { ufw: string[]; firewalld: string[] } {
+  const ranges = portRanges(ports);
+  return {
+    ufw: ranges.map(([a, b]) => `sudo ufw allow proto tcp from ${source} to any port ${a === b ? a : `${a}:${b}`}`),
+    firewalld: [
+      ...ranges.map(
+        ([a, b]) =>
+          `sudo firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="${source}" port port="${a === b ? a : `${a}-${b}`}" protocol="tcp" accept'`,
+      ),
+      "sudo firewall-cmd --reload",
+    ],
+  };
+}
