@@ -14,7 +14,7 @@ const targets = [
 ] as const;
 
 const distDir = join(import.meta.dir, "..", "dist");
-const entrypoint = join(import.meta.dir, "..", "src", "cli.ts");
+const entrypoint = join(import.meta.dir, "..", "src", "main.ts");
 
 async function compile(outfile: string, target?: string): Promise<string> {
   const path = join(distDir, outfile);

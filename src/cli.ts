@@ -197,7 +197,7 @@ function reportError(error: unknown, verbose: boolean): number {
 }
 
 if (import.meta.main) {
-  // No top-level await: the compiled binary is bytecode-compiled, which needs a CommonJS-shaped entry.
+  // Run from source (`bun src/cli.ts`); the binary enters through src/main.ts.
   void run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

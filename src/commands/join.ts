@@ -91,7 +91,7 @@ export default defineCommand({
     const config = memberConfig(info, { name, address });
     const nodes = memberNodes(info);
     // The files are checked as `cslr generate` would before anything is written.
-    const model = modelFromTexts({ file: "config.yaml", text: config }, { file: "nodes.yaml", text: nodes }, () => detectGpuSync(), name);
+    const model = await modelFromTexts({ file: "config.yaml", text: config }, { file: "nodes.yaml", text: nodes }, () => detectGpuSync(), name);
     const plan = rayPortPlan(model);
     const probed = portsToProbe(plan);
     log.start(`checking that ${info.coordinator.address} reaches ${address} on ${probed.length} ports`);

@@ -6,7 +6,7 @@
 import { defineCommand } from "citty";
 import { commonArgs } from "../args.ts";
 import { loadProject, resolveProject } from "../config/load.ts";
-import { publishedHostPorts } from "../config/validate.ts";
+import { publishedHostPorts } from "../config/rules.ts";
 import { resolveHostAddress } from "../host/address.ts";
 import { clusterSource, firewallLines, portRanges, rayPortPlan } from "../join/plan.ts";
 

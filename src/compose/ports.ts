@@ -3,7 +3,7 @@
  * (fail before compose, naming the config key) and `doctor` (report it as a check).
  */
 import type { Model } from "../config/model.ts";
-import { publishedHostPorts } from "../config/validate.ts";
+import { publishedHostPorts } from "../config/rules.ts";
 import { busyPorts } from "../host/ports.ts";
 import { psArgs } from "./argv.ts";
 import { parsePs } from "./ps.ts";

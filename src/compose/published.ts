@@ -3,7 +3,7 @@
  * conflict names the service, the port and the line to change. Pure: no I/O.
  */
 import type { Config } from "../config/schema.ts";
-import { publishedHostPorts } from "../config/validate.ts";
+import { publishedHostPorts } from "../config/rules.ts";
 
 export interface PublishedPort {
   service: string;

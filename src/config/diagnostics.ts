@@ -3,37 +3,7 @@
  * Positions come from the `yaml` parser's node ranges, so every problem points at the line to edit.
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from "yaml";
-import { UsageError } from "../errors.ts";
-
-export interface Diagnostic {
-  file: string;
-  line: number;
-  col: number;
-  /** Dotted path of the field (`services.ray.cpu.head_port`), or `(document)` for the whole file. */
-  path: string;
-  message: string;
-}
-
-export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col}  ${d.path}  ${d.message}`;
-}
-
-/** Thrown with every problem, one line each; exit code 2. */
-export class ConfigError extends UsageError {
-  readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[]) {
-    super(diagnostics.map(formatDiagnostic).join("\n"));
-    this.name = "ConfigError";
-    this.diagnostics = diagnostics;
-  }
-}
-
-export type PathSegment = string | number;
-
-export function dottedPath(path: readonly PathSegment[]): string {
-  if (path.length === 0) return "(document)";
-  return path.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
-}
+import { dottedPath, type Diagnostic, type PathSegment } from "./config-error.ts";
 
 /** A parsed YAML file with what is needed to turn a field path into a line and column. */
 export interface SourceFile {

@@ -10,23 +10,21 @@ import exampleNodes from "../../nodes.yaml" with { type: "text" };
 import { detectGpuSync } from "../host/gpu.ts";
 import { UsageError } from "../errors.ts";
 import { log } from "../log.ts";
-import { ConfigError, type Diagnostic } from "./diagnostics.ts";
+import { ConfigError, type Diagnostic } from "./config-error.ts";
 import type { Model } from "./model.ts";
 import { normalise, resolveGpuEnabled, rayNodesOf } from "./normalise.ts";
 import { configSchema, nodesSchema, type Config, type Nodes } from "./schema.ts";
 import { fastParseMapping } from "./fast-yaml.ts";
 import {
   duplicatePortProblems,
-  positioned,
+  hostNetworkUrlProblems,
+  hostPortBlockProblems,
   publishedHostPorts,
   subnetProblems,
-  validateSource,
   whitelistProblems,
   workerPortRangeProblems,
-  hostPortBlockProblems,
-  hostNetworkUrlProblems,
   type Problem,
-} from "./validate.ts";
+} from "./rules.ts";
 
 export const embeddedExamples = { config: exampleConfig, nodes: exampleNodes };
 
@@ -43,14 +41,24 @@ export function displayPath(path: string): string {
  */
 function readOrEmbedded(path: string, explicit: boolean, embedded: string, what: string): { file: string; text: string } {
   if (explicit) return { file: displayPath(path), text: readExplicit(path, what) };
-  if (existsSync(path)) return { file: displayPath(path), text: readFileSync(path, "utf8") };
+  if (existsSync(path)) return { file: displayPath(path), text: checkedText(path, readFileSync(path, "utf8")) };
   log.info(`${displayPath(path)} not found: using the embedded example ${what} (run \`cslr init\` to write your own)`);
   return { file: `(embedded ${what})`, text: embedded };
 }
 
+/** A config is a few KiB; anything past this is a mistake (or an attack), refused before parsing. */
+const maxConfigBytes = 1024 * 1024;
+
+function checkedText(path: string, text: string): string {
+  if (text.length > maxConfigBytes) {
+    throw new ConfigError([{ file: displayPath(path), line: 1, col: 1, path: "(document)", message: `file of ${text.length} bytes; expected a config under ${maxConfigBytes} bytes` }]);
+  }
+  return text;
+}
+
 function readExplicit(path: string, what: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return checkedText(path, readFileSync(path, "utf8"));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "does not exist (or is a dangling link)" : code === "ELOOP" ? "is a link that loops" : code === "EISDIR" ? "is a folder" : `cannot be read (${code ?? (error as Error).message})`;
@@ -97,18 +105,22 @@ function validModelFast(configText: string, nodesText: string, probeGpu: () => b
   return normalise(config.data, nodes.data, { gpuDetected: problems.gpuDetected, hostname });
 }
 
-/** Pure core of loading: texts in, model or every diagnostic (with its position) out. */
-export function modelFromTexts(
+/**
+ * Pure core of loading: texts in, model or every diagnostic (with its position) out. The
+ * `yaml` package (positions) is loaded only when the fast path cannot decide.
+ */
+export async function modelFromTexts(
   configFile: { file: string; text: string },
   nodesFile: { file: string; text: string },
   probeGpu: () => boolean,
   hostname: string = osHostname(),
-): Model {
+): Promise<Model> {
   let probed: boolean | undefined;
   const probeOnce = () => (probed ??= probeGpu());
   const fast = validModelFast(configFile.text, nodesFile.text, probeOnce, hostname);
   if (fast) return fast;
 
+  const { positioned, validateSource } = await import("./validate.ts");
   const config = validateSource(configSchema, configFile.file, configFile.text);
   const nodes = validateSource(nodesSchema, nodesFile.file, nodesFile.text);
   const diagnostics: Diagnostic[] = [
@@ -127,7 +139,8 @@ export function modelFromTexts(
 }
 
 function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
-  return [...list].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+  const byPlace = (a: Diagnostic, b: Diagnostic) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col;
+  return [...list.filter((d) => !d.summary).sort(byPlace), ...list.filter((d) => d.summary)];
 }
 
 /** What a command says about where the project is (`--config`, `--nodes`, `--out`; all optional). */
@@ -182,7 +195,7 @@ export function resolveProject(args: ProjectArgs, cwd = process.cwd()): ProjectP
 export async function loadProject(paths: ProjectPaths, options: LoadOptions = {}): Promise<Model> {
   const configFile = readOrEmbedded(paths.config, paths.explicit.config, embeddedExamples.config, "config.yaml");
   const nodesFile = readOrEmbedded(paths.nodes, paths.explicit.nodes, embeddedExamples.nodes, "nodes.yaml");
-  const model = modelFromTexts(configFile, nodesFile, () => options.gpuDetected ?? detectGpuSync());
+  const model = await modelFromTexts(configFile, nodesFile, () => options.gpuDetected ?? detectGpuSync());
   for (const warning of model.warnings) log.warn(warning);
   return model;
 }

@@ -1,13 +1,12 @@
 /**
- * Pure validation: YAML text → typed config or every problem at once, each with its position.
- * Three steps: parse (syntax, document shape) → schema (zod) → rules across fields.
+ * Pure validation with positions: YAML text → typed config or every problem at once, each
+ * with its line and column (the slow path of loading, and `health serve --nodes`).
  */
-import { isMap, LineCounter, parseDocument } from "yaml";
+import { isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
-import { diagnosticAt, diagnosticAtKey, type Diagnostic, type PathSegment, type SourceFile } from "./diagnostics.ts";
-import { cidrsOverlap, parseIpv4Cidr, portRange } from "./net.ts";
-import { pinnedPortList, pinnedPortsOf, testWorkerPinnedPorts } from "./normalise.ts";
-import type { Config, Nodes } from "./schema.ts";
+import type { Diagnostic, PathSegment } from "./config-error.ts";
+import { diagnosticAt, diagnosticAtKey, type SourceFile } from "./diagnostics.ts";
+import type { Problem } from "./rules.ts";
 import { closestMatch } from "./suggest.ts";
 
 export type Parsed<T> = { ok: true; value: T; source: SourceFile } | { ok: false; diagnostics: Diagnostic[]; source?: SourceFile };
@@ -15,17 +14,17 @@ export type Parsed<T> = { ok: true; value: T; source: SourceFile } | { ok: false
 /** Parses YAML text into a document whose top level is a mapping. */
 export function parseYamlSource(file: string, text: string): { source?: SourceFile; diagnostics: Diagnostic[] } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // yaml's own uniqueKeys check compares every key with every other (minutes for 100k keys);
+  // duplicateKeys below finds them in one pass.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const source: SourceFile = { file, doc, lines };
-  if (doc.errors.length > 0) {
-    return {
-      diagnostics: doc.errors.map((error) => {
-        const pos = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
-        const what = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-        return { file, line: pos.line, col: pos.col, path: "(document)", message: `YAML syntax error: ${what}; expected valid YAML` };
-      }),
-    };
-  }
+  const syntax: Diagnostic[] = doc.errors.map((error) => {
+    const pos = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
+    const what = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    return { file, line: pos.line, col: pos.col, path: "(document)", message: `YAML syntax error: ${what}; expected valid YAML` };
+  });
+  const errors = syntax.length > 0 ? syntax : duplicateKeys(doc, lines, file);
+  if (errors.length > 0) return { diagnostics: errors };
   if (doc.contents === null) {
     return { diagnostics: [{ file, line: 1, col: 1, path: "(document)", message: "empty file; expected a YAML mapping of settings" }] };
   }
@@ -33,6 +32,27 @@ export function parseYamlSource(file: string, text: string): { source?: SourceFi
     return { diagnostics: [diagnosticAt(source, [], "not a mapping; expected a YAML mapping of settings at the top level")] };
   }
   return { source, diagnostics: [] };
+}
+
+/** A key written twice in one mapping, at its second place (the way yaml's own check words it). */
+function duplicateKeys(doc: Document.Parsed, lines: LineCounter, file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isPair(pair) || !isScalar(pair.key) || isCollection(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (!seen.has(key)) {
+          seen.add(key);
+          continue;
+        }
+        const { line, col } = lines.linePos(pair.key.range?.[0] ?? 0);
+        out.push({ file, line, col, path: "(document)", message: "YAML syntax error: Map keys must be unique; expected valid YAML" });
+      }
+    },
+  });
+  return out;
 }
 
 /** The object keys a schema accepts at `path`, for did-you-mean on unknown keys. */
@@ -76,14 +96,19 @@ function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
   return current;
 }
 
-/** Turns zod issues into positioned one-line diagnostics. */
+/** At most this many diagnostics are positioned and printed per file: the rest are counted. */
+export const maxDiagnostics = 30;
+
+/** Turns zod issues into positioned one-line diagnostics (the first maxDiagnostics of them). */
 export function schemaDiagnostics(schema: z.ZodType, source: SourceFile, data: unknown, issues: z.core.$ZodIssue[]): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const total = issues.reduce((n, issue) => n + (issue.code === "unrecognized_keys" ? issue.keys.length : 1), 0);
   for (const issue of issues) {
+    if (out.length >= maxDiagnostics) break;
     const path = issue.path as PathSegment[];
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(schema, path);
-      for (const key of issue.keys) {
+      for (const key of issue.keys.slice(0, maxDiagnostics - out.length)) {
         const suggestion = closestMatch(key, known);
         const expected = suggestion ? `did you mean "${suggestion}"?` : `expected one of: ${known.join(", ")}`;
         out.push(diagnosticAtKey(source, path, key, `unknown key "${key}"; ${expected}`));
@@ -103,163 +128,35 @@ export function schemaDiagnostics(schema: z.ZodType, source: SourceFile, data: u
     }
     out.push(diagnosticAt(source, path, message));
   }
+  if (total > out.length) {
+    out.push({ file: source.file, line: 1, col: 1, path: "(document)", message: `${total - out.length} more problems not shown; expected the ones above fixed first`, summary: true });
+  }
   return out;
 }
+
+/** Aliases a config may expand to: far more than any real one uses, far fewer than a "billion laughs". */
+const maxAliasCount = 100;
 
 /** Parses and schema-checks one file. */
 export function validateSource<S extends z.ZodType>(schema: S, file: string, text: string): Parsed<z.output<S>> {
   const { source, diagnostics } = parseYamlSource(file, text);
   if (!source) return { ok: false, diagnostics };
-  const data = source.doc.toJS();
+  let data: unknown;
+  try {
+    data = source.doc.toJS({ maxAliasCount });
+  } catch (error) {
+    // The yaml package refuses to expand an alias bomb; say where the first alias is.
+    const alias = /\*[A-Za-z0-9_-]+/.exec(source.doc.toString({ lineWidth: 0 }))?.[0];
+    const offset = alias ? text.indexOf(alias) : 0;
+    const { line, col } = source.lines.linePos(Math.max(0, offset));
+    const why = (error as Error).message.split("\n")[0];
+    return { ok: false, diagnostics: [{ file, line, col, path: "(document)", message: `aliases expand too far (${why}); expected plain YAML without alias bombs` }], source };
+  }
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data, source };
   return { ok: false, diagnostics: schemaDiagnostics(schema, source, data, result.error.issues), source };
 }
 
-// ---------------------------------------------------------------- rules across fields
-
-/** A problem found by a rule across fields; positioned later, only when it is reported. */
-export interface Problem {
-  path: PathSegment[];
-  message: string;
-}
-
 export function positioned(source: SourceFile, problems: Problem[]): Diagnostic[] {
   return problems.map((p) => diagnosticAt(source, p.path, p.message));
-}
-
-export interface HostPortUse {
-  /** The compose service that publishes the port. */
-  service: string;
-  key: string;
-  path: PathSegment[];
-  port: number;
-}
-
-/** The test worker's port range, when it is a sane one (the range rule reports the others). */
-function workerPortRange(config: Config): number[] {
-  const { min_worker_port: min, max_worker_port: max } = config.cluster_test.worker;
-  if (min > max || max - min >= 1000) return [];
-  return portRange(min, max);
-}
-
-/** Every host port the stack publishes, with the config key that sets it. */
-export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPortUse[] {
-  const s = config.services;
-  const uses: HostPortUse[] = [];
-  const add = (enabled: boolean, service: string, path: PathSegment[], port: number) => {
-    if (enabled) uses.push({ service, key: path.join("."), path, port });
-  };
-  add(s.health.enabled, "health", ["services", "health", "port"], s.health.port);
-  for (const [kind, enabled] of [["cpu", s.ray.cpu.enabled], ["gpu", gpuEnabled]] as const) {
-    const node = s.ray[kind];
-    for (const field of ["head_port", "dashboard_port", "client_port"] as const) {
-      add(enabled, `ray-${kind}`, ["services", "ray", kind, field], node[field]);
-    }
-  }
-  add(s.redis.enabled, "ray-redis", ["services", "redis", "port"], s.redis.port);
-  add(s.mlflow.enabled, "mlflow", ["services", "mlflow", "port"], s.mlflow.port);
-  add(s.marimo.enabled, "marimo", ["services", "marimo", "port"], s.marimo.port);
-  // On the host network every Ray node's block of pinned ports is on this host too.
-  if (config.network.mode === "host") {
-    const { base, per_node: perNode } = s.ray.host_ports;
-    const services = [...(s.ray.cpu.enabled ? ["ray-cpu"] : []), ...(gpuEnabled ? ["ray-gpu"] : []), ...Array.from({ length: s.ray.workers }, (_, i) => `ray-worker-${i + 1}`)];
-    services.forEach((service, index) => {
-      if (base + (index + 1) * perNode - 1 > 65535) return;
-      for (const port of pinnedPortList(pinnedPortsOf(base, perNode, index))) {
-        uses.push({ service, key: `services.ray.host_ports (block of ${service})`, path: ["services", "ray", "host_ports", "base"], port });
-      }
-    });
-  }
-  // The cluster test's worker publishes these on the same host while `cslr test` runs.
-  const worker = testWorkerPinnedPorts(config.cluster_test.worker);
-  add(true, "test-ray-worker", ["cluster_test", "worker", "node_manager_port"], worker.nodeManagerPort);
-  add(true, "test-ray-worker", ["cluster_test", "worker", "object_manager_port"], worker.objectManagerPort);
-  for (const port of [worker.runtimeEnvAgentPort, worker.dashboardAgentGrpcPort, worker.dashboardAgentListenPort, worker.metricsExportPort]) {
-    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.object_manager_port (+1..+4: Ray's agents)", path: ["cluster_test", "worker", "object_manager_port"], port });
-  }
-  for (const port of workerPortRange(config)) {
-    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port });
-  }
-  return uses;
-}
-
-/** The blocks of all Ray nodes must fit below 65536. */
-export function hostPortBlockProblems(config: Config, gpuEnabled: boolean): Problem[] {
-  if (config.network.mode !== "host") return [];
-  const { base, per_node: perNode } = config.services.ray.host_ports;
-  const count = (config.services.ray.cpu.enabled ? 1 : 0) + (gpuEnabled ? 1 : 0) + config.services.ray.workers;
-  const last = base + count * perNode - 1;
-  if (last <= 65535) return [];
-  return [{ path: ["services", "ray", "host_ports", "base"], message: `${count} Ray nodes × ${perNode} ports from ${base} end at ${last}; expected them to fit below 65536 (lower base or per_node)` }];
-}
-
-export function workerPortRangeProblems(config: Config): Problem[] {
-  const { min_worker_port: min, max_worker_port: max } = config.cluster_test.worker;
-  if (min <= max && max - min < 1000) return [];
-  return [
-    {
-      path: ["cluster_test", "worker", "max_worker_port"],
-      message: `worker port range ${min}..${max} is ${min > max ? "empty" : "too wide"}; expected min_worker_port <= max_worker_port and at most 1000 ports`,
-    },
-  ];
-}
-
-export function duplicatePortProblems(uses: HostPortUse[]): Problem[] {
-  const byPort = new Map<number, HostPortUse[]>();
-  for (const use of uses) byPort.set(use.port, [...(byPort.get(use.port) ?? []), use]);
-  const out: Problem[] = [];
-  for (const use of uses) {
-    const others = byPort.get(use.port)!.filter((u) => u !== use).map((u) => u.key);
-    if (others.length > 0) {
-      out.push({ path: use.path, message: `host port ${use.port} is also used by ${others.join(", ")}; expected each host port once` });
-    }
-  }
-  return out;
-}
-
-export function subnetProblems(config: Config): Problem[] {
-  const main = parseIpv4Cidr(config.network.subnet);
-  const test = parseIpv4Cidr(config.cluster_test.subnet);
-  if (main && test && cidrsOverlap(main, test)) {
-    return [
-      {
-        path: ["cluster_test", "subnet"],
-        message: `${config.cluster_test.subnet} overlaps network.subnet ${config.network.subnet}; expected a separate subnet so the test network is isolated`,
-      },
-    ];
-  }
-  return [];
-}
-
-/**
- * With several workstations (host networking) a member's Ray nodes reach the election service
- * through the host's network, where the container name `health` means nothing.
- */
-export function hostNetworkUrlProblems(config: Config, nodes: Nodes): Problem[] {
-  if (config.network.mode !== "host" || config.services.health.enabled) return [];
-  const host = new URL(nodes.health_service.url).hostname;
-  if (host !== "health") return [];
-  return [
-    {
-      path: ["health_service", "url"],
-      message: `${nodes.health_service.url} is a container name, which Ray nodes on the host network cannot resolve; expected the coordinator's address, like http://10.0.0.5:8888 (cslr join writes it)`,
-    },
-  ];
-}
-
-/**
- * On one workstation (bridge networking) with no fixed head_address, some whitelisted node
- * must be a Ray service that runs here. With several workstations the head may be elsewhere.
- */
-export function whitelistProblems(config: Config, nodes: Nodes, enabledRayServices: string[]): Problem[] {
-  if (nodes.head_address !== null || config.network.mode === "host") return [];
-  if (nodes.head_whitelist.some((name) => enabledRayServices.includes(name))) return [];
-  const enabled = enabledRayServices.length > 0 ? enabledRayServices.join(", ") : "none are enabled";
-  return [
-    {
-      path: ["head_whitelist"],
-      message: `no whitelisted node is an enabled Ray service, so no node could become head; expected at least one of: ${enabled}`,
-    },
-  ];
 }

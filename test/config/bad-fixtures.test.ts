@@ -35,3 +35,29 @@ describe.each(cases)("bad config %s", (name) => {
     expect(readFileSync(join(dir, "_build/compose.yaml"), "utf8")).toBe("# the last good build\n");
   });
 });
+
+describe("configs built to be slow or huge", () => {
+  test("100,000 unknown keys: exit 2 within seconds, the first problems and a count of the rest", async () => {
+    // Short keys, so the file stays under the 1 MiB limit and the keys are what is slow.
+    const keys = Array.from({ length: 100_000 }, (_, i) => `k${i}: 1`).join("\n");
+    const dir = makeProject({ config: `project:\n  name: cslr\n${keys}\n` });
+    projects.push(dir);
+    const started = performance.now();
+    const result = await runCli(["generate"], { cwd: dir });
+    console.log(`[time] 100,000 unknown keys reported in ${Math.round(performance.now() - started)} ms`);
+    expect(result.exitCode).toBe(2);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(31);
+    expect(lines[0]).toStartWith('config.yaml:3:1  k0  unknown key "k0"; expected one of:');
+    expect(lines.at(-1)).toBe("config.yaml:1:1  (document)  99970 more problems not shown; expected the ones above fixed first");
+  });
+
+  test("a config file over 1 MiB is refused before it is parsed", async () => {
+    const text = `# ${"x".repeat(1024 * 1024)}\nproject:\n  name: cslr\n`;
+    const dir = makeProject({ config: text });
+    projects.push(dir);
+    const result = await runCli(["generate"], { cwd: dir });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe(`config.yaml:1:1  (document)  file of ${text.length} bytes; expected a config under 1048576 bytes`);
+  });
+});

@@ -67,8 +67,8 @@ describe("normalise warnings", () => {
   test("an https election URL is accepted without a warning (the node agent speaks TLS); the example warns about nothing", async () => {
     const { modelFromTexts, embeddedExamples } = await import("../../src/config/load.ts");
     const nodes = embeddedExamples.nodes.replace("url: http://health:8080", "url: https://health:8443");
-    expect(modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: nodes }, () => false, "ws1").warnings).toEqual([]);
-    expect(modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: embeddedExamples.nodes }, () => false, "ws1").warnings).toEqual([]);
+    expect((await modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: nodes }, () => false, "ws1")).warnings).toEqual([]);
+    expect((await modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: embeddedExamples.nodes }, () => false, "ws1")).warnings).toEqual([]);
   });
 });
 

@@ -40,7 +40,7 @@ export async function compiledCslr(): Promise<string> {
     // Build beside the final name and rename: a concurrent test file never runs half a binary.
     const partial = join(dir, `cslr.${process.pid}.partial`);
     const result = await Bun.build({
-      entrypoints: [join(repoRoot, "src/cli.ts")],
+      entrypoints: [join(repoRoot, "src/main.ts")],
       minify: true,
       bytecode: true,
       format: "esm",

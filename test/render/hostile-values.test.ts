@@ -31,9 +31,15 @@ function hostileString(random: () => number): string {
   return parts.join("");
 }
 
+const base: Model = await modelFromTexts(
+  { file: "config.yaml", text: embeddedExamples.config.replace("enabled: auto", "enabled: true").replace("workers: 0", "workers: 2") },
+  { file: "nodes.yaml", text: embeddedExamples.nodes },
+  () => true,
+  "ws1",
+);
+
 function baseModel(): Model {
-  const config = embeddedExamples.config.replace("enabled: auto", "enabled: true").replace("workers: 0", "workers: 2");
-  return modelFromTexts({ file: "config.yaml", text: config }, { file: "nodes.yaml", text: embeddedExamples.nodes }, () => true);
+  return structuredClone(base);
 }
 
 interface Hostile {

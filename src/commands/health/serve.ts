@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { ConfigError } from "../../config/diagnostics.ts";
+import { ConfigError } from "../../config/config-error.ts";
 import { nodesSchema, isHostname, port as portSchema } from "../../config/schema.ts";
 import { validateSource } from "../../config/validate.ts";
 import { parseDurationMs } from "../../config/units.ts";

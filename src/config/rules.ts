@@ -1,0 +1,151 @@
+/**
+ * Pure rules across fields, on values the schemas accepted: host ports used twice, subnets
+ * that overlap, port ranges, the whitelist. No YAML here: the fast path of loading runs these
+ * without the `yaml` package, which only positions the problems when there are some.
+ */
+import type { PathSegment } from "./config-error.ts";
+import { cidrsOverlap, parseIpv4Cidr, portRange } from "./net.ts";
+import { pinnedPortList, pinnedPortsOf, testWorkerPinnedPorts } from "./normalise.ts";
+import type { Config, Nodes } from "./schema.ts";
+
+/** A problem found by a rule across fields; positioned later, only when it is reported. */
+export interface Problem {
+  path: PathSegment[];
+  message: string;
+}
+
+export interface HostPortUse {
+  /** The compose service that publishes the port. */
+  service: string;
+  key: string;
+  path: PathSegment[];
+  port: number;
+}
+
+/** The test worker's port range, when it is a sane one (the range rule reports the others). */
+function workerPortRange(config: Config): number[] {
+  const { min_worker_port: min, max_worker_port: max } = config.cluster_test.worker;
+  if (min > max || max - min >= 1000) return [];
+  return portRange(min, max);
+}
+
+/** Every host port the stack publishes, with the config key that sets it. */
+export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPortUse[] {
+  const s = config.services;
+  const uses: HostPortUse[] = [];
+  const add = (enabled: boolean, service: string, path: PathSegment[], port: number) => {
+    if (enabled) uses.push({ service, key: path.join("."), path, port });
+  };
+  add(s.health.enabled, "health", ["services", "health", "port"], s.health.port);
+  for (const [kind, enabled] of [["cpu", s.ray.cpu.enabled], ["gpu", gpuEnabled]] as const) {
+    const node = s.ray[kind];
+    for (const field of ["head_port", "dashboard_port", "client_port"] as const) {
+      add(enabled, `ray-${kind}`, ["services", "ray", kind, field], node[field]);
+    }
+  }
+  add(s.redis.enabled, "ray-redis", ["services", "redis", "port"], s.redis.port);
+  add(s.mlflow.enabled, "mlflow", ["services", "mlflow", "port"], s.mlflow.port);
+  add(s.marimo.enabled, "marimo", ["services", "marimo", "port"], s.marimo.port);
+  // On the host network every Ray node's block of pinned ports is on this host too.
+  if (config.network.mode === "host") {
+    const { base, per_node: perNode } = s.ray.host_ports;
+    const services = [...(s.ray.cpu.enabled ? ["ray-cpu"] : []), ...(gpuEnabled ? ["ray-gpu"] : []), ...Array.from({ length: s.ray.workers }, (_, i) => `ray-worker-${i + 1}`)];
+    services.forEach((service, index) => {
+      if (base + (index + 1) * perNode - 1 > 65535) return;
+      for (const port of pinnedPortList(pinnedPortsOf(base, perNode, index))) {
+        uses.push({ service, key: `services.ray.host_ports (block of ${service})`, path: ["services", "ray", "host_ports", "base"], port });
+      }
+    });
+  }
+  // The cluster test's worker publishes these on the same host while `cslr test` runs.
+  const worker = testWorkerPinnedPorts(config.cluster_test.worker);
+  add(true, "test-ray-worker", ["cluster_test", "worker", "node_manager_port"], worker.nodeManagerPort);
+  add(true, "test-ray-worker", ["cluster_test", "worker", "object_manager_port"], worker.objectManagerPort);
+  for (const port of [worker.runtimeEnvAgentPort, worker.dashboardAgentGrpcPort, worker.dashboardAgentListenPort, worker.metricsExportPort]) {
+    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.object_manager_port (+1..+4: Ray's agents)", path: ["cluster_test", "worker", "object_manager_port"], port });
+  }
+  for (const port of workerPortRange(config)) {
+    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port });
+  }
+  return uses;
+}
+
+/** The blocks of all Ray nodes must fit below 65536. */
+export function hostPortBlockProblems(config: Config, gpuEnabled: boolean): Problem[] {
+  if (config.network.mode !== "host") return [];
+  const { base, per_node: perNode } = config.services.ray.host_ports;
+  const count = (config.services.ray.cpu.enabled ? 1 : 0) + (gpuEnabled ? 1 : 0) + config.services.ray.workers;
+  const last = base + count * perNode - 1;
+  if (last <= 65535) return [];
+  return [{ path: ["services", "ray", "host_ports", "base"], message: `${count} Ray nodes × ${perNode} ports from ${base} end at ${last}; expected them to fit below 65536 (lower base or per_node)` }];
+}
+
+export function workerPortRangeProblems(config: Config): Problem[] {
+  const { min_worker_port: min, max_worker_port: max } = config.cluster_test.worker;
+  if (min <= max && max - min < 1000) return [];
+  return [
+    {
+      path: ["cluster_test", "worker", "max_worker_port"],
+      message: `worker port range ${min}..${max} is ${min > max ? "empty" : "too wide"}; expected min_worker_port <= max_worker_port and at most 1000 ports`,
+    },
+  ];
+}
+
+export function duplicatePortProblems(uses: HostPortUse[]): Problem[] {
+  const byPort = new Map<number, HostPortUse[]>();
+  for (const use of uses) byPort.set(use.port, [...(byPort.get(use.port) ?? []), use]);
+  const out: Problem[] = [];
+  for (const use of uses) {
+    const others = byPort.get(use.port)!.filter((u) => u !== use).map((u) => u.key);
+    if (others.length > 0) {
+      out.push({ path: use.path, message: `host port ${use.port} is also used by ${others.join(", ")}; expected each host port once` });
+    }
+  }
+  return out;
+}
+
+export function subnetProblems(config: Config): Problem[] {
+  const main = parseIpv4Cidr(config.network.subnet);
+  const test = parseIpv4Cidr(config.cluster_test.subnet);
+  if (main && test && cidrsOverlap(main, test)) {
+    return [
+      {
+        path: ["cluster_test", "subnet"],
+        message: `${config.cluster_test.subnet} overlaps network.subnet ${config.network.subnet}; expected a separate subnet so the test network is isolated`,
+      },
+    ];
+  }
+  return [];
+}
+
+/**
+ * With several workstations (host networking) a member's Ray nodes reach the election service
+ * through the host's network, where the container name `health` means nothing.
+ */
+export function hostNetworkUrlProblems(config: Config, nodes: Nodes): Problem[] {
+  if (config.network.mode !== "host" || config.services.health.enabled) return [];
+  const host = new URL(nodes.health_service.url).hostname;
+  if (host !== "health") return [];
+  return [
+    {
+      path: ["health_service", "url"],
+      message: `${nodes.health_service.url} is a container name, which Ray nodes on the host network cannot resolve; expected the coordinator's address, like http://10.0.0.5:8888 (cslr join writes it)`,
+    },
+  ];
+}
+
+/**
+ * On one workstation (bridge networking) with no fixed head_address, some whitelisted node
+ * must be a Ray service that runs here. With several workstations the head may be elsewhere.
+ */
+export function whitelistProblems(config: Config, nodes: Nodes, enabledRayServices: string[]): Problem[] {
+  if (nodes.head_address !== null || config.network.mode === "host") return [];
+  if (nodes.head_whitelist.some((name) => enabledRayServices.includes(name))) return [];
+  const enabled = enabledRayServices.length > 0 ? enabledRayServices.join(", ") : "none are enabled";
+  return [
+    {
+      path: ["head_whitelist"],
+      message: `no whitelisted node is an enabled Ray service, so no node could become head; expected at least one of: ${enabled}`,
+    },
+  ];
+}
