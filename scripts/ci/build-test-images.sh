@@ -9,7 +9,7 @@
 #   cslr-test/ray:standin      the stand-in `ray` compiled from test/stand-in/ray.ts (test/images/ray)
 #   cslr-test/python:3.11      Debian's Python 3.11: parent of the three images below (test/images/python)
 #   cslr-test/ray:<ray>        real Ray, ray[default] + mlflow-skinny (test/images/ray-real)
-#   cslr-test/mlflow:<mlflow>  MLflow server + psycopg2-binary (test/images/mlflow)
+#   cslr-test/mlflow:<mlflow>  MLflow server + psycopg2-binary + psycopg[binary] (test/images/mlflow)
 #   cslr-test/marimo:<marimo>  marimo[sql] (test/images/marimo)
 #   cslr-test/postgres:<major> Debian's PostgreSQL with the official image's env contract
 #                              (test/images/postgres)
@@ -133,7 +133,7 @@ for (const [k, v] of Object.entries(pinnedVersions)) console.log(`${k}=${v}`);' 
     [[ $key =~ ^[a-z0-9]+$ && $value =~ ^[A-Za-z0-9._+-]+$ ]] || die "unexpected entry in src/config/versions.ts: '$key=$value'"
     declare "PIN_${key^^}=$value"
   done <<<"$versions_out"
-  for key in RAY MLFLOW MARIMO POSTGRES PSYCOPG2; do
+  for key in RAY MLFLOW MARIMO POSTGRES PSYCOPG2 PSYCOPG; do
     v="PIN_$key"; [ -n "${!v:-}" ] || die "src/config/versions.ts has no ${key,,} version"
   done
 
@@ -240,7 +240,7 @@ for (const [k, v] of Object.entries(pinnedVersions)) console.log(`${k}=${v}`);' 
   build_wheel_image "cslr-test/ray:$PIN_RAY" "$ROOT/test/images/ray-real" ray \
     "ray[default]==$PIN_RAY" "mlflow-skinny==$PIN_MLFLOW"
   build_wheel_image "cslr-test/mlflow:$PIN_MLFLOW" "$ROOT/test/images/mlflow" mlflow \
-    "mlflow==$PIN_MLFLOW" "psycopg2-binary==$PIN_PSYCOPG2"
+    "mlflow==$PIN_MLFLOW" "psycopg2-binary==$PIN_PSYCOPG2" "psycopg[binary]==$PIN_PSYCOPG"
   build_wheel_image "cslr-test/marimo:$PIN_MARIMO" "$ROOT/test/images/marimo" marimo \
     "marimo[sql]==$PIN_MARIMO"
 

@@ -11,7 +11,9 @@
  * - postgres: the major version of Debian bookworm's PostgreSQL (cslr-test/postgres:<postgres>).
  * - redis: the official image tag cslr defaults to; the test image is Debian's redis-server
  *   (cslr-test/redis:7), not built from this number.
- * - psycopg2: `psycopg2-binary` installed next to MLflow for the PostgreSQL backend store.
+ * - psycopg2, psycopg: the PostgreSQL drivers installed next to MLflow (`psycopg2-binary`,
+ *   `psycopg[binary]`), as in ghcr.io/mlflow/mlflow's -full image (mlflow[db]). SQLAlchemy
+ *   >= 2.1 maps a plain `postgresql://` store URI to psycopg (3), not psycopg2.
  */
 export const pinnedVersions = {
   ray: "2.60.0",
@@ -20,6 +22,7 @@ export const pinnedVersions = {
   postgres: "15",
   redis: "7.4.1",
   psycopg2: "2.9.13",
+  psycopg: "3.3.9",
 } as const;
 
 export type PinnedVersions = typeof pinnedVersions;

@@ -41,11 +41,16 @@ init_cluster() {
   rm -f "$pwfile"
   # initdb trusts local socket and loopback connections; every other address needs the password.
   printf '\nhost all all all %s\n' "$AUTH_METHOD" >>"$PGDATA/pg_hba.conf"
-  printf "\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.auto.conf"
+  printf "\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
 
-  # A private server (socket only) for the database and the init scripts.
-  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w -t 60 start >/dev/null
-  local psql=(psql -v ON_ERROR_STOP=1 -X -q --username "$POSTGRES_USER" --no-password)
+  # A private server for the database and the init scripts: no TCP, and its socket in a
+  # private directory, so `pg_isready` (the healthcheck) cannot see it and report the
+  # database ready before the real server runs.
+  local sockdir
+  sockdir="$(mktemp -d)"
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=$sockdir -p 5432" -w -t 60 start >/dev/null
+  local psql=(psql -v ON_ERROR_STOP=1 -X -q -h "$sockdir" --username "$POSTGRES_USER" --no-password)
+  export PGHOST="$sockdir"  # for init scripts (*.sh) that call psql themselves
   if [ "$POSTGRES_DB" != postgres ]; then
     "${psql[@]}" --dbname postgres -v db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
   fi
@@ -58,6 +63,8 @@ init_cluster() {
     esac
   done
   pg_ctl -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
+  unset PGHOST
+  rmdir "$sockdir" 2>/dev/null || true
   say "initialisation done"
 }
 
