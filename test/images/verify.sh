@@ -124,8 +124,9 @@ verify_ray() {
   run ray-worker --network "${P}ray" --hostname worker --shm-size=512m "$RAY_IMG" \
     ray start --address=head:6379 --block "${RAY_SMALL[@]}" --resources='{"node_worker": 1}'
   check "2 nodes alive within ${WAIT}s" wait_for "$WAIT" alive 2
-  local status; status="$(x ray-head ray status 2>&1)"
-  check "ray status in the head lists 2 active nodes" test "$(sed -n '/^Active:/,/^Pending:/p' <<<"$status" | grep -c ' node_')" = 2
+  # `ray status` is the autoscaler's view, refreshed every few seconds after the GCS's.
+  status2() { [ "$(x ray-head ray status 2>&1 | sed -n '/^Active:/,/^Pending:/p' | grep -c ' node_')" = 2 ]; }
+  check "ray status in the head lists 2 active nodes" wait_for 60 status2
   local nodes; nodes="$(x ray-head python /tmp/nodes.py 2>/dev/null)"
   local head_ip worker_ip
   head_ip="$(docker inspect -f "{{(index .NetworkSettings.Networks \"${P}ray\").IPAddress}}" "${P}ray-head")"
