@@ -25,8 +25,10 @@
 #   CSLR_HEALTH_TIMEOUT       seconds each call to it may take                 (default: 5)
 #   CSLR_CLUSTER_TOKEN        the cluster's token (secret, from .env)
 #   HEAD_ADDRESS              a fixed head host:port: no election, join it
-#   RAY_AUTH_MODE             token: Ray's own authentication, with a token derived from the
-#                             cluster token (RAY_AUTH_TOKEN, when set, wins)
+#   RAY_AUTH_MODE, RAY_AUTH_TOKEN
+#                             Ray's own token authentication (services.ray.auth: token), passed to Ray
+#   DASHBOARD_METRIC_PORT, AUTOSCALER_METRIC_PORT
+#                             a head's metrics ports (pinned on the host network), read by Ray itself
 #   CSLR_AGENT                the cslr binary                              (default: /opt/cslr/bin/cslr)
 #
 # Exit codes: 0 stopped (SIGTERM); 2 bad settings, or the service refused this node's key;

@@ -83,6 +83,9 @@ export default defineCommand({
     if (info.cslrVersion !== pkg.version) {
       throw new CslrError(`the coordinator runs cslr ${info.cslrVersion} and this is cslr ${pkg.version}: use the same version on every workstation`);
     }
+    if (info.ray.auth === "token" && !info.ray.authToken) {
+      throw new CslrError("the coordinator uses Ray's token authentication but did not hand out the token: restart its health service (cslr up there)");
+    }
     if (name === info.coordinator.name) throw new UsageError(`--name: ${name} is the coordinator's name; give this workstation its own (--name ws2)`);
 
     const address = await routeSourceAddress(new URL(url).hostname);
@@ -119,7 +122,7 @@ export default defineCommand({
     writeAll([
       { path: paths.config, content: config, mode: 0o644 },
       { path: paths.nodes, content: nodes, mode: 0o644 },
-      { path: paths.envFile, content: memberEnv(token), mode: 0o600 },
+      { path: paths.envFile, content: memberEnv(token, info.ray.authToken), mode: 0o600 },
       { path: join(paths.dir, "config.schema.json"), content: `${JSON.stringify(jsonSchemaOf("config"), null, 2)}\n`, mode: 0o644 },
       { path: join(paths.dir, "nodes.schema.json"), content: `${JSON.stringify(jsonSchemaOf("nodes"), null, 2)}\n`, mode: 0o644 },
     ]);

@@ -15,7 +15,6 @@ import { Agent, AgentExit, type RayHandle } from "../node/agent.ts";
 import { NodeClient } from "../node/client.ts";
 import { RayProcess, rayEnvironment } from "../node/ray.ts";
 import { parseSettings, SettingsError } from "../node/settings.ts";
-import { createHmac } from "node:crypto";
 
 /** The cluster token: from the descriptor named by CSLR_TOKEN_FD (the entrypoint's), else the environment. */
 function readClusterToken(env: NodeJS.ProcessEnv): string | undefined {
@@ -26,11 +25,6 @@ function readClusterToken(env: NodeJS.ProcessEnv): string | undefined {
     return token === "" ? undefined : token;
   }
   return env.CSLR_CLUSTER_TOKEN || undefined;
-}
-
-/** Ray's own token (RAY_AUTH_MODE=token), the same on every node, derived so Ray never holds the cluster token. */
-export function rayAuthToken(clusterToken: string): string {
-  return createHmac("sha256", clusterToken).update("cslr ray auth token v1").digest("hex");
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -58,9 +52,8 @@ export default defineCommand({
       throw error;
     }
     const token = readClusterToken(process.env);
-    const extra: Record<string, string> = {};
-    if (token && process.env.RAY_AUTH_MODE === "token" && !process.env.RAY_AUTH_TOKEN) extra.RAY_AUTH_TOKEN = rayAuthToken(token);
-    const rayEnv = rayEnvironment({ ...process.env, CSLR_TOKEN_FD: undefined }, extra);
+    // Ray gets the environment without the cluster token (RAY_AUTH_TOKEN, Ray's own, stays: Ray needs it).
+    const rayEnv = rayEnvironment({ ...process.env, CSLR_TOKEN_FD: undefined });
     const client = new NodeClient({
       url: settings.electionUrl,
       node: settings.node,

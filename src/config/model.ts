@@ -22,6 +22,9 @@ export interface PinnedRayPorts {
   dashboardAgentGrpcPort: number;
   dashboardAgentListenPort: number;
   metricsExportPort: number;
+  /** A head's dashboard and autoscaler metrics (no flag: Ray reads DASHBOARD_METRIC_PORT and AUTOSCALER_METRIC_PORT). */
+  dashboardMetricsPort: number;
+  autoscalerMetricsPort: number;
   minWorkerPort: number;
   maxWorkerPort: number;
 }

@@ -30,6 +30,8 @@ export function pinnedPortsOf(base: number, perNode: number, index: number): Pin
     dashboardAgentGrpcPort: start + 3,
     dashboardAgentListenPort: start + 4,
     metricsExportPort: start + 5,
+    dashboardMetricsPort: start + 6,
+    autoscalerMetricsPort: start + 7,
     minWorkerPort: start + 10,
     maxWorkerPort: start + perNode - 1,
   };
@@ -43,6 +45,8 @@ export function pinnedPortList(p: PinnedRayPorts): number[] {
     p.dashboardAgentGrpcPort,
     p.dashboardAgentListenPort,
     p.metricsExportPort,
+    p.dashboardMetricsPort,
+    p.autoscalerMetricsPort,
     ...portRange(p.minWorkerPort, p.maxWorkerPort),
   ];
 }
@@ -107,6 +111,8 @@ export function testWorkerPinnedPorts(worker: Config["cluster_test"]["worker"]):
     dashboardAgentGrpcPort: om + 2,
     dashboardAgentListenPort: om + 3,
     metricsExportPort: om + 4,
+    dashboardMetricsPort: om + 5,
+    autoscalerMetricsPort: om + 6,
     minWorkerPort: worker.min_worker_port,
     maxWorkerPort: worker.max_worker_port,
   };

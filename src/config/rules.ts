@@ -61,8 +61,8 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
   const worker = testWorkerPinnedPorts(config.cluster_test.worker);
   add(true, "test-ray-worker", ["cluster_test", "worker", "node_manager_port"], worker.nodeManagerPort);
   add(true, "test-ray-worker", ["cluster_test", "worker", "object_manager_port"], worker.objectManagerPort);
-  for (const port of [worker.runtimeEnvAgentPort, worker.dashboardAgentGrpcPort, worker.dashboardAgentListenPort, worker.metricsExportPort]) {
-    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.object_manager_port (+1..+4: Ray's agents)", path: ["cluster_test", "worker", "object_manager_port"], port });
+  for (const port of [worker.runtimeEnvAgentPort, worker.dashboardAgentGrpcPort, worker.dashboardAgentListenPort, worker.metricsExportPort, worker.dashboardMetricsPort, worker.autoscalerMetricsPort]) {
+    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.object_manager_port (+1..+6: Ray's agents and metrics)", path: ["cluster_test", "worker", "object_manager_port"], port });
   }
   for (const port of workerPortRange(config)) {
     uses.push({ service: "test-ray-worker", key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port });

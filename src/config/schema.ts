@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { isHostname, isIpv4Cidr, parseHostPort, parseIpv4 } from "./net.ts";
+import { pinnedVersions } from "./versions.ts";
 
 export { isHostname };
 import { parseMemorySize } from "./units.ts";
@@ -46,8 +47,8 @@ export const cidr = z
 /** Images must be pinned: a Ray client and cluster of different versions fail confusingly. */
 export const image = z
   .string()
-  .min(1, { message: "empty image; expected an image reference like rayproject/ray:2.40.0" })
-  .refine((v) => !/\s/.test(v), { message: "image contains whitespace; expected an image reference like rayproject/ray:2.40.0" });
+  .min(1, { message: "empty image; expected an image reference like rayproject/ray:2.60.0" })
+  .refine((v) => !/\s/.test(v), { message: "image contains whitespace; expected an image reference like rayproject/ray:2.60.0" });
 
 export const projectName = z
   .string()
@@ -87,7 +88,7 @@ export const rayCpuSchema = z
   .strictObject({
     enabled: z.boolean().default(true).meta({ description: "Run the ray-cpu node" }),
     ...rayNodeFields,
-    image: image.default("rayproject/ray:2.40.0").meta({ description: "Ray image; pin the version clients use" }),
+    image: image.default(`rayproject/ray:${pinnedVersions.ray}`).meta({ description: "Ray image; pin the version clients use" }),
     shm_size: rayNodeFields.shm_size.default("2g"),
     head_port: rayNodeFields.head_port.default(6379),
     dashboard_port: rayNodeFields.dashboard_port.default(8265),
@@ -106,7 +107,7 @@ export const rayGpuSchema = z
   .strictObject({
     enabled: gpuEnabled,
     ...rayNodeFields,
-    image: image.default("rayproject/ray:2.40.0-gpu").meta({ description: "Ray image with CUDA" }),
+    image: image.default(`rayproject/ray:${pinnedVersions.ray}-gpu`).meta({ description: "Ray image with CUDA" }),
     gpus: z
       .union([z.literal("all"), z.int().positive({ message: "not a GPU count; expected all or a whole number greater than 0" })], {
         message: "not a GPU count; expected all or a whole number greater than 0",
@@ -124,6 +125,10 @@ export const raySchema = z
   .strictObject({
     cpu: rayCpuSchema,
     gpu: rayGpuSchema,
+    auth: z
+      .enum(["token", "none"], { message: "not an authentication mode; expected token or none" })
+      .default("token")
+      .meta({ description: "token: Ray's token authentication (Ray >= 2.52), with RAY_AUTH_TOKEN from .env, so the dashboard's Jobs API runs no code for strangers; none: open" }),
     workers: z
       .int({ message: "not a worker count; expected a whole number of workers from 0 to 64" })
       .min(0, { message: "not a worker count; expected a whole number of workers from 0 to 64" })
@@ -176,7 +181,7 @@ export const redisSchema = z
 export const postgresSchema = z
   .strictObject({
     enabled: z.boolean().default(true).meta({ description: "MLflow's backend store on PostgreSQL (off: SQLite in the artifacts volume)" }),
-    image: image.default("postgres:16.6"),
+    image: image.default(`postgres:${pinnedVersions.postgres}`).meta({ description: "PostgreSQL image; a major version (its data format) pinned" }),
     user: z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "not a PostgreSQL role name; expected lowercase letters, digits and '_'" })
@@ -194,11 +199,15 @@ export const postgresSchema = z
 export const mlflowSchema = z
   .strictObject({
     enabled: z.boolean().default(true).meta({ description: "Run the MLflow tracking server" }),
-    image: image.default("ghcr.io/mlflow/mlflow:v2.18.0-full").meta({
-      description: "Needs psycopg2 to use PostgreSQL (the -full variant has it)",
+    image: image.default(`ghcr.io/mlflow/mlflow:v${pinnedVersions.mlflow}-full`).meta({
+      description: "Needs PostgreSQL's drivers (the -full variant has them)",
     }),
     port: port.default(5000).meta({ description: "MLflow UI and API port (host = container)" }),
     artifacts_path: dataPath.meta({ description: "Host folder for MLflow artifacts (default: a named volume)" }),
+    allowed_hosts: z
+      .array(z.string().regex(/^[A-Za-z0-9.*:\[\]-]+$/, { message: "not a host pattern; expected a name, an address or a pattern like lab.example.org:*" }))
+      .default([])
+      .meta({ description: "More Host headers MLflow accepts, beyond this host, its container name and private addresses (its DNS-rebinding check)" }),
     tracking_uri: z
       .string()
       .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), { message: "not an http(s) URL; expected something like http://10.0.0.5:5000" })
@@ -211,7 +220,7 @@ export const mlflowSchema = z
 export const marimoSchema = z
   .strictObject({
     enabled: z.boolean().default(true).meta({ description: "Run the Marimo notebook server (token from .env)" }),
-    image: image.default("ghcr.io/marimo-team/marimo:0.10.9-sql"),
+    image: image.default(`ghcr.io/marimo-team/marimo:${pinnedVersions.marimo}-sql`),
     port: port.default(8080).meta({ description: "Marimo port (host = container)" }),
     notebooks_path: dataPath.meta({ description: "Host folder for notebooks (default: a named volume)" }),
   })

@@ -4,7 +4,7 @@
  */
 import type { Model } from "./model.ts";
 
-export const secretNames = ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "CSLR_CLUSTER_TOKEN", "MARIMO_TOKEN"] as const;
+export const secretNames = ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "CSLR_CLUSTER_TOKEN", "MARIMO_TOKEN", "RAY_AUTH_TOKEN"] as const;
 export type SecretName = (typeof secretNames)[number];
 
 /**
@@ -14,6 +14,11 @@ export type SecretName = (typeof secretNames)[number];
  */
 export function needsClusterToken(model: Model): boolean {
   return model.config.services.health.enabled || model.election.headAddress === null;
+}
+
+/** Ray's own token (services.ray.auth: token): every Ray node, the cluster test, and Marimo's Ray client hold it. */
+export function needsRayToken(model: Model): boolean {
+  return model.config.services.ray.auth === "token" && (model.rayNodes.length > 0 || model.config.services.marimo.enabled);
 }
 
 /** Which secrets the enabled services need, with the config key that needs each. */
@@ -26,5 +31,6 @@ export function requiredSecrets(model: Model): { name: SecretName; neededBy: str
   if (s.redis.enabled) list.push({ name: "REDIS_PASSWORD", neededBy: "services.redis" });
   if (s.mlflow.enabled && s.mlflow.postgres.enabled) list.push({ name: "POSTGRES_PASSWORD", neededBy: "services.mlflow.postgres" });
   if (s.marimo.enabled) list.push({ name: "MARIMO_TOKEN", neededBy: "services.marimo" });
+  if (needsRayToken(model)) list.push({ name: "RAY_AUTH_TOKEN", neededBy: "services.ray.auth" });
   return list;
 }

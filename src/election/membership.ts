@@ -31,6 +31,9 @@ export const joinInfoSchema = z.strictObject({
     cpu: headPorts,
     gpu: headPorts,
     hostPorts: z.strictObject({ base: port, per_node: z.int().min(20).max(1000) }),
+    auth: z.enum(["token", "none"]),
+    /** Ray's token: added by the election service from its environment when it answers (never in _build/). */
+    authToken: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/).optional(),
   }),
   mlflow: z.strictObject({ trackingUri: url.optional() }),
   redis: z.strictObject({ url: z.string().max(300).regex(/^redis:\/\/[^\s/]+$/).optional() }),

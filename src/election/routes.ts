@@ -159,7 +159,9 @@ export const routes: Record<string, Handler> = {
     if (!isClusterAdmin(ctx)) return errorReply(401, unauthorizedAdmin);
     const info = ctx.service.joinInfo;
     if (!info) return errorReply(404, "this coordinator gives no join information: it runs Ray in bridge networking (one workstation); set network.mode: host there for several workstations");
-    return reply(200, { ...info });
+    // Ray's token comes from the service's environment, so it is never written into _build/.
+    const authToken = info.ray.auth === "token" ? process.env.RAY_AUTH_TOKEN : undefined;
+    return reply(200, { ...info, ray: { ...info.ray, ...(authToken ? { authToken } : {}) } });
   },
 
   "POST /v1/hosts/register": async (ctx) => {

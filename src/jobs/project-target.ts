@@ -33,5 +33,7 @@ export async function projectTarget(options: TargetOptions): Promise<JobsTarget>
   const url = local ? `http://127.0.0.1:${ports.dashboard}` : dashboardUrl(`${hostOf(head.address)}:${ports.head}`, ports.dashboard);
   const coordinator = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
   const hostAddress = (await resolveHostAddress(model.host.address, coordinator)) ?? "127.0.0.1";
-  return { url, token: process.env.RAY_AUTH_TOKEN || undefined, mlflowTrackingUri: mlflowUrlForNodes(model, hostAddress), projectName: model.project.name };
+  // Ray's token authentication protects the Jobs API; cslr holds the token in .env.
+  const token = model.config.services.ray.auth === "token" ? readSecret(paths.envFile, "RAY_AUTH_TOKEN") : undefined;
+  return { url, token, mlflowTrackingUri: mlflowUrlForNodes(model, hostAddress), projectName: model.project.name };
 }

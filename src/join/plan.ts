@@ -41,6 +41,7 @@ export function memberConfig(info: JoinInfo, host: { name: string; address: stri
     `      head_port: ${r.gpu.head_port}`,
     `      dashboard_port: ${r.gpu.dashboard_port}`,
     `      client_port: ${r.gpu.client_port}`,
+    `    auth: ${r.auth}`,
     "    workers: 0",
     "    host_ports:",
     `      base: ${r.hostPorts.base}`,
@@ -72,8 +73,10 @@ export function memberNodes(info: JoinInfo): string {
   ].join("\n");
 }
 
-export function memberEnv(clusterToken: string): string {
-  return `# Secrets for cslr (a member workstation: only the cluster's token). Keep this file private (mode 0600).\nCSLR_CLUSTER_TOKEN=${clusterToken}\n`;
+export function memberEnv(clusterToken: string, rayToken: string | undefined): string {
+  const lines = ["# Secrets for cslr on a member workstation (the cluster's tokens). Keep this file private (mode 0600).", `CSLR_CLUSTER_TOKEN=${clusterToken}`];
+  if (rayToken) lines.push(`RAY_AUTH_TOKEN=${rayToken}`);
+  return `${lines.join("\n")}\n`;
 }
 
 export interface PlannedPort {

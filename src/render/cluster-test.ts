@@ -12,7 +12,7 @@ import type { Model } from "../config/model.ts";
 import { parseIpv4Cidr } from "../config/net.ts";
 import { renderTemplateText, templates } from "./engine.ts";
 import { needsClusterToken } from "../config/secrets.ts";
-import { agentMounts, paths, type EnvEntry, type Mount } from "./compose-data.ts";
+import { agentMounts, paths, rayAuthEnvironment, type EnvEntry, type Mount } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 import { secretReference } from "./secrets.ts";
 
@@ -39,6 +39,7 @@ export interface ClusterTestView {
   };
   client: {
     hostname: string;
+    environment: EnvEntry[];
     /** `NAME:host-gateway`: the client reaches the cluster only through the host. */
     extraHosts: string[];
   };
@@ -107,6 +108,7 @@ export function clusterTestData(model: Model, opts: { hostAddress: string; cslrB
   ];
   if (model.election.headAddress) environment.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
   if (needsClusterToken(model)) environment.push({ name: "CSLR_CLUSTER_TOKEN", secret: secretReference("CSLR_CLUSTER_TOKEN") });
+  environment.push(...rayAuthEnvironment(model));
   return {
     project: testProjectName(model),
     subnet: model.clusterTest.subnet,
@@ -118,7 +120,12 @@ export function clusterTestData(model: Model, opts: { hostAddress: string; cslrB
       extraHosts: localHeadNames(model).map((name) => `${name}:${opts.hostAddress}`),
       shmSize: w.shmSize,
     },
-    client: { hostname: clusterTest.client, extraHosts: [clusterTest.hostAlias, ...localHeadNames(model)].map((name) => `${name}:host-gateway`) },
+    client: {
+      hostname: clusterTest.client,
+      // The real-Ray probe is a Ray client: it needs Ray's token like any other.
+      environment: rayAuthEnvironment(model),
+      extraHosts: [clusterTest.hostAlias, ...localHeadNames(model)].map((name) => `${name}:host-gateway`),
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { isAbsolute, join, resolve } from "node:path";
 import type { Model, PinnedRayPorts, RayNode } from "../config/model.ts";
-import { needsClusterToken, type SecretName } from "../config/secrets.ts";
+import { needsClusterToken, needsRayToken, type SecretName } from "../config/secrets.ts";
 import { electionUrlForNodes, mlflowUrlForNodes } from "../config/urls.ts";
 import { secretReference } from "./secrets.ts";
 
@@ -154,12 +154,23 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
   // With `all`, Ray counts the GPUs the container sees itself.
   if (typeof node.gpus === "number") env.push({ name: "CSLR_NUM_GPUS", value: node.gpus });
   if (node.objectStoreMemory !== undefined) env.push({ name: "CSLR_OBJECT_STORE_MEMORY", value: node.objectStoreMemory });
+  // Ray reads these itself; two heads on one host network would collide on the defaults (44227, 44217).
+  if (node.pinned) {
+    env.push({ name: "DASHBOARD_METRIC_PORT", value: node.pinned.dashboardMetricsPort }, { name: "AUTOSCALER_METRIC_PORT", value: node.pinned.autoscalerMetricsPort });
+  }
+  env.push(...rayAuthEnvironment(model));
   if (model.election.headAddress) env.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
   // Code on the cluster that ignores the job's environment still logs to the cluster's MLflow.
   const mlflow = mlflowUrlForNodes(model, hostAddress);
   if (mlflow) env.push({ name: "MLFLOW_TRACKING_URI", value: mlflow });
   if (needsClusterToken(model)) env.push(secret("CSLR_CLUSTER_TOKEN"));
   return env;
+}
+
+/** Ray's token authentication (Ray >= 2.52): every Ray process and client of this cluster holds RAY_AUTH_TOKEN. */
+export function rayAuthEnvironment(model: Model): EnvEntry[] {
+  if (!needsRayToken(model)) return [];
+  return [{ name: "RAY_AUTH_MODE", value: "token" }, secret("RAY_AUTH_TOKEN")];
 }
 
 /** The agent and its entrypoint, mounted read-only into every Ray container (the cluster test's worker too). */
@@ -197,17 +208,35 @@ const redisScript = [
   `exec redis-server /tmp/redis.conf --appendonly yes --dir ${paths.redisData}`,
 ].join(" && ");
 
+/**
+ * The database URI (with its password) goes to MLflow through its environment variable, never
+ * onto the command line, where `ps` shows it to everyone on the host. Artifacts are served by
+ * MLflow itself (mlflow-artifacts:/), so clients never write to a server-local path.
+ */
 const mlflowScript = (withPostgres: boolean) =>
   [
-    'exec mlflow server --host 0.0.0.0 --port "$MLFLOW_PORT"',
     withPostgres
-      ? '--backend-store-uri "postgresql://$PGUSER:$POSTGRES_PASSWORD@mlflow-postgres:5432/$PGDATABASE"'
-      : `--backend-store-uri sqlite:///${paths.mlflowArtifacts}/mlflow.db`,
-    // Artifacts are served by MLflow itself, so remote clients never write to a server-local path.
-    `--serve-artifacts --artifacts-destination ${paths.mlflowArtifacts}`,
+      ? 'export MLFLOW_BACKEND_STORE_URI="postgresql://$PGUSER:$POSTGRES_PASSWORD@mlflow-postgres:5432/$PGDATABASE"; unset POSTGRES_PASSWORD;'
+      : `export MLFLOW_BACKEND_STORE_URI=sqlite:///${paths.mlflowArtifacts}/mlflow.db;`,
+    `exec mlflow server --host 0.0.0.0 --port "$MLFLOW_PORT" --workers 2 --serve-artifacts --artifacts-destination ${paths.mlflowArtifacts}`,
   ].join(" ");
 
-const marimoScript = `exec marimo edit --headless --host 0.0.0.0 --port "$MARIMO_PORT" --token --token-password "$MARIMO_TOKEN" ${paths.notebooks}`;
+/** The token reaches marimo on its standard input (--token-password-file -): not in argv, not left in its environment. */
+const marimoScript = [
+  'token=$MARIMO_TOKEN; unset MARIMO_TOKEN',
+  `exec marimo edit --headless --host 0.0.0.0 --port "$MARIMO_PORT" --token --token-password-file - ${paths.notebooks} <<EOF`,
+  "$token",
+  "EOF",
+].join("\n");
+
+/**
+ * The Host headers MLflow 3 accepts (its DNS-rebinding check refuses others with 403): its
+ * container name, loopback, this host's address, the private ranges, and what the user adds.
+ */
+export function mlflowAllowedHosts(model: Model, hostAddress: string): string {
+  const names = ["mlflow", "localhost", "127.0.0.1", hostAddress, "10.*", "172.*", "192.168.*", ...model.config.services.mlflow.allowed_hosts];
+  return [...new Set(names.flatMap((n) => (n.includes(":") ? [n] : [n, `${n}:*`])))].join(",");
+}
 
 /**
  * Ray for notebooks: the client port of this stack's first whitelisted Ray node (the head
@@ -250,7 +279,8 @@ export function composeView(inputs: ComposeInputs): ComposeView {
         ...(hostNetwork ? ["--join-info", paths.joinInfo] : []),
       ],
       healthcheck: [paths.cslrBinary, "health", "ping", "--url", `http://127.0.0.1:${inner}`, "--timeout", "2"],
-      environment: [secret("CSLR_CLUSTER_TOKEN")],
+      // With host networking the service hands Ray's token to workstations that join (with the cluster token).
+      environment: [secret("CSLR_CLUSTER_TOKEN"), ...(hostNetwork ? rayAuthEnvironment(model) : [])],
       mounts: [
         { type: "bind", source: inputs.cslrBinary, target: paths.cslrBinary, readOnly: true },
         ...(hostNetwork ? [{ type: "bind" as const, source: join(inputs.outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
@@ -289,6 +319,9 @@ export function composeView(inputs: ComposeInputs): ComposeView {
       script: mlflowScript(withPostgres),
       environment: [
         { name: "MLFLOW_PORT", value: s.mlflow.port },
+        { name: "MLFLOW_SERVER_ALLOWED_HOSTS", value: mlflowAllowedHosts(model, inputs.hostAddress) },
+        // Job execution is a separate worker pool in MLflow 3; cslr's jobs run on Ray.
+        { name: "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", value: "false" },
         ...(withPostgres
           ? [{ name: "PGUSER", value: pg.user }, { name: "PGDATABASE", value: pg.database }, secret("POSTGRES_PASSWORD")]
           : []),
@@ -308,6 +341,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
         secret("MARIMO_TOKEN"),
         ...(s.mlflow.enabled ? [{ name: "MLFLOW_TRACKING_URI", value: `http://mlflow:${s.mlflow.port}` }] : []),
         ...marimoRayAddress(model, inputs.hostAddress),
+        ...rayAuthEnvironment(model),
       ],
       mounts: [track(dataMount(projectDir, s.marimo.notebooks_path, "marimo-notebooks", paths.notebooks))],
       port: { target: s.marimo.port, published: s.marimo.port },

@@ -66,6 +66,7 @@ export const testSecrets = {
   REDIS_PASSWORD: "redis-8d2e44b0aa",
   POSTGRES_PASSWORD: "pg-51c0e9d7f3",
   MARIMO_TOKEN: "marimo-c4a2b8e611",
+  RAY_AUTH_TOKEN: "raytok-9e07d1c2b5a4",
 };
 
 export function dotenvText(secrets: Record<string, string> = testSecrets): string {

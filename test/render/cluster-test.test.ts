@@ -70,7 +70,7 @@ describe("renderClusterTest", () => {
 
   test("cluster_test.worker fields move the pinned ports; Ray's agents sit right after the object manager", () => {
     const model = modelFixture({ cluster_test: { worker: { node_manager_port: 7000, object_manager_port: 7001, min_worker_port: 7010, max_worker_port: 7011 } } });
-    expect(model.clusterTest.worker.ports).toEqual([7000, 7001, 7002, 7003, 7004, 7005, 7010, 7011]);
+    expect(model.clusterTest.worker.ports).toEqual([7000, 7001, 7002, 7003, 7004, 7005, 7006, 7007, 7010, 7011]);
     expect(render(model).services[clusterTest.worker]!.environment).toMatchObject({ CSLR_NODE_MANAGER_PORT: 7000, CSLR_METRICS_EXPORT_PORT: 7005 });
   });
 
@@ -96,7 +96,7 @@ describe("renderClusterTest", () => {
     try {
       writeFileSync(join(dir, "cluster-test.compose.yaml"), renderClusterTest(modelFixture(), { ...opts(), outDir: dir, cslrBinary: join(dir, "cslr") }));
       writeFileSync(join(dir, "ray-ep.sh"), "#!/bin/bash\n");
-      writeFileSync(join(dir, ".env"), "CSLR_CLUSTER_TOKEN='abc$def'\n");
+      writeFileSync(join(dir, ".env"), "CSLR_CLUSTER_TOKEN='abc$def'\nRAY_AUTH_TOKEN=raytok\n");
       const result = Bun.spawnSync([docker!, "compose", "-f", "cluster-test.compose.yaml", "--env-file", ".env", "config", "--format", "json"], { cwd: dir });
       expect(result.stderr.toString()).toBe("");
       const config = JSON.parse(result.stdout.toString()) as Doc;
