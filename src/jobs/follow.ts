@@ -203,10 +203,13 @@ export async function followJob(options: FollowOptions): Promise<FollowEnd> {
     if (s.signal?.aborted) return { kind: "aborted" };
     if ("lost" in status) return { kind: "lost", detail: status.lost };
     if (isTerminal(status.job.status)) {
-      // A tail cut short did not deliver everything: the rest is in GET /logs.
-      if (!streamed.complete) await sweep(s, cursor);
+      // The tail may end without having delivered everything (or anything: some heads close it
+      // at once): the rest is in GET /logs, and the cursor prints only what was not printed.
+      await sweep(s, cursor);
       return { kind: "ended", job: status.job };
     }
+    // A tail that closed without a line while the job runs does not work on this head: poll.
+    if (cursor.received === 0) return poll(s, cursor);
     // The stream ended but the job goes on (the head restarted its dashboard): reconnect.
   }
   return poll(s, cursor);
