@@ -67,7 +67,7 @@ export default defineCommand({
     const name = args.name ?? hostNameOf(hostname());
     if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new UsageError(`--name ${JSON.stringify(name)}: expected lowercase letters, digits and '-', like ws2`);
 
-    const paths = resolveProject(args);
+    const paths = resolveProject(args, process.cwd(), { search: false });
     const existing = [paths.config, paths.nodes].filter((p) => existsSync(p));
     if (existing.length > 0 && !args.force) {
       throw new CslrError(`${existing.map(displayPath).join(" and ")} already exist here; join from an empty folder, or pass --force to replace them`);

@@ -174,8 +174,25 @@ export interface ProjectPaths {
   clusterTestFile: string;
 }
 
-export function resolveProject(args: ProjectArgs, cwd = process.cwd()): ProjectPaths {
-  const config = resolve(cwd, args.config ?? "config.yaml");
+/**
+ * The folder of the project a command works on: like `docker compose` with its compose file,
+ * the nearest of the working directory and its parents that holds config.yaml and nodes.yaml
+ * (both: a stray config.yaml of another program higher up is not a cslr project). The working
+ * directory itself when none does (the embedded examples then stand in).
+ */
+export function findProjectDir(cwd: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "config.yaml")) && existsSync(join(dir, "nodes.yaml"))) return dir;
+    if (dirname(dir) === dir) return resolve(cwd);
+  }
+}
+
+/**
+ * Where the project's files are. Without --config the project is looked for upwards from `cwd`
+ * (`search: false` keeps it at `cwd`: `cslr join` writes a new project there).
+ */
+export function resolveProject(args: ProjectArgs, cwd = process.cwd(), options: { search?: boolean } = {}): ProjectPaths {
+  const config = args.config !== undefined ? resolve(cwd, args.config) : join(options.search === false ? cwd : findProjectDir(cwd), "config.yaml");
   const dir = dirname(config);
   const out = args.out !== undefined ? resolve(cwd, args.out) : join(dir, "_build");
   return {

@@ -296,7 +296,7 @@ export const nodesSchema = z
     head_whitelist: z
       .array(hostname, { message: "expected a list of node names" })
       .min(1, { message: "empty whitelist; expected at least one node that may become head" })
-      .meta({ description: "Nodes that may become the Ray head, in order of preference for the fallback" }),
+      .meta({ description: "Nodes that may become the Ray head (node names; `name.host` for one host's node)" }),
     head_address: hostPort
       .nullable()
       .default(null)
@@ -312,7 +312,7 @@ export const nodesSchema = z
           .meta({ description: "Election service URL as Ray nodes reach it" }),
         timeout: seconds
           .default(10)
-          .meta({ description: "Seconds a node keeps trying the election service before its fallback" }),
+          .meta({ description: "Seconds one request to the election service may take; nodes retry, never fall back to a head of their own" }),
       })
       .prefault({}),
   })

@@ -2,7 +2,8 @@
  * Where a forming cluster is, as a pure function of what compose and the roster say. `up
  * --wait` polls both and shows the phase; it stops on "ready" or "failed".
  * Order: containers running → health service healthy → head elected → this host's Ray nodes
- * on the roster k/n → ready. Only this host's nodes are counted: with several workstations the
+ * on the roster k/n → every other started service with a healthcheck healthy (MLflow, Redis,
+ * PostgreSQL: what `docker compose up --wait` waits for) → ready. Only this host's nodes are counted: with several workstations the
  * head and other workers are elsewhere, and a worker that left earlier is no news.
  */
 import type { PsRow } from "../compose/ps.ts";
@@ -25,6 +26,7 @@ export type WaitPhase =
   | { kind: "health"; health: string }
   | { kind: "election"; detail?: string }
   | { kind: "workers"; head: string; joined: number; expected: number; missing: string[] }
+  | { kind: "healthchecks"; pending: string[] }
   | { kind: "ready"; head?: string; joined: number; expected: number };
 
 export function waitPhase(
@@ -50,7 +52,8 @@ export function waitPhase(
     if (health !== "healthy" && health !== "") return { kind: "health", health };
   }
   const expected = expect.nodes.length;
-  if (!expect.election) return { kind: "ready", joined: 0, expected: 0 };
+  const unhealthy = [...new Set(rows.filter((r) => expect.services.includes(r.service) && r.health !== "" && r.health !== "healthy").map((r) => r.service))];
+  if (!expect.election) return unhealthy.length > 0 ? { kind: "healthchecks", pending: unhealthy } : { kind: "ready", joined: 0, expected: 0 };
   if (!roster || "error" in roster) return { kind: "election", detail: roster && "error" in roster ? roster.error : undefined };
   const head = roster.roster.head;
   if (!head) return { kind: "election" };
@@ -59,6 +62,7 @@ export function waitPhase(
   const missing = expect.nodes.filter((n) => !present.has(n));
   const joined = expected - missing.length;
   if (missing.length > 0 || !head.ready) return { kind: "workers", head: head.node, joined, expected, missing };
+  if (unhealthy.length > 0) return { kind: "healthchecks", pending: unhealthy };
   return { kind: "ready", head: head.node, joined, expected };
 }
 
@@ -74,6 +78,8 @@ export function describePhase(phase: WaitPhase): string {
       return "health healthy → waiting for head election";
     case "workers":
       return `head elected: ${phase.head} → this host's Ray nodes on the roster ${phase.joined}/${phase.expected}`;
+    case "healthchecks":
+      return `waiting for the healthchecks of ${phase.pending.join(", ")}`;
     case "ready":
       return phase.head
         ? `ready: head ${phase.head}, this host's Ray nodes on the roster ${phase.joined}/${phase.expected}`

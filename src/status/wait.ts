@@ -54,6 +54,8 @@ export function culpritService(phase: WaitPhase, expect: WaitExpectation, model:
       return expect.healthService ?? model?.rayNodes.find((n) => expect.services.includes(n.service))?.service;
     case "workers":
       return model?.rayNodes.find((n) => phase.missing.includes(n.name))?.service ?? model?.rayNodes.find((n) => n.name === phase.head)?.service;
+    case "healthchecks":
+      return phase.pending[0];
     case "ready":
       return undefined;
   }

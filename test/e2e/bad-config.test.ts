@@ -12,10 +12,10 @@ describeE2E("e2e: a bad config", () => {
   beforeAll(async () => {
     stack = new Stack({ label: "badconfig", whitelist: ["ray-cpu"], gpu: false, workers: 1 });
     expectOk(await stack.init(), "cslr init");
-  });
+  }, 180_000);
   afterAll(async () => {
     await stack?.destroy();
-  });
+  }, 180_000);
 
   const cases: [string, (config: any, nodes: any) => void, string][] = [
     ["a port out of range", (c) => (c.services.ray.cpu.head_port = 70000), "services.ray.cpu.head_port"],

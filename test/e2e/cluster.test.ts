@@ -16,7 +16,7 @@ describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers
   });
   afterAll(async () => {
     await stack?.destroy();
-  });
+  }, 180_000);
 
   /** ray-cpu is head and the three replicas joined it (not an earlier term of it). */
   const fullyJoined = (r: RosterLike | undefined) => (r?.head?.node === "ray-cpu" && currentWorkers(r).length === 3 ? r : undefined);

@@ -20,10 +20,10 @@ describeE2E("e2e: two whitelisted nodes started together", () => {
     stack = new Stack({ label: "rounds", whitelist: ["ray-cpu", "ray-gpu"], gpu: true, workers: 2, leaseTtl: 3 });
     expectOk(await stack.init(), "cslr init");
     writeFileSync(join(stack.dir, "compose.override.yaml"), "services:\n  ray-gpu:\n    deploy: !reset null\n");
-  });
+  }, 180_000);
   afterAll(async () => {
     await stack?.destroy();
-  });
+  }, 180_000);
 
   test(`${rounds} up/down rounds: one head at every moment, distinct worker names`, async () => {
     const overlaps: string[] = [];

@@ -41,6 +41,16 @@ describe("waitPhase", () => {
     expect(waitPhase([...allUp, row("marimo", "exited", "", 1)], roster({ head, workers: [worker(1), worker(2)] }), expectation).kind).toBe("ready");
   });
 
+  test("Ray ready but MLflow's healthcheck still starting: not ready yet (compose's --wait waits for it too)", () => {
+    const withMlflow: WaitExpectation = { ...expectation, services: [...expectation.services, "mlflow", "marimo"] };
+    const rows = [...allUp, row("mlflow", "running", "starting"), row("marimo")];
+    const formed = roster({ head, workers: [worker(1), worker(2)] });
+    expect(waitPhase(rows, formed, withMlflow)).toEqual({ kind: "healthchecks", pending: ["mlflow"] });
+    expect(waitPhase([...allUp, row("mlflow", "running", "healthy"), row("marimo")], formed, withMlflow).kind).toBe("ready");
+    // Without an election too.
+    expect(waitPhase([row("mlflow", "running", "starting")], undefined, { services: ["mlflow"], election: false, nodes: [] })).toEqual({ kind: "healthchecks", pending: ["mlflow"] });
+  });
+
   test("without an election (fixed head_address) running containers are ready", () => {
     expect(waitPhase([row("ray-cpu")], undefined, { services: ["ray-cpu"], election: false, nodes: ["ray-cpu"] })).toEqual({ kind: "ready", joined: 0, expected: 0 });
   });
@@ -51,6 +61,7 @@ test.each([
   [{ kind: "health", health: "starting" }, "health service starting"],
   [{ kind: "election" }, "health healthy → waiting for head election"],
   [{ kind: "workers", head: "lab-cpu", joined: 1, expected: 2, missing: ["w2"] }, "head elected: lab-cpu → this host's Ray nodes on the roster 1/2"],
+  [{ kind: "healthchecks", pending: ["mlflow", "redis"] }, "waiting for the healthchecks of mlflow, redis"],
   [{ kind: "ready", head: "lab-cpu", joined: 2, expected: 2 }, "ready: head lab-cpu, this host's Ray nodes on the roster 2/2"],
   [{ kind: "failed", service: "redis", reason: "container x exited (exit code 1)" }, "redis failed: container x exited (exit code 1)"],
 ] as [WaitPhase, string][])("describePhase %j", (phase, text) => expect(describePhase(phase)).toBe(text));

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { tcpProbe } from "../../../src/clustertest/probes.ts";
-import { testImages } from "./engine.ts";
+import { realImages, testImages } from "./engine.ts";
 
 
 
@@ -68,6 +68,11 @@ export interface StackOptions {
   redis?: boolean;
   /** Lease TTL of the election, seconds; short keeps failover rounds lean. */
   leaseTtl?: number;
+  /**
+   * Real Ray (instead of the stand-in) and real MLflow on PostgreSQL and Marimo, sized for a
+   * 2-core machine: one CPU per Ray node, a 200 MB object store, 512 MB of /dev/shm.
+   */
+  real?: boolean;
 }
 
 export interface RosterLike {
@@ -97,7 +102,14 @@ export interface ContainerInfo {
 export class Stack {
   readonly dir: string;
   readonly project: string;
-  readonly ports: { health: number; redis: number; cpu: { head: number; dashboard: number; client: number }; gpu: { head: number; dashboard: number; client: number } };
+  readonly ports: {
+    health: number;
+    redis: number;
+    mlflow: number;
+    marimo: number;
+    cpu: { head: number; dashboard: number; client: number };
+    gpu: { head: number; dashboard: number; client: number };
+  };
   readonly subnets: [string, string];
   /** The compiled cslr the health container runs (running from source, `process.execPath` is bun). */
   binary = "";
@@ -105,32 +117,38 @@ export class Stack {
   constructor(readonly options: StackOptions) {
     this.dir = mkdtempSync(join(tmpdir(), `cslr-e2e-${options.label}-`));
     this.project = `cslr-e2e-${options.label}-${Math.random().toString(36).slice(2, 8)}`;
-    const base = freePortBlock(8);
+    const base = freePortBlock(10);
     this.ports = {
       health: base,
       redis: base + 1,
       cpu: { head: base + 2, dashboard: base + 3, client: base + 4 },
       gpu: { head: base + 5, dashboard: base + 6, client: base + 7 },
+      mlflow: base + 8,
+      marimo: base + 9,
     };
     this.subnets = freeSubnets();
   }
 
   config(): Record<string, unknown> {
     const o = this.options;
+    const ray = o.real ? realImages.ray : testImages.ray;
+    // Real Ray sized for 2 cores and 24 GiB; the stand-in needs next to nothing.
+    const sizing = o.real ? { cpus: 1, shm_size: "512m", object_store_memory: "200m" } : { shm_size: "64m" };
     return {
       project: { name: this.project },
       network: { subnet: this.subnets[0] },
       services: {
         health: { image: testImages.base, port: this.ports.health, binary: this.binary, lease_ttl: o.leaseTtl ?? 3 },
         ray: {
-          cpu: { image: testImages.ray, shm_size: "64m", head_port: this.ports.cpu.head, dashboard_port: this.ports.cpu.dashboard, client_port: this.ports.cpu.client },
-          gpu: { enabled: o.gpu, image: testImages.ray, gpus: 1, shm_size: "64m", head_port: this.ports.gpu.head, dashboard_port: this.ports.gpu.dashboard, client_port: this.ports.gpu.client },
+          cpu: { image: ray, ...sizing, head_port: this.ports.cpu.head, dashboard_port: this.ports.cpu.dashboard, client_port: this.ports.cpu.client },
+          gpu: { enabled: o.gpu, image: ray, gpus: 1, ...sizing, head_port: this.ports.gpu.head, dashboard_port: this.ports.gpu.dashboard, client_port: this.ports.gpu.client },
           workers: o.workers,
         },
         redis: { enabled: o.redis ?? false, image: testImages.redis, port: this.ports.redis },
-        // No MLflow, PostgreSQL or Marimo image can exist here (no registry).
-        mlflow: { enabled: false, postgres: { enabled: false } },
-        marimo: { enabled: false },
+        mlflow: o.real
+          ? { image: realImages.mlflow, port: this.ports.mlflow, postgres: { image: realImages.postgres } }
+          : { enabled: false, postgres: { enabled: false } },
+        marimo: o.real ? { image: realImages.marimo, port: this.ports.marimo } : { enabled: false },
       },
       cluster_test: { subnet: this.subnets[1] },
     };
@@ -251,6 +269,25 @@ export class Stack {
       clearTimeout(timer);
     }
     return /^NODE (\S+) head /m.exec(text)?.[1];
+  }
+
+  /**
+   * Runs a program in a Ray node's container as Ray's own CLI would be run there: with the
+   * cluster's Ray token in its environment (cslr hands the token to `ray start` on a file
+   * descriptor, so the container's environment does not carry it).
+   */
+  async rayExec(service: string, argv: string[], timeoutMs = 60_000): Promise<CommandResult> {
+    const token = this.env().get("RAY_AUTH_TOKEN");
+    const auth = token ? ["-e", "RAY_AUTH_MODE=token", "-e", `RAY_AUTH_TOKEN=${token}`] : [];
+    return runCommand(["docker", "exec", ...auth, this.container(service).id, ...argv], { timeoutMs });
+  }
+
+  /** The node ids `ray status` in a Ray node's container lists as Active (real Ray only). */
+  async rayActiveNodes(service: string): Promise<string[]> {
+    const result = await this.rayExec(service, ["ray", "status"]);
+    if (result.code !== 0) return [];
+    const active = /^Active:\n((?: .*\n)*)/m.exec(result.stdout)?.[1] ?? "";
+    return [...active.matchAll(/node_([0-9a-f]+)/g)].map((m) => m[1]!);
   }
 
   /** Polls until `check` returns a value (not undefined) or the time is up. */
