@@ -152,6 +152,9 @@ export class Harness {
       CSLR_HEAD_PORT: String(headPort),
       RAY_STANDIN_DIR: join(this.dir, `standin-${name}`),
       RAY_STANDIN_HEAD_DELAY_MS: String(this.options.headDelayMs ?? 30),
+      // All nodes share this machine's network namespace: the stand-in binds what Ray binds to
+      // 0.0.0.0 or 127.0.0.1 to the node's own 127.0.1.x address instead.
+      RAY_STANDIN_SHARED_NETNS: "1",
       ...(this.options.token ? { CSLR_CLUSTER_TOKEN: this.options.token } : {}),
       ...env,
     });
