@@ -53,6 +53,7 @@
  *   anyone → head  STATUS → the lines below, END, close (no auth: tests probe it)
  *     CLUSTER <cluster-id> head=<name> gcs=<ip>:<port> auth=<on|off>
  *     NODE <name> <head|worker> <ip>:<node-manager-port> id=<node-id> cpus=<n> gpus=<n> state=ALIVE
+ *          [health_checks_ok=<n>]   (workers: dial-backs that succeeded so far)
  *     DEAD <name> <role> <ip>:<node-manager-port> id=<node-id> at=<epoch ms> reason="<text>"
  *   head → node    on the node manager port: HEALTH <node-id> → OK <node-id>
  * The head gives itself a random cluster id ($RAY_STANDIN_CLUSTER_ID pins it, like a GCS with
@@ -433,6 +434,8 @@ interface Member {
   resources: Record<string, number>;
   socket?: Socket<Conn>;
   failures: number;
+  /** Successful dial-backs so far (shown by `ray status`). */
+  checksOk: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -484,8 +487,9 @@ async function startHead(flags: Map<string, string>): Promise<void> {
   if (delayMs > 0) await Bun.sleep(delayMs);
 
   const workers = () => members.size;
-  const nodeLine = (m: { name: string; role: string; address: string; nodeManagerPort: number; nodeId: string; resources: Record<string, number> }) =>
-    `NODE ${m.name} ${m.role} ${m.address}:${m.nodeManagerPort} id=${m.nodeId} cpus=${m.resources.CPU ?? 0} gpus=${m.resources.GPU ?? 0} state=ALIVE`;
+  const nodeLine = (m: { name: string; role: string; address: string; nodeManagerPort: number; nodeId: string; resources: Record<string, number>; checksOk?: number }) =>
+    `NODE ${m.name} ${m.role} ${m.address}:${m.nodeManagerPort} id=${m.nodeId} cpus=${m.resources.CPU ?? 0} gpus=${m.resources.GPU ?? 0} state=ALIVE` +
+    (m.checksOk === undefined ? "" : ` health_checks_ok=${m.checksOk}`);
 
   function markDead(member: Member, why: string): void {
     members.delete(member.nodeId);
@@ -524,6 +528,7 @@ async function startHead(flags: Map<string, string>): Promise<void> {
       if (members.get(member.nodeId) !== member) return;
       if (problem === undefined) {
         member.failures = 0;
+        member.checksOk++;
       } else {
         member.failures++;
         const left = health.threshold - member.failures;
@@ -571,7 +576,7 @@ async function startHead(flags: Map<string, string>): Promise<void> {
       existing.socket = socket;
       say(`node ${node} reconnected (${workers()} worker(s)) at ${Date.now()}`);
     } else {
-      const member: Member = { name: node, nodeId, role: "worker", address, nodeManagerPort, resources: msg.resources ?? {}, socket, failures: 0 };
+      const member: Member = { name: node, nodeId, role: "worker", address, nodeManagerPort, resources: msg.resources ?? {}, socket, failures: 0, checksOk: 0 };
       members.set(nodeId, member);
       say(`node ${node} registered (${workers()} worker(s)) at ${Date.now()}`);
       say(`node ${node} advertises ${address}:${nodeManagerPort}; the head dials it back for health checks`);
