@@ -13,7 +13,11 @@
  *   ray stop [-f|--force] [-g|--grace-period S]
  *                                      SIGTERM to this node's `ray start` processes (pid files in
  *                                      $RAY_STANDIN_DIR), waits S seconds (default 5; Ray: 16), SIGKILL
- *   ray status [--address H:P]         the head's view: alive nodes (and recent deaths), see below
+ *   ray status [--address H:P]         the head's view (this node's own head without --address),
+ *                                      printed as `[ray stand-in] cluster <id> at <H:P>: <n> alive node(s)`
+ *                                      then one `[ray stand-in] NODE ...` line per alive node and one
+ *                                      `[ray stand-in] DEAD ...` line per recently dead one (formats
+ *                                      below); exit 1 when the head cannot be reached
  * Without --block, `ray start` exits 2 (the stand-in cannot daemonize). Options are checked like
  * Ray's click parser: an unknown option, a missing value or a non-integer where Ray wants an int
  * (--num-cpus=1.5) exits 2; Ray's own checks (worker port range, client port 1024–65535, runtime
@@ -40,8 +44,9 @@
  *   Ray client server (head)           NODE IP and 127.0.0.1, fatal (`ray start --block` stops)
  *   dashboard (head)                   --dashboard-host; not fatal unless --include-dashboard=true
  * So --node-ip-address naming an address this host does not have (a Docker host's LAN address
- * inside a bridge container) fails with EADDRNOTAVAIL and exit 1, like Ray ≥ 2.50. A port in use
- * fails with a line naming it. RAY_STANDIN_SHARED_NETNS=1 is for several stand-in nodes sharing
+ * inside a bridge container) fails with EADDRNOTAVAIL and exit 1, like Ray ≥ 2.50 (Ray gives up
+ * after its ~30 s startup timeout; the stand-in at once). A port in use fails with a line naming
+ * it (at once; Ray after its startup timeout where the raylet is the one that cannot bind). RAY_STANDIN_SHARED_NETNS=1 is for several stand-in nodes sharing
  * one network namespace (the election harness, 127.0.1.x per node): what Ray binds to 0.0.0.0 or
  * 127.0.0.1 is bound to the node IP instead, so the nodes do not take each other's ports.
  *
@@ -868,6 +873,11 @@ async function status(flags: Map<string, string>): Promise<void> {
 }
 
 // ---------------------------------------------------------------- main
+
+// Even a bug in the stand-in prints lines that say stand-in (one line, the stack joined).
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(event, (error: unknown) => fail(`internal error in the stand-in: ${((error as Error)?.stack ?? String(error)).replace(/\n\s*/g, " | ")}`, 1));
+}
 
 const rest = process.argv.slice(3);
 switch (command) {
