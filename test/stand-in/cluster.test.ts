@@ -249,4 +249,19 @@ describe("token auth between nodes (RAY_AUTH_MODE=token)", () => {
     expect(await missing.exited).toBe(1);
     expect(missing.output).toContain("no token was found");
   }, 30_000);
+
+  test("a head with RAY_AUTH_MODE unset but a token file turns auth on (as Ray's ray start --head); a worker without token mode is refused", async () => {
+    kit = new Kit();
+    const tokenFile = `${kit.dir}/token`;
+    await Bun.write(tokenFile, "file-token\n");
+    const head = headArgs();
+    const h = kit.ray("head1", head.args, { RAY_AUTH_MODE: undefined, RAY_AUTH_TOKEN: undefined, RAY_AUTH_TOKEN_PATH: tokenFile });
+    await h.waitFor(/listening on/);
+    expect(h.output).toContain("token auth on (token from RAY_AUTH_TOKEN_PATH");
+    const w = kit.ray("worker1", workerArgs(`127.0.0.1:${head.port}`), { RAY_AUTH_MODE: undefined, RAY_AUTH_TOKEN_PATH: tokenFile });
+    expect(await w.exited).toBe(1);
+    expect(w.output).toContain("sent no token");
+    const ok = kit.ray("worker2", workerArgs(`127.0.0.1:${head.port}`), { RAY_AUTH_MODE: "token", RAY_AUTH_TOKEN_PATH: tokenFile });
+    await ok.waitFor(/registered with/);
+  }, 30_000);
 });

@@ -118,10 +118,15 @@ export class Kit {
   readonly dir = mkdtempSync(join(tmpdir(), "h3-standin-test-"));
   private readonly procs: Proc[] = [];
 
-  /** `ray ARGS` as node `name`, with its own state folder; `prefixCmd` runs it inside something (ip netns exec). */
-  ray(name: string, args: string[], env: Record<string, string> = {}, prefixCmd: string[] = []): Proc {
+  /**
+   * `ray ARGS` as node `name`, with its own state folder; `prefixCmd` runs it inside something
+   * (ip netns exec). An `env` value of undefined removes that variable.
+   */
+  ray(name: string, args: string[], env: Record<string, string | undefined> = {}, prefixCmd: string[] = []): Proc {
+    const merged: Record<string, string | undefined> = { ...process.env, CSLR_NODE_NAME: name, RAY_STANDIN_DIR: join(this.dir, name), ...env };
+    for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
     const proc = Bun.spawn([...prefixCmd, "bun", rayTs, ...args], {
-      env: { ...process.env, CSLR_NODE_NAME: name, RAY_STANDIN_DIR: join(this.dir, name), ...env },
+      env: merged as Record<string, string>,
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
