@@ -46,9 +46,10 @@
  * So --node-ip-address naming an address this host does not have (a Docker host's LAN address
  * inside a bridge container) fails with EADDRNOTAVAIL and exit 1, like Ray ≥ 2.50 (Ray gives up
  * after its ~30 s startup timeout; the stand-in at once). A port in use fails with a line naming
- * it (at once; Ray after its startup timeout where the raylet is the one that cannot bind). RAY_STANDIN_SHARED_NETNS=1 is for several stand-in nodes sharing
- * one network namespace (the election harness, 127.0.1.x per node): what Ray binds to 0.0.0.0 or
- * 127.0.0.1 is bound to the node IP instead, so the nodes do not take each other's ports.
+ * it (at once; Ray after its startup timeout where the raylet is the one that cannot bind).
+ * RAY_STANDIN_SHARED_NETNS=1 is for several stand-in nodes sharing one network namespace (the
+ * election harness, 127.0.1.x per node): what Ray binds to 0.0.0.0 or 127.0.0.1 is bound to the
+ * node IP instead, so the nodes do not take each other's ports.
  *
  * Cluster membership (wire protocol on the GCS port: one line per message, JSON after the verb)
  *   worker → head  REGISTER {"node","nodeId","address","nodeManagerPort","clusterId","auth","resources"}
@@ -67,7 +68,8 @@
  * RAY_health_check_initial_delay_ms, then every RAY_health_check_period_ms, each with
  * RAY_health_check_timeout_ms; RAY_health_check_failure_threshold failures in a row = dead.
  * Stand-in defaults 1000 / 1000 / 1000 / 3 (Ray: 5000 / 3000 / 10000 / 5), so a node the head
- * cannot reach is dead in about 4 s (refused/unroutable) to 7 s (timeouts). Each failure logs
+ * cannot reach is dead about 3 s (refused/unroutable) to 6 s (timeouts) after it registered, or
+ * after it became unreachable. The settings are read by the head only (Ray: by the GCS). Each failure logs
  * `GCS health check failed for node <name> at <ip>:<port>: <why> (<n> check(s) left)`; the dead
  * node is dropped and told (DEAD); the worker prints why and exits 1, as Ray's raylet does.
  * A worker whose head is gone (closed connection, or no answer for 2.5 s) retries and exits 1
@@ -89,6 +91,11 @@
  * env_vars, RAY_ADDRESS and RAY_JOB_CONFIG_JSON_ENV_VAR, in its own process group, stdout+stderr
  * unchanged into its log. PENDING → RUNNING → SUCCEEDED | FAILED (exit code in the message) |
  * STOPPED (RAY_JOB_STOP_SIGNAL, default SIGTERM, then SIGKILL after RAY_JOB_STOP_WAIT_TIME_S = 3).
+ * Answers as Ray's: 400 for a body JobSubmitRequest rejects (wrong type, unknown or missing
+ * field; null fields are dropped first), 404 unknown id, 405 wrong method, 500 for a body that is
+ * not a JSON object, a duplicate submission_id or deleting an unfinished job; runtime env problems
+ * (missing package, bad zip, non-string env var) FAIL the job instead. Bodies of answers the
+ * stand-in writes say `[ray stand-in]`.
  *
  * Other environment: CSLR_NODE_NAME (node name; default the hostname; --node-name wins),
  * RAY_STANDIN_DIR (per-node state: pid files, head.json; default /tmp/ray-standin-<node name>),
