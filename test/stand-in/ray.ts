@@ -718,7 +718,7 @@ async function startWorker(flags: Map<string, string>): Promise<void> {
     say(`worker ${nodeName} stopping on ${signal}`);
     if (conn) {
       conn.send("UNREGISTER");
-      await conn.next(300);
+      await conn.next(150);
     }
     exit(0);
   };
