@@ -318,7 +318,6 @@ export function startDashboard(options: DashboardOptions): Dashboard {
   const notFound = (id: string) => text(`${prefix} job ${id} does not exist`, 404);
 
   async function submit(req: Request): Promise<Response> {
-    if (!options.agentAddress) return noAgent();
     let body: unknown;
     try {
       body = JSON.parse(await req.text());
@@ -330,6 +329,8 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     const fields = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
     const problem = validateSubmit(fields);
     if (problem) return text(`${prefix} ${problem}`, 400);
+    // Ray validates first, then looks for the head's agent to submit through.
+    if (!options.agentAddress) return noAgent();
     const submissionId = (fields.submission_id ?? fields.job_id ?? generateSubmissionId()) as string;
     if (jobs.has(submissionId)) return text(`${prefix} a job with submission_id ${submissionId} already exists; use another submission_id (Ray answers 500 here)`, 500);
     const runtimeEnv = (fields.runtime_env as Record<string, unknown> | undefined) ?? null;
