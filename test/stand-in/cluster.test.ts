@@ -184,7 +184,8 @@ describe("failing to start, as Ray fails", () => {
       const dash = headArgs([`--dashboard-host=0.0.0.0`]);
       const tolerated = kit.ray("head-dash", dash.args.map((a) => (a.startsWith("--dashboard-port=") ? `--dashboard-port=${p}` : a)));
       await tolerated.waitFor(/listening on/);
-      expect(tolerated.output).toContain(`dashboard cannot listen on 0.0.0.0:${p}: port ${p} is already in use (EADDRINUSE); continuing without it`);
+      // stderr and stdout are separate pipes: wait for the warning itself.
+      await tolerated.waitFor(new RegExp(`dashboard cannot listen on 0\\.0\\.0\\.0:${p}: port ${p} is already in use \\(EADDRINUSE\\); continuing without it`));
       expect(tolerated.exitCode).toBeUndefined();
 
       const strict = kit.ray("head-dash2", headArgs(["--include-dashboard=true", "--dashboard-host=0.0.0.0"]).args.map((a) => (a.startsWith("--dashboard-port=") ? `--dashboard-port=${p}` : a)));

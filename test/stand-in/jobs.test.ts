@@ -268,7 +268,7 @@ describe("Jobs API on a head whose dashboard agent has no HTTP server", () => {
       const args = headArgs();
       const h = kit.ray("no-agent", args.args.map((a) => (a.startsWith("--dashboard-agent-listen-port=") ? `--dashboard-agent-listen-port=${busy.port}` : a)));
       await h.waitFor(/listening on/);
-      expect(h.output).toContain(`port ${busy.port} is already in use`);
+      await h.waitFor(new RegExp(`port ${busy.port} is already in use`));
       const at = `http://127.0.0.1:${args.dashboardPort}`;
       expect((await api("/api/version", {}, at)).status).toBe(200);
       const res = await submit({ entrypoint: "true" }, at);
