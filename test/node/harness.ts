@@ -145,6 +145,12 @@ export class Harness {
       CSLR_HEALTH_TIMEOUT: String(this.options.healthTimeout ?? 2),
       RAY_STANDIN_DIR: join(this.dir, `standin-${name}`),
       RAY_STANDIN_HEAD_DELAY_MS: String(this.options.headDelayMs ?? 30),
+      // All nodes share this machine's network namespace: the stand-in binds what Ray binds to
+      // 0.0.0.0 or 127.0.0.1 to the node's own 127.0.1.x address instead.
+      RAY_STANDIN_SHARED_NETNS: "1",
+      // A busy client port is fatal to a head (as in Ray): no fixed 10001/8265 on a shared machine.
+      CSLR_CLIENT_PORT: String(freePort()),
+      CSLR_DASHBOARD_PORT: String(freePort()),
       ...(this.options.token ? { CSLR_CLUSTER_TOKEN: this.options.token } : {}),
       ...env,
     });
