@@ -1,11 +1,13 @@
 /**
  * One stand-in cluster shared by the scenarios that do not interfere: ray-cpu whitelisted,
  * three ray-worker replicas, the health/election service and Redis. In order: bring-up and
- * status, `cslr test`, a health restart, a head crash, Redis persistence, and `down -v`.
+ * status, `cslr test`, `cslr run` / `cslr jobs` (the scenarios real-stack.test.ts runs against real
+ * Ray), a health restart, a head crash, Redis persistence, and `down -v`.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { describeE2E } from "./lib/engine.ts";
 import { redisCommands } from "./lib/redis.ts";
+import { runScenarios } from "./lib/run-scenarios.ts";
 import { currentWorkers, expectOk, Stack, type RosterLike } from "./lib/stack.ts";
 
 describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers", () => {
@@ -56,6 +58,8 @@ describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers
     expectOk(await stack.cli(["test", "--down"], 120_000), "cslr test --down");
     expect(stack.containers(`${stack.project}-test`)).toEqual([]);
   }, 300_000);
+
+  runScenarios({ stack: () => stack, headService: async () => "ray-cpu", trackingUri: () => Stack.outsideMlflow });
 
   test("restarting the health container mid-run: the head stays head, in the same term", async () => {
     // The cluster test's worker has left; wait until the roster has dropped it.

@@ -100,6 +100,8 @@ export interface ContainerInfo {
 }
 
 export class Stack {
+  /** MLFLOW_TRACKING_URI of a stand-in stack (it runs no MLflow of its own). */
+  static readonly outsideMlflow = "http://mlflow.lab.example:5000";
   readonly dir: string;
   readonly project: string;
   readonly ports: {
@@ -147,7 +149,8 @@ export class Stack {
         redis: { enabled: o.redis ?? false, image: testImages.redis, port: this.ports.redis },
         mlflow: o.real
           ? { image: realImages.mlflow, port: this.ports.mlflow, postgres: { image: realImages.postgres } }
-          : { enabled: false, postgres: { enabled: false } },
+          : // No MLflow here; code on the cluster is pointed at an outside one, as a lab with its own server would.
+            { enabled: false, tracking_uri: Stack.outsideMlflow, postgres: { enabled: false } },
         marimo: o.real ? { image: realImages.marimo, port: this.ports.marimo } : { enabled: false },
       },
       cluster_test: { subnet: this.subnets[1] },
