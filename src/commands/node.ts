@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import { defineCommand } from "citty";
 import { nodeKey } from "../election/auth.ts";
 import { UsageError } from "../errors.ts";
-import { routeSourceAddress } from "../host/address.ts";
+import { resolveHostAddress } from "../host/address.ts";
 import { dial } from "../host/ports.ts";
 import { Agent, AgentExit, type RayHandle } from "../node/agent.ts";
 import { NodeClient } from "../node/client.ts";
@@ -72,7 +72,9 @@ export default defineCommand({
         return { exited: ray.exited, get running() { return ray.running; }, stop: () => ray.stop(rayEnv) };
       },
       portOpen: async (host, port) => (await dial(host, port)).reachable,
-      detectAddress: () => routeSourceAddress(electionHost),
+      // The route to the election service; on the coordinator (a loopback URL) the default
+      // route's, as `cslr up` prints in the join line: never 127.0.0.1, which other hosts would dial.
+      detectAddress: () => resolveHostAddress("auto", electionHost),
     });
     const onSignal = () => agent.requestStop();
     process.on("SIGTERM", onSignal);

@@ -2,6 +2,8 @@
  * Every `docker compose` command line cslr runs, built as pure functions (no I/O), so the
  * whole table of flags is tested without Docker. The runner (runner.ts) only executes them.
  */
+import { UsageError } from "../errors.ts";
+
 /** A single-quoted POSIX shell word: nothing inside is expanded (for --dry-run lines). */
 export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
@@ -64,11 +66,21 @@ export function upArgs(opts: UpOptions = {}): string[] {
 export interface DownOptions {
   volumes?: boolean;
   removeOrphans?: boolean;
+  /** Seconds each container gets to stop before SIGKILL (compose's -t/--timeout). */
+  timeoutSeconds?: number;
+}
+
+/** `-t/--timeout SECONDS` as compose takes it: a whole number of seconds, 0 or more. */
+export function parseStopTimeout(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(text.trim())) throw new UsageError(`--timeout ${JSON.stringify(text)}: expected whole seconds, like --timeout 10`);
+  return Number(text.trim());
 }
 
 export function downArgs(opts: DownOptions = {}): string[] {
   const args = ["down"];
   if (opts.volumes) args.push("--volumes");
+  if (opts.timeoutSeconds !== undefined) args.push("--timeout", String(opts.timeoutSeconds));
   if (opts.removeOrphans) args.push("--remove-orphans");
   return args;
 }

@@ -19,6 +19,7 @@ import {
   duplicatePortProblems,
   hostNetworkUrlProblems,
   hostPortBlockProblems,
+  multiHostBridgeProblems,
   publishedHostPorts,
   subnetProblems,
   whitelistProblems,
@@ -87,6 +88,7 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
     ...subnetProblems(config),
     ...workerPortRangeProblems(config),
     ...hostPortBlockProblems(config, gpuEnabled),
+    ...(nodes ? multiHostBridgeProblems(config, nodes) : []),
   ];
   const enabled = nodes ? rayNodesOf(config, nodes, gpuEnabled, hostname).filter((n) => n.ports).map((n) => n.name) : [];
   return { config: configProblems, nodes: nodes ? [...whitelistProblems(config, nodes, enabled), ...hostNetworkUrlProblems(config, nodes)] : [], gpuDetected };

@@ -4,7 +4,7 @@
  * without the `yaml` package, which only positions the problems when there are some.
  */
 import type { PathSegment } from "./config-error.ts";
-import { cidrsOverlap, parseIpv4Cidr, portRange } from "./net.ts";
+import { cidrsOverlap, parseHostPort, parseIpv4Cidr, portRange } from "./net.ts";
 import { pinnedPortList, pinnedPortsOf, testWorkerPinnedPorts } from "./normalise.ts";
 import type { Config, Nodes } from "./schema.ts";
 
@@ -135,11 +135,34 @@ export function hostNetworkUrlProblems(config: Config, nodes: Nodes): Problem[] 
 }
 
 /**
+ * The election service on another host (or a fixed head elsewhere) makes this a member of a
+ * cluster spread over several workstations. In bridge networking its Ray nodes would advertise
+ * container addresses that no other host can dial back: the head's GCS health checks fail and
+ * declare them dead. Refused here, with the fix, instead of failing that way at run time.
+ */
+export function multiHostBridgeProblems(config: Config, nodes: Nodes): Problem[] {
+  if (config.network.mode !== "bridge" || config.services.health.enabled) return [];
+  const rayHere = config.services.ray.cpu.enabled || config.services.ray.gpu.enabled !== false || config.services.ray.workers > 0;
+  if (!rayHere) return [];
+  // A fixed head that is one of this stack's own services keeps everything on one host.
+  const fixedHead = nodes.head_address === null ? undefined : parseHostPort(nodes.head_address)?.host;
+  if (fixedHead === "ray-cpu" || fixedHead === "ray-gpu") return [];
+  return [
+    {
+      path: ["network", "mode"],
+      message:
+        "bridge networking with the election service on another host (services.health.enabled: false): Ray nodes here would advertise container addresses the head cannot reach back; expected network.mode: host (cslr join writes it)",
+    },
+  ];
+}
+
+/**
  * On one workstation (bridge networking) with no fixed head_address, some whitelisted node
  * must be a Ray service that runs here. With several workstations the head may be elsewhere.
  */
 export function whitelistProblems(config: Config, nodes: Nodes, enabledRayServices: string[]): Problem[] {
-  if (nodes.head_address !== null || config.network.mode === "host") return [];
+  // Without the election service here, the head is elsewhere (multiHostBridgeProblems speaks for bridge mode).
+  if (nodes.head_address !== null || config.network.mode === "host" || !config.services.health.enabled) return [];
   if (nodes.head_whitelist.some((name) => enabledRayServices.includes(name))) return [];
   const enabled = enabledRayServices.length > 0 ? enabledRayServices.join(", ") : "none are enabled";
   return [

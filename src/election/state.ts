@@ -261,7 +261,8 @@ export class Election {
       logs.push({ event: "claim", node, role: "worker", term: head.term, why: `head ${head.node} is ready at ${head.address}` });
       return { outcome: { role: "worker", term: head.term, address: head.address, leaseTtlMs: ttl }, changed, logs };
     }
-    const retryAfterMs = head ? Math.max(1, head.expiresAt - this.now()) : ttl;
+    // Whole milliseconds: the protocol says int, and monotonic clocks give fractions.
+    const retryAfterMs = head ? Math.max(1, Math.ceil(head.expiresAt - this.now())) : ttl;
     const why = head
       ? `head ${head.node} (term ${head.term}) is starting; waiting until it is ready`
       : `${node} is not whitelisted and no head holds the lease; waiting for a whitelisted node to claim it`;

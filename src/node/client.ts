@@ -17,7 +17,8 @@ const headAddress = z
   .max(260)
   .refine((v) => parseHostPort(v) !== undefined, { message: "not host:port" });
 
-const claimAnswer = z.discriminatedUnion("role", [
+/** What the node agent accepts from POST /v1/claim (exported for the service's conformance test). */
+export const claimAnswer = z.discriminatedUnion("role", [
   z.object({ role: z.literal("head"), term: term.min(1), leaseTtlMs: ttl }),
   z.object({ role: z.literal("worker"), term: term.min(1), address: headAddress, leaseTtlMs: ttl }),
   z.object({ role: z.literal("wait"), term, retryAfterMs: z.int().min(0).max(3_600_000), why: z.string().max(500).optional(), leaseTtlMs: ttl }),

@@ -25,6 +25,7 @@ describe("subcommand argv", () => {
     ["up services", upArgs({ services: ["redis", "health"] }), ["up", "redis", "health"]],
     ["down", downArgs(), ["down"]],
     ["down -v --remove-orphans", downArgs({ volumes: true, removeOrphans: true }), ["down", "--volumes", "--remove-orphans"]],
+    ["down -t 5", downArgs({ timeoutSeconds: 5 }), ["down", "--timeout", "5"]],
     ["ps", psArgs(), ["ps"]],
     ["ps --json --all", psArgs({ json: true, all: true }), ["ps", "--all", "--format", "json"]],
     ["logs", logsArgs(), ["logs"]],

@@ -277,3 +277,22 @@ describe("Election under randomized interleavings (seeded; replay one with CSLR_
     }
   });
 });
+
+describe("the service's answers, as the node agent reads them", () => {
+  test("claims under a fractional monotonic clock: every outcome parses with the agent's schema (whole-ms retryAfterMs)", async () => {
+    const { claimAnswer } = await import("../../src/node/client.ts");
+    const { election, clock } = setup(["a", "b"], { leaseTtlMs: 6000 });
+    const random = seededRandom(seeds()[0]!);
+    const bad: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      clock.t += random() * 700 + 0.123;
+      const node = random() < 0.5 ? "a" : "b";
+      const { outcome } = election.claim(node, `${node}:6379`);
+      // Heads get ready only now and then, so others also wait on a starting head.
+      if (outcome.role === "head" && random() < 0.3) election.ready(node, outcome.term);
+      const parsed = claimAnswer.safeParse(outcome);
+      if (!parsed.success) bad.push(`${JSON.stringify(outcome)}: ${parsed.error.issues[0]?.message}`);
+    }
+    expect(bad.slice(0, 3)).toEqual([]);
+  });
+});

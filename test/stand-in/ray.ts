@@ -489,7 +489,7 @@ async function startHead(flags: Map<string, string>): Promise<void> {
   const dead = new Map<string, DeadNode>();
   let killJobs = () => {};
   const stop = (signal: string) => {
-    say(`head ${nodeName} stopping on ${signal}`);
+    say(`head ${nodeName} stopping on ${signal} at ${Date.now()}`);
     killJobs();
     rmSync(join(stateDir, "head.json"), { force: true });
     exit(0);
