@@ -45,7 +45,11 @@ export async function upStack(session: Session, options: UpOptions): Promise<voi
     const busy = await busyPublishedPorts(session.doc, await runningServices(session.compose), session.model, starting);
     if (busy.length > 0) throw new CslrError(portConflictMessage(busy));
   }
-  await session.compose.run(upArgs({ detach: options.detach || options.waitSeconds !== undefined, build: options.build, services: options.services }));
+  // --remove-orphans: a service the config no longer enables (Redis turned off) goes away, as
+  // the config says, instead of running on unmanaged.
+  await session.compose.run(
+    upArgs({ detach: options.detach || options.waitSeconds !== undefined, build: options.build, removeOrphans: true, services: options.services }),
+  );
   if (options.waitSeconds !== undefined && !options.dryRun) await waitUntilReady(session, starting, options.waitSeconds);
 }
 

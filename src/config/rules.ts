@@ -123,7 +123,7 @@ export function subnetProblems(config: Config): Problem[] {
  * through the host's network, where the container name `health` means nothing.
  */
 export function hostNetworkUrlProblems(config: Config, nodes: Nodes): Problem[] {
-  if (config.network.mode !== "host" || config.services.health.enabled) return [];
+  if (config.network.mode !== "host" || config.services.health.enabled || nodes.head_address !== null) return [];
   const host = new URL(nodes.health_service.url).hostname;
   if (host !== "health") return [];
   return [

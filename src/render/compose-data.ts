@@ -54,7 +54,6 @@ export interface RayServiceView {
   cpus?: number;
   memory?: string | number;
   gpus?: "all" | number;
-  dependsOnHealth: boolean;
 }
 
 export interface ComposeView {
@@ -197,7 +196,6 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
     cpus: node.cpus,
     memory: node.memory,
     gpus: node.gpus,
-    dependsOnHealth: model.config.services.health.enabled,
   };
 }
 

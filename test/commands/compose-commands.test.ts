@@ -191,7 +191,7 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
       writeFileSync(psFile, JSON.stringify({ Service: "redis", Name: `${name}-redis-1`, State: "running" }));
       const result = await run(["up", "-d", "--no-generate"], { FAKE_PS_FILE: psFile });
       expect(result.exitCode).toBe(0);
-      expect(composeCalls(box).at(-1)!.args.slice(7)).toEqual(["up", "--detach"]);
+      expect(composeCalls(box).at(-1)!.args.slice(7)).toEqual(["up", "--detach", "--remove-orphans"]);
     } finally {
       holder.stop(true);
     }
@@ -205,7 +205,7 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("redis failed: container cslr-rec-");
     expect(result.stderr).toContain("redis: fatal: bad config line 7");
-    expect(composeCalls(box).find((c) => c.args.includes("up"))!.args.slice(7)).toEqual(["up", "--detach"]);
+    expect(composeCalls(box).find((c) => c.args.includes("up"))!.args.slice(7)).toEqual(["up", "--detach", "--remove-orphans"]);
   });
 
   it("doctor marks each check, gives fixes, and exits non-zero on a failure", async () => {

@@ -33,7 +33,8 @@ const variants: { name: string; config: (binary: string) => string; nodes?: stri
   },
   {
     name: "fixed head address, no election service",
-    config: (b) => `services:\n  health:\n    enabled: false\n    binary: ${b}\n  ray:\n    gpu:\n      enabled: false\n`,
+    // A head on another machine: this host's nodes must be on the host network to be dialled back.
+    config: (b) => `network:\n  mode: host\nservices:\n  health:\n    enabled: false\n    binary: ${b}\n  ray:\n    gpu:\n      enabled: false\n`,
     nodes: "head_whitelist: [ray-cpu]\nhead_address: 10.1.2.3:6379\n",
     expectServices: ["marimo", "mlflow", "mlflow-postgres", "ray-cpu", "ray-redis"],
   },
