@@ -5,7 +5,8 @@ import { parsePs } from "../compose/ps.ts";
 import { openSession } from "../compose/session.ts";
 import { readSecret } from "../config/dotenv.ts";
 import { isHostname } from "../config/schema.ts";
-import { readCluster } from "../election/client.ts";
+import { readCluster, readServiceVersion } from "../election/client.ts";
+import pkg from "../../package.json" with { type: "json" };
 import { UsageError } from "../errors.ts";
 import { resolveHostAddress } from "../host/address.ts";
 import { log } from "../log.ts";
@@ -30,13 +31,16 @@ export default defineCommand({
     const session = await openSession(args, { model: "required" });
     const model = session.model!;
     const rows = parsePs(await session.compose.captureOk(psArgs({ json: true, all: true })));
-    const roster = await readCluster(rosterUrl(model), { timeoutMs: 2000, token: readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN") });
+    const [roster, serviceVersion] = await Promise.all([
+      readCluster(rosterUrl(model), { timeoutMs: 2000, token: readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN") }),
+      readServiceVersion(rosterUrl(model)),
+    ]);
 
     const coordinator = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
     const address = args.host ?? (await resolveHostAddress(model.host.address, coordinator));
     if (!address) log.warn("no external address found for this host; showing 127.0.0.1 (set host.address, or pass --host)");
     const clusterToken = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
-    const report = buildStatus({ model, projectName: session.target.projectName, address: address ?? "127.0.0.1", rows, roster, clusterToken });
+    const report = buildStatus({ model, projectName: session.target.projectName, address: address ?? "127.0.0.1", rows, roster, clusterToken, serviceVersion, cliVersion: pkg.version });
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
     // Documented exit codes: 0 a ready head, 3 no ready head, 1 the election service could not be asked.
     process.exitCode = "error" in roster ? 1 : roster.roster.head?.ready ? 0 : 3;

@@ -23,6 +23,7 @@ export default defineCommand({
     const session = await openSession(args, {
       generate: args.generate !== false,
       model: args.generate === false ? "optional" : undefined,
+      file: "latest",
     });
     await upStack(session, { services: args._.map(String), detach: args.detach, build: args.build, waitSeconds, dryRun: args["dry-run"] });
   },

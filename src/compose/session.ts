@@ -8,7 +8,7 @@ import { log } from "../log.ts";
 import { generateProject } from "../render/generate.ts";
 import type { ComposeTarget } from "./argv.ts";
 import { Compose } from "./runner.ts";
-import { composeTarget, readComposeFile, type ComposeDoc } from "./target.ts";
+import { composeTarget, readComposeFile, runningComposeFile, type ComposeDoc } from "./target.ts";
 
 export interface SessionArgs extends ProjectArgs {
   "dry-run"?: boolean;
@@ -21,6 +21,8 @@ export interface Session {
   doc: ComposeDoc;
   /** Present when config was loaded (always after generate; on request otherwise). */
   model?: Model;
+  /** The store's copy of cslr the generation mounts (after generate). */
+  binary?: string;
   compose: Compose;
 }
 
@@ -29,8 +31,11 @@ export interface SessionOptions {
   generate?: boolean;
   /** Load config for the model: "required" fails on bad config, "optional" warns and goes on. */
   model?: "required" | "optional";
-  /** Act on the cluster test's file instead of the main one. */
-  file?: "main" | "cluster-test";
+  /**
+   * Which compose file: "running" (default) the applied generation, what runs; "latest" the
+   * last generated `_build/compose.yaml` (`up`, which makes it run); or the cluster test's.
+   */
+  file?: "running" | "latest" | "cluster-test";
 }
 
 export async function openSession(args: SessionArgs, opts: SessionOptions = {}): Promise<Session> {
@@ -40,15 +45,16 @@ export async function openSession(args: SessionArgs, opts: SessionOptions = {}):
 /** A session on paths already resolved (a command resolves them once). */
 export async function sessionAt(paths: ProjectPaths, opts: SessionOptions = {}, dryRun = false): Promise<Session> {
   let model: Model | undefined;
-  if (opts.generate) model = (await generateProject(paths)).model;
+  let binary: string | undefined;
+  if (opts.generate) ({ model, cslrBinary: binary } = await generateProject(paths));
   else if (opts.model === "required") model = await loadProject(paths);
   else if (opts.model === "optional") model = await tryLoadModel(paths);
-  const file = opts.file === "cluster-test" ? paths.clusterTestFile : paths.composeFile;
+  const file = opts.file === "cluster-test" ? paths.clusterTestFile : opts.generate || opts.file === "latest" ? paths.composeFile : runningComposeFile(paths);
   const { doc, projectName } =
     opts.file === "cluster-test" ? readComposeFile(file, "run `cslr test` (or `cslr generate`) first") : readComposeFile(file);
   const target = composeTarget(paths, projectName, file);
   const compose = await Compose.open(target, { dryRun });
-  return { paths, target, doc, model, compose };
+  return { paths, target, doc, model, binary, compose };
 }
 
 async function tryLoadModel(paths: ProjectPaths): Promise<Model | undefined> {
@@ -56,7 +62,7 @@ async function tryLoadModel(paths: ProjectPaths): Promise<Model | undefined> {
     return await loadProject(paths);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    log.warn(`config not loaded, using ${paths.composeFile} as is (${reason})`);
+    log.warn(`config not loaded, using ${runningComposeFile(paths)} as is (${reason})`);
     return undefined;
   }
 }

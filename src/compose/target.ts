@@ -1,10 +1,11 @@
 /**
  * What compose is pointed at: a generated file, the project name, `.env` and the user's
- * compose.override.yaml. `up` regenerates `_build/` first; the other commands act on the
- * compose file that is already there, which describes what runs even if config.yaml has
- * changed since.
+ * compose.override.yaml. `up` regenerates `_build/` first and acts on that; the other commands
+ * act on the generation compose last accepted (`_build/applied/`), which describes what runs
+ * even if config.yaml, or a failed `up`, has changed `_build/` since.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { dirname } from "node:path";
 import type { ProjectPaths } from "../config/load.ts";
 import { CslrError } from "../errors.ts";
 import type { ComposeTarget } from "./argv.ts";
@@ -15,9 +16,9 @@ export interface ComposeDoc {
   services?: Record<string, { ports?: unknown[]; environment?: Record<string, unknown> } | null>;
 }
 
-/** Points compose at `file` (default: `_build/compose.yaml`); the override applies to the main file only. */
+/** Points compose at `file` (default: `_build/compose.yaml`); the override applies to the main stack only, not the cluster test's. */
 export function composeTarget(paths: ProjectPaths, projectName: string, file = paths.composeFile): ComposeTarget {
-  const main = file === paths.composeFile;
+  const main = file !== paths.clusterTestFile;
   return {
     composeFile: file,
     projectName,
@@ -44,4 +45,17 @@ export function readComposeFile(file: string, howToCreate = "run `cslr up` (or `
 
 export function serviceNames(doc: ComposeDoc): string[] {
   return Object.keys(doc.services ?? {});
+}
+
+/** After compose accepted `_build/compose.yaml`: it becomes the applied generation (atomic copy). */
+export function recordApplied(paths: ProjectPaths): void {
+  mkdirSync(dirname(paths.appliedComposeFile), { recursive: true });
+  const temp = `${paths.appliedComposeFile}.${process.pid}.tmp`;
+  copyFileSync(paths.composeFile, temp);
+  renameSync(temp, paths.appliedComposeFile);
+}
+
+/** The file commands on the running stack act on: the applied generation, else the latest. */
+export function runningComposeFile(paths: ProjectPaths): string {
+  return existsSync(paths.appliedComposeFile) ? paths.appliedComposeFile : paths.composeFile;
 }

@@ -7,8 +7,11 @@ import { logsArgs, psArgs, upArgs } from "./argv.ts";
 import { busyPublishedPorts, runningServices } from "./ports.ts";
 import { parsePs } from "./ps.ts";
 import { portConflictMessage } from "./published.ts";
+import { Compose } from "./runner.ts";
 import type { Session } from "./session.ts";
-import { serviceNames } from "./target.ts";
+import { composeTarget, readComposeFile, recordApplied, serviceNames } from "./target.ts";
+import { existsSync } from "node:fs";
+import { pruneUnusedCopies } from "../host/binary-store.ts";
 import type { Model } from "../config/model.ts";
 import { readSecret } from "../config/dotenv.ts";
 import { parseDurationMs } from "../config/units.ts";
@@ -42,6 +45,7 @@ export async function upStack(session: Session, options: UpOptions): Promise<voi
   const starting = options.services.length > 0 ? options.services : all;
   if (!options.dryRun) {
     await session.compose.ensureEngine();
+    await refuseRenameWhileRunning(session);
     const busy = await busyPublishedPorts(session.doc, await runningServices(session.compose), session.model, starting);
     if (busy.length > 0) throw new CslrError(portConflictMessage(busy));
   }
@@ -50,7 +54,27 @@ export async function upStack(session: Session, options: UpOptions): Promise<voi
   await session.compose.run(
     upArgs({ detach: options.detach || options.waitSeconds !== undefined, build: options.build, removeOrphans: true, services: options.services }),
   );
-  if (options.waitSeconds !== undefined && !options.dryRun) await waitUntilReady(session, starting, options.waitSeconds);
+  if (options.dryRun) return;
+  // Compose accepted this generation: it is what runs now.
+  if (session.target.composeFile === session.paths.composeFile) recordApplied(session.paths);
+  if (session.binary) await pruneUnusedCopies(session.binary).catch(() => []);
+  if (options.waitSeconds !== undefined) await waitUntilReady(session, starting, options.waitSeconds);
+}
+
+/**
+ * A changed project.name while the old project's containers run: compose would start a second
+ * stack beside the first (their ports collide) and `down` would no longer reach the old one.
+ */
+async function refuseRenameWhileRunning(session: Session): Promise<void> {
+  const { paths, target } = session;
+  if (target.composeFile !== paths.composeFile || !existsSync(paths.appliedComposeFile)) return;
+  const applied = readComposeFile(paths.appliedComposeFile).projectName;
+  if (applied === target.projectName) return;
+  const old = new Compose(session.compose.tool, composeTarget(paths, applied, paths.appliedComposeFile));
+  if ((await runningServices(old)).size === 0) return;
+  throw new CslrError(
+    `project.name changed from ${applied} to ${target.projectName} while ${applied} runs: stop it first with \`cslr down\` (it acts on ${applied}), then \`cslr up\``,
+  );
 }
 
 /** `--wait` with an optional `--wait-timeout` (docker compose's names); the timeout alone implies nothing. */

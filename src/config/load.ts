@@ -174,6 +174,12 @@ export interface ProjectPaths {
   out: string;
   composeFile: string;
   clusterTestFile: string;
+  /**
+   * `_build/applied/compose.yaml`: the generation compose last accepted (`cslr up` copies it
+   * there once compose succeeded). Commands on the running stack act on it, so a failed `up`
+   * of a changed config (a renamed project, say) does not point them at something that never ran.
+   */
+  appliedComposeFile: string;
 }
 
 /**
@@ -207,6 +213,7 @@ export function resolveProject(args: ProjectArgs, cwd = process.cwd(), options: 
     out,
     composeFile: join(out, "compose.yaml"),
     clusterTestFile: join(out, "cluster-test.compose.yaml"),
+    appliedComposeFile: join(out, "applied", "compose.yaml"),
   };
 }
 

@@ -9,7 +9,7 @@ import { detectCompose, engineFailureLine, installHint } from "../compose/detect
 import { busyConfiguredPorts, busyPublishedPorts, runningServices } from "../compose/ports.ts";
 import type { PublishedPort } from "../compose/published.ts";
 import { Compose, probeProgram } from "../compose/runner.ts";
-import { composeTarget, readComposeFile } from "../compose/target.ts";
+import { composeTarget, readComposeFile, runningComposeFile } from "../compose/target.ts";
 import type { ComposeTool } from "../compose/argv.ts";
 import { displayPath, loadProject, type ProjectPaths } from "../config/load.ts";
 import type { Model } from "../config/model.ts";
@@ -148,10 +148,11 @@ async function checkPorts(ctx: DoctorContext): Promise<Check> {
   const name = "host ports";
   let busy: PublishedPort[];
   let checked: string;
-  if (existsSync(ctx.paths.composeFile)) {
-    const { doc, projectName } = readComposeFile(ctx.paths.composeFile);
+  const file = runningComposeFile(ctx.paths);
+  if (existsSync(file)) {
+    const { doc, projectName } = readComposeFile(file);
     const canAsk = ctx.compose && ctx.engineUp;
-    const running = canAsk ? await runningServices(new Compose(ctx.compose!, composeTarget(ctx.paths, projectName))) : new Set<string>();
+    const running = canAsk ? await runningServices(new Compose(ctx.compose!, composeTarget(ctx.paths, projectName, file))) : new Set<string>();
     busy = await busyPublishedPorts(doc, running, ctx.model);
     checked = canAsk ? "published ports free (or held by this stack)" : "published ports free";
   } else if (ctx.model) {

@@ -69,6 +69,18 @@ export async function readCluster(
   }
 }
 
+/** The cslr version the election service runs (its /healthz says), or undefined when it does not answer. */
+export async function readServiceVersion(url: string, opts: { fetch?: Fetch; timeoutMs?: number } = {}): Promise<string | undefined> {
+  try {
+    const res = await (opts.fetch ?? fetch)(endpoint(url, "/healthz"), { signal: AbortSignal.timeout(opts.timeoutMs ?? 2000) });
+    const body = (await res.json()) as { version?: unknown };
+    // Data from the network: a short version-like string or nothing.
+    return typeof body.version === "string" && /^[0-9A-Za-z.+-]{1,40}$/.test(body.version) ? body.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Resolves as soon as a ready head exists (long-poll, no sleeps), or null after `seconds`.
  * Connection failures are retried until the deadline: the service may still be starting.

@@ -8,6 +8,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { testHostAddress } from "./cluster-test.ts";
 import { loadProject, type ProjectPaths } from "../config/load.ts";
 import { resolveHostAddress } from "../host/address.ts";
+import { installCopy } from "../host/binary-store.ts";
 import type { Model } from "../config/model.ts";
 import { UsageError } from "../errors.ts";
 import { log } from "../log.ts";
@@ -34,7 +35,7 @@ export function isCompiledBinary(): boolean {
   return import.meta.path.startsWith("/$bunfs/") || import.meta.path.includes("~BUN");
 }
 
-/** The Linux cslr binary the health container runs: configured, this binary, or the dev build. */
+/** The Linux cslr binary the containers run a copy of: configured, this binary, or the dev build. */
 export function resolveCslrBinary(model: Model, projectDir: string): string {
   const configured = model.config.services.health.binary;
   if (configured) {
@@ -100,6 +101,8 @@ export interface GeneratedProject {
   model: Model;
   paths: ProjectPaths;
   files: RenderedFile[];
+  /** The store's copy of cslr the containers mount. */
+  cslrBinary: string;
 }
 
 /** loadProject, then renders and atomically writes `_build/`; `_build/` is untouched on failure. */
@@ -107,10 +110,11 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
   const model = await loadProject(paths);
   if (!options.allowMissingSecrets) assertSecretsPresent(model, paths.envFile);
   // The health container and every Ray container (the node agent) run the mounted cslr; so does the cluster test's worker.
-  const cslrBinary = resolveCslrBinary(model, paths.dir);
+  // Containers run cslr's own copy of it (src/host/binary-store.ts), never the downloaded file.
+  const cslrBinary = await installCopy(resolveCslrBinary(model, paths.dir), pkg.version, { dryRun: options.dryRun });
   const coordinatorHost = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
   const hostAddress = testHostAddress(model, await resolveHostAddress(model.host.address, coordinatorHost));
   const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, templates: loadTemplateSet() });
   if (!options.dryRun) writeBuildAtomically(paths.out, files);
-  return { model, paths, files };
+  return { model, paths, files, cslrBinary };
 }

@@ -62,6 +62,10 @@ export interface StatusReport {
   gcsAddress?: string;
   /** The line that adds a workstation (on a coordinator with host networking). */
   join?: string;
+  /** The cslr version the election service runs, when it answered; `versionMismatch` when it is not this CLI's. */
+  serviceVersion?: string;
+  cliVersion?: string;
+  versionMismatch?: boolean;
 }
 
 /** Where the head's dashboard and client are: this host's published ports, or the head's own address. */
@@ -111,6 +115,8 @@ export function buildStatus(input: {
   rows: PsRow[];
   roster: { roster: Roster } | { error: string };
   clusterToken?: string;
+  serviceVersion?: string;
+  cliVersion?: string;
 }): StatusReport {
   const { model } = input;
   const roster = "roster" in input.roster ? input.roster.roster : undefined;
@@ -132,6 +138,9 @@ export function buildStatus(input: {
     endpoints: endpoints(model, input.address, head),
     gcsAddress: head?.ready ? gcsAddressOf(model, head, input.address) : undefined,
     join,
+    serviceVersion: input.serviceVersion,
+    cliVersion: input.cliVersion,
+    versionMismatch: input.serviceVersion !== undefined && input.cliVersion !== undefined && input.serviceVersion !== input.cliVersion ? true : undefined,
   };
 }
 
@@ -188,6 +197,9 @@ export function renderStatus(report: StatusReport): string {
   const rows = endpointLabels.filter(([key]) => report.endpoints[key]).map(([key, label]) => [label, report.endpoints[key]!]);
   lines.push(...table(rows).map((l) => `  ${l}`));
   if (report.gcsAddress) lines.push(`  Ray GCS          ${report.gcsAddress}   (ray start --address=${report.gcsAddress})`);
+  if (report.versionMismatch) {
+    lines.push("", `Note: the election service runs cslr ${report.serviceVersion}, this CLI is ${report.cliVersion}: \`cslr up\` updates it (and the Ray nodes, whose agent is cslr too)`);
+  }
   if (report.join) lines.push("", "Add a workstation (Linux, Docker Engine; the token is the cluster's secret):", `  ${report.join}`);
   return `${lines.join("\n")}\n`;
 }

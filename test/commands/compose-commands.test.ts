@@ -5,7 +5,7 @@
  * not depend on config rendering; runs against a real engine live in test/e2e.
  */
 import { afterAll, beforeEach, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliVariants, runCli } from "../helpers/cli.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -181,6 +181,28 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     } finally {
       holder.stop(true);
     }
+  });
+
+  it("the generation compose accepted is what runs: a failed up of a renamed project leaves down aimed at the running one", async () => {
+    const applied = join(project, "_build/applied/compose.yaml");
+    expect((await run(["up", "-d", "--no-generate"])).exitCode).toBe(0);
+    expect(readFileSync(applied, "utf8")).toStartWith(`name: ${name}\n`);
+
+    // project.name changed (a new _build/compose.yaml) while the old stack runs: refused, nothing started.
+    writeProject(project, { name: `${name}-renamed`, ports: { redis: [16381] } });
+    const psFile = join(box.dir, "ps.json");
+    writeFileSync(psFile, JSON.stringify({ Service: "redis", Name: `${name}-redis-1`, State: "running" }));
+    const callsBefore = composeCalls(box).length;
+    const refused = await run(["up", "-d", "--no-generate"], { FAKE_PS_FILE: psFile });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(`project.name changed from ${name} to ${name}-renamed while ${name} runs: stop it first with \`cslr down\``);
+    expect(composeCalls(box).slice(callsBefore).some((c) => c.args.includes("up"))).toBe(false);
+
+    // Old stack stopped, and compose fails the new one: the applied generation stays.
+    expect((await run(["up", "-d", "--no-generate"], { FAKE_EXIT: "1" })).exitCode).toBe(1);
+    expect(readFileSync(applied, "utf8")).toStartWith(`name: ${name}\n`);
+    expect((await run(["down"])).exitCode).toBe(0);
+    expect(composeCalls(box).at(-1)!.args.slice(0, 5)).toEqual(["compose", "-f", applied, "-p", name]);
   });
 
   it("up does not count a port held by this project's own running service as a conflict", async () => {

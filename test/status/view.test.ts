@@ -86,3 +86,14 @@ test("status without a reachable roster says why, and nothing running says how t
   expect(screen).toContain("Ray head: unknown (http://127.0.0.1:8888/v1/cluster unreachable: refused)");
   expect(screen).not.toContain("Ray dashboard");
 });
+
+test("the election service on another cslr version: said in status, with what to run; the same version: nothing", () => {
+  const model = modelFixture();
+  const base = { model, projectName: "lab", address: "10.0.0.11", rows: [], roster: { roster: { head: null, term: 0, workers: [] } } };
+  const older = buildStatus({ ...base, serviceVersion: "0.0.9", cliVersion: "0.1.0" });
+  expect(older.versionMismatch).toBe(true);
+  expect(renderStatus(older)).toContain("Note: the election service runs cslr 0.0.9, this CLI is 0.1.0: `cslr up` updates it");
+  const same = buildStatus({ ...base, serviceVersion: "0.1.0", cliVersion: "0.1.0" });
+  expect(same.versionMismatch).toBeUndefined();
+  expect(renderStatus(same)).not.toContain("Note:");
+});
