@@ -1,5 +1,5 @@
 /** Wall time of the compiled binary: start-up (`--version`) and a full `generate`. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -26,11 +26,24 @@ function timeCommand(argv: string[], cwd: string, runs: number): number[] {
   return samples.sort((a, b) => a - b);
 }
 
+/**
+ * The floor: a compiled Bun hello-world on this machine. cslr's times are also given as a
+ * multiple of it, which says more across machines than milliseconds do.
+ */
+function helloWorld(dir: string): string {
+  writeFileSync(join(dir, "hello.ts"), 'console.log("hello");\n');
+  const out = join(dir, "hello");
+  const built = Bun.spawnSync(["bun", "build", "--compile", join(dir, "hello.ts"), "--outfile", out], { stdout: "ignore", stderr: "pipe" });
+  if (built.exitCode !== 0) throw new Error(`cannot compile hello world: ${built.stderr.toString()}`);
+  return out;
+}
+
 export function benchCli(binary: string, runs = 30): Timing[] {
   const dir = mkdtempSync(join(tmpdir(), "cslr-bench-"));
   try {
     timeCommand([binary, "init", "--quiet"], dir, 1);
     const rows: [string, string[], number][] = [
+      ["bun hello-world (compiled)", [helloWorld(dir)], 20],
       ["cslr --version", [binary, "--version"], 20],
       ["cslr generate", [binary, "generate", "--quiet"], 50],
     ];
