@@ -11,6 +11,7 @@ import type { Subprocess } from "bun";
 import type { ClusterView } from "../../src/election/state.ts";
 import { compiledCslr, repoRoot } from "../helpers/binary.ts";
 import { freePort } from "../helpers/ports.ts";
+import type { NetnsHost } from "../helpers/netns.ts";
 
 const standInBin = join(repoRoot, "test/stand-in/bin");
 const entrypoint = join(repoRoot, "templates/ray-ep.sh");
@@ -77,6 +78,13 @@ export interface ClusterOptions {
   token?: string;
   /** Folder with the `ray` to put first on PATH (default: the stand-in's bash wrapper). */
   rayBinDir?: string;
+  /** Whitelisted node names (default: all). */
+  whitelist?: string[];
+  /**
+   * Several hosts: the election service runs on the first, node i on host i mod n, each in its
+   * own network namespace with its address auto-detected (as on real workstations).
+   */
+  hosts?: NetnsHost[];
 }
 
 export class Harness {
@@ -84,7 +92,7 @@ export class Harness {
   readonly port = freePort();
   /** One head port for every node of this harness (each binds its own loopback address); free, never fixed. */
   readonly headPort = freePort();
-  readonly url = `http://127.0.0.1:${this.port}`;
+  readonly url: string;
   readonly statePath = join(this.dir, "election.json");
   readonly script = join(this.dir, "ray-ep.sh");
   cslr = "";
@@ -93,6 +101,7 @@ export class Harness {
   private readonly everything: Proc[] = [];
 
   constructor(readonly options: ClusterOptions) {
+    this.url = `http://${options.hosts?.[0]?.address ?? "127.0.0.1"}:${this.port}`;
     copyFileSync(entrypoint, this.script);
     chmodSync(this.script, 0o755);
   }
@@ -103,8 +112,14 @@ export class Harness {
     return this;
   }
 
-  private spawn(name: string, cmd: string[], env: Record<string, string>): Proc {
-    const proc = Bun.spawn(["setsid", ...cmd], {
+  /** The host node `index` runs on (several hosts), else undefined (this machine). */
+  hostOf(index: number): NetnsHost | undefined {
+    const hosts = this.options.hosts;
+    return hosts && hosts.length > 0 ? hosts[index % hosts.length] : undefined;
+  }
+
+  private spawn(name: string, cmd: string[], env: Record<string, string>, host?: NetnsHost): Proc {
+    const proc = Bun.spawn(["setsid", ...(host ? host.command(cmd) : cmd)], {
       env: { ...process.env, PATH: `${this.options.rayBinDir ?? standInBin}:${process.env.PATH}`, ...env },
       stdin: "ignore",
       stdout: "pipe",
@@ -116,13 +131,15 @@ export class Harness {
   }
 
   async startServer(extraArgs: string[] = []): Promise<Proc> {
-    const names = Array.from({ length: this.options.nodes }, (_, i) => nodeName(i)).join(",");
+    const names = (this.options.whitelist ?? Array.from({ length: this.options.nodes }, (_, i) => nodeName(i))).join(",");
     const env: Record<string, string> = this.options.token ? { CSLR_CLUSTER_TOKEN: this.options.token } : {};
+    const host = this.options.hosts?.[0];
     this.server = this.spawn(
       "health",
-      [this.cslr, "health", "serve", "--host", "127.0.0.1", "--port", String(this.port), "--whitelist", names,
+      [this.cslr, "health", "serve", "--host", host ? "0.0.0.0" : "127.0.0.1", "--port", String(this.port), "--whitelist", names,
         "--state", this.statePath, "--lease-ttl", `${this.options.leaseTtl ?? 2}s`, ...extraArgs],
       env,
+      host,
     );
     await until("the election service", async () => (await fetch(`${this.url}/healthz`)).ok, 10_000);
     return this.server;
@@ -135,11 +152,13 @@ export class Harness {
 
   startNode(index: number, env: Record<string, string> = {}): Proc {
     const name = nodeName(index);
+    const host = this.hostOf(index);
     const proc = this.spawn(name, ["bash", this.script], {
       CSLR_AGENT: this.cslr,
       CSLR_NODE_NAME: name,
-      CSLR_NODE_ADDRESS: nodeAddress(index),
-      CSLR_NODE_IP_ADDRESS: nodeAddress(index),
+      // On a host of its own the agent finds its address itself, as on a workstation.
+      CSLR_NODE_ADDRESS: host ? "auto" : nodeAddress(index),
+      CSLR_NODE_IP_ADDRESS: host ? "auto" : nodeAddress(index),
       CSLR_HEAD_PORT: String(this.headPort),
       CSLR_HEALTH_URL: this.url,
       CSLR_HEALTH_TIMEOUT: String(this.options.healthTimeout ?? 2),
@@ -147,13 +166,13 @@ export class Harness {
       RAY_STANDIN_HEAD_DELAY_MS: String(this.options.headDelayMs ?? 30),
       // All nodes share this machine's network namespace: the stand-in binds what Ray binds to
       // 0.0.0.0 or 127.0.0.1 to the node's own 127.0.1.x address instead.
-      RAY_STANDIN_SHARED_NETNS: "1",
+      ...(host ? {} : { RAY_STANDIN_SHARED_NETNS: "1" }),
       // A busy client port is fatal to a head (as in Ray): no fixed 10001/8265 on a shared machine.
       CSLR_CLIENT_PORT: String(freePort()),
       CSLR_DASHBOARD_PORT: String(freePort()),
       ...(this.options.token ? { CSLR_CLUSTER_TOKEN: this.options.token } : {}),
       ...env,
-    });
+    }, host);
     this.nodes.set(name, proc);
     return proc;
   }
@@ -172,6 +191,18 @@ export class Harness {
       const joined = view.workers.filter((w) => w.term === view.head?.term);
       return view.head?.ready && joined.length === workers ? view : undefined;
     }, timeoutMs);
+  }
+
+  /** The data plane's view with addresses: node → the ip it registered with at the head. */
+  async rayAddresses(headAddress: string): Promise<Map<string, string>> {
+    const proc = Bun.spawn([join(standInBin, "ray"), "status", "--address", headAddress], {
+      env: { ...process.env, RAY_STANDIN_DIR: join(this.dir, "standin-status") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const text = await new Response(proc.stdout).text();
+    await proc.exited;
+    return new Map([...text.matchAll(/NODE (\S+) (?:head|worker) ([\d.]+):\d+/g)].map((m) => [m[1]!, m[2]!]));
   }
 
   /** The data plane's view: the node list the (stand-in) Ray head reports. */
