@@ -41,7 +41,8 @@ apt_install() {
 }
 
 # ---------------------------------------------------------------- fast path
-harness_tools() { command -v ip >/dev/null && command -v iptables >/dev/null && command -v nsenter >/dev/null; }
+# libfaketime: the election tests step the wall clock of a real service process.
+harness_tools() { command -v ip >/dev/null && command -v iptables >/dev/null && command -v nsenter >/dev/null && installed libfaketime; }
 if compose_is_v2 && engine_answers && command -v debootstrap >/dev/null && harness_tools; then
   say "engine up and $(docker compose version) already installed; nothing to do"
   exit 0
@@ -49,7 +50,7 @@ fi
 
 # ---------------------------------------------------------------- engine + debootstrap
 missing=()
-for pkg in docker.io debootstrap iproute2 iptables; do installed "$pkg" || missing+=("$pkg"); done
+for pkg in docker.io debootstrap iproute2 iptables libfaketime; do installed "$pkg" || missing+=("$pkg"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"
   apt_install "${missing[@]}"
