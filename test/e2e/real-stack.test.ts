@@ -154,6 +154,18 @@ print("logged", total, flush=True)
       expect(await status({ authorization: `Bearer ${token}` })).toBe(200);
     }, 60_000);
 
+    test("no secret from .env in any process's command line, in any container", async () => {
+      const secrets = [...stack.env().entries()].filter(([, value]) => value.length >= 8);
+      expect(secrets.map(([name]) => name).sort()).toEqual(["CSLR_CLUSTER_TOKEN", "MARIMO_TOKEN", "POSTGRES_PASSWORD", "RAY_AUTH_TOKEN", "REDIS_PASSWORD"]);
+      const leaks: string[] = [];
+      for (const c of stack.containers().filter((x) => x.status === "running")) {
+        const argv = await runCommand(["docker", "exec", c.id, "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"]);
+        expect({ container: c.service, code: argv.code }).toEqual({ container: c.service, code: 0 });
+        for (const [name, value] of secrets) if (argv.stdout.includes(value)) leaks.push(`${name} in ${c.service}`);
+      }
+      expect(leaks).toEqual([]);
+    }, 120_000);
+
     test("the head's container killed: the other whitelisted node takes over, the workers follow, a task runs", async () => {
       const before = await stack.waitFor("a steady cluster", 60_000, async () => ready(await stack.roster()));
       const oldHead = before.head!.node;
