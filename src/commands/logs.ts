@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { composeArgs } from "../args.ts";
-import { logsArgs } from "../compose/argv.ts";
+import { logsArgs, parseLogTime } from "../compose/argv.ts";
 import { openSession } from "../compose/session.ts";
 import { UsageError } from "../errors.ts";
 
@@ -16,11 +16,16 @@ export default defineCommand({
     ...composeArgs,
     service: { type: "positional", required: false, description: "Services whose logs to show (default: all)", valueHint: "SERVICE..." },
     follow: { type: "boolean", alias: "f", description: "Keep printing new lines" },
-    tail: { type: "string", description: "Only the last N lines of each service", valueHint: "N" },
+    tail: { type: "string", alias: "n", description: "Only the last N lines of each service", valueHint: "N" },
+    since: { type: "string", description: "Only lines since this time: 45s, 2h, 2026-01-02T13:23:37Z", valueHint: "TIME" },
+    until: { type: "string", description: "Only lines before this time (same forms as --since)", valueHint: "TIME" },
+    timestamps: { type: "boolean", alias: "t", description: "Show each line's timestamp" },
   },
   async run({ args }) {
     const tail = parseTail(args.tail);
+    const since = parseLogTime("since", args.since);
+    const until = parseLogTime("until", args.until);
     const { compose } = await openSession(args);
-    await compose.run(logsArgs({ follow: args.follow, tail, services: args._.map(String) }));
+    await compose.run(logsArgs({ follow: args.follow, tail, since, until, timestamps: args.timestamps, services: args._.map(String) }));
   },
 });

@@ -104,6 +104,10 @@ export interface LogsOptions {
   follow?: boolean;
   /** Lines from the end of each service's log; undefined means all. */
   tail?: number;
+  /** Only lines after / before this time, as compose takes it (42m, 2026-01-02T13:23:37Z). */
+  since?: string;
+  until?: string;
+  timestamps?: boolean;
   services?: string[];
   /** No colours, for logs captured into cslr's own error output. */
   noColor?: boolean;
@@ -113,8 +117,27 @@ export function logsArgs(opts: LogsOptions = {}): string[] {
   const args = ["logs"];
   if (opts.follow) args.push("--follow");
   if (opts.tail !== undefined) args.push("--tail", String(opts.tail));
+  if (opts.since !== undefined) args.push("--since", opts.since);
+  if (opts.until !== undefined) args.push("--until", opts.until);
+  if (opts.timestamps) args.push("--timestamps");
   if (opts.noColor) args.push("--no-color");
   return [...args, ...(opts.services ?? [])];
+}
+
+/**
+ * `--since`/`--until` as Docker reads them: a Go duration (45s, 1h30m), a Unix time
+ * (1767225600), or an RFC 3339 date or time (2026-01-02, 2026-01-02T13:23:37Z). Checked here so
+ * a typo is exit 2 before compose runs.
+ */
+export function parseLogTime(flag: "since" | "until", text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const duration = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+  const unix = /^\d+(\.\d{1,9})?$/;
+  const date = /^\d{4}-\d\d-\d\d(T\d\d(:\d\d(:\d\d(\.\d{1,9})?)?)?(Z|[+-]\d\d:\d\d)?)?$/;
+  if (![duration, unix, date].some((re) => re.test(text))) {
+    throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected a duration like 45s or 2h, or a time like 2026-01-02T13:23:37Z`);
+  }
+  return text;
 }
 
 export interface ExecOptions {

@@ -5,6 +5,7 @@ import {
   execArgs,
   formatCommandLine,
   logsArgs,
+  parseLogTime,
   optionValue,
   passthroughArgs,
   psArgs,
@@ -30,6 +31,7 @@ describe("subcommand argv", () => {
     ["ps --json --all", psArgs({ json: true, all: true }), ["ps", "--all", "--format", "json"]],
     ["logs", logsArgs(), ["logs"]],
     ["logs -f --tail 0", logsArgs({ follow: true, tail: 0 }), ["logs", "--follow", "--tail", "0"]],
+    ["logs --since --until -t", logsArgs({ since: "45s", until: "2026-01-02", timestamps: true, services: ["health"] }), ["logs", "--since", "45s", "--until", "2026-01-02", "--timestamps", "health"]],
     ["logs for cslr's errors", logsArgs({ tail: 30, noColor: true, services: ["ray-cpu"] }), ["logs", "--tail", "30", "--no-color", "ray-cpu"]],
     ["exec on a terminal", execArgs({ service: "ray-cpu", command: ["bash"], tty: true }), ["exec", "ray-cpu", "bash"]],
     ["exec in a script", execArgs({ service: "ray-cpu", command: ["ray", "status"], tty: false }), ["exec", "-T", "ray-cpu", "ray", "status"]],
@@ -93,4 +95,15 @@ test.each([
   [["config"], ["config"], ["config"]],
 ] as [string[], string[], string[]][])("passthroughArgs %j", (raw, positionals, expected) => {
   expect(passthroughArgs(raw, positionals)).toEqual(expected);
+});
+
+describe("parseLogTime takes what docker logs --since takes", () => {
+  test.each(["45s", "1h30m", "1.5h", "300ms", "1767225600", "1767225600.5", "2026-01-02", "2026-01-02T13:23", "2026-01-02T13:23:37Z", "2026-01-02T13:23:37.5+01:00"])(
+    "%s",
+    (text) => expect(parseLogTime("since", text)).toBe(text),
+  );
+  test.each(["soon", "45 s", "-1h", "2026-1-2", "yesterday"])("refuses %s", (text) => {
+    expect(() => parseLogTime("until", text)).toThrow(`--until ${JSON.stringify(text)}: expected a duration like 45s or 2h, or a time like 2026-01-02T13:23:37Z`);
+  });
+  test("absent stays absent", () => expect(parseLogTime("since", undefined)).toBeUndefined());
 });

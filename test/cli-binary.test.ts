@@ -1,0 +1,79 @@
+/**
+ * The CLI's contract, checked on the compiled binary (what users run): strict words, help,
+ * version, completion, the compose commands' argv and --json documents. Compose is the
+ * argument-recording fake (test/fixtures/bin/docker), alone on PATH.
+ */
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { compiledCslr } from "./helpers/binary.ts";
+import { runCli, type CliResult } from "./helpers/cli.ts";
+import { sandbox, writeProject, type Recorded, type Sandbox } from "./fixtures/recorder.ts";
+
+let cslr: string;
+beforeAll(async () => {
+  cslr = await compiledCslr();
+});
+
+let box: Sandbox;
+let project: string;
+const name = "cli-binary";
+beforeEach(() => {
+  box = sandbox();
+  project = join(box.dir, "project");
+  mkdirSync(project);
+  writeProject(project, { name, ports: { health: [18888], redis: [16381], "ray-worker": [] } });
+});
+afterEach(() => box.cleanup());
+
+function run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(args, { cli: [cslr], cwd: project, env: { ...box.env, ...env }, replaceEnv: true });
+}
+
+/** The compose subcommands run, without the version probe and the engine check; from the subcommand on. */
+function composeCalls(): string[][] {
+  return box
+    .records()
+    .filter((r: Recorded) => r.args[0] === "compose" && !r.args.includes("version"))
+    .map((r) => r.args.slice(r.args.indexOf("--env-file") + 2));
+}
+
+describe("values never slide into positionals", () => {
+  test("logs health --since 45s passes --since 45s to compose, health stays the service", async () => {
+    const result = await run(["logs", "health", "--since", "45s"]);
+    expect(result.exitCode).toBe(0);
+    expect(composeCalls()).toEqual([["logs", "--since", "45s", "health"]]);
+  });
+
+  test("logs -n 5 -t --until TIME redis", async () => {
+    const result = await run(["logs", "-n", "5", "-t", "--until", "2026-01-02T13:23:37Z", "redis"]);
+    expect(result.exitCode).toBe(0);
+    expect(composeCalls()).toEqual([["logs", "--tail", "5", "--until", "2026-01-02T13:23:37Z", "--timestamps", "redis"]]);
+  });
+
+  test("a bad --since is exit 2 before compose runs", async () => {
+    const result = await run(["logs", "health", "--since", "soon"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe('--since "soon": expected a duration like 45s or 2h, or a time like 2026-01-02T13:23:37Z');
+    expect(composeCalls()).toEqual([]);
+  });
+
+  test("down --volume (typo) is exit 2 with did-you-mean --volumes", async () => {
+    const result = await run(["down", "--volume"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe('cslr down: unknown option "--volume"; did you mean "--volumes"?');
+    expect(composeCalls()).toEqual([]);
+  });
+
+  test("an option missing its value names the value it needs", async () => {
+    const result = await run(["logs", "--since", "--follow"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe("cslr logs: --since needs a value (TIME)");
+  });
+
+  test("exec --config FILE SERVICE CMD: FILE is --config's, SERVICE and CMD go to compose", async () => {
+    const result = await run(["exec", "--config", "config.yaml", "redis", "redis-cli", "--since", "x"]);
+    expect(result.exitCode).toBe(0);
+    expect(composeCalls()).toEqual([["exec", "-T", "redis", "redis-cli", "--since", "x"]]);
+  });
+});
