@@ -185,6 +185,11 @@ export function wantsHelp(resolved: ResolvedCommand, args: Record<string, ArgDef
   return ownWords(resolved, args).some((word) => word === "--help" || word === "-h");
 }
 
+/** A command's help, as `--help` shows it. */
+export async function showHelp(resolved: ResolvedCommand): Promise<void> {
+  await showUsage(resolved.command, resolved.parent);
+}
+
 /** Runs the CLI and returns the process exit code; never throws. */
 export async function run(rawArgs: string[]): Promise<number> {
   process.exitCode = 0;
@@ -198,7 +203,7 @@ export async function run(rawArgs: string[]): Promise<number> {
     const args = await resolveValue(resolved.command.args ?? {});
     const help = wantsHelp(resolved, args);
     if (resolved.path.length === 0 || help) {
-      await showUsage(resolved.command, resolved.parent);
+      await showHelp(resolved);
       return help ? ExitCode.ok : ExitCode.usage;
     }
     checkArgs(resolved, args);

@@ -77,3 +77,42 @@ describe("values never slide into positionals", () => {
     expect(composeCalls()).toEqual([["exec", "-T", "redis", "redis-cli", "--since", "x"]]);
   });
 });
+
+describe("help and version", () => {
+  test.each([
+    [["help"], ["--help"]],
+    [["help", "up"], ["up", "--help"]],
+    [["help", "jobs", "logs"], ["jobs", "logs", "--help"]],
+    [["help", "health", "serve"], ["health", "serve", "-h"]],
+  ])("%j prints what %j prints, exit 0", async (help, flag) => {
+    const [a, b] = await Promise.all([run(help), run(flag)]);
+    expect(a.exitCode).toBe(0);
+    expect(b.exitCode).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout).toContain("USAGE");
+  });
+
+  test.each([
+    [["help", "upp"], 'cslr: unknown command "upp"; did you mean "up"?'],
+    [["help", "jobs", "lgos"], 'cslr jobs: unknown command "lgos"; did you mean "logs"?'],
+    [["help", "exec", "ray-cpu"], 'cslr help: cslr exec has no subcommand "ray-cpu"; expected `cslr help exec`'],
+  ])("%j is exit 2: %s", async (args, message) => {
+    const result = await run(args);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe(message);
+  });
+
+  test("version and --version print the same plain line", async () => {
+    const [plain, flag, viaCitty] = await Promise.all([run(["version"]), run(["--version"]), run(["version", "--quiet"])]);
+    const expected = `${(await Bun.file(join(import.meta.dir, "../package.json")).json()).version}\n`;
+    expect([plain.stdout, flag.stdout, viaCitty.stdout]).toEqual([expected, expected, expected]);
+  });
+
+  test("version --json", async () => {
+    const result = await run(["version", "--json"]);
+    expect(result.exitCode).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(Object.keys(report)).toEqual(["schemaVersion", "version", "bun", "platform", "arch"]);
+    expect(report).toMatchObject({ schemaVersion: 1, bun: Bun.version, platform: process.platform, arch: process.arch });
+  });
+});

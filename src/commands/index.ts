@@ -22,6 +22,8 @@ export const commands = {
   ports: () => import("./ports.ts").then((m) => m.default),
   run: () => import("./run.ts").then((m) => m.default),
   jobs: () => import("./jobs/index.ts").then((m) => m.default),
+  help: () => import("./help.ts").then((m) => m.default),
+  version: () => import("./version.ts").then((m) => m.default),
 } satisfies Record<string, () => Promise<CommandDef<any>>>;
 
 export type CommandName = keyof typeof commands;

@@ -1,0 +1,30 @@
+/**
+ * `cslr version [--json]`. The plain form is what `cslr --version` prints (src/main.ts answers
+ * both without loading the CLI); --json adds the runtime, for bug reports and scripts.
+ */
+import { defineCommand } from "citty";
+import pkg from "../../package.json" with { type: "json" };
+import { logArgs } from "../args.ts";
+
+export interface VersionReport {
+  schemaVersion: 1;
+  version: string;
+  bun: string;
+  platform: string;
+  arch: string;
+}
+
+export function versionReport(): VersionReport {
+  return { schemaVersion: 1, version: pkg.version, bun: Bun.version, platform: process.platform, arch: process.arch };
+}
+
+export default defineCommand({
+  meta: { name: "version", description: "Print cslr's version (--json: with the Bun runtime and platform)" },
+  args: {
+    ...logArgs,
+    json: { type: "boolean", description: "Print { schemaVersion, version, bun, platform, arch } on stdout" },
+  },
+  run({ args }) {
+    process.stdout.write(args.json ? `${JSON.stringify(versionReport(), null, 2)}\n` : `${pkg.version}\n`);
+  },
+});
