@@ -142,7 +142,8 @@ export function checkArgs(resolved: ResolvedCommand, args: Record<string, ArgDef
     const spec = table.get(negated ?? name);
     if (!spec || (!long && name.length !== 1)) {
       const known = [...new Set([...table.values()].map((s) => s.name))];
-      const suggestion = closestMatch(negated ?? name, known);
+      // A one-letter flag is close to every short name: a guess would be noise.
+      const suggestion = long ? closestMatch(negated ?? name, known) : undefined;
       throw new UsageError(
         `${where}: unknown option "${word.split("=")[0]}"; ${suggestion ? `did you mean "--${suggestion}"?` : known.length > 0 ? `expected one of: ${known.map((k) => `--${k}`).join(", ")}` : "this command takes no options"}`,
       );

@@ -116,3 +116,44 @@ describe("help and version", () => {
     expect(report).toMatchObject({ schemaVersion: 1, bun: Bun.version, platform: process.platform, arch: process.arch });
   });
 });
+
+describe("start, stop, restart", () => {
+  test.each([
+    [["start"], ["start"]],
+    [["start", "redis", "health"], ["start", "redis", "health"]],
+    [["stop", "-t", "5", "redis"], ["stop", "--timeout", "5", "redis"]],
+    [["stop", "redis", "--timeout=0"], ["stop", "--timeout", "0", "redis"]],
+    [["restart", "--timeout", "30"], ["restart", "--timeout", "30"]],
+    [["restart", "health"], ["restart", "health"]],
+  ])("%j runs compose %j on the project", async (args, expected) => {
+    const result = await run(args);
+    expect(result.exitCode).toBe(0);
+    expect(composeCalls()).toEqual([expected]);
+  });
+
+  test("--dry-run prints the command line", async () => {
+    const result = await run(["stop", "--dry-run", "-t", "3", "redis"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(`docker compose -f ${join(project, "_build/compose.yaml")} -p ${name} --env-file ${join(project, ".env")} stop --timeout 3 redis\n`);
+    expect(composeCalls()).toEqual([]);
+  });
+
+  test.each([["start"], ["stop"], ["restart"]])("%s of an unknown service is exit 2 listing the services", async (command) => {
+    const result = await run([command, "redis", "rediss"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe(`no service rediss in ${join(project, "_build/compose.yaml")}; expected one of: health, redis, ray-worker`);
+    expect(composeCalls()).toEqual([]);
+  });
+
+  test.each([["stop"], ["restart"]])("%s -t with a bad number is exit 2", async (command) => {
+    const result = await run([command, "-t", "soon"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe('--timeout "soon": expected whole seconds, like --timeout 10');
+  });
+
+  test("start takes no --timeout, as compose", async () => {
+    const result = await run(["start", "-t", "5"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toStartWith('cslr start: unknown option "-t"');
+  });
+});

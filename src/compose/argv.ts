@@ -80,9 +80,32 @@ export function parseStopTimeout(text: string | undefined): number | undefined {
 export function downArgs(opts: DownOptions = {}): string[] {
   const args = ["down"];
   if (opts.volumes) args.push("--volumes");
-  if (opts.timeoutSeconds !== undefined) args.push("--timeout", String(opts.timeoutSeconds));
+  args.push(...timeoutArgs(opts.timeoutSeconds));
   if (opts.removeOrphans) args.push("--remove-orphans");
   return args;
+}
+
+/** `start`, `stop` and `restart` act on existing containers; no services means all of them. */
+export interface LifecycleOptions {
+  services?: string[];
+  /** Seconds each container gets to stop before SIGKILL (stop and restart: compose's -t/--timeout). */
+  timeoutSeconds?: number;
+}
+
+export function startArgs(opts: Omit<LifecycleOptions, "timeoutSeconds"> = {}): string[] {
+  return ["start", ...(opts.services ?? [])];
+}
+
+export function stopArgs(opts: LifecycleOptions = {}): string[] {
+  return ["stop", ...timeoutArgs(opts.timeoutSeconds), ...(opts.services ?? [])];
+}
+
+export function restartArgs(opts: LifecycleOptions = {}): string[] {
+  return ["restart", ...timeoutArgs(opts.timeoutSeconds), ...(opts.services ?? [])];
+}
+
+function timeoutArgs(seconds: number | undefined): string[] {
+  return seconds === undefined ? [] : ["--timeout", String(seconds)];
 }
 
 export interface PsOptions {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { ProjectPaths } from "../config/load.ts";
-import { CslrError } from "../errors.ts";
+import { CslrError, UsageError } from "../errors.ts";
 import type { ComposeTarget } from "./argv.ts";
 
 /** The parts of a generated compose file cslr reads back. */
@@ -44,4 +44,11 @@ export function readComposeFile(file: string, howToCreate = "run `cslr up` (or `
 
 export function serviceNames(doc: ComposeDoc): string[] {
   return Object.keys(doc.services ?? {});
+}
+
+/** Services named on the command line must be in the compose file: exit 2 naming those that are. */
+export function checkServices(doc: ComposeDoc, file: string, services: readonly string[]): void {
+  const all = serviceNames(doc);
+  const unknown = services.filter((s) => !all.includes(s));
+  if (unknown.length > 0) throw new UsageError(`no service ${unknown.join(", ")} in ${file}; expected one of: ${all.join(", ")}`);
 }

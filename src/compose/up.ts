@@ -8,7 +8,7 @@ import { busyPublishedPorts, runningServices } from "./ports.ts";
 import { parsePs } from "./ps.ts";
 import { portConflictMessage } from "./published.ts";
 import type { Session } from "./session.ts";
-import { serviceNames } from "./target.ts";
+import { checkServices, serviceNames } from "./target.ts";
 import type { Model } from "../config/model.ts";
 import { readSecret } from "../config/dotenv.ts";
 import { parseDurationMs } from "../config/units.ts";
@@ -34,12 +34,8 @@ export interface UpOptions {
 
 /** Checks the services and the ports, runs compose up, and waits when asked; throws what went wrong. */
 export async function upStack(session: Session, options: UpOptions): Promise<void> {
-  const all = serviceNames(session.doc);
-  const unknown = options.services.filter((s) => !all.includes(s));
-  if (unknown.length > 0) {
-    throw new UsageError(`no service ${unknown.join(", ")} in ${session.target.composeFile}; expected one of: ${all.join(", ")}`);
-  }
-  const starting = options.services.length > 0 ? options.services : all;
+  checkServices(session.doc, session.target.composeFile, options.services);
+  const starting = options.services.length > 0 ? options.services : serviceNames(session.doc);
   if (!options.dryRun) {
     await session.compose.ensureEngine();
     const busy = await busyPublishedPorts(session.doc, await runningServices(session.compose), session.model, starting);

@@ -6,10 +6,14 @@ import {
   formatCommandLine,
   logsArgs,
   parseLogTime,
+  parseStopTimeout,
   optionValue,
   passthroughArgs,
   psArgs,
+  restartArgs,
   splitExecArgs,
+  startArgs,
+  stopArgs,
   targetArgs,
   upArgs,
   type ComposeTarget,
@@ -27,6 +31,12 @@ describe("subcommand argv", () => {
     ["down", downArgs(), ["down"]],
     ["down -v --remove-orphans", downArgs({ volumes: true, removeOrphans: true }), ["down", "--volumes", "--remove-orphans"]],
     ["down -t 5", downArgs({ timeoutSeconds: 5 }), ["down", "--timeout", "5"]],
+    ["start", startArgs(), ["start"]],
+    ["start services", startArgs({ services: ["redis", "health"] }), ["start", "redis", "health"]],
+    ["stop", stopArgs(), ["stop"]],
+    ["stop -t 0 ray-cpu", stopArgs({ timeoutSeconds: 0, services: ["ray-cpu"] }), ["stop", "--timeout", "0", "ray-cpu"]],
+    ["restart", restartArgs(), ["restart"]],
+    ["restart -t 30 services", restartArgs({ timeoutSeconds: 30, services: ["ray-cpu", "ray-gpu"] }), ["restart", "--timeout", "30", "ray-cpu", "ray-gpu"]],
     ["ps", psArgs(), ["ps"]],
     ["ps --json --all", psArgs({ json: true, all: true }), ["ps", "--all", "--format", "json"]],
     ["logs", logsArgs(), ["logs"]],
@@ -106,4 +116,13 @@ describe("parseLogTime takes what docker logs --since takes", () => {
     expect(() => parseLogTime("until", text)).toThrow(`--until ${JSON.stringify(text)}: expected a duration like 45s or 2h, or a time like 2026-01-02T13:23:37Z`);
   });
   test("absent stays absent", () => expect(parseLogTime("since", undefined)).toBeUndefined());
+});
+
+describe("parseStopTimeout: whole seconds, as compose's -t takes them", () => {
+  test.each([["0", 0], ["10", 10], [" 30 ", 30], [undefined, undefined]] as [string | undefined, number | undefined][])("%p → %p", (text, expected) => {
+    expect(parseStopTimeout(text)).toBe(expected);
+  });
+  test.each(["soon", "1.5", "-1", "10s", "123456"])("refuses %p", (text) => {
+    expect(() => parseStopTimeout(text)).toThrow(`--timeout ${JSON.stringify(text)}: expected whole seconds, like --timeout 10`);
+  });
 });
