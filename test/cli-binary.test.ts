@@ -157,3 +157,58 @@ describe("start, stop, restart", () => {
     expect(result.stderr.trim()).toStartWith('cslr start: unknown option "-t"');
   });
 });
+
+describe("--index N: one replica", () => {
+  const idOf = (n: number) => String(n).repeat(64);
+  const replicas = { FAKE_REPLICAS: `1:${idOf(1)} 2:${idOf(2)}` };
+
+  test("exec --index 2 SERVICE CMD passes --index to compose", async () => {
+    const result = await run(["exec", "--index", "2", "redis", "redis-cli", "ping"]);
+    expect(result.exitCode).toBe(0);
+    expect(composeCalls()).toEqual([["exec", "-T", "--index", "2", "redis", "redis-cli", "ping"]]);
+  });
+
+  test("logs --index 2 SERVICE uses compose's own --index (Compose >= 2.24)", async () => {
+    const result = await run(["logs", "-f", "--index", "2", "redis"]);
+    expect(result.exitCode).toBe(0);
+    expect(composeCalls()).toEqual([["logs", "--follow", "--index", "2", "redis"]]);
+  });
+
+  test("with an older Compose, logs --index finds the replica by its labels and runs docker logs", async () => {
+    const result = await run(["logs", "--tail", "5", "--index", "2", "redis"], { ...replicas, FAKE_COMPOSE_VERSION: "2.20.2" });
+    expect(result.exitCode).toBe(0);
+    const docker = box.records().filter((r) => r.args[0] === "ps" || r.args[0] === "logs").map((r) => r.args);
+    expect(docker[0]).toContain(`label=com.docker.compose.container-number=2`);
+    expect(docker[0]).toContain(`label=com.docker.compose.project=${name}`);
+    expect(docker.at(-1)).toEqual(["logs", "--tail", "5", idOf(2)]);
+    expect(composeCalls()).toEqual([]);
+  });
+
+  test("with an older Compose, a replica that does not exist is exit 1 naming those that do", async () => {
+    const result = await run(["logs", "--index", "3", "redis"], { ...replicas, FAKE_COMPOSE_VERSION: "2.20.2" });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim().split("\n").at(-1)).toBe("redis has no replica 3; its replicas are 1, 2");
+  });
+
+  test("with an older Compose, --dry-run prints one line a shell can run", async () => {
+    const result = await run(["logs", "--dry-run", "--index", "2", "redis"], { FAKE_COMPOSE_VERSION: "2.20.2" });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(
+      `docker logs "$(docker ps --all --quiet --no-trunc --filter label=com.docker.compose.project=${name} --filter label=com.docker.compose.service=redis --filter label=com.docker.compose.oneoff=False --filter label=com.docker.compose.container-number=2)"\n`,
+    );
+  });
+
+  test.each([
+    [["exec", "--index", "0", "redis", "ls"], '--index "0": expected a replica number from 1, like --index 2'],
+    [["logs", "--index", "two", "redis"], '--index "two": expected a replica number from 1, like --index 2'],
+    [["logs", "--index", "-1", "redis"], '--index "-1": expected a replica number from 1, like --index 2'],
+    [["logs", "--index", "2"], "cslr logs: --index needs exactly one SERVICE, like `cslr logs --index 2 ray-worker` (got 0)"],
+    [["logs", "--index", "2", "redis", "health"], "cslr logs: --index needs exactly one SERVICE, like `cslr logs --index 2 ray-worker` (got 2)"],
+    [["exec", "--index", "2", "rediss", "ls"], "no service rediss in"],
+  ])("%j is exit 2: %s", async (args, message) => {
+    const result = await run(args);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toStartWith(message);
+    expect(composeCalls()).toEqual([]);
+  });
+});

@@ -1,7 +1,9 @@
 import { defineCommand } from "citty";
 import { composeArgs } from "../args.ts";
-import { logsArgs, parseLogTime } from "../compose/argv.ts";
+import { logsArgs, parseLogTime, parseReplicaIndex } from "../compose/argv.ts";
+import { replicaLogs } from "../compose/replica.ts";
 import { openSession } from "../compose/session.ts";
+import { checkServices } from "../compose/target.ts";
 import { UsageError } from "../errors.ts";
 
 export function parseTail(value: string | undefined): number | undefined {
@@ -20,12 +22,24 @@ export default defineCommand({
     since: { type: "string", description: "Only lines since this time: 45s, 2h, 2026-01-02T13:23:37Z", valueHint: "TIME" },
     until: { type: "string", description: "Only lines before this time (same forms as --since)", valueHint: "TIME" },
     timestamps: { type: "boolean", alias: "t", description: "Show each line's timestamp" },
+    index: { type: "string", description: "Only replica N of the one SERVICE named (from 1)", valueHint: "N" },
   },
   async run({ args }) {
-    const tail = parseTail(args.tail);
-    const since = parseLogTime("since", args.since);
-    const until = parseLogTime("until", args.until);
-    const { compose } = await openSession(args);
-    await compose.run(logsArgs({ follow: args.follow, tail, since, until, timestamps: args.timestamps, services: args._.map(String) }));
+    const options = {
+      follow: args.follow,
+      tail: parseTail(args.tail),
+      since: parseLogTime("since", args.since),
+      until: parseLogTime("until", args.until),
+      timestamps: args.timestamps,
+    };
+    const index = parseReplicaIndex(args.index);
+    const services = args._.map(String);
+    if (index !== undefined && services.length !== 1) {
+      throw new UsageError(`cslr logs: --index needs exactly one SERVICE, like \`cslr logs --index 2 ray-worker\` (got ${services.length})`);
+    }
+    const { compose, doc, target } = await openSession(args);
+    checkServices(doc, target.composeFile, services);
+    if (index !== undefined) return void (await replicaLogs(compose, services[0]!, index, options));
+    await compose.run(logsArgs({ ...options, services }));
   },
 });

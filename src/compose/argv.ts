@@ -132,6 +132,8 @@ export interface LogsOptions {
   until?: string;
   timestamps?: boolean;
   services?: string[];
+  /** One replica of the one service named (Compose >= 2.24; see composeLogsHasIndex). */
+  index?: number;
   /** No colours, for logs captured into cslr's own error output. */
   noColor?: boolean;
 }
@@ -139,6 +141,7 @@ export interface LogsOptions {
 export function logsArgs(opts: LogsOptions = {}): string[] {
   const args = ["logs"];
   if (opts.follow) args.push("--follow");
+  if (opts.index !== undefined) args.push("--index", String(opts.index));
   if (opts.tail !== undefined) args.push("--tail", String(opts.tail));
   if (opts.since !== undefined) args.push("--since", opts.since);
   if (opts.until !== undefined) args.push("--until", opts.until);
@@ -168,10 +171,75 @@ export interface ExecOptions {
   command: string[];
   /** Allocate a TTY; off when stdin is not a terminal (`-T`), as in scripts and CI. */
   tty: boolean;
+  /** Which replica of the service (compose's --index, from 1). */
+  index?: number;
 }
 
 export function execArgs(opts: ExecOptions): string[] {
-  return ["exec", ...(opts.tty ? [] : ["-T"]), opts.service, ...opts.command];
+  const index = opts.index === undefined ? [] : ["--index", String(opts.index)];
+  return ["exec", ...(opts.tty ? [] : ["-T"]), ...index, opts.service, ...opts.command];
+}
+
+/** `--index N`: a replica's number as compose counts them, from 1 (compose reads 0 as "all"). */
+export function parseReplicaIndex(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,3}$/.test(text.trim())) throw new UsageError(`--index ${JSON.stringify(text)}: expected a replica number from 1, like --index 2`);
+  return Number(text.trim());
+}
+
+/** The container engine's own CLI beside a compose, for what compose cannot do itself. */
+export function engineProgram(tool: ComposeTool): string {
+  return tool.kind === "podman compose" ? "podman" : "docker";
+}
+
+/** `logs --index` came with Compose 2.24.0; older ones (and podman compose) reject the flag. */
+export function composeLogsHasIndex(tool: ComposeTool): boolean {
+  if (tool.kind === "podman compose") return false;
+  const [major = 0, minor = 0] = tool.version.split(/[.-]/).map((part) => Number.parseInt(part, 10));
+  return major > 2 || (major === 2 && minor >= 24);
+}
+
+/** Compose's labels on a service's replicas, for finding one without compose (`docker ps`). */
+export const replicaNumberLabel = "com.docker.compose.container-number";
+
+function serviceFilters(projectName: string, service: string): string[] {
+  return [
+    "--filter", `label=com.docker.compose.project=${projectName}`,
+    "--filter", `label=com.docker.compose.service=${service}`,
+    // One-off `compose run` containers carry no replica number of their own.
+    "--filter", "label=com.docker.compose.oneoff=False",
+  ];
+}
+
+/** `docker ps` printing the ID of replica `index` of a service (nothing when there is none). */
+export function replicaLookupArgs(projectName: string, service: string, index: number): string[] {
+  return ["ps", "--all", "--quiet", "--no-trunc", ...serviceFilters(projectName, service), "--filter", `label=${replicaNumberLabel}=${index}`];
+}
+
+/** `docker ps` listing the replicas of one service of a project as "NUMBER ID" lines. */
+export function replicaListArgs(projectName: string, service: string): string[] {
+  return ["ps", "--all", "--no-trunc", ...serviceFilters(projectName, service), "--format", `{{.Label "${replicaNumberLabel}"}} {{.ID}}`];
+}
+
+/** Replica number → container ID, from replicaListArgs' output; lines it cannot read are skipped. */
+export function parseReplicaList(output: string): Map<number, string> {
+  const replicas = new Map<number, string>();
+  for (const line of output.split("\n")) {
+    const match = /^\s*(\d+)\s+([0-9a-f]{12,64})\s*$/.exec(line);
+    if (match) replicas.set(Number(match[1]), match[2]!);
+  }
+  return replicas;
+}
+
+/** `docker logs` of one container, with the options `cslr logs` shares with it. */
+export function containerLogsArgs(container: string, opts: Omit<LogsOptions, "services" | "noColor"> = {}): string[] {
+  const args = ["logs"];
+  if (opts.follow) args.push("--follow");
+  if (opts.tail !== undefined) args.push("--tail", String(opts.tail));
+  if (opts.since !== undefined) args.push("--since", opts.since);
+  if (opts.until !== undefined) args.push("--until", opts.until);
+  if (opts.timestamps) args.push("--timestamps");
+  return [...args, container];
 }
 
 /** A command line as a user could paste it into a POSIX shell (for --dry-run). */

@@ -142,9 +142,9 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
   });
 
   it("exec passes the command through untouched, with -T when stdin is not a terminal", async () => {
-    const result = await run(["exec", "ray-cpu", "ray", "status", "--config", "x", "--verbose"]);
+    const result = await run(["exec", "redis", "ray", "status", "--config", "x", "--verbose"]);
     expect(result.exitCode).toBe(0);
-    expect(composeCalls(box)[0]!.args.slice(7)).toEqual(["exec", "-T", "ray-cpu", "ray", "status", "--config", "x", "--verbose"]);
+    expect(composeCalls(box)[0]!.args.slice(7)).toEqual(["exec", "-T", "redis", "ray", "status", "--config", "x", "--verbose"]);
   });
 
   it("compose -- ARGS is an escape hatch with the right flags", async () => {

@@ -1,6 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import {
   composeArgv,
+  composeLogsHasIndex,
+  containerLogsArgs,
+  engineProgram,
+  parseReplicaIndex,
+  parseReplicaList,
+  replicaListArgs,
+  replicaLookupArgs,
   downArgs,
   execArgs,
   formatCommandLine,
@@ -45,6 +52,31 @@ describe("subcommand argv", () => {
     ["logs for cslr's errors", logsArgs({ tail: 30, noColor: true, services: ["ray-cpu"] }), ["logs", "--tail", "30", "--no-color", "ray-cpu"]],
     ["exec on a terminal", execArgs({ service: "ray-cpu", command: ["bash"], tty: true }), ["exec", "ray-cpu", "bash"]],
     ["exec in a script", execArgs({ service: "ray-cpu", command: ["ray", "status"], tty: false }), ["exec", "-T", "ray-cpu", "ray", "status"]],
+    ["exec --index", execArgs({ service: "ray-worker", command: ["ls"], tty: false, index: 2 }), ["exec", "-T", "--index", "2", "ray-worker", "ls"]],
+    ["logs --index", logsArgs({ follow: true, index: 3, services: ["ray-worker"] }), ["logs", "--follow", "--index", "3", "ray-worker"]],
+    ["docker logs of one container", containerLogsArgs("abc123", { follow: true, tail: 5, since: "1h", until: "5m", timestamps: true }), ["logs", "--follow", "--tail", "5", "--since", "1h", "--until", "5m", "--timestamps", "abc123"]],
+    [
+      "docker ps finding replica 2 by compose's labels",
+      replicaLookupArgs("lab", "ray-worker", 2),
+      [
+        "ps", "--all", "--quiet", "--no-trunc",
+        "--filter", "label=com.docker.compose.project=lab",
+        "--filter", "label=com.docker.compose.service=ray-worker",
+        "--filter", "label=com.docker.compose.oneoff=False",
+        "--filter", "label=com.docker.compose.container-number=2",
+      ],
+    ],
+    [
+      "docker ps listing a service's replicas",
+      replicaListArgs("lab", "ray-worker"),
+      [
+        "ps", "--all", "--no-trunc",
+        "--filter", "label=com.docker.compose.project=lab",
+        "--filter", "label=com.docker.compose.service=ray-worker",
+        "--filter", "label=com.docker.compose.oneoff=False",
+        "--format", '{{.Label "com.docker.compose.container-number"}} {{.ID}}',
+      ],
+    ],
   ];
   test.each(cases)("%s", (_name, actual, expected) => expect(actual).toEqual(expected));
 });
@@ -124,5 +156,41 @@ describe("parseStopTimeout: whole seconds, as compose's -t takes them", () => {
   });
   test.each(["soon", "1.5", "-1", "10s", "123456"])("refuses %p", (text) => {
     expect(() => parseStopTimeout(text)).toThrow(`--timeout ${JSON.stringify(text)}: expected whole seconds, like --timeout 10`);
+  });
+});
+
+describe("--index: replicas", () => {
+  test.each([["1", 1], ["2", 2], [" 12 ", 12], [undefined, undefined]] as [string | undefined, number | undefined][])("parseReplicaIndex %p → %p", (text, expected) => {
+    expect(parseReplicaIndex(text)).toBe(expected);
+  });
+  test.each(["0", "-1", "two", "1.5", "", "99999"])("parseReplicaIndex refuses %p", (text) => {
+    expect(() => parseReplicaIndex(text)).toThrow(`--index ${JSON.stringify(text)}: expected a replica number from 1, like --index 2`);
+  });
+
+  test.each([
+    ["docker compose", "2.26.1", true],
+    ["docker compose", "2.24.0", true],
+    ["docker compose", "2.23.3", false],
+    ["docker compose", "2.20.2-1ubuntu1", false],
+    ["docker-compose", "2.26.1-4", true],
+    ["docker compose", "3.0.0", true],
+    ["docker compose", "unknown", false],
+    ["podman compose", "2.26.1", false],
+  ] as [ComposeTool["kind"], string, boolean][])("%s %s has logs --index: %p", (kind, version, expected) => {
+    expect(composeLogsHasIndex({ kind, command: [], version })).toBe(expected);
+  });
+
+  test.each([
+    ["docker compose", "docker"],
+    ["docker-compose", "docker"],
+    ["podman compose", "podman"],
+  ] as [ComposeTool["kind"], string][])("the engine beside %s is %s", (kind, program) => {
+    expect(engineProgram({ kind, command: [], version: "2.26.1" })).toBe(program);
+  });
+
+  test("parseReplicaList reads NUMBER ID lines and skips others", () => {
+    const id = (c: string) => c.repeat(64);
+    const list = parseReplicaList(`2 ${id("b")}\n1 ${id("a")}\n\n ${id("c")}\nx ${id("d")}\n`);
+    expect([...list.entries()]).toEqual([[2, id("b")], [1, id("a")]]);
   });
 });
