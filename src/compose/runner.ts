@@ -103,7 +103,8 @@ export class Compose {
    */
   async ensureEngine(): Promise<void> {
     if (this.engineChecked || this.options.dryRun) return;
-    const engine = this.tool.command[0] ?? "docker";
+    // The engine's CLI, not compose's program: a standalone docker-compose has no `info`.
+    const engine = engineProgram(this.tool);
     const result = await probeProgram([engine, "info", "--format", "{{.ServerVersion}}"]);
     if (!result || result.code !== 0) {
       throw new CslrError(engineDownMessage(this.tool, result ? result.stderr || result.stdout : `${engine} not found`));
