@@ -212,3 +212,32 @@ describe("--index N: one replica", () => {
     expect(composeCalls()).toEqual([]);
   });
 });
+
+describe("--json documents", () => {
+  test("doctor --json: { schemaVersion, ok, checks }, exit 1 on a failure", async () => {
+    const result = await run(["doctor", "--json"], { FAKE_ENGINE: "down" });
+    expect(result.exitCode).toBe(1);
+    const document = JSON.parse(result.stdout);
+    expect(Object.keys(document)).toEqual(["schemaVersion", "ok", "checks"]);
+    expect(document).toMatchObject({ schemaVersion: 1, ok: false });
+    expect(document.checks.find((c: { id: string }) => c.id === "engine")).toMatchObject({ status: "fail" });
+  });
+
+  test("ps --json: { schemaVersion, containers }, never a bare array", async () => {
+    const result = await run(["ps", "--json"]);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ schemaVersion: 1, containers: [] });
+  });
+
+  test("ports --json starts with schemaVersion", async () => {
+    // ports reads the config: the example one, with the recorder's project name.
+    const { cpSync } = await import("node:fs");
+    cpSync(join(import.meta.dir, "../config.example.yaml"), join(project, "config.yaml"));
+    cpSync(join(import.meta.dir, "../nodes.yaml"), join(project, "nodes.yaml"));
+    const result = await run(["ports", "--json"]);
+    expect(result.exitCode).toBe(0);
+    const document = JSON.parse(result.stdout);
+    expect(Object.keys(document).slice(0, 2)).toEqual(["schemaVersion", "host"]);
+    expect(document.ports[0]).toHaveProperty("service");
+  });
+});

@@ -5,17 +5,10 @@
 import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { logArgs } from "../args.ts";
+import { formatJson, jsonDocument } from "../json.ts";
 
-export interface VersionReport {
-  schemaVersion: 1;
-  version: string;
-  bun: string;
-  platform: string;
-  arch: string;
-}
-
-export function versionReport(): VersionReport {
-  return { schemaVersion: 1, version: pkg.version, bun: Bun.version, platform: process.platform, arch: process.arch };
+export function versionReport() {
+  return jsonDocument({ version: pkg.version, bun: Bun.version, platform: process.platform, arch: process.arch });
 }
 
 export default defineCommand({
@@ -25,6 +18,6 @@ export default defineCommand({
     json: { type: "boolean", description: "Print { schemaVersion, version, bun, platform, arch } on stdout" },
   },
   run({ args }) {
-    process.stdout.write(args.json ? `${JSON.stringify(versionReport(), null, 2)}\n` : `${pkg.version}\n`);
+    process.stdout.write(args.json ? formatJson(versionReport()) : `${pkg.version}\n`);
   },
 });

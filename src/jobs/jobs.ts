@@ -9,6 +9,7 @@ import { exitInterrupted, LastLines, outcomeOf } from "./outcome.ts";
 import type { Interrupts } from "./run.ts";
 import { leftRunningLine, lostLine } from "./run.ts";
 import type { JobDetails } from "./spec.ts";
+import { formatJson, jsonDocument } from "../json.ts";
 
 export interface JobRow {
   id: string;
@@ -54,7 +55,8 @@ export function renderJobs(rows: readonly JobRow[]): string {
 
 export async function listJobs(client: JobsClient, options: { json: boolean; now?: number }, write: (text: string) => void): Promise<number> {
   const jobs = await client.list();
-  write(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : renderJobs(jobRows(jobs, options.now ?? Date.now())));
+  // --json: Ray's job details as Ray's Jobs API gives them, under `jobs`.
+  write(options.json ? formatJson(jsonDocument({ jobs })) : renderJobs(jobRows(jobs, options.now ?? Date.now())));
   return 0;
 }
 

@@ -124,7 +124,7 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     });
   }
 
-  it("ps --json gives normalised rows on stdout", async () => {
+  it("ps --json gives { schemaVersion, containers } with normalised rows on stdout", async () => {
     const psFile = join(box.dir, "ps.json");
     writeFileSync(
       psFile,
@@ -137,8 +137,11 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     );
     const result = await run(["ps", "--json"], { FAKE_PS_FILE: psFile });
     expect(result.exitCode).toBe(0);
-    const rows = JSON.parse(result.stdout) as { service: string; health: string }[];
-    expect(rows.map((r) => [r.service, r.health])).toEqual([["redis", ""], ["health", "healthy"]]);
+    const document = JSON.parse(result.stdout) as { schemaVersion: number; containers: { service: string; container: string; health: string }[] };
+    expect(Object.keys(document)).toEqual(["schemaVersion", "containers"]);
+    expect(document.schemaVersion).toBe(1);
+    expect(document.containers.map((r) => [r.service, r.container, r.health])).toEqual([["redis", `${name}-redis-1`, ""], ["health", `${name}-health-1`, "healthy"]]);
+    expect(Object.keys(document.containers[0]!)).toEqual(["service", "container", "state", "health", "exitCode", "status", "ports"]);
   });
 
   it("exec passes the command through untouched, with -T when stdin is not a terminal", async () => {
@@ -286,7 +289,11 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
     const result = await runCli(["status", "--json", "--host", "10.1.2.3"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout);
+    expect(Object.keys(report)[0]).toBe("schemaVersion");
+    expect(report.schemaVersion).toBe(1);
     expect(report.head).toEqual(head);
+    // A container has the same fields as in ps --json.
+    expect(Object.keys(report.services[0])).toEqual(["service", "container", "state", "health", "exitCode", "status", "ports"]);
     expect(report.services.map((s: { service: string }) => s.service)).toEqual(["health", "ray-cpu"]);
     expect(report.endpoints.mlflow).toBe("http://10.1.2.3:5000");
     expect(report.endpoints.rayClient).toStartWith("ray://10.9.9.9:");
