@@ -241,3 +241,31 @@ describe("--json documents", () => {
     expect(document.ports[0]).toHaveProperty("service");
   });
 });
+
+describe("--quiet", () => {
+  test("down --quiet tells compose --progress quiet; without it, compose shows its progress", async () => {
+    expect((await run(["down", "--quiet"])).exitCode).toBe(0);
+    expect((await run(["down"])).exitCode).toBe(0);
+    expect(composeCalls()).toEqual([["--progress", "quiet", "down"], ["down"]]);
+  });
+
+  test("a Compose older than 2.19 has no --progress: --quiet leaves its argv alone", async () => {
+    expect((await run(["stop", "--quiet"], { FAKE_COMPOSE_VERSION: "2.18.1" })).exitCode).toBe(0);
+    expect(composeCalls()).toEqual([["stop"]]);
+  });
+
+  test("init and generate --quiet print nothing; without --quiet they say what they wrote", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const dir = mkdtempSync(join(box.dir, "init-"));
+    const quiet = await runCli(["init", "--quiet"], { cli: [cslr], cwd: dir, env: box.env, replaceEnv: true });
+    expect({ code: quiet.exitCode, stderr: quiet.stderr, stdout: quiet.stdout }).toEqual({ code: 0, stderr: "", stdout: "" });
+    const loud = await runCli(["init"], { cli: [cslr], cwd: dir, env: box.env, replaceEnv: true });
+    expect(loud.stderr).toContain("kept");
+  });
+
+  test("errors still print under --quiet", async () => {
+    const result = await run(["restart", "--quiet", "nosuch"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toStartWith("no service nosuch in");
+  });
+});

@@ -40,9 +40,29 @@ export function targetArgs(target: ComposeTarget): string[] {
   return args;
 }
 
-/** The complete argv: program, target flags, subcommand and its arguments. */
-export function composeArgv(tool: ComposeTool, target: ComposeTarget, subcommand: string[]): string[] {
-  return [...tool.command, ...targetArgs(target), ...subcommand];
+/** The complete argv: program, target flags, global flags, subcommand and its arguments. */
+export function composeArgv(tool: ComposeTool, target: ComposeTarget, subcommand: string[], globals: string[] = []): string[] {
+  return [...tool.command, ...targetArgs(target), ...globals, ...subcommand];
+}
+
+/** Compose's version as numbers; 0.0 when it cannot be read. */
+function versionOf(tool: ComposeTool): [major: number, minor: number] {
+  const [major = 0, minor = 0] = tool.version.split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
+  return [major, minor];
+}
+
+function atLeast(tool: ComposeTool, major: number, minor: number): boolean {
+  const [a, b] = versionOf(tool);
+  return a > major || (a === major && b >= minor);
+}
+
+/**
+ * cslr's --quiet for compose: `--progress quiet` (a global flag since Compose 2.19.0) drops the
+ * "Container … Started" lines and keeps errors and attached logs. Older Composes and podman
+ * compose have no such flag, and print their progress as before.
+ */
+export function quietArgs(tool: ComposeTool): string[] {
+  return tool.kind !== "podman compose" && atLeast(tool, 2, 19) ? ["--progress", "quiet"] : [];
 }
 
 export interface UpOptions {
@@ -194,9 +214,7 @@ export function engineProgram(tool: ComposeTool): string {
 
 /** `logs --index` came with Compose 2.24.0; older ones (and podman compose) reject the flag. */
 export function composeLogsHasIndex(tool: ComposeTool): boolean {
-  if (tool.kind === "podman compose") return false;
-  const [major = 0, minor = 0] = tool.version.split(/[.-]/).map((part) => Number.parseInt(part, 10));
-  return major > 2 || (major === 2 && minor >= 24);
+  return tool.kind !== "podman compose" && atLeast(tool, 2, 24);
 }
 
 /** Compose's labels on a service's replicas, for finding one without compose (`docker ps`). */

@@ -6,7 +6,7 @@
 import { constants } from "node:os";
 import { CslrError } from "../errors.ts";
 import { log } from "../log.ts";
-import { composeArgv, engineProgram, formatCommandLine, type ComposeTarget, type ComposeTool } from "./argv.ts";
+import { composeArgv, engineProgram, formatCommandLine, quietArgs, type ComposeTarget, type ComposeTool } from "./argv.ts";
 import { detectCompose, engineDownMessage, type ProbeResult } from "./detect.ts";
 
 /** Runs a program with its output captured; null when the program is not on PATH. */
@@ -74,6 +74,8 @@ export function childExit(code: number, argv: string[]): number {
 export interface ComposeOptions {
   /** Print each command line to stdout instead of running it. */
   dryRun?: boolean;
+  /** --quiet: compose prints no progress either (see quietArgs). */
+  quiet?: boolean;
 }
 
 /** A Compose found on this machine, pointed at one project. */
@@ -94,7 +96,7 @@ export class Compose {
   }
 
   argv(subcommand: string[]): string[] {
-    return composeArgv(this.tool, this.target, subcommand);
+    return composeArgv(this.tool, this.target, subcommand, this.options.quiet ? quietArgs(this.tool) : []);
   }
 
   /**

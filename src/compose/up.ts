@@ -15,6 +15,7 @@ import { parseDurationMs } from "../config/units.ts";
 import { readCluster } from "../election/client.ts";
 import { CslrError, UsageError } from "../errors.ts";
 import { resolveHostAddress } from "../host/address.ts";
+import { isQuiet } from "../log.ts";
 import { coordinatorUrl } from "../config/urls.ts";
 import { describePhase } from "../status/phase.ts";
 import { rosterUrl } from "../status/roster.ts";
@@ -60,7 +61,7 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
   const expect = waitExpectation(services, model);
   const url = model ? rosterUrl(model) : undefined;
   const token = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
-  const printer = progressPrinter(process.stderr);
+  const printer = progressPrinter(process.stderr, { quiet: isQuiet() });
   const { phase, timedOut } = await waitForCluster(expect, seconds, {
     ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
     roster: () => (url ? readCluster(url, { timeoutMs: 2000, token }) : Promise.resolve({ error: "no election service configured" })),
@@ -70,7 +71,8 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
   });
   printer.done();
   if (phase.kind === "ready") {
-    if (model) await printAddresses(model, url, token);
+    // The addresses are information: `cslr status` shows them again.
+    if (model && !isQuiet()) await printAddresses(model, url, token);
     return;
   }
   const why = timedOut ? `not ready after ${seconds}s: ${describePhase(phase)}` : describePhase(phase);

@@ -62,7 +62,10 @@ export async function listJobs(client: JobsClient, options: { json: boolean; now
 
 export interface LogsIo {
   writeLog(text: string): void;
+  /** Lines that matter even under --quiet (a failed job, a lost head). */
   say(line: string): void;
+  /** Information, silent under --quiet; default: say. */
+  info?(line: string): void;
   logOnScreen: boolean;
   interrupts: Interrupts;
   follow?: Pick<FollowOptions, "sleep" | "now" | "watchdogMs" | "graceMs" | "pollMs" | "maxFailures" | "retryMs">;
@@ -101,7 +104,7 @@ export async function showLogs(client: JobsClient, id: string, options: { follow
     return 1;
   }
   const outcome = outcomeOf({ job: end.job, id, stoppedByUser: false, lastLines: lastLines.get(), linesOnScreen: io.logOnScreen });
-  for (const line of outcome.lines) io.say(line);
+  for (const line of outcome.lines) (outcome.exitCode === 0 ? (io.info ?? io.say) : io.say)(line);
   return outcome.exitCode;
 }
 

@@ -302,7 +302,17 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
   it("up --wait reports the phases and ends ready", async () => {
     const result = await runCli(["up", "--no-generate", "--wait", "--wait-timeout", "20"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
     expect(result.stderr).toContain("ready: head gpu-box, this host's Ray nodes on the roster 1/1");
+    expect(result.stderr).toContain("MLflow UI");
     expect(result.exitCode).toBe(0);
+  });
+
+  it("up --wait --quiet: no phases, no addresses, compose told --progress quiet", async () => {
+    const result = await runCli(["up", "--no-generate", "--wait", "--wait-timeout", "20", "--quiet"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
+    expect(result.exitCode).toBe(0);
+    // Only the fake docker's own lines remain on stderr.
+    expect(result.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("[docker recorder]"))).toEqual([]);
+    const up = box.records().find((r) => r.args.includes("up"))!;
+    expect(up.args.slice(-4)).toEqual(["--progress", "quiet", "up", "--detach"]);
   });
 });
 

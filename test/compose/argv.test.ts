@@ -14,6 +14,7 @@ import {
   logsArgs,
   parseLogTime,
   parseStopTimeout,
+  quietArgs,
   optionValue,
   passthroughArgs,
   psArgs,
@@ -192,5 +193,22 @@ describe("--index: replicas", () => {
     const id = (c: string) => c.repeat(64);
     const list = parseReplicaList(`2 ${id("b")}\n1 ${id("a")}\n\n ${id("c")}\nx ${id("d")}\n`);
     expect([...list.entries()]).toEqual([[2, id("b")], [1, id("a")]]);
+  });
+});
+
+describe("--quiet for compose: --progress quiet where compose has it (2.19+)", () => {
+  test.each([
+    ["docker compose", "2.26.1", ["--progress", "quiet"]],
+    ["docker compose", "2.19.0", ["--progress", "quiet"]],
+    ["docker compose", "2.18.1", []],
+    ["docker-compose", "2.26.1-4", ["--progress", "quiet"]],
+    ["podman compose", "1.0.6", []],
+    ["docker compose", "unknown", []],
+  ] as [ComposeTool["kind"], string, string[]][])("%s %s → %j", (kind, version, expected) => {
+    expect(quietArgs({ kind, command: [], version })).toEqual(expected);
+  });
+
+  test("global flags go after the target and before the subcommand", () => {
+    expect(composeArgv(plugin, target, ["down"], ["--progress", "quiet"])).toEqual(["docker", "compose", ...targetArgs(target), "--progress", "quiet", "down"]);
   });
 });
