@@ -27,6 +27,8 @@ export const commands = {
   jobs: () => import("./jobs/index.ts").then((m) => m.default),
   help: () => import("./help.ts").then((m) => m.default),
   version: () => import("./version.ts").then((m) => m.default),
+  completion: () => import("./completion.ts").then((m) => m.default),
+  __services: () => import("./services.ts").then((m) => m.default),
 } satisfies Record<string, () => Promise<CommandDef<any>>>;
 
 export type CommandName = keyof typeof commands;
