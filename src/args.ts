@@ -24,3 +24,13 @@ export const composeArgs = {
   ...commonArgs,
   "dry-run": { type: "boolean", description: "Print the docker compose command line instead of running it" },
 } as const satisfies Record<string, ArgDef>;
+
+/** `-t/--timeout` of the commands that stop containers (down, stop, restart), as compose takes it. */
+export const stopTimeoutArgs = {
+  timeout: {
+    type: "string",
+    alias: "t",
+    description: "Seconds each container gets to stop before it is killed (compose's default: 10; Ray nodes: 30)",
+    valueHint: "SECONDS",
+  },
+} as const satisfies Record<string, ArgDef>;

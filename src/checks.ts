@@ -1,3 +1,5 @@
+import { jsonDocument, type JsonDocument } from "./json.ts";
+
 /**
  * One check, as `cslr doctor` and `cslr test` report it: ✓ passed, ✗ failed (with the fix),
  * - not applicable here. One renderer for both, and the same shape in their `--json`.
@@ -26,6 +28,11 @@ export function renderChecks(checks: Check[]): string {
     if (c.status === "fail" && c.fix) lines.push(`    fix: ${c.fix}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** `--json` of doctor and test: ok only when nothing failed. */
+export function checksDocument(checks: Check[]): JsonDocument<{ ok: boolean; checks: Check[] }> {
+  return jsonDocument({ ok: failedChecks(checks).length === 0, checks });
 }
 
 export function failedChecks(checks: Check[]): Check[] {

@@ -43,9 +43,10 @@ export async function resolveCommand(rawArgs: string[]): Promise<ResolvedCommand
   let rest = rawArgs;
   for (;;) {
     const subs = command.subCommands ? await resolveValue(command.subCommands) : undefined;
-    const index = rest.findIndex((word) => !word.startsWith("-"));
+    // `cslr jobs --address URL logs ID`: URL is --address's value, not a subcommand.
+    const index = firstPositional(rest, flagTable(await resolveValue(command.args ?? {})));
     const word = index >= 0 ? rest[index] : undefined;
-    if (!subs || word === undefined || rest.slice(0, index).includes("--")) break;
+    if (!subs || word === undefined) break;
     const next = subs[word];
     if (!next) {
       // A command with both subcommands and its own run takes positionals (`cslr jobs logs ID`).
@@ -70,7 +71,7 @@ interface FlagSpec {
   def: ArgDef;
 }
 
-function flagTable(args: Record<string, ArgDef>): Map<string, FlagSpec> {
+export function flagTable(args: Record<string, ArgDef>): Map<string, FlagSpec> {
   const table = new Map<string, FlagSpec>();
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") continue;
@@ -79,6 +80,29 @@ function flagTable(args: Record<string, ArgDef>): Map<string, FlagSpec> {
     for (const alias of aliases) table.set(alias, { name, def });
   }
   return table;
+}
+
+/** Is `words[i]` an option that takes its value from the next word (`--tail 10`, not `--tail=10`)? */
+function takesNextWord(word: string, table: Map<string, FlagSpec>): boolean {
+  if (!word.startsWith("-") || word === "-" || word === "--" || word.includes("=")) return false;
+  const spec = table.get(word.replace(/^--?/, ""));
+  return spec !== undefined && spec.def.type !== "boolean";
+}
+
+/** A word that can be an option's value: not another option (a negative number is a value). */
+function isValueWord(word: string | undefined): word is string {
+  return word !== undefined && word !== "--" && (!word.startsWith("-") || word === "-" || /^-\d/.test(word));
+}
+
+/** Index of the first word that is neither an option nor an option's value; -1 when there is none before `--`. */
+export function firstPositional(words: string[], table: Map<string, FlagSpec>): number {
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === "--") return -1;
+    if (!word.startsWith("-") || word === "-") return i;
+    if (takesNextWord(word, table) && isValueWord(words[i + 1])) i += 1;
+  }
+  return -1;
 }
 
 function positionalLimit(args: Record<string, ArgDef>): number {
@@ -118,7 +142,8 @@ export function checkArgs(resolved: ResolvedCommand, args: Record<string, ArgDef
     const spec = table.get(negated ?? name);
     if (!spec || (!long && name.length !== 1)) {
       const known = [...new Set([...table.values()].map((s) => s.name))];
-      const suggestion = closestMatch(negated ?? name, known);
+      // A one-letter flag is close to every short name: a guess would be noise.
+      const suggestion = long ? closestMatch(negated ?? name, known) : undefined;
       throw new UsageError(
         `${where}: unknown option "${word.split("=")[0]}"; ${suggestion ? `did you mean "--${suggestion}"?` : known.length > 0 ? `expected one of: ${known.map((k) => `--${k}`).join(", ")}` : "this command takes no options"}`,
       );
@@ -131,28 +156,39 @@ export function checkArgs(resolved: ResolvedCommand, args: Record<string, ArgDef
       continue;
     }
     if (eq >= 0) continue;
-    const value = words[i + 1];
-    if (value === undefined || value === "--" || (value.startsWith("-") && value !== "-" && !/^-\d/.test(value))) {
+    if (!isValueWord(words[i + 1])) {
       throw new UsageError(`${where}: --${spec.name} needs a value${spec.def.valueHint ? ` (${spec.def.valueHint})` : ""}`);
     }
     i += 1;
   }
 }
 
-/** The words that are cslr's own: before `--`, and before a passed-through command (exec's CMD). */
-export function ownWords(resolved: ResolvedCommand): string[] {
+/**
+ * The words that are cslr's own: before `--`, and before a passed-through command (exec's CMD).
+ * An option's value is read as its value, so `cslr exec --index 2 SERVICE CMD` keeps SERVICE.
+ */
+export function ownWords(resolved: ResolvedCommand, args: Record<string, ArgDef>): string[] {
   const passthrough = passthroughAfterFirstPositional.has(resolved.path.join(" "));
+  const table = flagTable(args);
   const own: string[] = [];
-  for (const word of resolved.args) {
-    if (word === "--" || (passthrough && !word.startsWith("-"))) break;
+  const words = resolved.args;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === "--" || (passthrough && (!word.startsWith("-") || word === "-"))) break;
     own.push(word);
+    if (takesNextWord(word, table) && isValueWord(words[i + 1])) own.push(words[++i]!);
   }
   return own;
 }
 
 /** Is this a request for cslr's help? Not when `--help` belongs to a passed-through command. */
-export function wantsHelp(resolved: ResolvedCommand): boolean {
-  return ownWords(resolved).some((word) => word === "--help" || word === "-h");
+export function wantsHelp(resolved: ResolvedCommand, args: Record<string, ArgDef>): boolean {
+  return ownWords(resolved, args).some((word) => word === "--help" || word === "-h");
+}
+
+/** A command's help, as `--help` shows it. */
+export async function showHelp(resolved: ResolvedCommand): Promise<void> {
+  await showUsage(resolved.command, resolved.parent);
 }
 
 /** Runs the CLI and returns the process exit code; never throws. */
@@ -165,13 +201,14 @@ export async function run(rawArgs: string[]): Promise<number> {
   const verbose = rawArgs.slice(0, rawArgs.includes("--") ? rawArgs.indexOf("--") : undefined).includes("--verbose");
   try {
     const resolved = await resolveCommand(rawArgs);
-    if (resolved.path.length === 0 || wantsHelp(resolved)) {
-      await showUsage(resolved.command, resolved.parent);
-      return resolved.path.length === 0 && !wantsHelp(resolved) ? ExitCode.usage : ExitCode.ok;
-    }
     const args = await resolveValue(resolved.command.args ?? {});
+    const help = wantsHelp(resolved, args);
+    if (resolved.path.length === 0 || help) {
+      await showHelp(resolved);
+      return help ? ExitCode.ok : ExitCode.usage;
+    }
     checkArgs(resolved, args);
-    const own = ownWords(resolved);
+    const own = ownWords(resolved, args);
     setLogLevel({ verbose: own.includes("--verbose"), quiet: own.includes("--quiet") });
     await runCommand(resolved.command, { rawArgs: resolved.args });
   } catch (error) {

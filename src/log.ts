@@ -15,3 +15,13 @@ export function setLogLevel(opts: { verbose?: boolean; quiet?: boolean }): void 
   else if (opts.verbose) log.level = 4;
   else log.level = 3;
 }
+
+/** --quiet: progress and info lines are off; warnings and errors still print. */
+export function isQuiet(): boolean {
+  return log.level < 3;
+}
+
+/** A plain line of progress or information on stderr (no consola badge), silent under --quiet. */
+export function infoLine(line: string): void {
+  if (!isQuiet()) process.stderr.write(`${line}\n`);
+}

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { failedChecks, renderChecks, runCheck, type Check } from "../src/checks.ts";
+import { checksDocument, failedChecks, renderChecks, runCheck, type Check } from "../src/checks.ts";
 
 test("renderChecks marks each check and gives the fix only for failures", () => {
   const results: Check[] = [
@@ -19,4 +19,13 @@ test("runCheck turns a check that throws into a failed check, never a crash", as
     throw new Error("boom\nsecond line");
   });
   expect(result).toEqual({ id: "x", name: "exploding check", status: "fail", detail: "the check itself failed: boom" });
+});
+
+test("checksDocument: the --json of doctor and test, ok only when nothing failed", () => {
+  const ok: Check = { id: "a", name: "a", status: "ok" };
+  const skip: Check = { id: "b", name: "b", status: "skip" };
+  const fail: Check = { id: "c", name: "c", status: "fail", fix: "do c" };
+  expect(checksDocument([ok, skip])).toEqual({ schemaVersion: 1, ok: true, checks: [ok, skip] });
+  expect(Object.keys(checksDocument([ok]))).toEqual(["schemaVersion", "ok", "checks"]);
+  expect(checksDocument([ok, fail]).ok).toBe(false);
 });

@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { checkArgs, resolveCommand, wantsHelp } from "../src/cli.ts";
+import { checkArgs, ownWords, resolveCommand, wantsHelp, type ResolvedCommand } from "../src/cli.ts";
 import { repoRoot, runCli } from "./helpers/cli.ts";
+
+async function argsOf(resolved: ResolvedCommand) {
+  return (await (typeof resolved.command.args === "function" ? resolved.command.args() : resolved.command.args)) ?? {};
+}
 
 describe("wantsHelp", () => {
   test.each([
@@ -10,16 +14,41 @@ describe("wantsHelp", () => {
     [["compose", "--", "config", "--help"], false],
     [["exec", "ray-cpu", "ray", "--help"], false],
     [["exec", "--help"], true],
+    [["exec", "--config", "c.yaml", "--help"], true],
+    [["exec", "--config", "c.yaml", "ray-cpu", "ls", "--help"], false],
     [["generate"], false],
   ])("%j → %p", async (args, expected) => {
-    expect(wantsHelp(await resolveCommand(args))).toBe(expected);
+    const resolved = await resolveCommand(args);
+    expect(wantsHelp(resolved, await argsOf(resolved))).toBe(expected);
+  });
+});
+
+describe("an option's value is never a command or a positional", () => {
+  test.each([
+    [["jobs", "--address", "http://h:8265", "logs", "raysubmit_1"], ["jobs", "logs"], ["--address", "http://h:8265", "raysubmit_1"]],
+    [["jobs", "--address=http://h:8265", "stop", "x"], ["jobs", "stop"], ["--address=http://h:8265", "x"]],
+    [["logs", "health", "--since", "45s"], ["logs"], ["health", "--since", "45s"]],
+    [["health", "serve", "--port", "8080"], ["health", "serve"], ["--port", "8080"]],
+  ])("%j", async (words, path, rest) => {
+    const resolved = await resolveCommand(words);
+    expect(resolved.path).toEqual(path);
+    expect(resolved.args).toEqual(rest);
+  });
+
+  test.each([
+    [["exec", "--config", "c.yaml", "ray-cpu", "ls", "-la"], ["--config", "c.yaml"]],
+    [["exec", "--quiet", "ray-cpu", "ls", "--quiet"], ["--quiet"]],
+    [["logs", "--since", "45s", "health"], ["--since", "45s", "health"]],
+  ])("own words of %j", async (words, own) => {
+    const resolved = await resolveCommand(words);
+    expect(ownWords(resolved, await argsOf(resolved))).toEqual(own);
   });
 });
 
 describe("strict arguments", () => {
   const check = async (args: string[]) => {
     const resolved = await resolveCommand(args);
-    checkArgs(resolved, (await (typeof resolved.command.args === "function" ? resolved.command.args() : resolved.command.args)) ?? {});
+    checkArgs(resolved, await argsOf(resolved));
   };
   test.each([
     [["up", "-d", "--wait"]],
@@ -31,13 +60,17 @@ describe("strict arguments", () => {
     [["up", "--no-generate"]],
     [["exec", "ray-cpu", "ray", "status", "--verbose", "--since", "1h"]],
     [["compose", "--", "logs", "--since", "45s"]],
+    [["logs", "health", "--since", "45s"]],
+    [["logs", "-n", "5", "-t", "--until", "2026-01-02T13:23:37Z", "health", "redis"]],
+    [["jobs", "--address", "http://h:8265", "logs", "raysubmit_1"]],
     [["health", "serve", "--port", "8080", "--lease-ttl", "10s"]],
   ])("accepted: %j", async (args) => {
     await check(args);
   });
   test.each([
     [["down", "--volume"], 'cslr down: unknown option "--volume"; did you mean "--volumes"?'],
-    [["logs", "health", "--since", "45s"], 'cslr logs: unknown option "--since"; expected one of:'],
+    [["logs", "health", "--sinse", "45s"], 'cslr logs: unknown option "--sinse"; did you mean "--since"?'],
+    [["logs", "--since"], "cslr logs: --since needs a value (TIME)"],
     [["upp"], 'cslr: unknown command "upp"; did you mean "up"?'],
     [["health", "serv"], 'cslr health: unknown command "serv"; did you mean "serve"?'],
     [["generate", "extra"], 'cslr generate: unexpected argument "extra"; this command takes no arguments'],

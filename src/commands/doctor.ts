@@ -1,21 +1,22 @@
 import { defineCommand } from "citty";
 import { commonArgs } from "../args.ts";
-import { failedChecks, renderChecks } from "../checks.ts";
+import { checksDocument, failedChecks, renderChecks } from "../checks.ts";
 import { resolveProject } from "../config/load.ts";
 import { runDoctor } from "../doctor/run.ts";
 import { CslrError } from "../errors.ts";
+import { formatJson } from "../json.ts";
 
 export default defineCommand({
   meta: { name: "doctor", description: "Check Docker, Compose, GPU runtime, config, secrets and ports; print the fix for each failure" },
   args: {
     ...commonArgs,
-    json: { type: "boolean", description: "Print the checks as JSON on stdout" },
+    json: { type: "boolean", description: "Print { schemaVersion, ok, checks } on stdout" },
   },
   async run({ args }) {
     const checks = await runDoctor(resolveProject(args));
     const failed = failedChecks(checks).length;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ schemaVersion: 1, ok: failed === 0, checks }, null, 2)}\n`);
+      process.stdout.write(formatJson(checksDocument(checks)));
       process.exitCode = failed === 0 ? 0 : 1;
       return;
     }

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { composeArgs } from "../args.ts";
+import { composeArgs, stopTimeoutArgs } from "../args.ts";
 import { downArgs, parseStopTimeout } from "../compose/argv.ts";
 import { openSession } from "../compose/session.ts";
 
@@ -9,7 +9,7 @@ export default defineCommand({
     ...composeArgs,
     volumes: { type: "boolean", alias: "v", description: "Also remove named volumes (PostgreSQL and MLflow data)" },
     "remove-orphans": { type: "boolean", description: "Remove containers of services no longer in the compose file" },
-    timeout: { type: "string", alias: "t", description: "Seconds each container gets to stop before it is killed (compose's default: 10; Ray nodes: 30)", valueHint: "SECONDS" },
+    ...stopTimeoutArgs,
   },
   async run({ args }) {
     const timeoutSeconds = parseStopTimeout(args.timeout);

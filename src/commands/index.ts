@@ -8,6 +8,9 @@ export const commands = {
   templates: () => import("./templates/index.ts").then((m) => m.default),
   up: () => import("./up.ts").then((m) => m.default),
   down: () => import("./down.ts").then((m) => m.default),
+  start: () => import("./start.ts").then((m) => m.default),
+  stop: () => import("./stop.ts").then((m) => m.default),
+  restart: () => import("./restart.ts").then((m) => m.default),
   ps: () => import("./ps.ts").then((m) => m.default),
   logs: () => import("./logs.ts").then((m) => m.default),
   exec: () => import("./exec.ts").then((m) => m.default),
@@ -22,6 +25,10 @@ export const commands = {
   ports: () => import("./ports.ts").then((m) => m.default),
   run: () => import("./run.ts").then((m) => m.default),
   jobs: () => import("./jobs/index.ts").then((m) => m.default),
+  help: () => import("./help.ts").then((m) => m.default),
+  version: () => import("./version.ts").then((m) => m.default),
+  completion: () => import("./completion.ts").then((m) => m.default),
+  __services: () => import("./services.ts").then((m) => m.default),
 } satisfies Record<string, () => Promise<CommandDef<any>>>;
 
 export type CommandName = keyof typeof commands;

@@ -9,10 +9,11 @@ import { loadProject, resolveProject } from "../config/load.ts";
 import { publishedHostPorts } from "../config/rules.ts";
 import { resolveHostAddress } from "../host/address.ts";
 import { clusterSource, firewallLines, portRanges, rayPortPlan } from "../join/plan.ts";
+import { formatJson, jsonDocument } from "../json.ts";
 
 export default defineCommand({
   meta: { name: "ports", description: "This host's port plan: each port, its service and purpose, and the firewall lines" },
-  args: { ...commonArgs, json: { type: "boolean", description: "Print the plan as JSON on stdout" } },
+  args: { ...commonArgs, json: { type: "boolean", description: "Print { schemaVersion, host, address, mode, ports, firewall } on stdout" } },
   async run({ args }) {
     const paths = resolveProject(args);
     const model = await loadProject(paths);
@@ -25,7 +26,7 @@ export default defineCommand({
     const address = (await resolveHostAddress(model.host.address, coordinator)) ?? "127.0.0.1";
     const firewall = ray.length > 0 ? firewallLines(ray.map((p) => p.port), clusterSource(coordinator && /^\d+\.\d+\.\d+\.\d+$/.test(coordinator) ? coordinator : address)) : undefined;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ schemaVersion: 1, host: model.host.name, address, mode: model.network.mode, ports: plan, firewall }, null, 2)}\n`);
+      process.stdout.write(formatJson(jsonDocument({ host: model.host.name, address, mode: model.network.mode, ports: plan, firewall })));
       return;
     }
     const lines = [`Ports of ${model.host.name} (${address}), ${model.network.mode} networking:`];

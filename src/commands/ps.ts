@@ -1,14 +1,15 @@
 import { defineCommand } from "citty";
 import { composeArgs } from "../args.ts";
 import { psArgs } from "../compose/argv.ts";
-import { parsePs } from "../compose/ps.ts";
+import { containerJson, parsePs } from "../compose/ps.ts";
 import { openSession } from "../compose/session.ts";
+import { formatJson, jsonDocument } from "../json.ts";
 
 export default defineCommand({
   meta: { name: "ps", description: "List the stack's containers (docker compose ps)" },
   args: {
     ...composeArgs,
-    json: { type: "boolean", description: "Print a JSON array of { service, name, state, health, exitCode, status, ports } to stdout" },
+    json: { type: "boolean", description: "Print { schemaVersion, containers: [{ service, container, state, health, exitCode, status, ports }] } on stdout" },
     all: { type: "boolean", alias: "a", description: "Include stopped containers" },
   },
   async run({ args }) {
@@ -16,7 +17,7 @@ export default defineCommand({
     const sub = psArgs({ json: args.json, all: args.all });
     if (!args.json || args["dry-run"]) return void (await compose.run(sub));
     // Compose's own JSON differs between versions (array vs one object per line): normalise.
-    const rows = parsePs(await compose.captureOk(sub));
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    const containers = parsePs(await compose.captureOk(sub)).map(containerJson);
+    process.stdout.write(formatJson(jsonDocument({ containers })));
   },
 });

@@ -8,6 +8,7 @@ import { defineCommand, type ArgDef } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { commonArgs } from "../args.ts";
 import type { ResolveTarget } from "../jobs/cli-io.ts";
+import { infoLine } from "../log.ts";
 
 export const runArgs = {
   ...commonArgs,
@@ -45,6 +46,7 @@ export function makeRunCommand(resolveTarget?: ResolveTarget) {
         {
           writeLog: (text) => process.stdout.write(text),
           say: (line) => process.stderr.write(`${line}\n`),
+          info: infoLine,
           printId: (id) => process.stdout.write(`${id}\n`),
           logOnScreen: Boolean(process.stdout.isTTY),
           interrupts: io.processInterrupts,

@@ -9,6 +9,7 @@ import { readCluster, readServiceVersion } from "../election/client.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { UsageError } from "../errors.ts";
 import { resolveHostAddress } from "../host/address.ts";
+import { formatJson } from "../json.ts";
 import { log } from "../log.ts";
 import { rosterUrl } from "../status/roster.ts";
 import { buildStatus, renderStatus } from "../status/view.ts";
@@ -17,7 +18,7 @@ export default defineCommand({
   meta: { name: "status", description: "Services, the Ray head and its workers, and the addresses to use" },
   args: {
     ...commonArgs,
-    json: { type: "boolean", description: "Print the same data as JSON on stdout, for scripts" },
+    json: { type: "boolean", description: "Print the same data as { schemaVersion, ... } on stdout, for scripts" },
     host: {
       type: "string",
       description: "Address other machines reach this host by (default: auto-detected)",
@@ -41,7 +42,7 @@ export default defineCommand({
     if (!address) log.warn("no external address found for this host; showing 127.0.0.1 (set host.address, or pass --host)");
     const clusterToken = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
     const report = buildStatus({ model, projectName: session.target.projectName, address: address ?? "127.0.0.1", rows, roster, clusterToken, serviceVersion, cliVersion: pkg.version });
-    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+    process.stdout.write(args.json ? formatJson(report) : renderStatus(report));
     // Documented exit codes: 0 a ready head, 3 no ready head, 1 the election service could not be asked.
     process.exitCode = "error" in roster ? 1 : roster.roster.head?.ready ? 0 : 3;
   },

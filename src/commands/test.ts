@@ -5,7 +5,7 @@
  */
 import { defineCommand } from "citty";
 import { commonArgs } from "../args.ts";
-import { renderChecks } from "../checks.ts";
+import { checksDocument, renderChecks } from "../checks.ts";
 import { runClusterChecks } from "../clustertest/run.ts";
 import { formatVerdict, verdictExitCode } from "../clustertest/verdict.ts";
 import { downArgs, execArgs, logsArgs, psArgs, upArgs } from "../compose/argv.ts";
@@ -15,6 +15,7 @@ import { sessionAt } from "../compose/session.ts";
 import { resolveProject } from "../config/load.ts";
 import { parseDurationMs } from "../config/units.ts";
 import { CslrError, UsageError } from "../errors.ts";
+import { formatJson } from "../json.ts";
 import { log } from "../log.ts";
 import { clusterTest } from "../render/cluster-test.ts";
 import { generateProject } from "../render/generate.ts";
@@ -52,9 +53,11 @@ export default defineCommand({
     logs: { type: "boolean", description: "Show the test containers' logs" },
     keep: { type: "boolean", description: "Keep the test containers after the checks" },
     timeout: { type: "string", description: "How long to wait for the worker to join (default: cluster_test.timeout)", valueHint: "SECONDS" },
+    json: { type: "boolean", description: "Print the verdict as { schemaVersion, ok, checks } on stdout" },
   },
   async run({ args }) {
     const action = chosenAction(args);
+    if (args.json && action !== "check") throw new UsageError(`--json reports the checks; expected \`cslr test --json\` without --${action}`);
     const timeout = timeoutMs(args.timeout);
     const paths = resolveProject(args);
 
@@ -98,7 +101,7 @@ export default defineCommand({
           now: () => Date.now(),
         },
       );
-      process.stdout.write(`${formatVerdict(results)}\n`);
+      process.stdout.write(args.json ? formatJson(checksDocument(results)) : `${formatVerdict(results)}\n`);
       process.exitCode = verdictExitCode(results);
     } finally {
       // Also after a failed start: half-created test containers must not linger.

@@ -40,9 +40,29 @@ export function targetArgs(target: ComposeTarget): string[] {
   return args;
 }
 
-/** The complete argv: program, target flags, subcommand and its arguments. */
-export function composeArgv(tool: ComposeTool, target: ComposeTarget, subcommand: string[]): string[] {
-  return [...tool.command, ...targetArgs(target), ...subcommand];
+/** The complete argv: program, target flags, global flags, subcommand and its arguments. */
+export function composeArgv(tool: ComposeTool, target: ComposeTarget, subcommand: string[], globals: string[] = []): string[] {
+  return [...tool.command, ...targetArgs(target), ...globals, ...subcommand];
+}
+
+/** Compose's version as numbers; 0.0 when it cannot be read. */
+function versionOf(tool: ComposeTool): [major: number, minor: number] {
+  const [major = 0, minor = 0] = tool.version.split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
+  return [major, minor];
+}
+
+function atLeast(tool: ComposeTool, major: number, minor: number): boolean {
+  const [a, b] = versionOf(tool);
+  return a > major || (a === major && b >= minor);
+}
+
+/**
+ * cslr's --quiet for compose: `--progress quiet` (a global flag since Compose 2.19.0) drops the
+ * "Container … Started" lines and keeps errors and attached logs. Older Composes and podman
+ * compose have no such flag, and print their progress as before.
+ */
+export function quietArgs(tool: ComposeTool): string[] {
+  return tool.kind !== "podman compose" && atLeast(tool, 2, 19) ? ["--progress", "quiet"] : [];
 }
 
 export interface UpOptions {
@@ -80,9 +100,32 @@ export function parseStopTimeout(text: string | undefined): number | undefined {
 export function downArgs(opts: DownOptions = {}): string[] {
   const args = ["down"];
   if (opts.volumes) args.push("--volumes");
-  if (opts.timeoutSeconds !== undefined) args.push("--timeout", String(opts.timeoutSeconds));
+  args.push(...timeoutArgs(opts.timeoutSeconds));
   if (opts.removeOrphans) args.push("--remove-orphans");
   return args;
+}
+
+/** `start`, `stop` and `restart` act on existing containers; no services means all of them. */
+export interface LifecycleOptions {
+  services?: string[];
+  /** Seconds each container gets to stop before SIGKILL (stop and restart: compose's -t/--timeout). */
+  timeoutSeconds?: number;
+}
+
+export function startArgs(opts: Omit<LifecycleOptions, "timeoutSeconds"> = {}): string[] {
+  return ["start", ...(opts.services ?? [])];
+}
+
+export function stopArgs(opts: LifecycleOptions = {}): string[] {
+  return ["stop", ...timeoutArgs(opts.timeoutSeconds), ...(opts.services ?? [])];
+}
+
+export function restartArgs(opts: LifecycleOptions = {}): string[] {
+  return ["restart", ...timeoutArgs(opts.timeoutSeconds), ...(opts.services ?? [])];
+}
+
+function timeoutArgs(seconds: number | undefined): string[] {
+  return seconds === undefined ? [] : ["--timeout", String(seconds)];
 }
 
 export interface PsOptions {
@@ -104,7 +147,13 @@ export interface LogsOptions {
   follow?: boolean;
   /** Lines from the end of each service's log; undefined means all. */
   tail?: number;
+  /** Only lines after / before this time, as compose takes it (42m, 2026-01-02T13:23:37Z). */
+  since?: string;
+  until?: string;
+  timestamps?: boolean;
   services?: string[];
+  /** One replica of the one service named (Compose >= 2.24; see composeLogsHasIndex). */
+  index?: number;
   /** No colours, for logs captured into cslr's own error output. */
   noColor?: boolean;
 }
@@ -112,9 +161,29 @@ export interface LogsOptions {
 export function logsArgs(opts: LogsOptions = {}): string[] {
   const args = ["logs"];
   if (opts.follow) args.push("--follow");
+  if (opts.index !== undefined) args.push("--index", String(opts.index));
   if (opts.tail !== undefined) args.push("--tail", String(opts.tail));
+  if (opts.since !== undefined) args.push("--since", opts.since);
+  if (opts.until !== undefined) args.push("--until", opts.until);
+  if (opts.timestamps) args.push("--timestamps");
   if (opts.noColor) args.push("--no-color");
   return [...args, ...(opts.services ?? [])];
+}
+
+/**
+ * `--since`/`--until` as Docker reads them: a Go duration (45s, 1h30m), a Unix time
+ * (1767225600), or an RFC 3339 date or time (2026-01-02, 2026-01-02T13:23:37Z). Checked here so
+ * a typo is exit 2 before compose runs.
+ */
+export function parseLogTime(flag: "since" | "until", text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const duration = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+  const unix = /^\d+(\.\d{1,9})?$/;
+  const date = /^\d{4}-\d\d-\d\d(T\d\d(:\d\d(:\d\d(\.\d{1,9})?)?)?(Z|[+-]\d\d:\d\d)?)?$/;
+  if (![duration, unix, date].some((re) => re.test(text))) {
+    throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected a duration like 45s or 2h, or a time like 2026-01-02T13:23:37Z`);
+  }
+  return text;
 }
 
 export interface ExecOptions {
@@ -122,10 +191,73 @@ export interface ExecOptions {
   command: string[];
   /** Allocate a TTY; off when stdin is not a terminal (`-T`), as in scripts and CI. */
   tty: boolean;
+  /** Which replica of the service (compose's --index, from 1). */
+  index?: number;
 }
 
 export function execArgs(opts: ExecOptions): string[] {
-  return ["exec", ...(opts.tty ? [] : ["-T"]), opts.service, ...opts.command];
+  const index = opts.index === undefined ? [] : ["--index", String(opts.index)];
+  return ["exec", ...(opts.tty ? [] : ["-T"]), ...index, opts.service, ...opts.command];
+}
+
+/** `--index N`: a replica's number as compose counts them, from 1 (compose reads 0 as "all"). */
+export function parseReplicaIndex(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,3}$/.test(text.trim())) throw new UsageError(`--index ${JSON.stringify(text)}: expected a replica number from 1, like --index 2`);
+  return Number(text.trim());
+}
+
+/** The container engine's own CLI beside a compose, for what compose cannot do itself. */
+export function engineProgram(tool: ComposeTool): string {
+  return tool.kind === "podman compose" ? "podman" : "docker";
+}
+
+/** `logs --index` came with Compose 2.24.0; older ones (and podman compose) reject the flag. */
+export function composeLogsHasIndex(tool: ComposeTool): boolean {
+  return tool.kind !== "podman compose" && atLeast(tool, 2, 24);
+}
+
+/** Compose's labels on a service's replicas, for finding one without compose (`docker ps`). */
+export const replicaNumberLabel = "com.docker.compose.container-number";
+
+function serviceFilters(projectName: string, service: string): string[] {
+  return [
+    "--filter", `label=com.docker.compose.project=${projectName}`,
+    "--filter", `label=com.docker.compose.service=${service}`,
+    // One-off `compose run` containers carry no replica number of their own.
+    "--filter", "label=com.docker.compose.oneoff=False",
+  ];
+}
+
+/** `docker ps` printing the ID of replica `index` of a service (nothing when there is none). */
+export function replicaLookupArgs(projectName: string, service: string, index: number): string[] {
+  return ["ps", "--all", "--quiet", "--no-trunc", ...serviceFilters(projectName, service), "--filter", `label=${replicaNumberLabel}=${index}`];
+}
+
+/** `docker ps` listing the replicas of one service of a project as "NUMBER ID" lines. */
+export function replicaListArgs(projectName: string, service: string): string[] {
+  return ["ps", "--all", "--no-trunc", ...serviceFilters(projectName, service), "--format", `{{.Label "${replicaNumberLabel}"}} {{.ID}}`];
+}
+
+/** Replica number → container ID, from replicaListArgs' output; lines it cannot read are skipped. */
+export function parseReplicaList(output: string): Map<number, string> {
+  const replicas = new Map<number, string>();
+  for (const line of output.split("\n")) {
+    const match = /^\s*(\d+)\s+([0-9a-f]{12,64})\s*$/.exec(line);
+    if (match) replicas.set(Number(match[1]), match[2]!);
+  }
+  return replicas;
+}
+
+/** `docker logs` of one container, with the options `cslr logs` shares with it. */
+export function containerLogsArgs(container: string, opts: Omit<LogsOptions, "services" | "noColor"> = {}): string[] {
+  const args = ["logs"];
+  if (opts.follow) args.push("--follow");
+  if (opts.tail !== undefined) args.push("--tail", String(opts.tail));
+  if (opts.since !== undefined) args.push("--since", opts.since);
+  if (opts.until !== undefined) args.push("--until", opts.until);
+  if (opts.timestamps) args.push("--timestamps");
+  return [...args, container];
 }
 
 /** A command line as a user could paste it into a POSIX shell (for --dry-run). */

@@ -26,6 +26,21 @@ function toRow(raw: Record<string, unknown>): PsRow {
   };
 }
 
+/** A container as every --json document names its fields (`ps`, `status`). */
+export interface ContainerJson {
+  service: string;
+  container: string;
+  state: string;
+  health: string;
+  exitCode: number;
+  status: string;
+  ports: string;
+}
+
+export function containerJson(row: PsRow): ContainerJson {
+  return { service: row.service, container: row.name, state: row.state, health: row.health, exitCode: row.exitCode, status: row.status, ports: row.ports };
+}
+
 export function parsePs(output: string): PsRow[] {
   const text = output.trim();
   if (text === "") return [];

@@ -6,7 +6,7 @@
 import { constants } from "node:os";
 import { CslrError } from "../errors.ts";
 import { log } from "../log.ts";
-import { composeArgv, formatCommandLine, type ComposeTarget, type ComposeTool } from "./argv.ts";
+import { composeArgv, engineProgram, formatCommandLine, quietArgs, type ComposeTarget, type ComposeTool } from "./argv.ts";
 import { detectCompose, engineDownMessage, type ProbeResult } from "./detect.ts";
 
 /** Runs a program with its output captured; null when the program is not on PATH. */
@@ -74,6 +74,8 @@ export function childExit(code: number, argv: string[]): number {
 export interface ComposeOptions {
   /** Print each command line to stdout instead of running it. */
   dryRun?: boolean;
+  /** --quiet: compose prints no progress either (see quietArgs). */
+  quiet?: boolean;
 }
 
 /** A Compose found on this machine, pointed at one project. */
@@ -94,7 +96,7 @@ export class Compose {
   }
 
   argv(subcommand: string[]): string[] {
-    return composeArgv(this.tool, this.target, subcommand);
+    return composeArgv(this.tool, this.target, subcommand, this.options.quiet ? quietArgs(this.tool) : []);
   }
 
   /**
@@ -103,7 +105,8 @@ export class Compose {
    */
   async ensureEngine(): Promise<void> {
     if (this.engineChecked || this.options.dryRun) return;
-    const engine = this.tool.command[0] ?? "docker";
+    // The engine's CLI, not compose's program: a standalone docker-compose has no `info`.
+    const engine = engineProgram(this.tool);
     const result = await probeProgram([engine, "info", "--format", "{{.ServerVersion}}"]);
     if (!result || result.code !== 0) {
       throw new CslrError(engineDownMessage(this.tool, result ? result.stderr || result.stdout : `${engine} not found`));
@@ -126,6 +129,29 @@ export class Compose {
     if (opts.checkEngine !== false) await this.ensureEngine();
     log.debug(`$ ${formatCommandLine(argv)}`);
     return runInteractive(argv, this.target.projectDir);
+  }
+
+  /** The engine's own CLI (docker, podman) for what compose cannot do; same contract as run(). */
+  async runEngine(args: string[]): Promise<number> {
+    const argv = [engineProgram(this.tool), ...args];
+    if (this.options.dryRun) {
+      process.stdout.write(`${formatCommandLine(argv)}\n`);
+      return 0;
+    }
+    await this.ensureEngine();
+    log.debug(`$ ${formatCommandLine(argv)}`);
+    return childExit(await runInteractive(argv, this.target.projectDir), argv.slice(0, 2));
+  }
+
+  /** The engine's own CLI with output captured (never in a dry run's output). */
+  async captureEngine(args: string[]): Promise<string> {
+    await this.ensureEngine();
+    const argv = [engineProgram(this.tool), ...args];
+    log.debug(`$ ${formatCommandLine(argv)}`);
+    const result = await probeProgram(argv, this.target.projectDir);
+    if (!result) throw new CslrError(`${argv[0]} not found on PATH`);
+    if (result.code !== 0) throw new CslrError(`${formatCommandLine(argv)} exited with ${result.code}: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    return result.stdout;
   }
 
   /** Runs with output captured, for cslr to read. Never prints, even in a dry run. */

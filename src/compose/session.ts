@@ -4,7 +4,7 @@
  */
 import { loadProject, resolveProject, type ProjectArgs, type ProjectPaths } from "../config/load.ts";
 import type { Model } from "../config/model.ts";
-import { log } from "../log.ts";
+import { isQuiet, log } from "../log.ts";
 import { generateProject } from "../render/generate.ts";
 import type { ComposeTarget } from "./argv.ts";
 import { Compose } from "./runner.ts";
@@ -53,7 +53,7 @@ export async function sessionAt(paths: ProjectPaths, opts: SessionOptions = {}, 
   const { doc, projectName } =
     opts.file === "cluster-test" ? readComposeFile(file, "run `cslr test` (or `cslr generate`) first") : readComposeFile(file);
   const target = composeTarget(paths, projectName, file);
-  const compose = await Compose.open(target, { dryRun });
+  const compose = await Compose.open(target, { dryRun, quiet: isQuiet() });
   return { paths, target, doc, model, binary, compose };
 }
 

@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ProjectPaths } from "../config/load.ts";
-import { CslrError } from "../errors.ts";
+import { CslrError, UsageError } from "../errors.ts";
 import type { ComposeTarget } from "./argv.ts";
 
 /** The parts of a generated compose file cslr reads back. */
@@ -58,4 +58,11 @@ export function recordApplied(paths: ProjectPaths): void {
 /** The file commands on the running stack act on: the applied generation, else the latest. */
 export function runningComposeFile(paths: ProjectPaths): string {
   return existsSync(paths.appliedComposeFile) ? paths.appliedComposeFile : paths.composeFile;
+}
+
+/** Services named on the command line must be in the compose file: exit 2 naming those that are. */
+export function checkServices(doc: ComposeDoc, file: string, services: readonly string[]): void {
+  const all = serviceNames(doc);
+  const unknown = services.filter((s) => !all.includes(s));
+  if (unknown.length > 0) throw new UsageError(`no service ${unknown.join(", ")} in ${file}; expected one of: ${all.join(", ")}`);
 }

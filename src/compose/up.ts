@@ -9,7 +9,7 @@ import { parsePs } from "./ps.ts";
 import { portConflictMessage } from "./published.ts";
 import { Compose } from "./runner.ts";
 import type { Session } from "./session.ts";
-import { composeTarget, readComposeFile, recordApplied, serviceNames } from "./target.ts";
+import { checkServices, composeTarget, readComposeFile, recordApplied, serviceNames } from "./target.ts";
 import { existsSync } from "node:fs";
 import { pruneUnusedCopies } from "../host/binary-store.ts";
 import type { Model } from "../config/model.ts";
@@ -18,6 +18,7 @@ import { parseDurationMs } from "../config/units.ts";
 import { readCluster } from "../election/client.ts";
 import { CslrError, UsageError } from "../errors.ts";
 import { resolveHostAddress } from "../host/address.ts";
+import { isQuiet } from "../log.ts";
 import { coordinatorUrl } from "../config/urls.ts";
 import { describePhase } from "../status/phase.ts";
 import { rosterUrl } from "../status/roster.ts";
@@ -37,12 +38,8 @@ export interface UpOptions {
 
 /** Checks the services and the ports, runs compose up, and waits when asked; throws what went wrong. */
 export async function upStack(session: Session, options: UpOptions): Promise<void> {
-  const all = serviceNames(session.doc);
-  const unknown = options.services.filter((s) => !all.includes(s));
-  if (unknown.length > 0) {
-    throw new UsageError(`no service ${unknown.join(", ")} in ${session.target.composeFile}; expected one of: ${all.join(", ")}`);
-  }
-  const starting = options.services.length > 0 ? options.services : all;
+  checkServices(session.doc, session.target.composeFile, options.services);
+  const starting = options.services.length > 0 ? options.services : serviceNames(session.doc);
   if (!options.dryRun) {
     await session.compose.ensureEngine();
     await refuseRenameWhileRunning(session);
@@ -92,7 +89,7 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
   const expect = waitExpectation(services, model);
   const url = model ? rosterUrl(model) : undefined;
   const token = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
-  const printer = progressPrinter(process.stderr);
+  const printer = progressPrinter(process.stderr, { quiet: isQuiet() });
   const { phase, timedOut } = await waitForCluster(expect, seconds, {
     ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
     roster: () => (url ? readCluster(url, { timeoutMs: 2000, token }) : Promise.resolve({ error: "no election service configured" })),
@@ -102,7 +99,8 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
   });
   printer.done();
   if (phase.kind === "ready") {
-    if (model) await printAddresses(model, url, token);
+    // The addresses are information: `cslr status` shows them again.
+    if (model && !isQuiet()) await printAddresses(model, url, token);
     return;
   }
   const why = timedOut ? `not ready after ${seconds}s: ${describePhase(phase)}` : describePhase(phase);

@@ -9,6 +9,7 @@ import { exitInterrupted, LastLines, outcomeOf } from "./outcome.ts";
 import type { Interrupts } from "./run.ts";
 import { leftRunningLine, lostLine } from "./run.ts";
 import type { JobDetails } from "./spec.ts";
+import { formatJson, jsonDocument } from "../json.ts";
 
 export interface JobRow {
   id: string;
@@ -54,13 +55,17 @@ export function renderJobs(rows: readonly JobRow[]): string {
 
 export async function listJobs(client: JobsClient, options: { json: boolean; now?: number }, write: (text: string) => void): Promise<number> {
   const jobs = await client.list();
-  write(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : renderJobs(jobRows(jobs, options.now ?? Date.now())));
+  // --json: Ray's job details as Ray's Jobs API gives them, under `jobs`.
+  write(options.json ? formatJson(jsonDocument({ jobs })) : renderJobs(jobRows(jobs, options.now ?? Date.now())));
   return 0;
 }
 
 export interface LogsIo {
   writeLog(text: string): void;
+  /** Lines that matter even under --quiet (a failed job, a lost head). */
   say(line: string): void;
+  /** Information, silent under --quiet; default: say. */
+  info?(line: string): void;
   logOnScreen: boolean;
   interrupts: Interrupts;
   follow?: Pick<FollowOptions, "sleep" | "now" | "watchdogMs" | "graceMs" | "pollMs" | "maxFailures" | "retryMs">;
@@ -99,7 +104,7 @@ export async function showLogs(client: JobsClient, id: string, options: { follow
     return 1;
   }
   const outcome = outcomeOf({ job: end.job, id, stoppedByUser: false, lastLines: lastLines.get(), linesOnScreen: io.logOnScreen });
-  for (const line of outcome.lines) io.say(line);
+  for (const line of outcome.lines) (outcome.exitCode === 0 ? (io.info ?? io.say) : io.say)(line);
   return outcome.exitCode;
 }
 

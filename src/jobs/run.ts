@@ -42,8 +42,10 @@ export interface Interrupts {
 export interface RunIo {
   /** The job's log, as it arrives (stdout). */
   writeLog(text: string): void;
-  /** cslr's own lines (stderr). */
+  /** cslr's own lines (stderr) that matter even under --quiet: failures, warnings, answers to Ctrl-C. */
   say(line: string): void;
+  /** Progress and information (stderr), silent under --quiet; default: say. */
+  info?(line: string): void;
   /** The submission id for scripts (stdout), with --detach. */
   printId(id: string): void;
   /** stdout is the terminal, so the job's last lines are still on screen at the end. */
@@ -75,14 +77,15 @@ export function leftRunningLine(id: string): string {
 async function uploadIfNeeded(client: JobsClient, pkg: WorkingDirPackage, io: RunIo, signal: AbortSignal): Promise<void> {
   const size = `${pkg.fileCount} files, ${formatMiB(pkg.totalBytes)} → ${formatMiB(pkg.bytes.length)} zip`;
   if (await client.packageExists(pkg.name, signal)) {
-    io.say(`working directory unchanged (${size}); the cluster has ${pkg.name}`);
+    (io.info ?? io.say)(`working directory unchanged (${size}); the cluster has ${pkg.name}`);
     return;
   }
   await client.uploadPackage(pkg.name, pkg.bytes as Uint8Array<ArrayBuffer>, signal);
-  io.say(`uploaded the working directory (${size}) as ${pkg.name}`);
+  (io.info ?? io.say)(`uploaded the working directory (${size}) as ${pkg.name}`);
 }
 
 export async function runJob(request: RunRequest, target: JobsTarget, client: JobsClient, io: RunIo): Promise<number> {
+  const info = io.info ?? io.say;
   const early = new AbortController();
   const following = new AbortController();
   let id: string | undefined;
@@ -141,11 +144,11 @@ export async function runJob(request: RunRequest, target: JobsTarget, client: Jo
   if (request.detach) {
     unsubscribe();
     io.printId(id);
-    io.say(`submitted job ${id}; follow it with cslr jobs logs ${id} -f`);
+    info(`submitted job ${id}; follow it with cslr jobs logs ${id} -f`);
     return 0;
   }
 
-  io.say(`submitted job ${id}; its log follows (Ctrl-C stops it)`);
+  info(`submitted job ${id}; its log follows (Ctrl-C stops it)`);
   const lastLines = new LastLines();
   let lastStatus = "PENDING";
   const end = await followJob({
@@ -158,7 +161,7 @@ export async function runJob(request: RunRequest, target: JobsTarget, client: Jo
       io.writeLog(text);
     },
     onStatus: (job: JobDetails) => {
-      if (job.status !== lastStatus && (job.status === "PENDING" || job.status === "RUNNING")) io.say(`job ${id} is ${job.status}`);
+      if (job.status !== lastStatus && (job.status === "PENDING" || job.status === "RUNNING")) info(`job ${id} is ${job.status}`);
       lastStatus = job.status;
     },
   });
@@ -174,6 +177,6 @@ export async function runJob(request: RunRequest, target: JobsTarget, client: Jo
     return stopAsked ? exitInterrupted : 1;
   }
   const outcome = outcomeOf({ job: end.job, id, stoppedByUser: stopAsked, lastLines: lastLines.get(), linesOnScreen: io.logOnScreen });
-  for (const line of outcome.lines) io.say(line);
+  for (const line of outcome.lines) (outcome.exitCode === 0 ? info : io.say)(line);
   return outcome.exitCode;
 }

@@ -3,20 +3,15 @@
  * command gathers ps rows, the roster and this host's address, this module shapes them.
  * The cluster is shown by workstation: each host with its nodes, their roles and last report.
  */
-import type { PsRow } from "../compose/ps.ts";
+import { containerJson, type ContainerJson, type PsRow } from "../compose/ps.ts";
 import type { Model } from "../config/model.ts";
 import { hostOfNode } from "../config/names.ts";
 import { hostOf } from "../config/net.ts";
 import { coordinatorUrl, headPortsOf } from "../config/urls.ts";
 import type { Roster, RosterHead, RosterWorker } from "./roster.ts";
 
-export interface ServiceStatus {
-  service: string;
-  container: string;
-  state: string;
-  health: string;
-  status: string;
-}
+/** A container of a service here, with the same fields as in `ps --json`. */
+export type ServiceStatus = ContainerJson;
 
 export interface Endpoints {
   rayDashboard?: string;
@@ -129,7 +124,7 @@ export function buildStatus(input: {
     host: model.host.name,
     address: input.address,
     mode: model.network.mode,
-    services: input.rows.map((r) => ({ service: r.service, container: r.name, state: r.state, health: r.health, status: r.status })),
+    services: input.rows.map(containerJson),
     head,
     term: roster?.term ?? head?.term ?? null,
     workers: roster?.workers ?? [],

@@ -100,10 +100,11 @@ export async function waitForCluster(
 
 const spinnerFrames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/** A progress display: a spinner line rewritten in place on a TTY, a line per change otherwise. */
-export function progressPrinter(stream: { isTTY?: boolean; write(text: string): unknown }) {
+/** A progress display: a spinner line rewritten in place on a TTY, a line per change otherwise; nothing when quiet. */
+export function progressPrinter(stream: { isTTY?: boolean; write(text: string): unknown }, options: { quiet?: boolean } = {}) {
   let last = "";
   let frame = 0;
+  if (options.quiet) return { show(_text: string) {}, done() {} };
   return {
     show(text: string) {
       if (stream.isTTY) {

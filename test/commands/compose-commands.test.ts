@@ -124,7 +124,7 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     });
   }
 
-  it("ps --json gives normalised rows on stdout", async () => {
+  it("ps --json gives { schemaVersion, containers } with normalised rows on stdout", async () => {
     const psFile = join(box.dir, "ps.json");
     writeFileSync(
       psFile,
@@ -137,14 +137,17 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     );
     const result = await run(["ps", "--json"], { FAKE_PS_FILE: psFile });
     expect(result.exitCode).toBe(0);
-    const rows = JSON.parse(result.stdout) as { service: string; health: string }[];
-    expect(rows.map((r) => [r.service, r.health])).toEqual([["redis", ""], ["health", "healthy"]]);
+    const document = JSON.parse(result.stdout) as { schemaVersion: number; containers: { service: string; container: string; health: string }[] };
+    expect(Object.keys(document)).toEqual(["schemaVersion", "containers"]);
+    expect(document.schemaVersion).toBe(1);
+    expect(document.containers.map((r) => [r.service, r.container, r.health])).toEqual([["redis", `${name}-redis-1`, ""], ["health", `${name}-health-1`, "healthy"]]);
+    expect(Object.keys(document.containers[0]!)).toEqual(["service", "container", "state", "health", "exitCode", "status", "ports"]);
   });
 
   it("exec passes the command through untouched, with -T when stdin is not a terminal", async () => {
-    const result = await run(["exec", "ray-cpu", "ray", "status", "--config", "x", "--verbose"]);
+    const result = await run(["exec", "redis", "ray", "status", "--config", "x", "--verbose"]);
     expect(result.exitCode).toBe(0);
-    expect(composeCalls(box)[0]!.args.slice(7)).toEqual(["exec", "-T", "ray-cpu", "ray", "status", "--config", "x", "--verbose"]);
+    expect(composeCalls(box)[0]!.args.slice(7)).toEqual(["exec", "-T", "redis", "ray", "status", "--config", "x", "--verbose"]);
   });
 
   it("compose -- ARGS is an escape hatch with the right flags", async () => {
@@ -308,7 +311,11 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
     const result = await runCli(["status", "--json", "--host", "10.1.2.3"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout);
+    expect(Object.keys(report)[0]).toBe("schemaVersion");
+    expect(report.schemaVersion).toBe(1);
     expect(report.head).toEqual(head);
+    // A container has the same fields as in ps --json.
+    expect(Object.keys(report.services[0])).toEqual(["service", "container", "state", "health", "exitCode", "status", "ports"]);
     expect(report.services.map((s: { service: string }) => s.service)).toEqual(["health", "ray-cpu"]);
     expect(report.endpoints.mlflow).toBe("http://10.1.2.3:5000");
     expect(report.endpoints.rayClient).toStartWith("ray://10.9.9.9:");
@@ -317,7 +324,17 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
   it("up --wait reports the phases and ends ready", async () => {
     const result = await runCli(["up", "--no-generate", "--wait", "--wait-timeout", "20"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
     expect(result.stderr).toContain("ready: head gpu-box, this host's Ray nodes on the roster 1/1");
+    expect(result.stderr).toContain("MLflow UI");
     expect(result.exitCode).toBe(0);
+  });
+
+  it("up --wait --quiet: no phases, no addresses, compose told --progress quiet", async () => {
+    const result = await runCli(["up", "--no-generate", "--wait", "--wait-timeout", "20", "--quiet"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
+    expect(result.exitCode).toBe(0);
+    // Only the fake docker's own lines remain on stderr.
+    expect(result.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("[docker recorder]"))).toEqual([]);
+    const up = box.records().find((r) => r.args.includes("up"))!;
+    expect(up.args.slice(-5)).toEqual(["--progress", "quiet", "up", "--detach", "--remove-orphans"]);
   });
 });
 

@@ -21,6 +21,7 @@ describe("cslr test: arguments", () => {
     [["--down", "--logs", "--up"], "--up and --down and --logs cannot be combined"],
     [["--timeout", "soon"], '--timeout "soon": expected a duration like 60, 60s or 2m'],
     [["--timeout", "0"], '--timeout "0": expected a duration like 60, 60s or 2m'],
+    [["--json", "--down"], "--json reports the checks; expected `cslr test --json` without --down"],
   ])("%j is a usage error", async (rawArgs, message) => {
     const error = await failure(rawArgs);
     expect(error).toBeInstanceOf(UsageError);

@@ -47,7 +47,10 @@ describe("cslr jobs", () => {
     expect(out[0]).toMatch(/^ID +STATUS +START +DURATION +ENTRYPOINT\nraysubmit_t +(PENDING|RUNNING) +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +[\d.]+s +python t\.py\n$/);
     out.length = 0;
     await listJobs(client, { json: true }, (t) => out.push(t));
-    expect(JSON.parse(out[0]!)[0].submission_id).toBe("raysubmit_t");
+    const document = JSON.parse(out[0]!);
+    expect(Object.keys(document)).toEqual(["schemaVersion", "jobs"]);
+    expect(document.schemaVersion).toBe(1);
+    expect(document.jobs[0].submission_id).toBe("raysubmit_t");
   });
 
   test("logs: the whole log; -f follows to the end and exits as the job did; stop", async () => {

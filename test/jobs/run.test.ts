@@ -132,6 +132,25 @@ describe("cslr run against a Ray head", () => {
     ]);
   });
 
+  test("--quiet: progress and success go to info, which the command silences; a failure still goes to say", async () => {
+    const quiet = async (steps: FakeRayOptions["steps"]) => {
+      const fake = fakeRay({ steps });
+      const info: string[] = [];
+      const h = harness({ info: (line) => info.push(line) });
+      const code = await runJob(request(tree()), target(fake), client(fake), h.io);
+      return { code, info, say: h.stderr };
+    };
+    const ok = await quiet([{ status: "RUNNING" }, { log: "hi\n" }, { status: "SUCCEEDED", exitCode: 0 }]);
+    expect(ok.code).toBe(0);
+    expect(ok.say).toEqual([]);
+    expect(ok.info[0]).toStartWith("uploaded the working directory");
+    expect(ok.info.at(-1)).toMatch(/^job raysubmit_\w+ succeeded in/);
+    const failed = await quiet([{ status: "RUNNING" }, { status: "FAILED", exitCode: 3, errorType: "JOB_ENTRYPOINT_COMMAND_ERROR", message: "Job entrypoint command failed with exit code 3" }]);
+    expect(failed.code).toBe(1);
+    expect(failed.say.at(-1)).toMatch(/^job raysubmit_\w+ failed in [\d.]+s: its command exited with code 3/);
+    expect(failed.info.some((line) => line.includes("failed"))).toBe(false);
+  });
+
   test("the last lines are not repeated when the log went to the terminal", async () => {
     const fake = fakeRay({ steps: [{ status: "RUNNING" }, { log: "boom\n" }, { status: "FAILED", exitCode: 1 }] });
     const h = harness({ logOnScreen: true });

@@ -118,3 +118,13 @@ test("progressPrinter: a line per change off a TTY, one rewritten line on a TTY"
   expect(tty.every((x) => x.startsWith("\r\x1b[2K"))).toBe(true);
   expect(tty.at(-1)).toBe("\r\x1b[2Kb\n");
 });
+
+test("progressPrinter under --quiet writes nothing, on a TTY or not", () => {
+  const written: string[] = [];
+  for (const isTTY of [true, false]) {
+    const p = progressPrinter({ isTTY, write: (t: string) => written.push(t) }, { quiet: true });
+    p.show("waiting for health");
+    p.done();
+  }
+  expect(written).toEqual([]);
+});

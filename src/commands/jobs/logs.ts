@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import type { ResolveTarget } from "../../jobs/cli-io.ts";
+import { infoLine } from "../../log.ts";
 import { headClient, jobsArgs } from "./shared.ts";
 
 export function makeLogsCommand(resolveTarget?: ResolveTarget) {
@@ -16,6 +17,7 @@ export function makeLogsCommand(resolveTarget?: ResolveTarget) {
       process.exitCode = await showLogs(client, args.id, { follow: Boolean(args.follow) }, {
         writeLog: (text) => process.stdout.write(text),
         say: (line) => process.stderr.write(`${line}\n`),
+        info: infoLine,
         logOnScreen: Boolean(process.stdout.isTTY),
         interrupts: io.processInterrupts,
       });

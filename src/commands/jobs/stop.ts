@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import type { ResolveTarget } from "../../jobs/cli-io.ts";
+import { infoLine } from "../../log.ts";
 import { headClient, jobsArgs } from "./shared.ts";
 
 export function makeStopCommand(resolveTarget?: ResolveTarget) {
@@ -9,7 +10,7 @@ export function makeStopCommand(resolveTarget?: ResolveTarget) {
     async run({ args }) {
       const client = await headClient(resolveTarget, args);
       const { stopJob } = await import("../../jobs/jobs.ts");
-      process.exitCode = await stopJob(client, args.id, (line) => process.stderr.write(`${line}\n`));
+      process.exitCode = await stopJob(client, args.id, infoLine);
     },
   });
 }

@@ -150,7 +150,7 @@ export function runScenarios(ctx: RunScenarioContext): void {
     const stack = ctx.stack();
     const status = await stack.waitFor(`job ${id} to be STOPPED`, 60_000, async () => {
       const listed = await stack.cli(["jobs", "--json"]);
-      const job = (JSON.parse(listed.stdout || "[]") as JobDetails[]).find((j) => j.submission_id === id);
+      const job = (JSON.parse(listed.stdout || '{"jobs":[]}') as { jobs: JobDetails[] }).jobs.find((j) => j.submission_id === id);
       return job?.status === "STOPPED" ? job.status : undefined;
     });
     expect(status).toBe("STOPPED");
@@ -160,7 +160,7 @@ export function runScenarios(ctx: RunScenarioContext): void {
     const stack = ctx.stack();
     const listed = await stack.cli(["jobs", "--json"]);
     expect(listed.code).toBe(0);
-    const jobs = JSON.parse(listed.stdout) as JobDetails[];
+    const { jobs } = JSON.parse(listed.stdout) as { schemaVersion: 1; jobs: JobDetails[] };
     const mine = ids.map((id) => jobs.find((j) => j.submission_id === id)?.status);
     expect(mine).toEqual(["SUCCEEDED", "FAILED", "STOPPED"]);
     const table = await stack.cli(["jobs"]);
