@@ -164,6 +164,8 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
       warnings.push(`${node.service} image ${node.image} is not pinned to a version; a Ray client and cluster of different versions fail in confusing ways`);
     }
   }
+  const mismatch = rayVersionMismatch(rayNodes.filter((n) => n.ports).map((n) => ({ service: n.service, image: n.image })));
+  if (mismatch) warnings.push(mismatch);
   return {
     config,
     nodes,
@@ -182,4 +184,22 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
     },
     warnings,
   };
+}
+
+/** `rayproject/ray:2.60.0-py311-gpu` → `2.60.0`; undefined when the tag names no version. */
+export function rayVersionOfImage(image: string): string | undefined {
+  const tag = /:([^/:]+)$/.exec(image)?.[1];
+  return tag ? /^v?(\d+\.\d+\.\d+)/.exec(tag)?.[1] : undefined;
+}
+
+/**
+ * Ray nodes of different Ray versions cannot form one cluster (Ray refuses a node or a client
+ * of another version): a warning naming both, when the images' tags say so.
+ */
+export function rayVersionMismatch(nodes: { service: string; image: string }[]): string | undefined {
+  const versioned = nodes.map((n) => ({ ...n, version: rayVersionOfImage(n.image) })).filter((n) => n.version !== undefined);
+  const first = versioned[0];
+  const other = versioned.find((n) => n.version !== first?.version);
+  if (!first || !other) return undefined;
+  return `Ray versions differ between nodes: ${first.service} runs ${first.version} (${first.image}), ${other.service} ${other.version} (${other.image}); Ray nodes of different versions cannot form one cluster: use one version for every node`;
 }

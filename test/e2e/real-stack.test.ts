@@ -14,11 +14,11 @@
  * Peak memory of the stack's containers is sampled with `docker stats` and printed at the end.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeE2E } from "./lib/engine.ts";
 import { RunningCli, runScenarios } from "./lib/run-scenarios.ts";
-import { currentWorkers, expectOk, runCommand, Stack, type RosterLike } from "./lib/stack.ts";
+import { currentWorkers, expectOk, repoRoot, runCommand, Stack, type RosterLike } from "./lib/stack.ts";
 
 const leaseTtl = 6;
 
@@ -120,29 +120,13 @@ print("distinct nodes:", len(nodes), flush=True)
       expect(run.stdout).toContain("distinct nodes: 3");
     }, 300_000);
 
-    test("a job logs a parameter, a metric and an artifact to MLflow; read back over MLflow's REST API", async () => {
-      const dir = join(stack.dir, "tracked");
+    test("the README's example, verbatim: Ray tasks, then a parameter, a metric and an artifact in MLflow, read back over its REST API", async () => {
+      const dir = join(stack.dir, "readme-example");
       mkdirSync(dir);
-      writeFileSync(
-        join(dir, "track.py"),
-        `import mlflow, ray
-ray.init()
-@ray.remote
-def square(x):
-    return x * x
-total = sum(ray.get([square.remote(i) for i in range(5)]))
-with mlflow.start_run(run_name="e2e-tracked"):
-    mlflow.log_param("n", 5)
-    mlflow.log_metric("sum_of_squares", total)
-    with open("result.txt", "w") as f:
-        f.write(f"sum={total}\\n")
-    mlflow.log_artifact("result.txt")
-print("logged", total, flush=True)
-`,
-      );
-      const run = new RunningCli(dir, ["run", "--", "python", "track.py"]);
-      expect({ code: await run.exited, stdout: run.stdout }).toEqual({ code: 0, stdout: expect.stringContaining("logged 30") });
-      expect(await mlflowRun(stack)).toEqual({ param: "5", metric: 30, artifact: "sum=30\n" });
+      writeFileSync(join(dir, "train.py"), readmeExample());
+      const run = new RunningCli(dir, ["run", "--", "python", "train.py"]);
+      expect({ code: await run.exited, stdout: run.stdout }).toEqual({ code: 0, stdout: expect.stringContaining("sum of squares: 285") });
+      expect(await mlflowRun(stack)).toEqual({ param: "10", metric: 285, artifact: "285\n" });
     }, 300_000);
 
     test("Marimo answers its API only with the token from .env", async () => {
@@ -199,13 +183,21 @@ print("logged", total, flush=True)
       expectOk(await stack.cli(["down"], 180_000), "cslr down");
       expect(stack.containers()).toEqual([]);
       expectOk(await stack.cli(["up", "-d", "--wait"], 420_000), "cslr up -d --wait (again)");
-      expect(await mlflowRun(stack)).toEqual({ param: "5", metric: 30, artifact: "sum=30\n" });
+      expect(await mlflowRun(stack)).toEqual({ param: "10", metric: 285, artifact: "285\n" });
     }, 660_000);
   },
   { real: true },
 );
 
-/** The run named e2e-tracked in the project's experiment, as MLflow's REST API returns it. */
+/** The python block of the README's "Run an experiment" section, between its markers. */
+function readmeExample(): string {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const block = /<!-- example:train\.py -->\n```python\n([\s\S]*?)```\n<!-- example:end -->/.exec(readme)?.[1];
+  if (!block) throw new Error("README.md has no example:train.py block");
+  return block;
+}
+
+/** The README example's run in the project's experiment, as MLflow's REST API returns it. */
 async function mlflowRun(stack: Stack): Promise<{ param?: string; metric?: number; artifact: string }> {
   const base = `http://127.0.0.1:${stack.ports.mlflow}`;
   const json = async (path: string, init?: RequestInit) => {
@@ -216,10 +208,10 @@ async function mlflowRun(stack: Stack): Promise<{ param?: string; metric?: numbe
   const experiment = await json(`/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(stack.project)}`);
   const search = await json("/api/2.0/mlflow/runs/search", {
     method: "POST",
-    body: JSON.stringify({ experiment_ids: [experiment.experiment.experiment_id], filter: "attributes.run_name = 'e2e-tracked'" }),
+    body: JSON.stringify({ experiment_ids: [experiment.experiment.experiment_id], filter: "attributes.run_name = 'readme-example'" }),
   });
   const found = search.runs?.[0];
-  if (!found) throw new Error(`no run e2e-tracked in experiment ${stack.project}: ${JSON.stringify(search)}`);
+  if (!found) throw new Error(`no run readme-example in experiment ${stack.project}: ${JSON.stringify(search)}`);
   const params = (found.data.params ?? []) as { key: string; value: string }[];
   const metrics = (found.data.metrics ?? []) as { key: string; value: number }[];
   const artifact = await fetch(`${base}/get-artifact?path=result.txt&run_uuid=${found.info.run_id}`);
