@@ -7,6 +7,7 @@
  */
 import { defineCommand, runCommand, showUsage, type ArgDef, type CommandDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
+import { projectArgs } from "./args.ts";
 import { commands } from "./commands/index.ts";
 import { closestMatch } from "./config/suggest.ts";
 import { CslrError, ExitCode, UsageError } from "./errors.ts";
@@ -35,6 +36,22 @@ export interface ResolvedCommand {
   args: string[];
 }
 
+/**
+ * The project's flags take a value and may come before the command, as compose's `-f` does
+ * (`cslr --config lab/config.yaml up`): their values are not commands.
+ */
+const valueFlagsBeforeCommand = new Set(Object.keys(projectArgs).map((name) => `--${name}`));
+
+/** Where the next command word is: the first word that is neither a flag nor a project flag's value. */
+function commandWordIndex(words: string[]): number {
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (!word.startsWith("-")) return i;
+    if (valueFlagsBeforeCommand.has(word)) i += 1;
+  }
+  return -1;
+}
+
 /** Walks the words down the subcommand tree; an unknown word where a subcommand is due is bad usage. */
 export async function resolveCommand(rawArgs: string[]): Promise<ResolvedCommand> {
   let command: AnyCommand = main;
@@ -43,7 +60,7 @@ export async function resolveCommand(rawArgs: string[]): Promise<ResolvedCommand
   let rest = rawArgs;
   for (;;) {
     const subs = command.subCommands ? await resolveValue(command.subCommands) : undefined;
-    const index = rest.findIndex((word) => !word.startsWith("-"));
+    const index = commandWordIndex(rest);
     const word = index >= 0 ? rest[index] : undefined;
     if (!subs || word === undefined || rest.slice(0, index).includes("--")) break;
     const next = subs[word];

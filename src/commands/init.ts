@@ -22,14 +22,14 @@ export default defineCommand({
   args: {
     ...logArgs,
     config: { type: "string", description: "Path of config.yaml to write", default: "./config.yaml", valueHint: "FILE" },
-    nodes: { type: "string", description: "Path of nodes.yaml to write", default: "./nodes.yaml", valueHint: "FILE" },
+    nodes: { type: "string", description: "Path of nodes.yaml to write (default: beside config.yaml)", valueHint: "FILE" },
     force: { type: "boolean", description: "Overwrite config.yaml and nodes.yaml (secrets in .env are never overwritten)" },
   },
   run({ args }) {
     const configPath = resolve(args.config);
     const dir = dirname(configPath);
     writeUnlessPresent(configPath, embeddedExamples.config, Boolean(args.force));
-    writeUnlessPresent(resolve(args.nodes), embeddedExamples.nodes, Boolean(args.force));
+    writeUnlessPresent(args.nodes !== undefined ? resolve(args.nodes) : join(dir, "nodes.yaml"), embeddedExamples.nodes, Boolean(args.force));
     writeFileSync(join(dir, "config.schema.json"), `${JSON.stringify(jsonSchemaOf("config"), null, 2)}\n`);
     writeFileSync(join(dir, "nodes.schema.json"), `${JSON.stringify(jsonSchemaOf("nodes"), null, 2)}\n`);
     const envPath = join(dir, ".env");
