@@ -70,6 +70,26 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
   return uses;
 }
 
+/**
+ * Docker refuses a container's `cpus` above the engine's CPU count ("Range of CPUs is from 0.01
+ * to 2.00"), and only when it creates that container, after the networks, volumes and other
+ * services: refused here first. Worker replicas take ray-cpu's limit, so it counts when they run.
+ */
+export function cpuLimitProblems(config: Config, gpuEnabled: boolean, hostCpus: number): Problem[] {
+  const ray = config.services.ray;
+  const runs = { cpu: ray.cpu.enabled || ray.workers > 0, gpu: gpuEnabled };
+  const out: Problem[] = [];
+  for (const kind of ["cpu", "gpu"] as const) {
+    const cpus = ray[kind].cpus;
+    if (!runs[kind] || cpus === undefined || Number(cpus) <= hostCpus) continue;
+    out.push({
+      path: ["services", "ray", kind, "cpus"],
+      message: `${String(cpus).trim()} CPUs is more than this host has (${hostCpus}), and Docker refuses it; expected at most ${hostCpus}, or leave cpus out for no limit`,
+    });
+  }
+  return out;
+}
+
 /** The blocks of all Ray nodes must fit below 65536. */
 export function hostPortBlockProblems(config: Config, gpuEnabled: boolean): Problem[] {
   if (config.network.mode !== "host") return [];

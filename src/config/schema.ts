@@ -73,7 +73,7 @@ const seconds = z
 
 const rayNodeFields = {
   image: image,
-  cpus: cpus.optional().meta({ description: "CPU limit of the container; also Ray's --num-cpus" }),
+  cpus: cpus.optional().meta({ description: "CPU limit of the container, at most this host's CPU count; also Ray's --num-cpus (default: no limit, Ray counts the host's CPUs)" }),
   memory: memorySize.optional().meta({ description: "Memory limit of the container" }),
   shm_size: memorySize.meta({
     description: "Size of /dev/shm; Ray's object store lives there (Docker's default is 64 MB)",
