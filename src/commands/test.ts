@@ -9,6 +9,7 @@ import { renderChecks } from "../checks.ts";
 import { runClusterChecks } from "../clustertest/run.ts";
 import { formatVerdict, verdictExitCode } from "../clustertest/verdict.ts";
 import { downArgs, execArgs, logsArgs, psArgs, upArgs } from "../compose/argv.ts";
+import { assertSubnetsFree, engineOf } from "../compose/networks.ts";
 import { parsePs } from "../compose/ps.ts";
 import type { Compose } from "../compose/runner.ts";
 import { sessionAt } from "../compose/session.ts";
@@ -69,8 +70,10 @@ export default defineCommand({
 
     const { model } = await generateProject(paths);
     const { compose, target, doc } = await sessionAt(paths, { file: "cluster-test" });
+    await compose.ensureEngine();
+    await assertSubnetsFree(paths, doc, target.projectName, engineOf(compose.tool));
     const advertised = doc.services?.[clusterTest.worker]?.environment?.CSLR_NODE_ADDRESS;
-    log.start(`starting the test containers (${target.projectName}) on ${model.clusterTest.subnet}`);
+    log.start(`starting the test containers (${target.projectName}) on ${model.clusterTest.subnet ?? "a subnet Docker picks"}`);
     if (action === "up") {
       await composeOrThrow(compose, upArgs({ detach: true, forceRecreate: true, removeOrphans: true }), "starting the test containers");
       log.success(`test containers running; check by hand with \`docker compose -p ${target.projectName} exec ${clusterTest.client} bash\`, remove with \`cslr test --down\``);

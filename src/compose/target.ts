@@ -12,7 +12,8 @@ import type { ComposeTarget } from "./argv.ts";
 /** The parts of a generated compose file cslr reads back. */
 export interface ComposeDoc {
   name?: unknown;
-  services?: Record<string, { ports?: unknown[]; environment?: Record<string, unknown> } | null>;
+  services?: Record<string, { ports?: unknown[]; environment?: Record<string, unknown>; network_mode?: unknown } | null>;
+  networks?: Record<string, { ipam?: { config?: ({ subnet?: unknown } | null)[] } } | null>;
 }
 
 /** Points compose at `file` (default: `_build/compose.yaml`); the override applies to the main file only. */

@@ -4,6 +4,7 @@
  * `cslr join --up`.
  */
 import { logsArgs, psArgs, upArgs } from "./argv.ts";
+import { assertSubnetsFree, engineOf } from "./networks.ts";
 import { busyPublishedPorts, runningServices } from "./ports.ts";
 import { parsePs } from "./ps.ts";
 import { portConflictMessage } from "./published.ts";
@@ -42,6 +43,7 @@ export async function upStack(session: Session, options: UpOptions): Promise<voi
   const starting = options.services.length > 0 ? options.services : all;
   if (!options.dryRun) {
     await session.compose.ensureEngine();
+    await assertSubnetsFree(session.paths, session.doc, session.target.projectName, engineOf(session.compose.tool));
     const busy = await busyPublishedPorts(session.doc, await runningServices(session.compose), session.model, starting);
     if (busy.length > 0) throw new CslrError(portConflictMessage(busy));
   }

@@ -10,12 +10,13 @@ import exampleNodes from "../../nodes.yaml" with { type: "text" };
 import { detectGpuSync } from "../host/gpu.ts";
 import { UsageError } from "../errors.ts";
 import { log } from "../log.ts";
-import { ConfigError, type Diagnostic } from "./config-error.ts";
+import { ConfigError, dottedPath, type Diagnostic } from "./config-error.ts";
 import type { Model } from "./model.ts";
 import { normalise, resolveGpuEnabled, rayNodesOf } from "./normalise.ts";
 import { configSchema, nodesSchema, type Config, type Nodes } from "./schema.ts";
 import { fastParseMapping } from "./fast-yaml.ts";
 import {
+  bindAddressProblems,
   cpuLimitProblems,
   duplicatePortProblems,
   hostNetworkUrlProblems,
@@ -92,6 +93,7 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
     ...workerPortRangeProblems(config),
     ...hostPortBlockProblems(config, gpuEnabled),
     ...cpuLimitProblems(config, gpuEnabled, hostCpus),
+    ...bindAddressProblems(config),
     ...(nodes ? multiHostBridgeProblems(config, nodes) : []),
   ];
   const enabled = nodes ? rayNodesOf(config, nodes, gpuEnabled, hostname).filter((n) => n.ports).map((n) => n.name) : [];
@@ -213,6 +215,19 @@ export function resolveProject(args: ProjectArgs, cwd = process.cwd(), options: 
     composeFile: join(out, "compose.yaml"),
     clusterTestFile: join(out, "cluster-test.compose.yaml"),
   };
+}
+
+/**
+ * Problems found beyond the files (against the engine's networks, say) as a ConfigError
+ * positioned in config.yaml like every other problem: the line to edit, exit 2.
+ */
+export async function configProblemError(paths: ProjectPaths, problems: Problem[]): Promise<ConfigError> {
+  const present = existsSync(paths.config);
+  const file = present ? displayPath(paths.config) : "config.yaml";
+  const { parseYamlSource, positioned } = await import("./validate.ts");
+  const { source } = parseYamlSource(file, present ? readFileSync(paths.config, "utf8") : "");
+  if (source) return new ConfigError(positioned(source, problems));
+  return new ConfigError(problems.map((p) => ({ file, line: 1, col: 1, path: dottedPath(p.path), message: p.message })));
 }
 
 /** Loads and validates config + nodes; throws ConfigError (exit 2) listing every problem. */

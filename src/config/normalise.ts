@@ -186,7 +186,7 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
     config,
     nodes,
     project: { name: config.project.name },
-    network: { mode: config.network.mode, subnet: config.network.subnet },
+    network: { mode: config.network.mode, subnet: config.network.subnet, bindAddress: config.network.bind_address },
     host: { name: hostName, address: config.host.address },
     clusterTest: clusterTestOf(config),
     gpu: { requested, detected: host.gpuDetected, enabled: gpuEnabled },

@@ -14,7 +14,9 @@ import type { ComposeTool } from "../compose/argv.ts";
 import { displayPath, loadProject, type ProjectPaths } from "../config/load.ts";
 import type { Model } from "../config/model.ts";
 import { detectGpu } from "../host/gpu.ts";
-import { dotEnvNames, hasNvidiaRuntime, requiredEnvVars } from "./checks.ts";
+import { dotEnvNames, hasNvidiaRuntime, rayExposure, requiredEnvVars } from "./checks.ts";
+import { engineOf, listDockerNetworks, subnetConflicts } from "../compose/networks.ts";
+import { testProjectName } from "../render/cluster-test.ts";
 
 interface DoctorContext {
   paths: ProjectPaths;
@@ -29,6 +31,7 @@ type DoctorCheck = { id: string; name: string; check: (ctx: DoctorContext) => Pr
 const ok = (id: string, name: string, detail?: string): Check => ({ id, name, status: "ok", detail });
 const fail = (id: string, name: string, detail: string, fix?: string): Check => ({ id, name, status: "fail", detail, fix });
 const skip = (id: string, name: string, detail: string): Check => ({ id, name, status: "skip", detail });
+const warn = (id: string, name: string, detail: string, fix: string): Check => ({ id, name, status: "warn", detail, fix });
 
 const checks: DoctorCheck[] = [
   {
@@ -118,6 +121,19 @@ const checks: DoctorCheck[] = [
       );
     },
   },
+  {
+    id: "ray-exposure",
+    name: "Ray dashboard and Jobs API",
+    check(ctx) {
+      const name = "Ray dashboard and Jobs API";
+      if (!ctx.model) return skip("ray-exposure", name, "no valid config");
+      const exposure = rayExposure(ctx.model);
+      if (exposure) return warn("ray-exposure", name, exposure.detail, exposure.fix);
+      const why = ctx.model.config.services.ray.auth === "token" ? "Ray's token authentication is on (services.ray.auth: token)" : `published on ${ctx.model.network.bindAddress} only`;
+      return ok("ray-exposure", name, why);
+    },
+  },
+  { id: "subnets", name: "subnets", check: checkSubnets },
   { id: "ports", name: "host ports", check: checkPorts },
   {
     id: "health",
@@ -139,6 +155,28 @@ const checks: DoctorCheck[] = [
     },
   },
 ];
+
+/** Explicit subnets against the engine's networks (the ones Docker picks cannot collide). */
+async function checkSubnets(ctx: DoctorContext): Promise<Check> {
+  const name = "subnets";
+  const model = ctx.model;
+  if (!model) return skip("subnets", name, "no valid config");
+  const { subnet } = model.network;
+  const testSubnet = model.clusterTest.subnet;
+  if (!subnet && !testSubnet) return ok("subnets", name, "none configured: Docker picks free ones");
+  if (!ctx.engineUp || !ctx.compose) return skip("subnets", name, "cannot ask the engine for its networks");
+  const networks = await listDockerNetworks(engineOf(ctx.compose));
+  // The cluster test is a compose project of its own: its network is no conflict either.
+  const problems = [
+    ...(subnet ? subnetConflicts([{ network: "ray-network", subnet, path: ["network", "subnet"] }], model.project.name, networks) : []),
+    ...(testSubnet ? subnetConflicts([{ network: "cluster-test", subnet: testSubnet, path: ["cluster_test", "subnet"] }], testProjectName(model), networks) : []),
+  ];
+  const wanted = [subnet, testSubnet].filter(Boolean).join(", ");
+  if (problems.length === 0) return ok("subnets", name, `${wanted} free`);
+  const detail = problems.map((p) => `${p.path.join(".")} ${p.message.split(", and Docker")[0]}`).join("; ");
+  const fix = problems.map((p) => `for ${p.path.join(".")}: ${p.message.split("; expected ")[1]}`).join("; ");
+  return fail("subnets", name, detail, fix);
+}
 
 /**
  * Ports held by something else. With a generated compose file and an engine, this stack's own
