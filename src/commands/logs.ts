@@ -20,7 +20,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const tail = parseTail(args.tail);
-    const { compose } = await openSession(args);
+    const { compose } = await openSession(args, { secrets: "placeholders" });
     await compose.run(logsArgs({ follow: args.follow, tail, services: args._.map(String) }));
   },
 });

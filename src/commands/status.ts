@@ -27,7 +27,7 @@ export default defineCommand({
     if (args.host !== undefined && !isHostname(args.host)) {
       throw new UsageError(`--host ${args.host}: not a hostname or IPv4 address; expected something like 10.0.0.5`);
     }
-    const session = await openSession(args, { model: "required" });
+    const session = await openSession(args, { model: "required", secrets: "placeholders" });
     const model = session.model!;
     const rows = parsePs(await session.compose.captureOk(psArgs({ json: true, all: true })));
     const roster = await readCluster(rosterUrl(model), { timeoutMs: 2000, token: readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN") });

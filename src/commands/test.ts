@@ -61,7 +61,7 @@ export default defineCommand({
 
     if (action === "down" || action === "logs") {
       // By hand: act on the file that describes what is running, without regenerating it.
-      const { compose, target } = await sessionAt(paths, { file: "cluster-test" });
+      const { compose, target } = await sessionAt(paths, { file: "cluster-test", secrets: "placeholders" });
       if (action === "logs") return void (await compose.run(logsArgs({ noColor: true })));
       await composeOrThrow(compose, removeTestStack, "removing the test containers");
       log.success(`test containers of ${target.projectName} removed`);

@@ -6,20 +6,7 @@ import { parseDotenv } from "../config/dotenv.ts";
 import type { Model } from "../config/model.ts";
 import { isLoopback } from "../config/rules.ts";
 
-/**
- * Variables a compose file takes from the environment without a default: `${NAME}`,
- * `${NAME:?message}`, `${NAME?message}`. `${NAME:-default}` and `$$` (a literal `$`) are not needed.
- */
-export function requiredEnvVars(composeText: string): string[] {
-  const names = new Set<string>();
-  const text = composeText.replaceAll("$$", "");
-  for (const match of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+?][^}]*)?\}/g)) {
-    const modifier = match[2] ?? "";
-    if (modifier === "" || modifier.startsWith(":?") || modifier.startsWith("?")) names.add(match[1]!);
-  }
-  for (const match of text.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(match[1]!);
-  return [...names].sort();
-}
+export { requiredEnvVars } from "../compose/placeholders.ts";
 
 /** Names given a non-empty value in a `.env` file (`NAME=value`, optional `export `, `#` comments). */
 export function dotEnvNames(text: string): Set<string> {
