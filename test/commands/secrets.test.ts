@@ -87,7 +87,7 @@ describe("cslr secrets rotate", () => {
     const values = envValues();
     expect(values.REDIS_PASSWORD).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(values.REDIS_PASSWORD).not.toBe(testSecrets.REDIS_PASSWORD);
-    expect({ ...values, REDIS_PASSWORD: "x" }).toEqual({ ...testSecrets, REDIS_PASSWORD: "x", EXTRA: "1" });
+    expect({ ...values, REDIS_PASSWORD: "x" } as Record<string, string>).toEqual({ ...testSecrets, REDIS_PASSWORD: "x", EXTRA: "1" });
     expect(readFileSync(join(project, ".env"), "utf8")).toStartWith("# mine\n");
     expect(statSync(join(project, ".env")).mode & 0o777).toBe(0o600);
     expect(result.stderr).toContain("REDIS_PASSWORD: used by ray-redis");
