@@ -10,7 +10,9 @@ import { runClusterChecks } from "../clustertest/run.ts";
 import { formatVerdict, verdictExitCode } from "../clustertest/verdict.ts";
 import { downArgs, execArgs, logsArgs, psArgs, upArgs } from "../compose/argv.ts";
 import { assertSubnetsFree, engineOf } from "../compose/networks.ts";
+import { runningServices } from "../compose/ports.ts";
 import { parsePs } from "../compose/ps.ts";
+import { preflightProblem } from "../clustertest/preflight.ts";
 import type { Compose } from "../compose/runner.ts";
 import { sessionAt } from "../compose/session.ts";
 import { resolveProject } from "../config/load.ts";
@@ -71,6 +73,10 @@ export default defineCommand({
     const { model } = await generateProject(paths);
     const { compose, target, doc } = await sessionAt(paths, { file: "cluster-test" });
     await compose.ensureEngine();
+    // Seconds, not the checks' whole timeout: a stack that is down is said at once.
+    const stack = await sessionAt(paths, { secrets: "placeholders" });
+    const problem = preflightProblem(model, await runningServices(stack.compose));
+    if (problem) throw new CslrError(problem);
     await assertSubnetsFree(paths, doc, target.projectName, engineOf(compose.tool));
     const advertised = doc.services?.[clusterTest.worker]?.environment?.CSLR_NODE_ADDRESS;
     log.start(`starting the test containers (${target.projectName}) on ${model.clusterTest.subnet ?? "a subnet Docker picks"}`);
