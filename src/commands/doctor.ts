@@ -21,6 +21,7 @@ export default defineCommand({
     }
     process.stdout.write(renderChecks(checks));
     if (failed > 0) throw new CslrError(`doctor: ${failed} check${failed === 1 ? "" : "s"} failed`);
-    process.stdout.write("All checks passed.\n");
+    const warnings = checks.filter((c) => c.status === "warn").length;
+    process.stdout.write(warnings > 0 ? `All checks passed (${warnings} warning${warnings === 1 ? "" : "s"}).\n` : "All checks passed.\n");
   },
 });

@@ -14,6 +14,8 @@ export interface ChildInput {
   env?: Record<string, string>;
   /** Written to the child's stdin (else stdin is closed); a secret goes here, never into argv. */
   stdin?: string;
+  /** Killed after this long (a registry that does not answer); the result says `timedOut`. */
+  timeoutMs?: number;
 }
 
 function childEnv(extra: Record<string, string> | undefined): Record<string, string | undefined> | undefined {
@@ -28,12 +30,21 @@ export async function probeProgram(argv: string[], cwd?: string, input: ChildInp
   if (!path) return null;
   const stdin = input.stdin === undefined ? "ignore" : new Blob([input.stdin]);
   const proc = Bun.spawn([path, ...rest], { cwd, env: childEnv(input.env), stdin, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+  let timedOut = false;
+  const timer = input.timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, input.timeoutMs);
+  try {
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    return timedOut ? { code, stdout, stderr, timedOut } : { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The shell convention for a child killed by a signal: 128 + its number. */
