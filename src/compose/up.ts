@@ -19,6 +19,7 @@ import { resolveHostAddress } from "../host/address.ts";
 import { coordinatorUrl } from "../config/urls.ts";
 import { describePhase } from "../status/phase.ts";
 import { rosterUrl } from "../status/roster.ts";
+import { stackFactsOfModel } from "../status/stack.ts";
 import { endpoints } from "../status/view.ts";
 import { culpritService, progressPrinter, waitExpectation, waitForCluster } from "../status/wait.ts";
 
@@ -94,7 +95,7 @@ async function printAddresses(model: Model, url: string | undefined, token: stri
   const address = (await resolveHostAddress(model.host.address, coordinator)) ?? "127.0.0.1";
   const roster = url ? await readCluster(url, { timeoutMs: 2000, token }) : undefined;
   const head = roster && "roster" in roster ? roster.roster.head : null;
-  const urls = endpoints(model, address, head);
+  const urls = endpoints(stackFactsOfModel(model), address, head);
   const lines = [
     urls.rayDashboard && `  Ray dashboard  ${urls.rayDashboard}`,
     urls.rayClient && `  Ray client     ${urls.rayClient}`,
