@@ -58,6 +58,14 @@ describeE2E("e2e: day two (subnets, no .env, cslr test with the stack down)", ()
     expect((await b.roster())?.head?.node).toBe("ray-cpu");
   }, 300_000);
 
+  test("`cslr test` passes with both subnets left to Docker", async () => {
+    const result = await b.cli(["test"], 180_000);
+    const lines = result.stdout.split("\n").filter((l) => /^[✓✗]/.test(l));
+    expect({ code: result.code, lines, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, lines: lines.filter((l) => l.startsWith("✓")), stderr: "" });
+    expect(lines).toHaveLength(4);
+    expect(b.containers(`${b.project}-test`)).toEqual([]);
+  }, 240_000);
+
   test("an explicit subnet overlapping another project's network: one line naming it, exit 2, nothing created", async () => {
     const taken = subnetOf(`${a.project}_ray-network`);
     const c = new Stack({ label: "day2-c", whitelist: ["ray-cpu"], gpu: false, workers: 0 });
