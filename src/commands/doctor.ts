@@ -6,7 +6,7 @@ import { runDoctor } from "../doctor/run.ts";
 import { CslrError } from "../errors.ts";
 
 export default defineCommand({
-  meta: { name: "doctor", description: "Check Docker, Compose, GPU runtime, config, secrets and ports; print the fix for each failure" },
+  meta: { name: "doctor", description: "Check Docker, Compose, GPU runtime, config, secrets, images, subnets and ports; print the fix for each failure" },
   args: {
     ...commonArgs,
     json: { type: "boolean", description: "Print the checks as JSON on stdout" },

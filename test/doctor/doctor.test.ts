@@ -6,7 +6,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { resolveProject } from "../../src/config/load.ts";
 import { engineImageProbe, imagesCheck, imagesOf, registryReason } from "../../src/doctor/images.ts";
+import { runDoctor } from "../../src/doctor/run.ts";
 import { dotenvText, repoRoot, runCli } from "../helpers/cli.ts";
 import { modelFixture } from "../helpers/model.ts";
 import { sandbox, type Sandbox } from "../fixtures/recorder.ts";
@@ -59,6 +61,26 @@ describe("cslr doctor in an empty folder", () => {
 });
 
 describe("images", () => {
+  test("runDoctor asks an injected probe, never a registry", async () => {
+    const box = sandbox();
+    try {
+      const asked: string[] = [];
+      const checks = await runDoctor(resolveProject({}, box.dir), {
+        images: async (image) => {
+          asked.push(image);
+          return { state: "missing", why: "injected" };
+        },
+      });
+      const images = checks.find((c) => c.id === "images")!;
+      // Without a reachable engine here the check is skipped before any probe.
+      if (images.status === "skip") return void expect(asked).toEqual([]);
+      expect(asked).toContain("rayproject/ray:2.60.0");
+      expect(images).toMatchObject({ status: "fail", detail: expect.stringContaining("not pullable (injected)") });
+    } finally {
+      box.cleanup();
+    }
+  });
+
   test("imagesOf: the enabled services' images, each once with every key that uses it", () => {
     const model = modelFixture({ services: { health: { image: "same:1" }, redis: { image: "same:1" }, mlflow: { enabled: false }, marimo: { enabled: false } } });
     expect(imagesOf(model)).toEqual([
