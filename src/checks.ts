@@ -4,7 +4,8 @@ import { jsonDocument, type JsonDocument } from "./json.ts";
  * One check, as `cslr doctor` and `cslr test` report it: ✓ passed, ✗ failed (with the fix),
  * - not applicable here. One renderer for both, and the same shape in their `--json`.
  */
-export type CheckStatus = "ok" | "fail" | "skip";
+/** ok passed; fail must be fixed; warn works but is worth fixing (never fails the command); skip does not apply here. */
+export type CheckStatus = "ok" | "fail" | "warn" | "skip";
 
 export interface Check {
   /** Stable identifier for scripts (`--json`) and tests, like `engine` or `head-port`. */
@@ -18,14 +19,14 @@ export interface Check {
   fix?: string;
 }
 
-const marks: Record<CheckStatus, string> = { ok: "✓", fail: "✗", skip: "-" };
+const marks: Record<CheckStatus, string> = { ok: "✓", fail: "✗", warn: "!", skip: "-" };
 
-/** One line per check (`✓ name: detail`), and a `fix:` line under each failure. */
+/** One line per check (`✓ name: detail`), and a `fix:` line under each failure and warning. */
 export function renderChecks(checks: Check[]): string {
   const lines: string[] = [];
   for (const c of checks) {
     lines.push(c.detail ? `${marks[c.status]} ${c.name}: ${c.detail}` : `${marks[c.status]} ${c.name}`);
-    if (c.status === "fail" && c.fix) lines.push(`    fix: ${c.fix}`);
+    if ((c.status === "fail" || c.status === "warn") && c.fix) lines.push(`    fix: ${c.fix}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -7,6 +7,7 @@
  */
 import { defineCommand, runCommand, showUsage, type ArgDef, type CommandDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
+import { projectArgs } from "./args.ts";
 import { commands } from "./commands/index.ts";
 import { closestMatch } from "./config/suggest.ts";
 import { CslrError, ExitCode, UsageError } from "./errors.ts";
@@ -43,8 +44,10 @@ export async function resolveCommand(rawArgs: string[]): Promise<ResolvedCommand
   let rest = rawArgs;
   for (;;) {
     const subs = command.subCommands ? await resolveValue(command.subCommands) : undefined;
-    // `cslr jobs --address URL logs ID`: URL is --address's value, not a subcommand.
-    const index = firstPositional(rest, flagTable(await resolveValue(command.args ?? {})));
+    // `cslr jobs --address URL logs ID`: URL is --address's value, not a subcommand; the
+    // project's flags may come before the command, as compose's -f does
+    // (`cslr --config lab/config.yaml up`): their values are not commands either.
+    const index = firstPositional(rest, flagTable({ ...projectArgs, ...(await resolveValue(command.args ?? {})) }));
     const word = index >= 0 ? rest[index] : undefined;
     if (!subs || word === undefined) break;
     const next = subs[word];

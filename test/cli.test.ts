@@ -57,6 +57,8 @@ describe("strict arguments", () => {
     [["down", "--volumes", "--remove-orphans"]],
     [["logs", "-f", "--tail", "10", "health"]],
     [["generate", "--config=lab/config.yaml", "--check"]],
+    [["--config", "lab/config.yaml", "generate", "--check"]],
+    [["--config", "lab/config.yaml", "--out", "lab/_b", "up", "-d"]],
     [["up", "--no-generate"]],
     [["exec", "ray-cpu", "ray", "status", "--verbose", "--since", "1h"]],
     [["compose", "--", "logs", "--since", "45s"]],

@@ -7,7 +7,7 @@ import { CslrError } from "../errors.ts";
 import { formatJson } from "../json.ts";
 
 export default defineCommand({
-  meta: { name: "doctor", description: "Check Docker, Compose, GPU runtime, config, secrets and ports; print the fix for each failure" },
+  meta: { name: "doctor", description: "Check Docker, Compose, GPU runtime, config, secrets, images, subnets and ports; print the fix for each failure" },
   args: {
     ...commonArgs,
     json: { type: "boolean", description: "Print { schemaVersion, ok, checks } on stdout" },
@@ -22,6 +22,7 @@ export default defineCommand({
     }
     process.stdout.write(renderChecks(checks));
     if (failed > 0) throw new CslrError(`doctor: ${failed} check${failed === 1 ? "" : "s"} failed`);
-    process.stdout.write("All checks passed.\n");
+    const warnings = checks.filter((c) => c.status === "warn").length;
+    process.stdout.write(warnings > 0 ? `All checks passed (${warnings} warning${warnings === 1 ? "" : "s"}).\n` : "All checks passed.\n");
   },
 });

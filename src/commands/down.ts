@@ -13,7 +13,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const timeoutSeconds = parseStopTimeout(args.timeout);
-    const { compose } = await openSession(args);
+    const { compose } = await openSession(args, { secrets: "placeholders" });
     await compose.run(downArgs({ volumes: args.volumes, removeOrphans: args["remove-orphans"], timeoutSeconds }));
   },
 });

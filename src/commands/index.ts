@@ -17,6 +17,7 @@ export const commands = {
   compose: () => import("./compose.ts").then((m) => m.default),
   status: () => import("./status.ts").then((m) => m.default),
   doctor: () => import("./doctor.ts").then((m) => m.default),
+  secrets: () => import("./secrets/index.ts").then((m) => m.default),
   test: () => import("./test.ts").then((m) => m.default),
   health: () => import("./health/index.ts").then((m) => m.default),
   node: () => import("./node.ts").then((m) => m.default),

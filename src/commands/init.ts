@@ -6,6 +6,28 @@ import { embeddedExamples } from "../config/load.ts";
 import { jsonSchemaOf } from "../config/json-schema.ts";
 import { log } from "../log.ts";
 import { withMissingSecrets } from "../config/dotenv.ts";
+import { CslrError } from "../errors.ts";
+import { describeData, postgresData, postgresDataExists, postgresPlacementOf } from "../secrets/postgres-data.ts";
+
+/**
+ * A new POSTGRES_PASSWORD does not reach PostgreSQL data that already exists: the old one was
+ * written into it when PostgreSQL first started, and MLflow would be locked out. Refuses,
+ * writing no secret, and names the data and the ways out. Says so when it cannot tell.
+ */
+async function refuseOverExistingData(configPath: string, envPath: string): Promise<void> {
+  const data = postgresData(postgresPlacementOf(readFileSync(configPath, "utf8")), dirname(configPath));
+  if (!data) return;
+  const exists = await postgresDataExists(data);
+  if (exists === undefined) {
+    log.warn(`could not ask Docker whether ${describeData(data)} exists; if it holds PostgreSQL data, the new POSTGRES_PASSWORD will not match it (see \`cslr secrets rotate\`)`);
+    return;
+  }
+  if (!exists) return;
+  throw new CslrError(
+    `${envPath} has no POSTGRES_PASSWORD, but ${describeData(data)} holds PostgreSQL data whose password is the earlier one; a new one would lock MLflow out, so no secret was written. ` +
+      "Restore the .env that belongs to it and run `cslr init` again; or keep the data and set a new password in it with `cslr secrets rotate POSTGRES_PASSWORD`, then `cslr init`; or delete the data (MLflow's runs with it) with `cslr down -v`, then `cslr init`",
+  );
+}
 
 function writeUnlessPresent(path: string, content: string, force: boolean): boolean {
   if (existsSync(path) && !force) {
@@ -22,19 +44,20 @@ export default defineCommand({
   args: {
     ...logArgs,
     config: { type: "string", description: "Path of config.yaml to write", default: "./config.yaml", valueHint: "FILE" },
-    nodes: { type: "string", description: "Path of nodes.yaml to write", default: "./nodes.yaml", valueHint: "FILE" },
+    nodes: { type: "string", description: "Path of nodes.yaml to write (default: beside config.yaml)", valueHint: "FILE" },
     force: { type: "boolean", description: "Overwrite config.yaml and nodes.yaml (secrets in .env are never overwritten)" },
   },
-  run({ args }) {
+  async run({ args }) {
     const configPath = resolve(args.config);
     const dir = dirname(configPath);
     writeUnlessPresent(configPath, embeddedExamples.config, Boolean(args.force));
-    writeUnlessPresent(resolve(args.nodes), embeddedExamples.nodes, Boolean(args.force));
+    writeUnlessPresent(args.nodes !== undefined ? resolve(args.nodes) : join(dir, "nodes.yaml"), embeddedExamples.nodes, Boolean(args.force));
     writeFileSync(join(dir, "config.schema.json"), `${JSON.stringify(jsonSchemaOf("config"), null, 2)}\n`);
     writeFileSync(join(dir, "nodes.schema.json"), `${JSON.stringify(jsonSchemaOf("nodes"), null, 2)}\n`);
     const envPath = join(dir, ".env");
     const existing = existsSync(envPath) ? readFileSync(envPath, "utf8") : "";
     const { text, added } = withMissingSecrets(existing);
+    if (added.includes("POSTGRES_PASSWORD")) await refuseOverExistingData(configPath, envPath);
     if (added.length > 0) writeFileSync(envPath, text, { mode: 0o600 });
     if (existsSync(envPath)) chmodSync(envPath, 0o600);
     log.success(added.length > 0 ? `wrote ${added.join(", ")} to ${envPath} (mode 0600)` : `${envPath} already has every secret`);

@@ -37,7 +37,7 @@ export default defineCommand({
     if (index !== undefined && services.length !== 1) {
       throw new UsageError(`cslr logs: --index needs exactly one SERVICE, like \`cslr logs --index 2 ray-worker\` (got ${services.length})`);
     }
-    const { compose, doc, target } = await openSession(args);
+    const { compose, doc, target } = await openSession(args, { secrets: "placeholders" });
     checkServices(doc, target.composeFile, services);
     if (index !== undefined) return void (await replicaLogs(compose, services[0]!, index, options));
     await compose.run(logsArgs({ ...options, services }));

@@ -13,7 +13,7 @@ export default defineCommand({
     all: { type: "boolean", alias: "a", description: "Include stopped containers" },
   },
   async run({ args }) {
-    const { compose } = await openSession(args);
+    const { compose } = await openSession(args, { secrets: "placeholders" });
     const sub = psArgs({ json: args.json, all: args.all });
     if (!args.json || args["dry-run"]) return void (await compose.run(sub));
     // Compose's own JSON differs between versions (array vs one object per line): normalise.

@@ -1,9 +1,16 @@
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import { defineCommand } from "citty";
 import { commonArgs } from "../args.ts";
 import { psArgs } from "../compose/argv.ts";
 import { parsePs } from "../compose/ps.ts";
-import { openSession } from "../compose/session.ts";
+import { sessionAt } from "../compose/session.ts";
+import { runningComposeFile } from "../compose/target.ts";
+import { ConfigError } from "../config/config-error.ts";
 import { readSecret } from "../config/dotenv.ts";
+import { loadProject, resolveProject } from "../config/load.ts";
+import type { Model } from "../config/model.ts";
+import { hostNameOf } from "../config/normalise.ts";
 import { isHostname } from "../config/schema.ts";
 import { readCluster, readServiceVersion } from "../election/client.ts";
 import pkg from "../../package.json" with { type: "json" };
@@ -11,11 +18,32 @@ import { UsageError } from "../errors.ts";
 import { resolveHostAddress } from "../host/address.ts";
 import { formatJson } from "../json.ts";
 import { log } from "../log.ts";
-import { rosterUrl } from "../status/roster.ts";
+import { stackFactsOfCompose, stackFactsOfModel } from "../status/stack.ts";
 import { buildStatus, renderStatus } from "../status/view.ts";
 
+/** Exit codes of `cslr status` (documented in the README and in --help). */
+export const statusExit = { ready: 0, unreachable: 1, noReadyHead: 3 } as const;
+
+/**
+ * The config, or undefined with its problems printed as a warning when `_build/compose.yaml`
+ * can stand in: status reports what runs, and the file that started it describes that.
+ */
+async function modelOrWarning(paths: ReturnType<typeof resolveProject>): Promise<Model | undefined> {
+  try {
+    return await loadProject(paths);
+  } catch (error) {
+    const running = runningComposeFile(paths);
+    if (!(error instanceof ConfigError) || !existsSync(running)) throw error;
+    log.warn(`the config has problems (fix them before \`cslr up\`); status is read from ${running}, which describes what runs:\n${error.message}`);
+    return undefined;
+  }
+}
+
 export default defineCommand({
-  meta: { name: "status", description: "Services, the Ray head and its workers, and the addresses to use" },
+  meta: {
+    name: "status",
+    description: "Services, the Ray head and its workers, and the addresses to use; exit 0 a ready head, 3 no ready head, 1 the election service could not be asked",
+  },
   args: {
     ...commonArgs,
     json: { type: "boolean", description: "Print the same data as { schemaVersion, ... } on stdout, for scripts" },
@@ -29,21 +57,18 @@ export default defineCommand({
     if (args.host !== undefined && !isHostname(args.host)) {
       throw new UsageError(`--host ${args.host}: not a hostname or IPv4 address; expected something like 10.0.0.5`);
     }
-    const session = await openSession(args, { model: "required" });
-    const model = session.model!;
+    const paths = resolveProject(args);
+    const model = await modelOrWarning(paths);
+    const session = await sessionAt(paths, { secrets: "placeholders" });
+    const stack = model ? stackFactsOfModel(model) : stackFactsOfCompose(session.doc, hostNameOf(hostname()));
     const rows = parsePs(await session.compose.captureOk(psArgs({ json: true, all: true })));
-    const [roster, serviceVersion] = await Promise.all([
-      readCluster(rosterUrl(model), { timeoutMs: 2000, token: readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN") }),
-      readServiceVersion(rosterUrl(model)),
-    ]);
-
-    const coordinator = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
-    const address = args.host ?? (await resolveHostAddress(model.host.address, coordinator));
-    if (!address) log.warn("no external address found for this host; showing 127.0.0.1 (set host.address, or pass --host)");
     const clusterToken = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
-    const report = buildStatus({ model, projectName: session.target.projectName, address: address ?? "127.0.0.1", rows, roster, clusterToken, serviceVersion, cliVersion: pkg.version });
+    const [roster, serviceVersion] = await Promise.all([readCluster(stack.rosterUrl, { timeoutMs: 2000, token: clusterToken }), readServiceVersion(stack.rosterUrl)]);
+
+    const address = args.host ?? (await resolveHostAddress(stack.hostAddress, stack.coordinatorHost));
+    if (!address) log.warn("no external address found for this host; showing 127.0.0.1 (set host.address, or pass --host)");
+    const report = buildStatus({ stack, projectName: session.target.projectName, address: address ?? "127.0.0.1", rows, roster, clusterToken, serviceVersion, cliVersion: pkg.version });
     process.stdout.write(args.json ? formatJson(report) : renderStatus(report));
-    // Documented exit codes: 0 a ready head, 3 no ready head, 1 the election service could not be asked.
-    process.exitCode = "error" in roster ? 1 : roster.roster.head?.ready ? 0 : 3;
+    process.exitCode = "error" in roster ? statusExit.unreachable : roster.roster.head?.ready ? statusExit.ready : statusExit.noReadyHead;
   },
 });

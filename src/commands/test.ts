@@ -9,7 +9,10 @@ import { checksDocument, renderChecks } from "../checks.ts";
 import { runClusterChecks } from "../clustertest/run.ts";
 import { formatVerdict, verdictExitCode } from "../clustertest/verdict.ts";
 import { downArgs, execArgs, logsArgs, psArgs, upArgs } from "../compose/argv.ts";
+import { assertSubnetsFree, engineOf } from "../compose/networks.ts";
+import { runningServices } from "../compose/ports.ts";
 import { parsePs } from "../compose/ps.ts";
+import { preflightProblem } from "../clustertest/preflight.ts";
 import type { Compose } from "../compose/runner.ts";
 import { sessionAt } from "../compose/session.ts";
 import { resolveProject } from "../config/load.ts";
@@ -63,7 +66,7 @@ export default defineCommand({
 
     if (action === "down" || action === "logs") {
       // By hand: act on the file that describes what is running, without regenerating it.
-      const { compose, target } = await sessionAt(paths, { file: "cluster-test" });
+      const { compose, target } = await sessionAt(paths, { file: "cluster-test", secrets: "placeholders" });
       if (action === "logs") return void (await compose.run(logsArgs({ noColor: true })));
       await composeOrThrow(compose, removeTestStack, "removing the test containers");
       log.success(`test containers of ${target.projectName} removed`);
@@ -72,8 +75,14 @@ export default defineCommand({
 
     const { model } = await generateProject(paths);
     const { compose, target, doc } = await sessionAt(paths, { file: "cluster-test" });
+    await compose.ensureEngine();
+    // Seconds, not the checks' whole timeout: a stack that is down is said at once.
+    const stack = await sessionAt(paths, { secrets: "placeholders" });
+    const problem = preflightProblem(model, await runningServices(stack.compose));
+    if (problem) throw new CslrError(problem);
+    await assertSubnetsFree(paths, doc, target.projectName, engineOf(compose.tool));
     const advertised = doc.services?.[clusterTest.worker]?.environment?.CSLR_NODE_ADDRESS;
-    log.start(`starting the test containers (${target.projectName}) on ${model.clusterTest.subnet}`);
+    log.start(`starting the test containers (${target.projectName}) on ${model.clusterTest.subnet ?? "a subnet Docker picks"}`);
     if (action === "up") {
       await composeOrThrow(compose, upArgs({ detach: true, forceRecreate: true, removeOrphans: true }), "starting the test containers");
       log.success(`test containers running; check by hand with \`docker compose -p ${target.projectName} exec ${clusterTest.client} bash\`, remove with \`cslr test --down\``);

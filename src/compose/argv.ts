@@ -29,6 +29,11 @@ export interface ComposeTarget {
   projectDir: string;
   /** `compose.override.yaml` beside config.yaml, when present: the user's own additions, applied last. */
   overrideFile?: string;
+  /**
+   * Variables added to compose's environment: placeholders for secrets a command that creates
+   * nothing does not use (compose interpolates every `${VAR:?}` of the file for any command).
+   */
+  env?: Record<string, string>;
 }
 
 /** The flags that pin file, project and env file; they come before the subcommand. */

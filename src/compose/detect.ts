@@ -10,6 +10,8 @@ export interface ProbeResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Killed because it took longer than it was allowed. */
+  timedOut?: boolean;
 }
 
 /** Runs a program and captures its output; null when the program is not on PATH. */

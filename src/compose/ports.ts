@@ -34,6 +34,11 @@ export async function busyPublishedPorts(
 
 /** Before anything is generated: the ports the config would publish, with their keys. */
 export async function busyConfiguredPorts(model: Model): Promise<PublishedPort[]> {
-  const ports = publishedHostPorts(model.config, model.gpu.enabled).map((u) => ({ service: u.service, port: u.port, key: u.key }));
+  // On the host network (the cluster test's worker; Ray nodes with network.mode host) Ray binds
+  // its ports itself, on every address; only published ports follow network.bind_address.
+  const rayOnHost = new Set(model.network.mode === "host" ? model.rayNodes.map((n) => n.service) : []);
+  const onHostNetwork = (service: string) => service === "test-ray-worker" || rayOnHost.has(service);
+  const hostIp = (service: string) => (onHostNetwork(service) || model.network.bindAddress === "0.0.0.0" ? undefined : model.network.bindAddress);
+  const ports = publishedHostPorts(model.config, model.gpu.enabled).map((u) => ({ service: u.service, port: u.port, key: u.key, hostIp: hostIp(u.service) }));
   return busyPorts(ports);
 }

@@ -8,6 +8,8 @@ import { publishedHostPorts } from "../config/rules.ts";
 export interface PublishedPort {
   service: string;
   port: number;
+  /** The host address it binds (compose's host_ip); undefined: every address. */
+  hostIp?: string;
   /** The config.yaml key that sets this port, when known. */
   key?: string;
 }
@@ -28,6 +30,17 @@ export function hostPortOf(entry: unknown): number | undefined {
   return /^\d+$/.test(host) && Number.isInteger(n) ? n : undefined;
 }
 
+/** "127.0.0.1:8888:8080", "[::1]:8888:8080", { host_ip: "127.0.0.1" } → that address; undefined: every address. */
+export function hostIpOf(entry: unknown): string | undefined {
+  if (entry && typeof entry === "object") {
+    const ip = (entry as { host_ip?: unknown }).host_ip;
+    return typeof ip === "string" && ip !== "" ? ip : undefined;
+  }
+  if (typeof entry !== "string") return undefined;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):[^:]+:/.exec(entry);
+  return match ? (match[1] ?? match[2]) : undefined;
+}
+
 /** Every host port published by the services of a parsed compose document. */
 export function publishedPorts(doc: unknown, only?: string[]): PublishedPort[] {
   const services = (doc as { services?: Record<string, { ports?: unknown[] }> } | null)?.services ?? {};
@@ -36,7 +49,8 @@ export function publishedPorts(doc: unknown, only?: string[]): PublishedPort[] {
     if (only && only.length > 0 && !only.includes(service)) continue;
     for (const entry of def?.ports ?? []) {
       const port = hostPortOf(entry);
-      if (port !== undefined) out.push({ service, port });
+      const hostIp = hostIpOf(entry);
+      if (port !== undefined) out.push(hostIp ? { service, port, hostIp } : { service, port });
     }
   }
   return out;

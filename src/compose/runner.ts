@@ -9,19 +9,42 @@ import { log } from "../log.ts";
 import { composeArgv, engineProgram, formatCommandLine, quietArgs, type ComposeTarget, type ComposeTool } from "./argv.ts";
 import { detectCompose, engineDownMessage, type ProbeResult } from "./detect.ts";
 
+/** What a child gets beyond its argv: variables added to cslr's environment, and text on its stdin. */
+export interface ChildInput {
+  env?: Record<string, string>;
+  /** Written to the child's stdin (else stdin is closed); a secret goes here, never into argv. */
+  stdin?: string;
+  /** Killed after this long (a registry that does not answer); the result says `timedOut`. */
+  timeoutMs?: number;
+}
+
+function childEnv(extra: Record<string, string> | undefined): Record<string, string | undefined> | undefined {
+  return extra && Object.keys(extra).length > 0 ? { ...process.env, ...extra } : undefined;
+}
+
 /** Runs a program with its output captured; null when the program is not on PATH. */
-export async function probeProgram(argv: string[], cwd?: string): Promise<ProbeResult | null> {
+export async function probeProgram(argv: string[], cwd?: string, input: ChildInput = {}): Promise<ProbeResult | null> {
   const [program, ...rest] = argv;
   if (!program) throw new Error("probeProgram: empty argv");
   const path = Bun.which(program);
   if (!path) return null;
-  const proc = Bun.spawn([path, ...rest], { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+  const stdin = input.stdin === undefined ? "ignore" : new Blob([input.stdin]);
+  const proc = Bun.spawn([path, ...rest], { cwd, env: childEnv(input.env), stdin, stdout: "pipe", stderr: "pipe" });
+  let timedOut = false;
+  const timer = input.timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, input.timeoutMs);
+  try {
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    return timedOut ? { code, stdout, stderr, timedOut } : { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The shell convention for a child killed by a signal: 128 + its number. */
@@ -34,17 +57,22 @@ export function exitCodeOf(exitCode: number | null, signalCode: string | number 
 
 const forwardedSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
+/** `NAME=value` words that set a child's extra variables, for a dry run's pasteable line. */
+function envAssignments(env: Record<string, string> | undefined): string[] {
+  return Object.entries(env ?? {}).map(([name, value]) => `${name}=${value}`);
+}
+
 /**
  * Runs a program on the user's terminal. cslr stays alive until the child ends: a signal sent
  * to cslr (Ctrl-C in `logs -f`, `kill` from a supervisor) is passed on, and the child decides
  * how to stop. Returns the child's exit code.
  */
-export async function runInteractive(argv: string[], cwd?: string): Promise<number> {
+export async function runInteractive(argv: string[], cwd?: string, env?: Record<string, string>): Promise<number> {
   const [program, ...rest] = argv;
   if (!program) throw new Error("runInteractive: empty argv");
   const path = Bun.which(program);
   if (!path) throw new CslrError(`${program} not found on PATH`);
-  const child = Bun.spawn([path, ...rest], { cwd, stdin: "inherit", stdout: "inherit", stderr: "inherit" });
+  const child = Bun.spawn([path, ...rest], { cwd, env: childEnv(env), stdin: "inherit", stdout: "inherit", stderr: "inherit" });
   const forward = (signal: NodeJS.Signals) => () => {
     log.debug(`forwarding ${signal} to ${program} (pid ${child.pid})`);
     child.kill(signal);
@@ -123,12 +151,12 @@ export class Compose {
   async runRaw(subcommand: string[], opts: { checkEngine?: boolean } = {}): Promise<number> {
     const argv = this.argv(subcommand);
     if (this.options.dryRun) {
-      process.stdout.write(`${formatCommandLine(argv)}\n`);
+      process.stdout.write(`${formatCommandLine([...envAssignments(this.target.env), ...argv])}\n`);
       return 0;
     }
     if (opts.checkEngine !== false) await this.ensureEngine();
     log.debug(`$ ${formatCommandLine(argv)}`);
-    return runInteractive(argv, this.target.projectDir);
+    return runInteractive(argv, this.target.projectDir, this.target.env);
   }
 
   /** The engine's own CLI (docker, podman) for what compose cannot do; same contract as run(). */
@@ -155,11 +183,11 @@ export class Compose {
   }
 
   /** Runs with output captured, for cslr to read. Never prints, even in a dry run. */
-  async capture(subcommand: string[]): Promise<ProbeResult> {
+  async capture(subcommand: string[], input: { stdin?: string; env?: Record<string, string> } = {}): Promise<ProbeResult> {
     await this.ensureEngine();
     const argv = this.argv(subcommand);
     log.debug(`$ ${formatCommandLine(argv)}`);
-    const result = await probeProgram(argv, this.target.projectDir);
+    const result = await probeProgram(argv, this.target.projectDir, { stdin: input.stdin, env: { ...this.target.env, ...input.env } });
     if (!result) throw new CslrError(`${argv[0]} not found on PATH`);
     return result;
   }

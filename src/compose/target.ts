@@ -13,7 +13,8 @@ import type { ComposeTarget } from "./argv.ts";
 /** The parts of a generated compose file cslr reads back. */
 export interface ComposeDoc {
   name?: unknown;
-  services?: Record<string, { ports?: unknown[]; environment?: Record<string, unknown> } | null>;
+  services?: Record<string, { ports?: unknown[]; environment?: Record<string, unknown>; network_mode?: unknown } | null>;
+  networks?: Record<string, { ipam?: { config?: ({ subnet?: unknown } | null)[] } } | null>;
 }
 
 /** Points compose at `file` (default: `_build/compose.yaml`); the override applies to the main stack only, not the cluster test's. */
@@ -29,18 +30,19 @@ export function composeTarget(paths: ProjectPaths, projectName: string, file = p
 }
 
 /** Reads a generated compose file; its top-level `name:` is the project it belongs to. */
-export function readComposeFile(file: string, howToCreate = "run `cslr up` (or `cslr generate`) first"): { doc: ComposeDoc; projectName: string } {
+export function readComposeFile(file: string, howToCreate = "run `cslr up` (or `cslr generate`) first"): { doc: ComposeDoc; projectName: string; text: string } {
   if (!existsSync(file)) throw new CslrError(`no generated compose file at ${file}: ${howToCreate}`);
   let doc: ComposeDoc | null;
+  const text = readFileSync(file, "utf8");
   try {
-    doc = Bun.YAML.parse(readFileSync(file, "utf8")) as ComposeDoc | null;
+    doc = Bun.YAML.parse(text) as ComposeDoc | null;
   } catch (error) {
     throw new CslrError(`${file} is not valid YAML (${(error as Error).message.split("\n")[0]}): regenerate it with \`cslr generate\``);
   }
   if (!doc || typeof doc !== "object" || typeof doc.name !== "string" || doc.name === "") {
     throw new CslrError(`${file} has no top-level name: regenerate it with \`cslr generate\``);
   }
-  return { doc, projectName: doc.name };
+  return { doc, projectName: doc.name, text };
 }
 
 export function serviceNames(doc: ComposeDoc): string[] {

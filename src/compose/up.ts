@@ -4,6 +4,7 @@
  * `cslr join --up`.
  */
 import { logsArgs, psArgs, upArgs } from "./argv.ts";
+import { assertSubnetsFree, engineOf } from "./networks.ts";
 import { busyPublishedPorts, runningServices } from "./ports.ts";
 import { parsePs } from "./ps.ts";
 import { portConflictMessage } from "./published.ts";
@@ -22,6 +23,7 @@ import { isQuiet } from "../log.ts";
 import { coordinatorUrl } from "../config/urls.ts";
 import { describePhase } from "../status/phase.ts";
 import { rosterUrl } from "../status/roster.ts";
+import { stackFactsOfModel } from "../status/stack.ts";
 import { endpoints } from "../status/view.ts";
 import { culpritService, progressPrinter, waitExpectation, waitForCluster } from "../status/wait.ts";
 
@@ -43,6 +45,7 @@ export async function upStack(session: Session, options: UpOptions): Promise<voi
   if (!options.dryRun) {
     await session.compose.ensureEngine();
     await refuseRenameWhileRunning(session);
+    await assertSubnetsFree(session.paths, session.doc, session.target.projectName, engineOf(session.compose.tool));
     const busy = await busyPublishedPorts(session.doc, await runningServices(session.compose), session.model, starting);
     if (busy.length > 0) throw new CslrError(portConflictMessage(busy));
   }
@@ -118,7 +121,7 @@ async function printAddresses(model: Model, url: string | undefined, token: stri
   const address = (await resolveHostAddress(model.host.address, coordinator)) ?? "127.0.0.1";
   const roster = url ? await readCluster(url, { timeoutMs: 2000, token }) : undefined;
   const head = roster && "roster" in roster ? roster.roster.head : null;
-  const urls = endpoints(model, address, head);
+  const urls = endpoints(stackFactsOfModel(model), address, head);
   const lines = [
     urls.rayDashboard && `  Ray dashboard  ${urls.rayDashboard}`,
     urls.rayClient && `  Ray client     ${urls.rayClient}`,

@@ -43,6 +43,25 @@ export function withMissingSecrets(existing: string, fresh: () => string = rando
   return { text: `${existing}${prefix}${lines}\n`, added };
 }
 
+/**
+ * Sets secrets to new values: a line that assigns one is replaced in place, a secret not yet
+ * in the file is appended; every other line is kept byte for byte.
+ */
+export function withSecrets(existing: string, values: Partial<Record<SecretName, string>>): string {
+  const pending = new Map(Object.entries(values) as [SecretName, string][]);
+  const lines = existing === "" ? [] : existing.replace(/\n$/, "").split("\n");
+  const out = lines.map((line) => {
+    const name = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line)?.[1] as SecretName | undefined;
+    if (name === undefined || !values[name]) return line;
+    const value = values[name]!;
+    // Every assignment of the name gets the new value: a later duplicate would win in compose.
+    pending.delete(name);
+    return `${name}=${value}`;
+  });
+  const header = existing === "" ? ["# Secrets for cslr. Keep this file private (mode 0600); never commit it."] : [];
+  return `${[...header, ...out, ...[...pending].map(([name, value]) => `${name}=${value}`)].join("\n")}\n`;
+}
+
 /** A secret from the project's `.env` (else the environment), for cslr's own calls to the cluster. */
 export function readSecret(envFile: string, name: SecretName): string | undefined {
   let fromFile: string | undefined;

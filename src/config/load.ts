@@ -3,19 +3,21 @@
  * file is missing), validates, probes the host for GPUs and returns the normalised model.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { hostname as osHostname } from "node:os";
+import { availableParallelism, hostname as osHostname } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import exampleConfig from "../../config.example.yaml" with { type: "text" };
 import exampleNodes from "../../nodes.yaml" with { type: "text" };
 import { detectGpuSync } from "../host/gpu.ts";
 import { UsageError } from "../errors.ts";
 import { log } from "../log.ts";
-import { ConfigError, type Diagnostic } from "./config-error.ts";
+import { ConfigError, dottedPath, type Diagnostic } from "./config-error.ts";
 import type { Model } from "./model.ts";
 import { normalise, resolveGpuEnabled, rayNodesOf } from "./normalise.ts";
 import { configSchema, nodesSchema, type Config, type Nodes } from "./schema.ts";
 import { fastParseMapping } from "./fast-yaml.ts";
 import {
+  bindAddressProblems,
+  cpuLimitProblems,
   duplicatePortProblems,
   hostNetworkUrlProblems,
   hostPortBlockProblems,
@@ -70,6 +72,8 @@ function readExplicit(path: string, what: string): string {
 export interface LoadOptions {
   /** Injected for tests; defaults to probing `nvidia-smi -L` (only when the config asks for auto/true). */
   gpuDetected?: boolean;
+  /** Injected for tests; defaults to this machine's CPUs (what Docker's `cpus` limit is checked against). */
+  hostCpus?: number;
 }
 
 interface CrossProblems {
@@ -79,7 +83,7 @@ interface CrossProblems {
 }
 
 /** The rules across fields, on values the schemas accepted. The GPU is probed only when asked for. */
-function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: () => boolean, hostname: string): CrossProblems {
+function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: () => boolean, hostname: string, hostCpus: number): CrossProblems {
   const requested = config.services.ray.gpu.enabled;
   const gpuDetected = requested === false ? false : probeGpu();
   const gpuEnabled = resolveGpuEnabled(requested, gpuDetected);
@@ -88,6 +92,8 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
     ...subnetProblems(config),
     ...workerPortRangeProblems(config),
     ...hostPortBlockProblems(config, gpuEnabled),
+    ...cpuLimitProblems(config, gpuEnabled, hostCpus),
+    ...bindAddressProblems(config),
     ...(nodes ? multiHostBridgeProblems(config, nodes) : []),
   ];
   const enabled = nodes ? rayNodesOf(config, nodes, gpuEnabled, hostname).filter((n) => n.ports).map((n) => n.name) : [];
@@ -95,16 +101,16 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
 }
 
 /** The common case, without the yaml package: plain YAML that is valid as it stands. */
-function validModelFast(configText: string, nodesText: string, probeGpu: () => boolean, hostname: string): Model | undefined {
+function validModelFast(configText: string, nodesText: string, probeGpu: () => boolean, hostname: string, hostCpus: number): Model | undefined {
   const configData = fastParseMapping(configText);
   const nodesData = configData && fastParseMapping(nodesText);
   if (!configData || !nodesData) return undefined;
   const config = configSchema.safeParse(configData);
   const nodes = nodesSchema.safeParse(nodesData);
   if (!config.success || !nodes.success) return undefined;
-  const problems = crossFieldProblems(config.data, nodes.data, probeGpu, hostname);
+  const problems = crossFieldProblems(config.data, nodes.data, probeGpu, hostname, hostCpus);
   if (problems.config.length > 0 || problems.nodes.length > 0) return undefined;
-  return normalise(config.data, nodes.data, { gpuDetected: problems.gpuDetected, hostname });
+  return normalise(config.data, nodes.data, { gpuDetected: problems.gpuDetected, hostname, hostCpus });
 }
 
 /**
@@ -116,10 +122,11 @@ export async function modelFromTexts(
   nodesFile: { file: string; text: string },
   probeGpu: () => boolean,
   hostname: string = osHostname(),
+  hostCpus: number = availableParallelism(),
 ): Promise<Model> {
   let probed: boolean | undefined;
   const probeOnce = () => (probed ??= probeGpu());
-  const fast = validModelFast(configFile.text, nodesFile.text, probeOnce, hostname);
+  const fast = validModelFast(configFile.text, nodesFile.text, probeOnce, hostname, hostCpus);
   if (fast) return fast;
 
   const { positioned, validateSource } = await import("./validate.ts");
@@ -131,13 +138,13 @@ export async function modelFromTexts(
   ];
   let gpuDetected = false;
   if (config.ok) {
-    const problems = crossFieldProblems(config.value, nodes.ok ? nodes.value : undefined, probeOnce, hostname);
+    const problems = crossFieldProblems(config.value, nodes.ok ? nodes.value : undefined, probeOnce, hostname, hostCpus);
     gpuDetected = problems.gpuDetected;
     diagnostics.push(...positioned(config.source, problems.config));
     if (nodes.ok) diagnostics.push(...positioned(nodes.source, problems.nodes));
   }
   if (diagnostics.length > 0 || !config.ok || !nodes.ok) throw new ConfigError(sortDiagnostics(diagnostics));
-  return normalise(config.value, nodes.value, { gpuDetected, hostname });
+  return normalise(config.value, nodes.value, { gpuDetected, hostname, hostCpus });
 }
 
 function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
@@ -217,11 +224,24 @@ export function resolveProject(args: ProjectArgs, cwd = process.cwd(), options: 
   };
 }
 
+/**
+ * Problems found beyond the files (against the engine's networks, say) as a ConfigError
+ * positioned in config.yaml like every other problem: the line to edit, exit 2.
+ */
+export async function configProblemError(paths: ProjectPaths, problems: Problem[]): Promise<ConfigError> {
+  const present = existsSync(paths.config);
+  const file = present ? displayPath(paths.config) : "config.yaml";
+  const { parseYamlSource, positioned } = await import("./validate.ts");
+  const { source } = parseYamlSource(file, present ? readFileSync(paths.config, "utf8") : "");
+  if (source) return new ConfigError(positioned(source, problems));
+  return new ConfigError(problems.map((p) => ({ file, line: 1, col: 1, path: dottedPath(p.path), message: p.message })));
+}
+
 /** Loads and validates config + nodes; throws ConfigError (exit 2) listing every problem. */
 export async function loadProject(paths: ProjectPaths, options: LoadOptions = {}): Promise<Model> {
   const configFile = readOrEmbedded(paths.config, paths.explicit.config, embeddedExamples.config, "config.yaml");
   const nodesFile = readOrEmbedded(paths.nodes, paths.explicit.nodes, embeddedExamples.nodes, "nodes.yaml");
-  const model = await modelFromTexts(configFile, nodesFile, () => options.gpuDetected ?? detectGpuSync());
+  const model = await modelFromTexts(configFile, nodesFile, () => options.gpuDetected ?? detectGpuSync(), undefined, options.hostCpus);
   for (const warning of model.warnings) log.warn(warning);
   return model;
 }

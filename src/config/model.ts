@@ -51,7 +51,8 @@ export interface RayNode {
 
 /** `cslr test`: its isolated network, how long it waits, and the test worker's pinned ports. */
 export interface ClusterTest {
-  subnet: string;
+  /** Undefined: Docker picks a free subnet. */
+  subnet?: string;
   /** Seconds `cslr test` waits for the health service and the worker to show up. */
   timeout: number;
   worker: {
@@ -71,7 +72,11 @@ export interface Model {
   config: Config;
   nodes: Nodes;
   project: { name: string };
-  network: { mode: "bridge" | "host"; subnet: string };
+  /**
+   * ray-network's subnet (undefined: Docker picks a free one) and the host address published
+   * ports bind to ("0.0.0.0": Docker's default, every address, IPv4 and IPv6).
+   */
+  network: { mode: "bridge" | "host"; subnet?: string; bindAddress: string };
   /** This workstation: its name in the cluster and the address others reach it by ("auto": detected at run time). */
   host: { name: string; address: string | "auto" };
   clusterTest: ClusterTest;

@@ -138,6 +138,8 @@ function clusterTestOf(config: Config): ClusterTest {
 
 export interface HostFacts {
   gpuDetected: boolean;
+  /** CPUs of this host (as Docker counts them); undefined skips the over-subscription warning. */
+  hostCpus?: number;
   /** This machine's short hostname, for `host.name`'s default. */
   hostname: string;
 }
@@ -146,6 +148,20 @@ export interface HostFacts {
 export function hostNameOf(hostname: string): string {
   const label = hostname.split(".")[0]!.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
   return label === "" ? "localhost" : label;
+}
+
+/**
+ * The Ray nodes' CPU claims together, when they exceed the host: Ray schedules by --num-cpus,
+ * so it would start more tasks at once than there are CPUs. A node without a limit claims all
+ * of them (Ray counts the host's CPUs).
+ */
+export function cpuOversubscription(nodes: RayNode[], hostCpus: number): string | undefined {
+  const claims = nodes.map((n) => ({ service: n.service, cpus: n.cpus ?? hostCpus, limited: n.cpus !== undefined }));
+  const total = claims.reduce((sum, c) => sum + c.cpus, 0);
+  if (total <= hostCpus) return undefined;
+  const list = claims.map((c) => `${c.service} ${c.cpus}${c.limited ? "" : " (no limit)"}`).join(", ");
+  const knobs = [...new Set(nodes.map((n) => `services.ray.${n.kind}.cpus`)), ...(nodes.some((n) => n.service.startsWith("ray-worker-")) ? ["services.ray.workers"] : [])];
+  return `the Ray nodes here claim ${total} CPUs (${list}) on a host with ${hostCpus}: Ray would run more tasks at once than the host has CPUs; lower ${knobs.join(" or ")} so they add up to ${hostCpus} or less`;
 }
 
 export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model {
@@ -159,6 +175,8 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
       "services.ray.gpu.enabled is true but `nvidia-smi -L` lists no GPU on this host; ray-gpu will fail to start here unless the NVIDIA runtime is present",
     );
   }
+  const oversubscribed = host.hostCpus === undefined ? undefined : cpuOversubscription(rayNodes, host.hostCpus);
+  if (oversubscribed) warnings.push(oversubscribed);
   for (const node of rayNodes.filter((n) => n.ports)) {
     if (!/:[^/]+$/.test(node.image) || node.image.endsWith(":latest")) {
       warnings.push(`${node.service} image ${node.image} is not pinned to a version; a Ray client and cluster of different versions fail in confusing ways`);
@@ -170,7 +188,7 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
     config,
     nodes,
     project: { name: config.project.name },
-    network: { mode: config.network.mode, subnet: config.network.subnet },
+    network: { mode: config.network.mode, subnet: config.network.subnet, bindAddress: config.network.bind_address },
     host: { name: hostName, address: config.host.address },
     clusterTest: clusterTestOf(config),
     gpu: { requested, detected: host.gpuDetected, enabled: gpuEnabled },

@@ -70,6 +70,45 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
   return uses;
 }
 
+/**
+ * Docker refuses a container's `cpus` above the engine's CPU count ("Range of CPUs is from 0.01
+ * to 2.00"), and only when it creates that container, after the networks, volumes and other
+ * services: refused here first. Worker replicas take ray-cpu's limit, so it counts when they run.
+ */
+export function cpuLimitProblems(config: Config, gpuEnabled: boolean, hostCpus: number): Problem[] {
+  const ray = config.services.ray;
+  const runs = { cpu: ray.cpu.enabled || ray.workers > 0, gpu: gpuEnabled };
+  const out: Problem[] = [];
+  for (const kind of ["cpu", "gpu"] as const) {
+    const cpus = ray[kind].cpus;
+    if (!runs[kind] || cpus === undefined || Number(cpus) <= hostCpus) continue;
+    out.push({
+      path: ["services", "ray", kind, "cpus"],
+      message: `${String(cpus).trim()} CPUs is more than this host has (${hostCpus}), and Docker refuses it; expected at most ${hostCpus}, or leave cpus out for no limit`,
+    });
+  }
+  return out;
+}
+
+export function isLoopback(address: string): boolean {
+  return address.startsWith("127.") || address === "::1";
+}
+
+/**
+ * With several workstations the others reach this host's election service on its published
+ * port; bound to loopback, they never could.
+ */
+export function bindAddressProblems(config: Config): Problem[] {
+  const address = config.network.bind_address;
+  if (config.network.mode !== "host" || !config.services.health.enabled || !isLoopback(address)) return [];
+  return [
+    {
+      path: ["network", "bind_address"],
+      message: `${address} hides the election service (services.health.port) from the other workstations of network.mode host; expected 0.0.0.0 or an address they reach`,
+    },
+  ];
+}
+
 /** The blocks of all Ray nodes must fit below 65536. */
 export function hostPortBlockProblems(config: Config, gpuEnabled: boolean): Problem[] {
   if (config.network.mode !== "host") return [];
@@ -104,7 +143,9 @@ export function duplicatePortProblems(uses: HostPortUse[]): Problem[] {
   return out;
 }
 
+/** Two explicit subnets of this project must not overlap (Docker keeps the ones it picks apart itself). */
 export function subnetProblems(config: Config): Problem[] {
+  if (config.network.subnet === undefined || config.cluster_test.subnet === undefined) return [];
   const main = parseIpv4Cidr(config.network.subnet);
   const test = parseIpv4Cidr(config.cluster_test.subnet);
   if (main && test && cidrsOverlap(main, test)) {

@@ -2,6 +2,7 @@
  * The one source of truth for config.yaml and nodes.yaml: validation, defaults, the JSON
  * Schema (`cslr schema`) and the README's config reference all come from these schemas.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { isHostname, isIpv4Cidr, parseHostPort, parseIpv4 } from "./net.ts";
 import { pinnedVersions } from "./versions.ts";
@@ -44,6 +45,11 @@ export const cidr = z
   .string()
   .refine(isIpv4Cidr, { message: "not an IPv4 CIDR; expected a network like 172.28.0.0/16" });
 
+/** An address of this host to publish ports on (Docker's `host_ip`). */
+export const bindAddress = z
+  .string()
+  .refine((v) => isIP(v) !== 0, { message: "not an IP address; expected 0.0.0.0 (every address), 127.0.0.1 (this machine only) or one of this host's addresses" });
+
 /** Images must be pinned: a Ray client and cluster of different versions fail confusingly. */
 export const image = z
   .string()
@@ -73,7 +79,7 @@ const seconds = z
 
 const rayNodeFields = {
   image: image,
-  cpus: cpus.optional().meta({ description: "CPU limit of the container; also Ray's --num-cpus" }),
+  cpus: cpus.optional().meta({ description: "CPU limit of the container, at most this host's CPU count; also Ray's --num-cpus (default: no limit, Ray counts the host's CPUs)" }),
   memory: memorySize.optional().meta({ description: "Memory limit of the container" }),
   shm_size: memorySize.meta({
     description: "Size of /dev/shm; Ray's object store lives there (Docker's default is 64 MB)",
@@ -247,7 +253,12 @@ export const configSchema = z
           .enum(["bridge", "host"], { message: "not a network mode; expected bridge (one workstation) or host (several workstations)" })
           .default("bridge")
           .meta({ description: "bridge: one workstation; host: Ray nodes on the host network with pinned ports, needed for several workstations" }),
-        subnet: cidr.default("172.28.0.0/16").meta({ description: "Subnet of ray-network (the services' bridge network)" }),
+        subnet: cidr
+          .optional()
+          .meta({ description: "Subnet of ray-network (the services' bridge network); default: Docker picks a free one, so projects on one host never collide" }),
+        bind_address: bindAddress
+          .default("0.0.0.0")
+          .meta({ description: "Host address the published ports bind to: 0.0.0.0 every address, IPv4 and IPv6 (Docker's default); 127.0.0.1 this machine only" }),
       })
       .prefault({}),
     host: z
@@ -267,7 +278,7 @@ export const configSchema = z
     services: servicesSchema,
     cluster_test: z
       .strictObject({
-        subnet: cidr.default("172.30.0.0/24").meta({ description: "Subnet of the isolated test network" }),
+        subnet: cidr.optional().meta({ description: "Subnet of the isolated test network; default: Docker picks a free one" }),
         timeout: seconds.default(60).meta({ description: "Seconds `cslr test` waits for the test worker to join" }),
         worker: z
           .strictObject({

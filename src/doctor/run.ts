@@ -14,10 +14,21 @@ import type { ComposeTool } from "../compose/argv.ts";
 import { displayPath, loadProject, type ProjectPaths } from "../config/load.ts";
 import type { Model } from "../config/model.ts";
 import { detectGpu } from "../host/gpu.ts";
-import { dotEnvNames, hasNvidiaRuntime, requiredEnvVars } from "./checks.ts";
+import { dotEnvNames, hasNvidiaRuntime, rayExposure, requiredEnvVars } from "./checks.ts";
+import { engineOf, listDockerNetworks, subnetConflicts } from "../compose/networks.ts";
+import { testProjectName } from "../render/cluster-test.ts";
+import { missingSecrets } from "../render/generate.ts";
+import { log } from "../log.ts";
+import { engineImageProbe, imagesCheck, imagesOf, type ImageProbe } from "./images.ts";
+
+export interface DoctorOptions {
+  /** Where each image is (injected by tests: no registry is asked). */
+  images?: ImageProbe;
+}
 
 interface DoctorContext {
   paths: ProjectPaths;
+  options: DoctorOptions;
   engine?: "docker" | "podman";
   engineUp: boolean;
   compose?: ComposeTool;
@@ -29,6 +40,7 @@ type DoctorCheck = { id: string; name: string; check: (ctx: DoctorContext) => Pr
 const ok = (id: string, name: string, detail?: string): Check => ({ id, name, status: "ok", detail });
 const fail = (id: string, name: string, detail: string, fix?: string): Check => ({ id, name, status: "fail", detail, fix });
 const skip = (id: string, name: string, detail: string): Check => ({ id, name, status: "skip", detail });
+const warn = (id: string, name: string, detail: string, fix: string): Check => ({ id, name, status: "warn", detail, fix });
 
 const checks: DoctorCheck[] = [
   {
@@ -87,37 +99,65 @@ const checks: DoctorCheck[] = [
     name: "config",
     async check(ctx) {
       const { config, nodes, explicit } = ctx.paths;
-      if (!explicit.config && !existsSync(config)) {
-        return skip("config", "config", `no ${displayPath(config)} here; run \`cslr init\` (or pass --config)`);
-      }
+      // A file the user did not name and that is not there is replaced by the embedded example:
+      // said as it is, never called valid.
+      const absent = [config, nodes].filter((file, i) => !(i === 0 ? explicit.config : explicit.nodes) && !existsSync(file));
       try {
-        ctx.model = await loadProject(ctx.paths);
+        ctx.model = await quietly(() => loadProject(ctx.paths));
       } catch (error) {
         return fail("config", "config", (error as Error).message.split("\n")[0]!, "correct the fields named above (`cslr schema` prints the schema)");
       }
-      const nodesNote = existsSync(nodes) ? `and ${displayPath(nodes)} are valid` : `is valid (no ${displayPath(nodes)}: the example's whitelist)`;
-      return ok("config", "config", `${displayPath(config)} ${nodesNote}`);
+      const present = [config, nodes].filter((file) => !absent.includes(file)).map(displayPath);
+      const valid = present.length > 0 ? `${present.join(" and ")} ${present.length === 1 ? "is" : "are"} valid` : "";
+      if (absent.length > 0) {
+        const missing = `${absent.map(displayPath).join(" and ")} ${absent.length === 1 ? "is" : "are"} missing: \`cslr generate\` and \`cslr up\` would use the embedded example${absent.length === 1 ? "" : "s"}`;
+        return warn("config", "config", [valid, missing].filter(Boolean).join("; "), "`cslr init` writes them here, to edit (or pass --config)");
+      }
+      if (ctx.model.warnings.length > 0) return warn("config", "config", `${valid}, with warnings: ${ctx.model.warnings.join("; ")}`, "see the warnings");
+      return ok("config", "config", valid);
     },
   },
   {
     id: "secrets",
     name: ".env secrets",
     check(ctx) {
+      const name = ".env secrets";
       const { composeFile, envFile } = ctx.paths;
-      if (!existsSync(composeFile)) return skip("secrets", ".env secrets", "no generated compose file yet (run `cslr generate`)");
-      const needed = requiredEnvVars(readFileSync(composeFile, "utf8"));
-      if (needed.length === 0) return ok("secrets", ".env secrets", "the compose file needs no variables");
+      // What `up` would need (the config's services), and what the generated file needs now.
+      const fromModel = ctx.model ? missingSecrets(ctx.model, envFile) : [];
       const present = existsSync(envFile) ? dotEnvNames(readFileSync(envFile, "utf8")) : new Set<string>();
-      const missing = needed.filter((n) => !present.has(n) && !process.env[n]);
-      if (missing.length === 0) return ok("secrets", ".env secrets", `${needed.join(", ")} set in ${envFile}`);
-      return fail(
-        "secrets",
-        ".env secrets",
-        `missing in ${envFile}: ${missing.join(", ")}`,
-        `add ${missing.map((m) => `${m}=...`).join(" ")} to ${envFile} (\`cslr init\` writes generated secrets)`,
-      );
+      const fromFile = existsSync(composeFile) ? requiredEnvVars(readFileSync(composeFile, "utf8")).filter((n) => !present.has(n) && !process.env[n]) : [];
+      if (!ctx.model && !existsSync(composeFile)) return skip("secrets", name, "no valid config and no generated compose file");
+      const missing = [...new Set([...fromModel, ...fromFile.filter((n) => !fromModel.some((m) => m.startsWith(`${n} `)))])];
+      if (missing.length === 0) return ok("secrets", name, `every secret the stack needs is set in ${envFile}`);
+      const where = existsSync(envFile) ? `missing in ${envFile}` : `no ${envFile}; missing`;
+      return fail("secrets", name, `${where}: ${missing.join(", ")}`, "`cslr init` writes the missing secrets (it keeps the others)");
     },
   },
+  {
+    id: "images",
+    name: "images",
+    async check(ctx) {
+      if (!ctx.model) return skip("images", "images", "no valid config");
+      if (!ctx.engineUp || !ctx.engine) return skip("images", "images", "cannot ask the engine");
+      const images = imagesOf(ctx.model);
+      const probe = ctx.options.images ?? engineImageProbe(ctx.engine);
+      return imagesCheck(images, await Promise.all(images.map((use) => probe(use.image))));
+    },
+  },
+  {
+    id: "ray-exposure",
+    name: "Ray dashboard and Jobs API",
+    check(ctx) {
+      const name = "Ray dashboard and Jobs API";
+      if (!ctx.model) return skip("ray-exposure", name, "no valid config");
+      const exposure = rayExposure(ctx.model);
+      if (exposure) return warn("ray-exposure", name, exposure.detail, exposure.fix);
+      const why = ctx.model.config.services.ray.auth === "token" ? "Ray's token authentication is on (services.ray.auth: token)" : `published on ${ctx.model.network.bindAddress} only`;
+      return ok("ray-exposure", name, why);
+    },
+  },
+  { id: "subnets", name: "subnets", check: checkSubnets },
   { id: "ports", name: "host ports", check: checkPorts },
   {
     id: "health",
@@ -139,6 +179,28 @@ const checks: DoctorCheck[] = [
     },
   },
 ];
+
+/** Explicit subnets against the engine's networks (the ones Docker picks cannot collide). */
+async function checkSubnets(ctx: DoctorContext): Promise<Check> {
+  const name = "subnets";
+  const model = ctx.model;
+  if (!model) return skip("subnets", name, "no valid config");
+  const { subnet } = model.network;
+  const testSubnet = model.clusterTest.subnet;
+  if (!subnet && !testSubnet) return ok("subnets", name, "none configured: Docker picks free ones");
+  if (!ctx.engineUp || !ctx.compose) return skip("subnets", name, "cannot ask the engine for its networks");
+  const networks = await listDockerNetworks(engineOf(ctx.compose));
+  // The cluster test is a compose project of its own: its network is no conflict either.
+  const problems = [
+    ...(subnet ? subnetConflicts([{ network: "ray-network", subnet, path: ["network", "subnet"] }], model.project.name, networks) : []),
+    ...(testSubnet ? subnetConflicts([{ network: "cluster-test", subnet: testSubnet, path: ["cluster_test", "subnet"] }], testProjectName(model), networks) : []),
+  ];
+  const wanted = [subnet, testSubnet].filter(Boolean).join(", ");
+  if (problems.length === 0) return ok("subnets", name, `${wanted} free`);
+  const detail = problems.map((p) => `${p.path.join(".")} ${p.message.split(", and Docker")[0]}`).join("; ");
+  const fix = problems.map((p) => `for ${p.path.join(".")}: ${p.message.split("; expected ")[1]}`).join("; ");
+  return fail("subnets", name, detail, fix);
+}
 
 /**
  * Ports held by something else. With a generated compose file and an engine, this stack's own
@@ -170,8 +232,19 @@ async function checkPorts(ctx: DoctorContext): Promise<Check> {
   );
 }
 
-export async function runDoctor(paths: ProjectPaths): Promise<Check[]> {
-  const ctx: DoctorContext = { paths, engineUp: false };
+/** Runs `load` with cslr's own log quiet: doctor reports what loading says as checks instead. */
+async function quietly<T>(load: () => Promise<T>): Promise<T> {
+  const level = log.level;
+  log.level = 0;
+  try {
+    return await load();
+  } finally {
+    log.level = level;
+  }
+}
+
+export async function runDoctor(paths: ProjectPaths, options: DoctorOptions = {}): Promise<Check[]> {
+  const ctx: DoctorContext = { paths, options, engineUp: false };
   const results: Check[] = [];
   for (const { id, name, check } of checks) results.push(await runCheck(id, name, () => check(ctx)));
   return results;

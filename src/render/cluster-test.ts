@@ -27,7 +27,8 @@ export const clusterTest = {
 
 export interface ClusterTestView {
   project: string;
-  subnet: string;
+  /** Undefined: Docker picks a free subnet. */
+  subnet?: string;
   image: string;
   worker: {
     hostname: string;
@@ -60,10 +61,12 @@ export function networkGateway(subnet: string): string | undefined {
 
 /**
  * The address the test worker advertises: the detected host address, else ray-network's
- * gateway (published ports answer on every host address, and the head can always reach that one).
+ * gateway when its subnet is set (published ports answer on every host address, and the head
+ * can always reach that one). A subnet Docker picks is not known before the network exists.
  */
 export function testHostAddress(model: Model, detected: string | undefined): string {
-  return detected ?? networkGateway(model.network.subnet) ?? "127.0.0.1";
+  const gateway = model.network.subnet === undefined ? undefined : networkGateway(model.network.subnet);
+  return detected ?? gateway ?? "127.0.0.1";
 }
 
 /** This host's Ray services that can be head: the names an elected head is announced by. */

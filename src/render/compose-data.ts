@@ -23,6 +23,8 @@ export const paths = {
 export interface PortMapping {
   target: number;
   published: number;
+  /** Host address to bind (compose's host_ip); undefined: Docker's default, every address. */
+  hostIp?: string;
 }
 
 /** A bind mount or a named volume, as compose's long volume syntax. */
@@ -59,7 +61,8 @@ export interface RayServiceView {
 export interface ComposeView {
   generatedBy: string;
   project: string;
-  subnet: string;
+  /** Undefined: Docker picks a free subnet. */
+  subnet?: string;
   health?: {
     image: string;
     command: string[];
@@ -96,6 +99,15 @@ export interface ComposeInputs {
   /** This host's address as other workstations reach it (resolved from host.address). */
   hostAddress: string;
   version: string;
+}
+
+/**
+ * A published port on `network.bind_address`. 0.0.0.0 is left to Docker's default, which
+ * publishes on every address, IPv6 too; an explicit host_ip 0.0.0.0 would drop IPv6.
+ */
+function published(model: Model, target: number, port: number): PortMapping {
+  const address = model.network.bindAddress;
+  return address === "0.0.0.0" ? { target, published: port } : { target, published: port, hostIp: address };
 }
 
 function secret(name: SecretName): EnvEntry {
@@ -183,7 +195,7 @@ export function agentMounts(cslrBinary: string, outDir: string): Mount[] {
 function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServiceView {
   const hostNetwork = model.network.mode === "host";
   // On the host network Ray's ports are the host's own: nothing to publish.
-  const ports = node.ports && !hostNetwork ? [node.ports.head, node.ports.dashboard, node.ports.client].map((p) => ({ target: p, published: p })) : [];
+  const ports = node.ports && !hostNetwork ? [node.ports.head, node.ports.dashboard, node.ports.client].map((p) => published(model, p, p)) : [];
   return {
     service: node.service,
     hostname: hostNetwork ? undefined : node.service,
@@ -284,7 +296,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
         ...(hostNetwork ? [{ type: "bind" as const, source: join(inputs.outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
         track({ type: "volume", source: "election-state", target: paths.electionState, readOnly: false }),
       ],
-      port: { target: inner, published: s.health.port },
+      port: published(model, inner, s.health.port),
     };
   }
   if (s.redis.enabled) {
@@ -293,7 +305,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
       script: redisScript,
       environment: [secret("REDIS_PASSWORD")],
       mounts: [track(dataMount(projectDir, s.redis.data_path, "redis-data", paths.redisData))],
-      port: { target: 6379, published: s.redis.port },
+      port: published(model, 6379, s.redis.port),
       healthcheck: 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
     };
   }
@@ -325,7 +337,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
           : []),
       ],
       mounts: [track(dataMount(projectDir, s.mlflow.artifacts_path, "mlflow-artifacts", paths.mlflowArtifacts))],
-      port: { target: s.mlflow.port, published: s.mlflow.port },
+      port: published(model, s.mlflow.port, s.mlflow.port),
       dependsOnPostgres: withPostgres,
       healthcheck: `python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${s.mlflow.port}/health')"`,
     };
@@ -342,7 +354,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
         ...rayAuthEnvironment(model),
       ],
       mounts: [track(dataMount(projectDir, s.marimo.notebooks_path, "marimo-notebooks", paths.notebooks))],
-      port: { target: s.marimo.port, published: s.marimo.port },
+      port: published(model, s.marimo.port, s.marimo.port),
     };
   }
   view.volumes = [...volumes];

@@ -17,8 +17,8 @@ import { embeddedTemplateSet, renderBuild, type RenderedFile, type TemplateSet }
 import { parseDotenv } from "../config/dotenv.ts";
 import { requiredSecrets } from "../config/secrets.ts";
 
-/** Embedded templates, with `templates/NAME.eta` from the working directory on top. */
-export function loadTemplateSet(dir = resolve("templates")): TemplateSet {
+/** Embedded templates, with `templates/NAME.eta` from the project's folder (beside config.yaml) on top. */
+export function loadTemplateSet(dir: string): TemplateSet {
   const set = embeddedTemplateSet();
   for (const name of templateNames) {
     const override = join(dir, `${name}.eta`);
@@ -114,7 +114,7 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
   const cslrBinary = await installCopy(resolveCslrBinary(model, paths.dir), pkg.version, { dryRun: options.dryRun });
   const coordinatorHost = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
   const hostAddress = testHostAddress(model, await resolveHostAddress(model.host.address, coordinatorHost));
-  const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, templates: loadTemplateSet() });
+  const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, templates: loadTemplateSet(join(paths.dir, "templates")) });
   if (!options.dryRun) writeBuildAtomically(paths.out, files);
   return { model, paths, files, cslrBinary };
 }

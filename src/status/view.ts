@@ -4,11 +4,10 @@
  * The cluster is shown by workstation: each host with its nodes, their roles and last report.
  */
 import { containerJson, type ContainerJson, type PsRow } from "../compose/ps.ts";
-import type { Model } from "../config/model.ts";
-import { hostOfNode } from "../config/names.ts";
+import { hostOfNode, serviceOf } from "../config/names.ts";
 import { hostOf } from "../config/net.ts";
-import { coordinatorUrl, headPortsOf } from "../config/urls.ts";
 import type { Roster, RosterHead, RosterWorker } from "./roster.ts";
+import type { HeadPorts, StackFacts } from "./stack.ts";
 
 /** A container of a service here, with the same fields as in `ps --json`. */
 export type ServiceStatus = ContainerJson;
@@ -63,28 +62,36 @@ export interface StatusReport {
   versionMismatch?: boolean;
 }
 
-/** Where the head's dashboard and client are: this host's published ports, or the head's own address. */
-function headPlace(model: Model, head: RosterHead | null): { remoteHost?: string; ports?: { dashboard: number; client: number } } {
-  if (!head) return {};
-  const local = model.network.mode === "bridge" ? model.rayNodes.find((n) => n.ports && n.name === head.node) : undefined;
-  if (local) return { ports: local.ports };
-  // A head named outside cslr's scheme (a fixed head_address) is assumed to use ray-cpu's ports.
-  return { remoteHost: hostOf(head.address), ports: headPortsOf(model, head.node) ?? headPortsOf(model, "ray-cpu") };
+/** A head of this stack in bridge networking: its ports are published on this host. */
+function localHead(stack: StackFacts, head: RosterHead): HeadPorts | undefined {
+  const local = stack.mode === "bridge" ? stack.localHeads.find((n) => n.name === head.node) : undefined;
+  return local ? stack.headPorts[local.service] : undefined;
 }
 
-export function endpoints(model: Model, address: string, head: RosterHead | null): Endpoints {
-  const s = model.config.services;
+/** Where the head's dashboard and client are: this host's published ports, or the head's own address. */
+function headPlace(stack: StackFacts, head: RosterHead | null): { remoteHost?: string; ports?: HeadPorts } {
+  if (!head) return {};
+  const local = localHead(stack, head);
+  if (local) return { ports: local };
+  // A head named outside cslr's scheme (a fixed head_address) is assumed to use ray-cpu's ports.
+  return { remoteHost: hostOf(head.address), ports: stack.headPorts[serviceOf(head.node)] ?? stack.headPorts["ray-cpu"] };
+}
+
+/** The URLs to use; ports published on one address (network.bind_address) are shown there. */
+export function endpoints(stack: StackFacts, address: string, head: RosterHead | null): Endpoints {
+  const here = stack.bindAddress ?? address;
   const out: Endpoints = {};
-  const { remoteHost, ports } = headPlace(model, head);
+  const { remoteHost, ports } = headPlace(stack, head);
   if (ports) {
-    const rayHost = remoteHost ?? address;
+    const rayHost = remoteHost ?? here;
     out.rayDashboard = `http://${rayHost}:${ports.dashboard}`;
     out.rayClient = `ray://${rayHost}:${ports.client}`;
   }
-  if (s.mlflow.enabled) out.mlflow = `http://${address}:${s.mlflow.port}`;
-  if (s.marimo.enabled) out.marimo = `http://${address}:${s.marimo.port}`;
-  if (s.redis.enabled) out.redis = `redis://${address}:${s.redis.port}`;
-  if (s.health.enabled) out.health = `http://${address}:${s.health.port}`;
+  const p = stack.published;
+  if (p.mlflow !== undefined) out.mlflow = `http://${here}:${p.mlflow}`;
+  if (p.marimo !== undefined) out.marimo = `http://${here}:${p.marimo}`;
+  if (p.redis !== undefined) out.redis = `redis://${here}:${p.redis}`;
+  if (p.health !== undefined) out.health = `http://${here}:${p.health}`;
   return out;
 }
 
@@ -104,7 +111,7 @@ export function hostsOf(roster: Roster | undefined, localHost: string): HostStat
 }
 
 export function buildStatus(input: {
-  model: Model;
+  stack: StackFacts;
   projectName: string;
   address: string;
   rows: PsRow[];
@@ -113,25 +120,25 @@ export function buildStatus(input: {
   serviceVersion?: string;
   cliVersion?: string;
 }): StatusReport {
-  const { model } = input;
+  const { stack } = input;
   const roster = "roster" in input.roster ? input.roster.roster : undefined;
   const head = roster?.head ?? null;
-  const coordinator = coordinatorUrl(model, input.address);
-  const join = model.network.mode === "host" && coordinator && input.clusterToken ? `cslr join ${coordinator} --token ${input.clusterToken}` : undefined;
+  const coordinator = stack.published.health !== undefined ? `http://${input.address}:${stack.published.health}` : undefined;
+  const join = stack.mode === "host" && coordinator && input.clusterToken ? `cslr join ${coordinator} --token ${input.clusterToken}` : undefined;
   return {
     schemaVersion: 1,
     project: input.projectName,
-    host: model.host.name,
+    host: stack.hostName,
     address: input.address,
-    mode: model.network.mode,
+    mode: stack.mode,
     services: input.rows.map(containerJson),
     head,
     term: roster?.term ?? head?.term ?? null,
     workers: roster?.workers ?? [],
-    hosts: hostsOf(roster, model.host.name),
+    hosts: hostsOf(roster, stack.hostName),
     rosterError: "error" in input.roster ? input.roster.error : undefined,
-    endpoints: endpoints(model, input.address, head),
-    gcsAddress: head?.ready ? gcsAddressOf(model, head, input.address) : undefined,
+    endpoints: endpoints(stack, input.address, head),
+    gcsAddress: head?.ready ? gcsAddressOf(stack, head, input.address) : undefined,
     join,
     serviceVersion: input.serviceVersion,
     cliVersion: input.cliVersion,
@@ -140,9 +147,9 @@ export function buildStatus(input: {
 }
 
 /** The head as another machine reaches it: this host's address for a head published here, else its own. */
-function gcsAddressOf(model: Model, head: RosterHead, address: string): string {
-  const local = model.network.mode === "bridge" && model.rayNodes.find((n) => n.name === head.node && n.ports);
-  return local && local.ports ? `${address}:${local.ports.head}` : head.address;
+function gcsAddressOf(stack: StackFacts, head: RosterHead, address: string): string {
+  const local = localHead(stack, head);
+  return local ? `${stack.bindAddress ?? address}:${local.head}` : head.address;
 }
 
 function table(rows: string[][]): string[] {

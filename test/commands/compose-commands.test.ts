@@ -246,7 +246,9 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
       expect(result.stdout).toContain("    fix: sudo systemctl start docker");
       expect(result.stdout).toContain("✓ Compose v2: docker compose 2.26.1");
       expect(result.stdout).toContain("- NVIDIA runtime: no GPU listed by nvidia-smi");
-      expect(result.stdout).toContain(`✗ .env secrets: missing in ${join(project, ".env")}: POSTGRES_PASSWORD`);
+      // No config.yaml: what `up` would need is the embedded example's secrets, none of which is set.
+      expect(result.stdout).toContain(`✗ .env secrets: no ${join(project, ".env")}; missing: `);
+      expect(result.stdout).toContain("POSTGRES_PASSWORD (needed by services.mlflow.postgres)");
       expect(result.stdout).toContain(`✗ host ports: ${holder.port} (redis) in use`);
       expect(result.stderr).toMatch(/doctor: \d+ checks failed/);
     } finally {

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { hostPortOf, portConfigKeys, portConflictMessage, publishedPorts, withConfigKeys } from "../../src/compose/published.ts";
+import { hostIpOf, hostPortOf, portConfigKeys, portConflictMessage, publishedPorts, withConfigKeys } from "../../src/compose/published.ts";
 import { configSchema } from "../../src/config/schema.ts";
 
 test.each([
@@ -13,6 +13,19 @@ test.each([
   [{ target: 8080 }, undefined],
   ["${PORT}:80", undefined],
 ] as [unknown, number | undefined][])("hostPortOf(%j) = %p", (entry, expected) => expect(hostPortOf(entry)).toBe(expected));
+
+test.each([
+  ["127.0.0.1:8888:8080", "127.0.0.1"],
+  ["[::1]:8888:8080", "::1"],
+  ["8888:8080", undefined],
+  ["8080", undefined],
+  [{ target: 8080, published: 8888, host_ip: "10.0.0.5" }, "10.0.0.5"],
+  [{ target: 8080, published: 8888 }, undefined],
+] as [unknown, string | undefined][])("hostIpOf(%j) = %p", (entry, expected) => expect(hostIpOf(entry)).toBe(expected));
+
+test("publishedPorts carries the address a port binds", () => {
+  expect(publishedPorts({ services: { mlflow: { ports: [{ target: 5000, published: 5000, host_ip: "127.0.0.1" }] } } })).toEqual([{ service: "mlflow", port: 5000, hostIp: "127.0.0.1" }]);
+});
 
 const doc = {
   services: {

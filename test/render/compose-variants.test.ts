@@ -41,7 +41,7 @@ const variants: { name: string; config: (binary: string) => string; nodes?: stri
   {
     name: "MLflow on SQLite, host folders for data, odd limits",
     config: (b) =>
-      `services:\n  health:\n    binary: ${b}\n  ray:\n    cpu:\n      cpus: 2.5\n      memory: 3221225472\n      shm_size: 512m\n    gpu:\n      enabled: false\n  redis:\n    data_path: ./data/redis\n  mlflow:\n    artifacts_path: /srv/mlflow\n    postgres:\n      enabled: false\n  marimo:\n    notebooks_path: notebooks\n`,
+      `services:\n  health:\n    binary: ${b}\n  ray:\n    cpu:\n      cpus: 0.5\n      memory: 3221225472\n      shm_size: 512m\n    gpu:\n      enabled: false\n  redis:\n    data_path: ./data/redis\n  mlflow:\n    artifacts_path: /srv/mlflow\n    postgres:\n      enabled: false\n  marimo:\n    notebooks_path: notebooks\n`,
     expectServices: ["health", "marimo", "mlflow", "ray-cpu", "ray-redis"],
   },
 ];

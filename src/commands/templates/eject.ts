@@ -1,20 +1,22 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
-import { logArgs } from "../../args.ts";
+import { logArgs, projectArgs } from "../../args.ts";
+import { resolveProject } from "../../config/load.ts";
 import { CslrError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { templateNames, templates } from "../../render/engine.ts";
 
 export default defineCommand({
-  meta: { name: "eject", description: "Write the embedded templates to ./templates/ to customise them" },
+  meta: { name: "eject", description: "Write the embedded templates to templates/ beside config.yaml to customise them" },
   args: {
     ...logArgs,
-    dir: { type: "string", description: "Folder to write to", default: "./templates", valueHint: "DIR" },
+    config: projectArgs.config,
+    dir: { type: "string", description: "Folder to write to (default: templates/ beside config.yaml, where `generate` reads them)", valueHint: "DIR" },
     force: { type: "boolean", description: "Overwrite templates that already exist there" },
   },
   run({ args }) {
-    const dir = resolve(args.dir);
+    const dir = args.dir !== undefined ? resolve(args.dir) : join(resolveProject(args).dir, "templates");
     const existing = templateNames.filter((name) => existsSync(join(dir, `${name}.eta`)));
     if (existing.length > 0 && !args.force) {
       throw new CslrError(`${dir}: ${existing.map((n) => `${n}.eta`).join(", ")} already exist; use --force to overwrite them`);

@@ -166,12 +166,15 @@ export class Stack {
     writeFileSync(join(this.dir, "nodes.yaml"), stringify(this.nodes()));
   }
 
-  /** `cslr init` (creates .env with the secrets), then this stack's config over the example. */
+  /**
+   * This stack's config, then `cslr init` (which keeps it and creates .env with the secrets).
+   * In this order init judges this stack's own project: on a shared engine another project
+   * named like the example (cslr) may have PostgreSQL data that init would refuse to cover.
+   */
   async init(): Promise<CommandResult> {
     this.binary = await compiledCslr();
-    const result = await this.cli(["init"]);
     this.writeConfig();
-    return result;
+    return this.cli(["init"]);
   }
 
   /** The real CLI from source, in the project folder. */
