@@ -51,3 +51,29 @@ export async function compiledCslr(): Promise<string> {
   }
   return (built = out);
 }
+
+let standIn: string | undefined;
+
+/**
+ * A folder whose `ray` is the stand-in compiled from test/stand-in/*.ts (the Docker test image
+ * bakes the same build): starting a compiled binary costs a few ms, the bash wrapper that runs
+ * `bun ray.ts` transpiles on every start, which 8 nodes starting at once on 2 cores feel.
+ */
+export async function compiledStandInDir(): Promise<string> {
+  if (standIn) return standIn;
+  const sources = readdirSync(join(repoRoot, "test/stand-in"))
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .map((f) => join(repoRoot, "test/stand-in", f))
+    .sort();
+  const hasher = new Bun.CryptoHasher("sha256");
+  for (const file of sources) hasher.update(`${file.slice(repoRoot.length)}\0`).update(readFileSync(file)).update("\0");
+  const dir = join(tmpdir(), "cslr-test-binaries", `standin-${hasher.digest("hex").slice(0, 16)}`);
+  if (!existsSync(join(dir, "ray"))) {
+    mkdirSync(dir, { recursive: true });
+    const partial = join(dir, `ray.${process.pid}.partial`);
+    const result = await Bun.build({ entrypoints: [join(repoRoot, "test/stand-in/ray.ts")], compile: { outfile: partial, autoloadDotenv: false, autoloadBunfig: false } });
+    if (!result.success) throw new Error(`building the stand-in ray failed: ${result.logs.map(String).join("\n")}`);
+    renameSync(partial, join(dir, "ray"));
+  }
+  return (standIn = dir);
+}

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { ClusterView } from "../../src/election/state.ts";
-import { compiledCslr, repoRoot } from "../helpers/binary.ts";
+import { compiledCslr, compiledStandInDir, repoRoot } from "../helpers/binary.ts";
 import { freePort } from "../helpers/ports.ts";
 import type { NetnsHost } from "../helpers/netns.ts";
 
@@ -96,6 +96,8 @@ export class Harness {
   readonly statePath = join(this.dir, "election.json");
   readonly script = join(this.dir, "ray-ep.sh");
   cslr = "";
+  /** Folder of the `ray` on the nodes' PATH (the compiled stand-in unless options say otherwise). */
+  rayBinDir = standInBin;
   server?: Proc;
   readonly nodes = new Map<string, Proc>();
   private readonly everything: Proc[] = [];
@@ -109,6 +111,7 @@ export class Harness {
   /** Builds (or reuses) the compiled cslr; call once before starting anything. */
   async prepare(): Promise<this> {
     this.cslr = await compiledCslr();
+    this.rayBinDir = this.options.rayBinDir ?? (await compiledStandInDir());
     return this;
   }
 
@@ -120,7 +123,7 @@ export class Harness {
 
   private spawn(name: string, cmd: string[], env: Record<string, string>, host?: NetnsHost): Proc {
     const proc = Bun.spawn(["setsid", ...(host ? host.command(cmd) : cmd)], {
-      env: { ...process.env, PATH: `${this.options.rayBinDir ?? standInBin}:${process.env.PATH}`, ...env },
+      env: { ...process.env, PATH: `${this.rayBinDir}:${process.env.PATH}`, ...env },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -195,7 +198,7 @@ export class Harness {
 
   /** The data plane's view with addresses: node → the ip it registered with at the head. */
   async rayAddresses(headAddress: string): Promise<Map<string, string>> {
-    const proc = Bun.spawn([join(standInBin, "ray"), "status", "--address", headAddress], {
+    const proc = Bun.spawn([join(this.rayBinDir, "ray"), "status", "--address", headAddress], {
       env: { ...process.env, RAY_STANDIN_DIR: join(this.dir, "standin-status") },
       stdout: "pipe",
       stderr: "pipe",
@@ -207,7 +210,7 @@ export class Harness {
 
   /** The data plane's view: the node list the (stand-in) Ray head reports. */
   async rayMembers(headAddress: string): Promise<string[]> {
-    const proc = Bun.spawn([join(standInBin, "ray"), "status", "--address", headAddress], {
+    const proc = Bun.spawn([join(this.rayBinDir, "ray"), "status", "--address", headAddress], {
       env: { ...process.env, RAY_STANDIN_DIR: join(this.dir, "standin-status") },
       stdout: "pipe",
       stderr: "pipe",
