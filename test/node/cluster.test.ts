@@ -122,8 +122,9 @@ describe("node agents + election service", () => {
     const before = await harness.formed(3);
 
     await harness.killServer();
-    // Down for a while, but less than the 2/3 TTL the head tolerates.
-    await Bun.sleep(1500);
+    // Down until the head has noticed (a renewal failed), but less than the 2/3 TTL it tolerates.
+    const head = harness.nodes.get(before.head!.node)!;
+    await until("the head to notice the service is gone", () => head.output.includes("event=heartbeat-failed"), 4_000);
     await harness.startServer();
     const restored = await harness.cluster();
     expect(restored.head!.node).toBe(before.head!.node);
@@ -141,7 +142,7 @@ describe("node agents + election service", () => {
   test("the election service down at start: nobody becomes head (no fallback); when it comes up, one does", async () => {
     harness = await new Harness({ nodes: 4, healthTimeout: 0.5 }).prepare();
     const procs = [3, 1, 2, 0].map((i) => harness!.startNode(i));
-    await Bun.sleep(1500);
+    await until("every node to say it waits for the service", () => procs.every((p) => p.output.includes("a node never becomes head without the election service")), 10_000);
     for (const p of procs) {
       expect(headDecisions(p.output)).toEqual([]);
       expect(p.output).toContain("a node never becomes head without the election service");
