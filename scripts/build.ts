@@ -25,6 +25,8 @@ async function compile(outfile: string, target?: string): Promise<string> {
     // Precompiled bytecode cuts start-up from ~30 ms to ~10 ms (`bun run bench`).
     bytecode: true,
     format: "esm",
+    // Chunks: `--version` loads the entry's chunk alone, not the CLI's (8.2 → 5.3 ms here).
+    splitting: true,
     compile: {
       outfile: path,
       ...(target ? { target: target as Bun.Build.CompileTarget } : {}),

@@ -44,6 +44,7 @@ export async function compiledCslr(): Promise<string> {
       minify: true,
       bytecode: true,
       format: "esm",
+      splitting: true,
       compile: { outfile: partial, autoloadDotenv: false, autoloadBunfig: false },
     });
     if (!result.success) throw new Error(`building cslr for the tests failed: ${result.logs.map(String).join("\n")}`);
