@@ -12,7 +12,7 @@ import type { Model } from "../config/model.ts";
 import { parseIpv4Cidr } from "../config/net.ts";
 import { renderTemplateText, templates } from "./engine.ts";
 import { needsClusterToken } from "../config/secrets.ts";
-import { agentMounts, paths, rayAuthEnvironment, type EnvEntry, type Mount } from "./compose-data.ts";
+import { agentMounts, paths, pinnedPortEnvironment, rayAuthEnvironment, type EnvEntry, type Mount } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 import { secretReference } from "./secrets.ts";
 
@@ -88,23 +88,13 @@ export function clusterTestData(model: Model, opts: { hostAddress: string; cslrB
   const w = model.clusterTest.worker;
   const health = model.config.services.health;
   const electionUrl = health.enabled ? `http://127.0.0.1:${health.port}` : model.election.url;
-  const pinned: [keyof typeof w.pinned, string][] = [
-    ["nodeManagerPort", "CSLR_NODE_MANAGER_PORT"],
-    ["objectManagerPort", "CSLR_OBJECT_MANAGER_PORT"],
-    ["runtimeEnvAgentPort", "CSLR_RUNTIME_ENV_AGENT_PORT"],
-    ["dashboardAgentGrpcPort", "CSLR_DASHBOARD_AGENT_GRPC_PORT"],
-    ["dashboardAgentListenPort", "CSLR_DASHBOARD_AGENT_LISTEN_PORT"],
-    ["metricsExportPort", "CSLR_METRICS_EXPORT_PORT"],
-    ["minWorkerPort", "CSLR_MIN_WORKER_PORT"],
-    ["maxWorkerPort", "CSLR_MAX_WORKER_PORT"],
-  ];
   const environment: EnvEntry[] = [
     { name: "CSLR_NODE_NAME", value: clusterTest.worker },
     { name: "CSLR_HOST_NAME", value: model.host.name },
     { name: "CSLR_NODE_ADDRESS", value: opts.hostAddress },
     // Ray's --node-ip-address: the address the head dials the worker back at.
     { name: "CSLR_NODE_IP_ADDRESS", value: opts.hostAddress },
-    ...pinned.map(([key, name]) => ({ name, value: w.pinned[key] })),
+    ...pinnedPortEnvironment(w.pinned),
     { name: "CSLR_NUM_CPUS", value: 1 },
     { name: "CSLR_HEALTH_URL", value: electionUrl },
     { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },

@@ -128,6 +128,11 @@ export function healthContainerPort(model: Model): number {
   return url.protocol === "https:" ? 443 : 80;
 }
 
+/** Each pinned Ray port and the variable that hands it to the node agent (Ray nodes and the cluster test's worker). */
+export function pinnedPortEnvironment(pinned: PinnedRayPorts): EnvEntry[] {
+  return pinnedEnv.map(([key, name]) => ({ name, value: pinned[key] }));
+}
+
 const pinnedEnv: [keyof PinnedRayPorts, string][] = [
   ["nodeManagerPort", "CSLR_NODE_MANAGER_PORT"],
   ["objectManagerPort", "CSLR_OBJECT_MANAGER_PORT"],
@@ -160,7 +165,7 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
       { name: "CSLR_CLIENT_PORT", value: node.ports.client },
     );
   }
-  for (const [key, name] of pinnedEnv) if (node.pinned) env.push({ name, value: node.pinned[key] });
+  if (node.pinned) env.push(...pinnedPortEnvironment(node.pinned));
   if (node.cpus !== undefined) env.push({ name: "CSLR_NUM_CPUS", value: Math.max(1, Math.floor(node.cpus)) });
   // With `all`, Ray counts the GPUs the container sees itself.
   if (typeof node.gpus === "number") env.push({ name: "CSLR_NUM_GPUS", value: node.gpus });

@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { compiledCslr, repoRoot } from "../../helpers/binary.ts";
+import { runProcess } from "../../helpers/cli.ts";
 import { freePortBlock } from "../../helpers/ports.ts";
 
 export { repoRoot };
@@ -22,21 +23,10 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs a program with its output captured; killed (and reported) after timeoutMs. */
+/** Runs a program with its output captured; killed (and reported) after timeoutMs (test/helpers/cli.ts runProcess). */
 export async function runCommand(argv: string[], opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CommandResult> {
-  const proc = Bun.spawn(argv, { cwd: opts.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...opts.env } });
-  const timeoutMs = opts.timeoutMs ?? 120_000;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    proc.kill("SIGKILL");
-  }, timeoutMs);
-  try {
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    return { code, stdout, stderr: timedOut ? `${stderr}\n[killed after ${timeoutMs} ms: ${argv.join(" ")}]` : stderr };
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = await runProcess(argv, { cwd: opts.cwd ?? process.cwd(), env: opts.env, timeoutMs: opts.timeoutMs ?? 120_000 });
+  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
 }
 
 function docker(args: string[]): CommandResult {
