@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { tcpProbe } from "../../../src/clustertest/probes.ts";
+import { cidrsOverlap, parseIpv4Cidr } from "../../../src/config/net.ts";
 import { realImages, testImages } from "./engine.ts";
 
 
@@ -36,15 +37,21 @@ function docker(args: string[]): CommandResult {
 
 // ---------------------------------------------------------------- subnets
 
-/** Two unused /24 subnets: ray-network and the cluster test's. */
+/** Two unused /24 subnets: ray-network and the cluster test's (overlapping no network the engine has, /16s Docker picked included). */
 function freeSubnets(): [string, string] {
-  const used = docker(["network", "inspect", ...docker(["network", "ls", "-q"]).stdout.split("\n").filter(Boolean), "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}"]).stdout;
+  const ids = docker(["network", "ls", "-q"]).stdout.split("\n").filter(Boolean);
+  const used = docker(["network", "inspect", ...ids, "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}"])
+    .stdout.split(/\s+/)
+    .map((cidr) => parseIpv4Cidr(cidr))
+    .filter((cidr) => cidr !== undefined);
+  // 10.213.0.0/16 lies outside Docker's default address pools (172.17–31/16, 192.168/16), so a
+  // network Docker picked for another project never takes it.
   for (let attempt = 0; attempt < 50; attempt++) {
     const x = 2 * Math.floor(Math.random() * 127);
-    const pair: [string, string] = [`172.29.${x}.0/24`, `172.29.${x + 1}.0/24`];
-    if (!pair.some((s) => used.includes(s))) return pair;
+    const pair: [string, string] = [`10.213.${x}.0/24`, `10.213.${x + 1}.0/24`];
+    if (!pair.some((s) => used.some((u) => cidrsOverlap(parseIpv4Cidr(s)!, u)))) return pair;
   }
-  throw new Error("no free pair of 172.29.x.0/24 subnets");
+  throw new Error("no free pair of 10.213.x.0/24 subnets");
 }
 
 // ---------------------------------------------------------------- the stack
