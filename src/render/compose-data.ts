@@ -18,7 +18,17 @@ export const paths = {
   postgresData: "/var/lib/postgresql/data",
   mlflowArtifacts: "/mlflow/artifacts",
   notebooks: "/notebooks",
+  /** The cluster token inside a Ray container: a compose secret, made root-only by ray-ep.sh. */
+  clusterTokenFile: "/run/secrets/cslr_cluster_token",
 } as const;
+
+/**
+ * The compose secret that carries the cluster token into the Ray containers (and the cluster
+ * test's worker): read by compose from CSLR_CLUSTER_TOKEN in .env and copied into the container
+ * as a file, never set in its environment, so neither `docker inspect` nor /proc/PID/environ of
+ * any process in it shows the token.
+ */
+export const clusterTokenSecret = { name: "cslr_cluster_token", variable: "CSLR_CLUSTER_TOKEN" } as const;
 
 export interface PortMapping {
   target: number;
@@ -56,6 +66,8 @@ export interface RayServiceView {
   cpus?: number;
   memory?: string | number;
   gpus?: "all" | number;
+  /** The cluster token arrives as the compose secret: the container starts as root, Ray runs as the image's user. */
+  clusterToken: boolean;
 }
 
 export interface ComposeView {
@@ -86,6 +98,8 @@ export interface ComposeView {
   marimo?: { image: string; script: string; environment: EnvEntry[]; mounts: Mount[]; port: PortMapping };
   /** Named volumes to declare at the top level. */
   volumes: string[];
+  /** Declare the cluster token's compose secret (some Ray service uses it). */
+  clusterTokenSecret: boolean;
 }
 
 export interface ComposeInputs {
@@ -179,7 +193,6 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
   // Code on the cluster that ignores the job's environment still logs to the cluster's MLflow.
   const mlflow = mlflowUrlForNodes(model, hostAddress);
   if (mlflow) env.push({ name: "MLFLOW_TRACKING_URI", value: mlflow });
-  if (needsClusterToken(model)) env.push(secret("CSLR_CLUSTER_TOKEN"));
   return env;
 }
 
@@ -213,6 +226,7 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
     cpus: node.cpus,
     memory: node.memory,
     gpus: node.gpus,
+    clusterToken: needsClusterToken(model),
   };
 }
 
@@ -278,6 +292,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
     subnet: model.network.subnet,
     rayServices: model.rayNodes.map((node) => rayService(model, node, inputs)),
     volumes: [],
+    clusterTokenSecret: false,
   };
   if (s.health.enabled) {
     const inner = healthContainerPort(model);
@@ -363,5 +378,6 @@ export function composeView(inputs: ComposeInputs): ComposeView {
     };
   }
   view.volumes = [...volumes];
+  view.clusterTokenSecret = view.rayServices.some((r) => r.clusterToken);
   return view;
 }
