@@ -79,7 +79,9 @@ describeE2E(
     beforeAll(async () => {
       stack = new Stack({ label: "secrets", whitelist: ["ray-cpu"], gpu: false, workers: 0, redis: true, leaseTtl: 6, real: true });
       expectOk(await stack.init(), "cslr init");
-      expectOk(await stack.cli(["up", "-d", "--wait"], 420_000), "cslr up -d --wait");
+      // Not --wait: this suite needs the Ray head, not MLflow's health (slow to come on a loaded machine).
+      expectOk(await stack.cli(["up", "-d"], 420_000), "cslr up -d");
+      await stack.waitFor("a ready head", 300_000, async () => ((await stack.roster())?.head?.ready ? true : undefined));
     }, 480_000);
     afterAll(async () => {
       await stack?.destroy();
