@@ -253,7 +253,8 @@ const mlflowScript = (withPostgres: boolean) =>
 /** The token reaches marimo on its standard input (--token-password-file -): not in argv, not left in its environment. */
 const marimoScript = [
   'token=$MARIMO_TOKEN; unset MARIMO_TOKEN',
-  `exec marimo edit --headless --host 0.0.0.0 --port "$MARIMO_PORT" --token --token-password-file - ${paths.notebooks} <<EOF`,
+  // -q: marimo's banner prints the URL with the token in it, into the container's log.
+  `exec marimo -q edit --headless --host 0.0.0.0 --port "$MARIMO_PORT" --token --token-password-file - ${paths.notebooks} <<EOF`,
   "$token",
   "EOF",
 ].join("\n");

@@ -82,6 +82,10 @@ describeE2E(
       // Not --wait: this suite needs the Ray head, not MLflow's health (slow to come on a loaded machine).
       expectOk(await stack.cli(["up", "-d"], 420_000), "cslr up -d");
       await stack.waitFor("a ready head", 300_000, async () => ((await stack.roster())?.head?.ready ? true : undefined));
+      const dashboard = `http://127.0.0.1:${stack.ports.cpu.dashboard}/api/version`;
+      // The Jobs API answers (401 without Ray's token is an answer) once the dashboard is up.
+      const answers = async () => ((await fetch(dashboard, { signal: AbortSignal.timeout(3000) }).catch(() => undefined))?.status ?? 599) < 500;
+      await stack.waitFor("Ray's dashboard", 300_000, async () => ((await answers()) ? true : undefined));
     }, 480_000);
     afterAll(async () => {
       await stack?.destroy();
