@@ -7,7 +7,7 @@
 import { defineCommand } from "citty";
 import { composeArgs } from "../args.ts";
 import { downArgs } from "../compose/argv.ts";
-import { openSession } from "../compose/session.ts";
+import { openSession } from "../stack/session.ts";
 import { readSecret } from "../config/dotenv.ts";
 import { leaveCluster } from "../election/client.ts";
 import { CslrError } from "../errors.ts";

@@ -7,7 +7,8 @@ import { defineCommand } from "citty";
 import { commonArgs } from "../args.ts";
 import { loadProject, resolveProject } from "../config/load.ts";
 import { publishedHostPorts } from "../config/rules.ts";
-import { resolveHostAddress } from "../host/address.ts";
+import { hostAddressOf } from "../config/host-address.ts";
+import { coordinatorHostOf } from "../config/urls.ts";
 import { clusterSource, firewallLines, portRanges, rayPortPlan } from "../join/plan.ts";
 import { formatJson, jsonDocument } from "../json.ts";
 
@@ -22,8 +23,8 @@ export default defineCommand({
       .map((u) => ({ port: u.port, service: u.service, what: u.key }));
     const ray = model.network.mode === "host" ? rayPortPlan(model) : [];
     const plan = [...services, ...ray].sort((a, b) => a.port - b.port);
-    const coordinator = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
-    const address = (await resolveHostAddress(model.host.address, coordinator)) ?? "127.0.0.1";
+    const coordinator = coordinatorHostOf(model);
+    const address = await hostAddressOf(model);
     const firewall = ray.length > 0 ? firewallLines(ray.map((p) => p.port), clusterSource(coordinator && /^\d+\.\d+\.\d+\.\d+$/.test(coordinator) ? coordinator : address)) : undefined;
     if (args.json) {
       process.stdout.write(formatJson(jsonDocument({ host: model.host.name, address, mode: model.network.mode, ports: plan, firewall })));

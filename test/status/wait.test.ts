@@ -1,23 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import type { PsRow } from "../../src/compose/ps.ts";
 import type { WaitPhase } from "../../src/status/phase.ts";
-import type { Roster } from "../../src/status/roster.ts";
-import { culpritService, parseWaitSeconds, progressPrinter, waitExpectation, waitForCluster } from "../../src/status/wait.ts";
+import type { RosterView } from "../../src/election/roster.ts";
+import { culpritService, progressPrinter, waitExpectation, waitForCluster } from "../../src/status/wait.ts";
 import { modelFixture } from "./fixtures.ts";
-
-describe("parseWaitSeconds", () => {
-  test.each([
-    [["-d"], undefined],
-    [["--wait"], 300],
-    [["--wait=120"], 120],
-    [["--wait", "ray-cpu"], 300],
-    [["--", "--wait=5"], undefined],
-  ] as [string[], number | undefined][])("%j → %p", (raw, expected) => expect(parseWaitSeconds(raw)).toBe(expected));
-
-  test.each([["--wait="], ["--wait=0"], ["--wait=-3"], ["--wait=soon"]])("%s is a usage error", (arg) => {
-    expect(() => parseWaitSeconds([arg])).toThrow(`${arg}: expected a number of seconds greater than 0`);
-  });
-});
 
 test("waitExpectation counts the Ray nodes started and leaves out the head", () => {
   const model = modelFixture({ workers: 3 });
@@ -45,7 +31,7 @@ test.each([
 });
 
 /** A scripted cluster: each poll returns the next ps rows / roster; the clock advances per sleep. */
-function script(steps: { rows: PsRow[]; roster?: Roster }[]) {
+function script(steps: { rows: PsRow[]; roster?: RosterView }[]) {
   let step = 0;
   let now = 0;
   const shown: string[] = [];
