@@ -2,7 +2,7 @@
  * The import graph of src/: every `import … from`, `export … from` and `import()` between its
  * files, checked against the declared layer order below. Prints the cycles (between files, and
  * between folders) and the upward arrows (a file importing a layer above its own), then exits 1
- * when there is any. `bun scripts/import-graph.ts [--json]`; test/import-graph.test.ts holds it at 0.
+ * when there is any. `bun scripts/import-graph.ts [--json] [--src=DIR]`; test/import-graph.test.ts holds it at 0.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -60,7 +60,9 @@ export function edgesOf(file: string, text: string, srcDir: string): Edge[] {
     if (!spec.startsWith(".") || !/\.tsx?$/.test(spec)) continue;
     const target = relative(srcDir, resolve(srcDir, dirname(file), spec));
     if (target.startsWith("..")) continue;
-    const line = code.slice(0, match.index).split("\n").length;
+    // The match may start with the character before the keyword (a newline): count from the keyword.
+    const keyword = match.index + match[0].search(/import|export/);
+    const line = code.slice(0, keyword).split("\n").length;
     edges.push({ from: file, to: target, line, dynamic: match[3] !== undefined });
   }
   return edges;
@@ -123,7 +125,8 @@ export function checkGraph(edges: Edge[]): GraphReport {
 }
 
 if (import.meta.main) {
-  const srcDir = resolve(import.meta.dir, "../src");
+  const srcArg = process.argv.find((a) => a.startsWith("--src="));
+  const srcDir = resolve(srcArg ? srcArg.slice("--src=".length) : join(import.meta.dir, "../src"));
   const report = checkGraph(importGraph(srcDir));
   if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {

@@ -70,6 +70,34 @@ async function uploadIfNeeded(client: JobsClient, pkg: WorkingDirPackage, io: Ru
   (io.info ?? io.say)(`uploaded the working directory (${size}) as ${pkg.name}`);
 }
 
+function submitBody(request: RunRequest, target: JobsTarget, pkg: WorkingDirPackage, id: string, io: RunIo) {
+  return buildSubmitRequest({
+    command: request.command,
+    submissionId: id,
+    workingDirUri: pkg.uri,
+    mlflowTrackingUri: target.mlflowTrackingUri,
+    experiment: request.experiment,
+    env: request.env,
+    cpus: request.cpus,
+    gpus: request.gpus,
+    memoryBytes: request.memoryBytes,
+    origin: { ...io.identity, workingDir: pkg.root, cslrVersion: io.cslrVersion },
+    git: io.git?.(pkg.root),
+  });
+}
+
+/** Ctrl-C before the job ran: a submission that may have reached the head (`submitted`) is stopped too. */
+async function cancelled(client: JobsClient, submitted: string | undefined, io: RunIo): Promise<number> {
+  if (submitted) {
+    // The head may have accepted the job before the interrupt cut the answer off.
+    const stopped = await client.stop(submitted, AbortSignal.timeout(5000)).catch(() => false);
+    io.say(stopped ? `cancelled; stopped job ${submitted}, which had just been submitted` : "cancelled before the job started");
+  } else {
+    io.say("cancelled before the job was submitted");
+  }
+  return exitInterrupted;
+}
+
 export async function runJob(request: RunRequest, target: JobsTarget, client: JobsClient, io: RunIo): Promise<number> {
   const info = io.info ?? io.say;
   const early = new AbortController();
@@ -98,33 +126,14 @@ export async function runJob(request: RunRequest, target: JobsTarget, client: Jo
     await uploadIfNeeded(client, pkg, io, early.signal);
 
     id = newSubmissionId(request.namePrefix, io.random);
-    const body = buildSubmitRequest({
-      command: request.command,
-      submissionId: id,
-      workingDirUri: pkg.uri,
-      mlflowTrackingUri: target.mlflowTrackingUri,
-      experiment: request.experiment,
-      env: request.env,
-      cpus: request.cpus,
-      gpus: request.gpus,
-      memoryBytes: request.memoryBytes,
-      origin: { ...io.identity, workingDir: pkg.root, cslrVersion: io.cslrVersion },
-      git: io.git?.(pkg.root),
-    });
+    const body = submitBody(request, target, pkg, id, io);
     phase = "submitting";
     await client.submit(body, early.signal);
     phase = "submitted";
   } catch (error) {
     unsubscribe();
     if (!(error instanceof Interrupted)) throw error;
-    if (phase === "submitting" && id) {
-      // The head may have accepted the job before the interrupt cut the answer off.
-      const stopped = await client.stop(id, AbortSignal.timeout(5000)).catch(() => false);
-      io.say(stopped ? `cancelled; stopped job ${id}, which had just been submitted` : "cancelled before the job started");
-    } else {
-      io.say("cancelled before the job was submitted");
-    }
-    return exitInterrupted;
+    return cancelled(client, phase === "submitting" ? id : undefined, io);
   }
 
   if (request.detach) {
