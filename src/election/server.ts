@@ -32,29 +32,34 @@ export interface ElectionServer {
   stop(): Promise<void>;
 }
 
+/** A 429/503 answer; the incident is logged once per burst (5 s), not once per refused request. */
+function overloadReply(service: ElectionService): (status: 429 | 503, error: string) => Response {
+  let lastOverload = 0;
+  return (status, error) => {
+    const now = Date.now();
+    if (now - lastOverload > 5000) service.incident("overload", `${error}; answering ${status} until some finish`);
+    lastOverload = now;
+    return errorReply(status, error);
+  };
+}
+
+function route(req: Request, url: URL, server: Server<undefined>, ctx: { service: ElectionService; token?: string; bodyDeadlineMs: number }): Promise<Response> | Response {
+  const method = req.method === "HEAD" ? "GET" : req.method;
+  const handler = routes[`${method} ${url.pathname}`];
+  if (!handler) {
+    const allowed = methodsOf(url.pathname);
+    return allowed ? errorReply(405, `${url.pathname} expects ${allowed.join(" or ")}`) : errorReply(404, `no such path ${url.pathname}`);
+  }
+  return handler({ req, url, ...ctx, holdOpen: (seconds) => server.timeout(req, Math.min(255, Math.ceil(seconds))) });
+}
+
 export function startElectionServer(options: ElectionServerOptions): ElectionServer {
   const service = new ElectionService(options);
   const maxInFlight = options.maxInFlight ?? 2048;
   const slots = new Slots({ maxInFlight, maxPerPeer: options.maxPerPeer ?? 32 });
   const bodyDeadlineMs = options.bodyDeadlineMs ?? 5000;
-  let lastOverload = 0;
-
-  function overloaded(status: 429 | 503, error: string): Response {
-    const now = Date.now();
-    if (now - lastOverload > 5000) service.incident("overload", `${error}; answering ${status} until some finish`);
-    lastOverload = now;
-    return errorReply(status, error);
-  }
-
-  async function handle(req: Request, url: URL, server: Server<undefined>): Promise<Response> {
-    const method = req.method === "HEAD" ? "GET" : req.method;
-    const route = routes[`${method} ${url.pathname}`];
-    if (!route) {
-      const allowed = methodsOf(url.pathname);
-      return allowed ? errorReply(405, `${url.pathname} expects ${allowed.join(" or ")}`) : errorReply(404, `no such path ${url.pathname}`);
-    }
-    return route({ req, url, service, token: options.token, bodyDeadlineMs, holdOpen: (seconds) => server.timeout(req, Math.min(255, Math.ceil(seconds))) });
-  }
+  const overloaded = overloadReply(service);
+  const handle = (req: Request, url: URL, server: Server<undefined>) => route(req, url, server, { service, token: options.token, bodyDeadlineMs });
 
   const server: Server<undefined> = Bun.serve({
     hostname: options.host,

@@ -121,6 +121,29 @@ function projectFileSecret(root: string, name: string, path: string, size: numbe
 }
 
 /**
+ * Why an entry stays out before its kind is looked at (it may hold secrets; a link leads out of
+ * the folder): the note, "" when an ignore rule leaves it out anyway, undefined to go on.
+ */
+function leftOut(entry: Entry, path: string, entryPath: string, stats: Stats, rules: IgnoreRules, realRoot: string): string | undefined {
+  const isDirectory = stats.isDirectory();
+  const skip = secretSkip(entry.name, isDirectory);
+  let reason = skip ? `${path}${isDirectory ? "/" : ""}: skipped, ${skip}` : undefined;
+  if (!reason && entry.symbolicLink) {
+    const real = realpathSync(entryPath);
+    if (!inside(realRoot, real)) reason = `${path}: skipped, a symbolic link to ${real}, outside the working folder (not followed)`;
+  }
+  if (reason === undefined) return undefined;
+  return isIgnored(rules, path, isDirectory) ? "" : reason;
+}
+
+/** Why a regular file cannot be packed (unreadable; the root's config.yaml holding secrets), as a note. */
+function unpackableFile(path: string, entryPath: string, root: string | undefined, name: string, size: number): string | undefined {
+  if (!readable(entryPath)) return `${path}: skipped, cannot be read (EACCES)`;
+  const projectSecret = root === undefined ? undefined : projectFileSecret(root, name, entryPath, size);
+  return projectSecret ? `${path}: skipped, ${projectSecret} (a project file with secrets is never uploaded)` : undefined;
+}
+
+/**
  * Walks `root`, following symbolic links as Ray does (its docs: "Ray follows the links and the
  * files they point to are uploaded") as long as they stay inside it, never around a loop.
  */
@@ -147,18 +170,9 @@ export function listWorkingDir(root: string): WorkingDirListing {
         notes.push(entry.symbolicLink && code === "ENOENT" ? `${path}: skipped, a symbolic link to nothing` : `${path}: skipped, cannot be read (${code ?? "error"})`);
         continue;
       }
-      const skip = secretSkip(entry.name, stats.isDirectory());
-      if (skip) {
-        if (!isIgnored(rules, path, stats.isDirectory())) notes.push(`${path}${stats.isDirectory() ? "/" : ""}: skipped, ${skip}`);
-        continue;
-      }
-      if (entry.symbolicLink) {
-        const real = realpathSync(entryPath);
-        if (!inside(realRoot, real)) {
-          if (!isIgnored(rules, path, stats.isDirectory())) notes.push(`${path}: skipped, a symbolic link to ${real}, outside the working folder (not followed)`);
-          continue;
-        }
-      }
+      const out = leftOut(entry, path, entryPath, stats, rules, realRoot);
+      if (out) notes.push(out);
+      if (out !== undefined) continue;
       if (stats.isDirectory()) {
         if (isIgnored(rules, path, true)) continue;
         const real = realpathSync(entryPath);
@@ -171,13 +185,9 @@ export function listWorkingDir(root: string): WorkingDirListing {
         packed += inside + 1;
       } else if (stats.isFile()) {
         if (isIgnored(rules, path, false)) continue;
-        if (!readable(entryPath)) {
-          notes.push(`${path}: skipped, cannot be read (EACCES)`);
-          continue;
-        }
-        const projectSecret = relative === "" ? projectFileSecret(absolute, entry.name, entryPath, stats.size) : undefined;
-        if (projectSecret) {
-          notes.push(`${path}: skipped, ${projectSecret} (a project file with secrets is never uploaded)`);
+        const unpackable = unpackableFile(path, entryPath, relative === "" ? absolute : undefined, entry.name, stats.size);
+        if (unpackable) {
+          notes.push(unpackable);
           continue;
         }
         files.push({ path, absolutePath: entryPath, size: stats.size, executable: (stats.mode & 0o111) !== 0, private: (stats.mode & 0o044) === 0 });
