@@ -15,6 +15,7 @@ import type { Model } from "./model.ts";
 import { normalise, resolveGpuEnabled, rayNodesOf } from "./normalise.ts";
 import { configSchema, nodesSchema, type Config, type Nodes } from "./schema.ts";
 import { fastParseMapping } from "./fast-yaml.ts";
+import { rayOwnPortProblems } from "./ray-ports.ts";
 import {
   bindAddressProblems,
   cpuLimitProblems,
@@ -87,8 +88,10 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
   const requested = config.services.ray.gpu.enabled;
   const gpuDetected = requested === false ? false : probeGpu();
   const gpuEnabled = resolveGpuEnabled(requested, gpuDetected);
+  const hostPorts = publishedHostPorts(config, gpuEnabled);
   const configProblems = [
-    ...duplicatePortProblems(publishedHostPorts(config, gpuEnabled)),
+    ...duplicatePortProblems(hostPorts),
+    ...rayOwnPortProblems(config, gpuEnabled, hostPorts),
     ...subnetProblems(config),
     ...workerPortRangeProblems(config),
     ...hostPortBlockProblems(config, gpuEnabled),
