@@ -7,6 +7,8 @@
  *   POST /v1/ready  {node, term}           the head's GCS port is open      200 {ok, term, leaseTtlMs} | 409 fenced
  *   POST /v1/heartbeat {node, term}        renews the lease                 200 | 409 (fenced: stop being head)
  *   POST /v1/release {node, term}          gives the lease up at once       200 | 409
+ *   POST /v1/watch  {node, term}           the head's held watch (≤ 25 s)   {ok, stepDown}: true once a handover is asked
+ *   POST /v1/handover {to?}                asks the head to step down       {ok, term, from, to} | 409 no head / bad to
  *   POST /v1/join   {node, address, host?} roster entry of a worker         {ok, term, head: address | null, leaseTtlMs}
  *   POST /v1/part   {node}                 a worker leaves the roster       {ok}
  *   POST /v1/hosts/leave {host}            a host leaves the cluster        {ok, removed[]}
@@ -42,6 +44,11 @@ export const leaseBody = z.strictObject({ node: nodeName, term });
 export const joinBody = z.strictObject({ node: nodeName, address: nodeAddress, host: hostName.optional() });
 export const leaveBody = z.strictObject({ host: hostName });
 export const partBody = z.strictObject({ node: nodeName });
+export const watchBody = leaseBody;
+export const handoverBody = z.strictObject({ to: nodeName.optional() });
+
+/** How long the service holds a head's watch before answering `stepDown: false`. */
+export const watchHoldSeconds = 25;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 

@@ -89,8 +89,7 @@ export class Agent {
     while (!this.stopping) {
       const elected = await this.elect();
       if (!elected) break;
-      if (elected.role === "head") return this.runHead(elected);
-      const outcome = await this.runWorker(elected);
+      const outcome = elected.role === "head" ? await this.runHead(elected) : await this.runWorker(elected);
       if (outcome !== "re-elect") return outcome;
     }
     await this.leaveRoster();
@@ -173,24 +172,36 @@ export class Agent {
     return this.io.startRay(argv);
   }
 
-  /** Runs Ray as head until stopped, fenced, self-fenced, or Ray exits. Never returns to electing. */
-  private async runHead(elected: Extract<Elected, { role: "head" }>): Promise<number> {
+  /**
+   * Runs Ray as head until stopped, fenced, self-fenced, asked to hand over, or Ray exits. On a
+   * stop or a handover the lease is renewed while Ray stops and released after, so it never
+   * expires under a head that is still stopping and the next head is granted at once. Returns
+   * to electing only after a handover, once its Ray has stopped.
+   */
+  private async runHead(elected: Extract<Elected, { role: "head" }>): Promise<number | "re-elect"> {
     const { term, ttlMs } = elected;
     const ray = this.startRay({ kind: "head" });
     const lease = new LeaseKeeper(this.io, this.stop.signal, term, ttlMs, elected.grantedAt, (f) => this.say(f));
     const probeHost = this.nodeIp ?? "127.0.0.1";
     const portOpen = await this.waitFor(ray, lease, () => this.io.portOpen(probeHost, this.settings.headPort));
     if (portOpen) await lease.reportReady(ray);
-    const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), lease.done, stopped(this.stop.signal)]);
-    lease.cancel();
+    const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), lease.done, stopped(this.stop.signal), lease.stepDownAsked]);
     if (end.why === "fenced" || end.why === "self-fence") {
+      lease.cancel();
       this.say({ decision: "step-down", term, why: end.why === "fenced" ? `fenced: ${end.reason}` : end.reason });
       await ray.stop();
       return exitCodes.fenced;
     }
+    if (end.why === "handover") this.say({ decision: "step-down", term, why: "asked to hand the head over; stopping Ray while the lease is renewed" });
     await ray.stop();
+    lease.cancel();
+    if (lease.ended) {
+      this.say({ event: "lease-lost", term, why: "the lease ended while Ray stopped; nothing to release" });
+      return this.stopping ? exitCodes.stopped : exitCodes.fenced;
+    }
     await this.release(term);
-    if (end.why === "stop") {
+    if (end.why === "handover" && !this.stopping) return "re-elect";
+    if (end.why === "stop" || end.why === "handover") {
       this.say({ event: "stopped", why: "SIGTERM" });
       return exitCodes.stopped;
     }
@@ -302,13 +313,20 @@ function describeFailure(answer: Outcome<unknown>): string {
 
 type LeaseEnd = { why: "fenced"; reason: string } | { why: "self-fence"; reason: string };
 
+/** How long the service holds the head's watch (protocol.ts watchHoldSeconds). */
+const watchHoldSeconds = 25;
+
 /**
  * The head's lease: reports ready, renews every TTL/3, and ends the lease itself when no
  * renewal has succeeded for 2/3 of the TTL. Renewals count from when they were *sent*, so the
- * agent's deadline is never later than the service's.
+ * agent's deadline is never later than the service's. It renews until cancelled, a SIGTERM
+ * included: the agent cancels it only once Ray has stopped. A held watch tells it at once
+ * when a handover is asked (a heartbeat answer says so too).
  */
 export class LeaseKeeper {
   readonly done: Promise<LeaseEnd>;
+  readonly stepDownAsked: Promise<{ why: "handover" }>;
+  private askStepDown!: () => void;
   ended = false;
   private lastRenewedAt: number;
   private finish!: (end: LeaseEnd) => void;
@@ -324,7 +342,21 @@ export class LeaseKeeper {
   ) {
     this.lastRenewedAt = grantedAt;
     this.done = new Promise((resolve) => (this.finish = resolve));
+    this.stepDownAsked = new Promise((resolve) => (this.askStepDown = () => resolve({ why: "handover" })));
     void this.loop();
+    void this.watch();
+  }
+
+  /** Holds the watch while the lease lasts; a failed watch is retried after a second (the heartbeats still carry the news). */
+  private async watch(): Promise<void> {
+    while (!this.ended && !this.cancelled.signal.aborted) {
+      const sentAt = this.io.now();
+      const answer = await this.io.client.watch(this.term, watchHoldSeconds);
+      if (answer.kind === "ok" && answer.value.stepDown) return this.askStepDown();
+      if (answer.kind === "fenced") return;
+      // A failed watch, or one answered at once without news, waits a second: never a busy loop.
+      if (answer.kind !== "ok" || this.io.now() - sentAt < 1000) await this.io.sleep(1000, this.cancelled.signal);
+    }
   }
 
   /** The deadline: 2/3 of the TTL after the last renewal that was sent and accepted. */
@@ -362,8 +394,9 @@ export class LeaseKeeper {
     this.finish(end);
   }
 
+  /** The renewals' own signal: only cancel() ends them (a SIGTERM does not: Ray is still stopping). */
   private signal(): AbortSignal {
-    return AbortSignal.any([this.stop, this.cancelled.signal]);
+    return this.cancelled.signal;
   }
 
   /** Tells the service the GCS port is open; retried until accepted, refused, or the lease ends. */
@@ -390,13 +423,15 @@ export class LeaseKeeper {
         return this.end({ why: "self-fence", reason: `no lease renewal for ${Math.round(now - this.lastRenewedAt)} ms (2/3 of the ${this.ttlMs} ms TTL); stopping before the service may grant another head` });
       }
       await this.io.sleep(Math.max(0, Math.min(nextBeat, this.fenceAt) - now), this.signal());
-      if (this.stop.aborted || this.cancelled.signal.aborted) return;
+      if (this.cancelled.signal.aborted) return;
       if (this.io.now() < nextBeat) continue;
       nextBeat = this.io.now() + every;
       const sentAt = this.io.now();
       const answer = await this.beforeDeadline(this.io.client.heartbeat(this.term, this.callBudget()));
-      if (answer.kind === "ok") this.lastRenewedAt = Math.max(this.lastRenewedAt, sentAt);
-      else if (answer.kind === "fenced") return this.end({ why: "fenced", reason: answer.reason });
+      if (answer.kind === "ok") {
+        this.lastRenewedAt = Math.max(this.lastRenewedAt, sentAt);
+        if (answer.value.stepDown) this.askStepDown();
+      } else if (answer.kind === "fenced") return this.end({ why: "fenced", reason: answer.reason });
       else this.say({ event: "heartbeat-failed", term: this.term, why: `${describeFailure(answer)}; self-fence in ${Math.max(0, Math.round(this.fenceAt - this.io.now()))} ms without a renewal` });
     }
   }
