@@ -16,6 +16,7 @@
  *   POST /v1/hosts/register {name, address} a workstation about to join
  *   POST /v1/hosts/probe {name, ports[]}   reach-back: the coordinator dials the host's ports   {ok, address, results[]}
  *   GET  /v1/head?wait=SECONDS             long-poll for a ready head       {ready, node, address}
+ *   GET  /v1/head?wait=SECONDS&other=TERM  long-poll until the ready head is not that of TERM (a worker's watch)
  *   GET  /v1/cluster                       the roster                       {head, workers[]} (+ term and lease detail
  *                                                                            with the cluster token)
  *
@@ -71,6 +72,14 @@ export function parseBody<T>(schema: z.ZodType<T>, text: string): Parsed<T> {
         ? "missing"
         : issue.message;
   return { ok: false, error: `${path}: ${message}` };
+}
+
+/** `other=TERM` of `GET /v1/head`: undefined when absent. */
+export function parseTermQuery(raw: string | null): Parsed<number | undefined> {
+  if (raw === null || raw === "") return { ok: true, value: undefined };
+  const value = Number(raw);
+  if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(value)) return { ok: false, error: "other: expected a whole term number" };
+  return { ok: true, value };
 }
 
 /** `wait=SECONDS` of `GET /v1/head`: a number from 0 to maxWaitSeconds (missing means do not wait). */

@@ -5,7 +5,7 @@
  */
 import pkg from "../../package.json" with { type: "json" };
 import { nodeKey, presentedBearer, sameSecret } from "./auth.ts";
-import { claimBody, handoverBody, joinBody, leaseBody, leaveBody, maxBodyBytes, partBody, parseBody, parseWaitQuery, watchBody, watchHoldSeconds, type Parsed } from "./protocol.ts";
+import { claimBody, handoverBody, joinBody, leaseBody, leaveBody, maxBodyBytes, partBody, parseBody, parseTermQuery, parseWaitQuery, watchBody, watchHoldSeconds, type Parsed } from "./protocol.ts";
 import type { ElectionService } from "./service.ts";
 import { maxProbePorts, probeBody, probeTimeoutMs, registerBody } from "./membership.ts";
 import type { ClusterView, HeadLease } from "./state.ts";
@@ -217,8 +217,10 @@ export const routes: Record<string, Handler> = {
   "GET /v1/head": async (ctx) => {
     const wait = parseWaitQuery(ctx.url.searchParams.get("wait"));
     if (!wait.ok) return errorReply(400, wait.error);
+    const other = parseTermQuery(ctx.url.searchParams.get("other"));
+    if (!other.ok) return errorReply(400, other.error);
     if (wait.value > 0) ctx.holdOpen(wait.value + 5);
-    return reply(200, headBody(await ctx.service.waitForReadyHead(wait.value)));
+    return reply(200, headBody(await ctx.service.waitForReadyHead(wait.value, other.value)));
   },
 
   "GET /v1/cluster": (ctx) => {

@@ -123,17 +123,31 @@ export class ElectionService {
     return { outcome: decision.outcome };
   }
 
-  /** Resolves as soon as a ready head exists, or with null after `seconds` (or when the service stops). */
-  async waitForReadyHead(seconds: number): Promise<HeadLease | null> {
-    const head = this.election.readyHead();
-    if (head || seconds <= 0 || this.waiters.size >= this.maxWaiters) return head;
+  /**
+   * Resolves as soon as a ready head exists or the lease slot changes, or with null after
+   * `seconds` (or when the service stops). With `otherThan`, a worker's watch: resolves once the ready head is not that
+   * term's (another head, or none), so a worker learns of a release or handover at once.
+   */
+  async waitForReadyHead(seconds: number, otherThan?: number): Promise<HeadLease | null> {
+    // A candidate's wait ends on a ready head or on any change of the slot (a release: it claims at once).
+    const slot = this.election.slotKey();
+    const settled = () => {
+      const head = this.election.readyHead();
+      return otherThan === undefined ? head !== null || this.election.slotKey() !== slot : head?.term !== otherThan;
+    };
+    if (settled() || seconds <= 0 || this.waiters.size >= this.maxWaiters) return this.election.readyHead();
     return new Promise((resolve) => {
       const wake = () => {
+        if (!settled() && !timedOut && !this.closing) return;
         clearTimeout(timer);
         this.waiters.delete(wake);
         resolve(this.election.readyHead());
       };
-      const timer = setTimeout(wake, seconds * 1000);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        wake();
+      }, seconds * 1000);
       this.waiters.add(wake);
     });
   }

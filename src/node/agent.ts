@@ -237,8 +237,14 @@ export class Agent {
     if (first.kind === "ok") this.say({ event: "joined", term: first.value.term, head: first.value.head ?? "none" });
     const ray = this.startRay({ kind: "worker", head });
     const every = Math.max(50, Math.floor(ttlMs / 3));
+    const watch = new HeadWatch(this.io, term);
     for (;;) {
-      const tick = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), stopped(this.stop.signal), this.io.sleep(every, this.stop.signal).then(() => ({ why: "tick" as const }))]);
+      const tick = await Promise.race([
+        ray.exited.then((code) => ({ why: "ray" as const, code })),
+        stopped(this.stop.signal),
+        this.io.sleep(every, this.stop.signal).then(() => ({ why: "tick" as const })),
+        watch.next().then(() => ({ why: "tick" as const })),
+      ]);
       if (tick.why === "stop") {
         await ray.stop();
         await this.leaveRoster();
@@ -279,6 +285,43 @@ export class Agent {
     }
     this.say({ event: "ray-exit", code: end.code });
     return end.code === 0 ? 1 : end.code;
+  }
+}
+
+/**
+ * A worker's held poll for "the head of my term is no longer the ready head": one request
+ * at a time, kept across the worker's ticks. `next()` resolves when the service says so; a
+ * failed poll is retried a second later (the regular join still runs every TTL/3).
+ */
+class HeadWatch {
+  private pending: Promise<void> | undefined;
+  constructor(
+    private readonly io: AgentIo,
+    private readonly term: number,
+  ) {}
+
+  next(): Promise<void> {
+    this.pending ??= this.poll().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private lastNews = Number.NEGATIVE_INFINITY;
+
+  private async poll(): Promise<void> {
+    const never = new AbortController().signal;
+    // News at most twice a second: a service that answers at once every time never makes a busy loop.
+    const since = this.io.now() - this.lastNews;
+    if (since < 500) await this.io.sleep(500 - since, never);
+    for (;;) {
+      const sentAt = this.io.now();
+      const answer = await this.io.client.waitForHeadChange(this.term, 25);
+      // Answered before its hold ran out: the head of this term is no longer the ready head.
+      if (answer.kind === "ok" && (!answer.value.ready || this.io.now() - sentAt < 24_000)) {
+        this.lastNews = this.io.now();
+        return;
+      }
+      if (answer.kind !== "ok") await this.io.sleep(1000, never);
+    }
   }
 }
 

@@ -105,6 +105,11 @@ export class NodeClient {
     return this.call("POST", "/v1/part", { node: this.options.node }, z.object({ ok: z.literal(true) }));
   }
 
+  /** A worker's watch: answers once the ready head is not that of `term` (a release, a handover, a new head), else after `seconds`. */
+  waitForHeadChange(term: number, seconds: number): Promise<Outcome<z.output<typeof headAnswer>>> {
+    return this.call("GET", `/v1/head?wait=${seconds.toFixed(3)}&other=${term}`, undefined, headAnswer, seconds * 1000 + this.timeoutMs);
+  }
+
   /** Long-poll: answers when a head is ready, or after `seconds` without one. */
   waitForHead(seconds: number): Promise<Outcome<z.output<typeof headAnswer>>> {
     return this.call("GET", `/v1/head?wait=${seconds.toFixed(3)}`, undefined, headAnswer, seconds * 1000 + this.timeoutMs);

@@ -12,7 +12,7 @@ import { VirtualTime } from "../helpers/virtual-time.ts";
 const ttl = 30_000;
 
 type Answer = Outcome<any>;
-type Script = Partial<Record<"claim" | "ready" | "heartbeat" | "release" | "join" | "part" | "waitForHead" | "watch", (...args: any[]) => Answer | Promise<Answer>>>;
+type Script = Partial<Record<"claim" | "ready" | "heartbeat" | "release" | "join" | "part" | "waitForHead" | "watch" | "waitForHeadChange", (...args: any[]) => Answer | Promise<Answer>>>;
 
 function fakeClient(script: Script, calls: string[]): NodeClient {
   const method = (name: keyof Script) => async (...args: unknown[]) => {
@@ -29,6 +29,7 @@ function fakeClient(script: Script, calls: string[]): NodeClient {
     part: method("part"),
     waitForHead: method("waitForHead"),
     watch: method("watch"),
+    waitForHeadChange: method("waitForHeadChange"),
   } as unknown as NodeClient;
 }
 
@@ -62,7 +63,7 @@ function setup(script: Script, env: Record<string, string> = {}) {
   const never = new AbortController().signal;
   const watch = script.watch ?? (() => time.sleep(25_000, never).then(() => ok({ ok: true, stepDown: false })));
   const io: AgentIo = {
-    client: fakeClient({ ...script, watch }, calls),
+    client: fakeClient({ ...script, watch, waitForHeadChange: script.waitForHeadChange ?? (() => time.sleep(25_000, never).then(() => ok({ ready: true, node: "x", address: "x:6379" }))) }, calls),
     now: time.now,
     sleep: time.sleep,
     log: (line) => lines.push(line),
