@@ -14,7 +14,7 @@ export function freePort(host = "127.0.0.1"): number {
   return port;
 }
 
-function portFree(port: number): boolean {
+export function portFree(port: number): boolean {
   try {
     const listener = Bun.listen({ hostname: "0.0.0.0", port, socket: { data() {} } });
     listener.stop(true);
