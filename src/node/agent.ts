@@ -53,6 +53,8 @@ export class Agent {
   private lastReason = "";
   /** Set once this node has a roster entry: a stop then takes it off, whichever way the agent got there. */
   private joined = false;
+  /** The stop of the Ray this node ran for the last head, still under way while it claims. */
+  private retiring: Promise<void> | undefined;
 
   constructor(
     private readonly settings: NodeSettings,
@@ -92,6 +94,7 @@ export class Agent {
       const outcome = elected.role === "head" ? await this.runHead(elected) : await this.runWorker(elected);
       if (outcome !== "re-elect") return outcome;
     }
+    await this.finishRetiring();
     await this.leaveRoster();
     this.say({ event: "stopped", why: "SIGTERM" });
     return exitCodes.stopped;
@@ -166,10 +169,22 @@ export class Agent {
     return undefined;
   }
 
-  private startRay(role: RayRole): RayHandle {
+  /**
+   * Starts Ray once the Ray this node ran before (a worker of the last head) has stopped: that
+   * stop runs while the node claims, so a candidate is granted the lease right after a release
+   * rather than after its own Ray's drain (seconds with real Ray).
+   */
+  private async startRay(role: RayRole): Promise<RayHandle> {
+    await this.finishRetiring();
     const argv = rayStartArgv(this.settings, role, this.nodeIp);
     this.say({ event: "ray-start", role: role.kind, head: role.kind === "worker" ? role.head : undefined });
     return this.io.startRay(argv);
+  }
+
+  private async finishRetiring(): Promise<void> {
+    const retiring = this.retiring;
+    this.retiring = undefined;
+    await retiring;
   }
 
   /**
@@ -180,8 +195,9 @@ export class Agent {
    */
   private async runHead(elected: Extract<Elected, { role: "head" }>): Promise<number | "re-elect"> {
     const { term, ttlMs } = elected;
-    const ray = this.startRay({ kind: "head" });
+    // The lease is renewed from the grant on, also while a worker Ray of the last head drains.
     const lease = new LeaseKeeper(this.io, this.stop.signal, term, ttlMs, elected.grantedAt, (f) => this.say(f));
+    const ray = await this.startRay({ kind: "head" });
     const probeHost = this.nodeIp ?? "127.0.0.1";
     const portOpen = await this.waitFor(ray, lease, () => this.io.portOpen(probeHost, this.settings.headPort));
     if (portOpen) await lease.reportReady(ray);
@@ -235,7 +251,7 @@ export class Agent {
     this.joined = true;
     const first = await this.io.client.join(this.address);
     if (first.kind === "ok") this.say({ event: "joined", term: first.value.term, head: first.value.head ?? "none" });
-    const ray = this.startRay({ kind: "worker", head });
+    const ray = await this.startRay({ kind: "worker", head });
     const every = Math.max(50, Math.floor(ttlMs / 3));
     const watch = new HeadWatch(this.io, term);
     for (;;) {
@@ -265,7 +281,8 @@ export class Agent {
       }
       if (moved) {
         this.say({ decision: "re-elect", term: named!.term, why: `the service names head ${named!.head ?? "none"} (term ${named!.term}); this node follows ${head} (term ${term})` });
-        await ray.stop();
+        // Claim at once; the next Ray starts only once this one has stopped (startRay waits).
+        this.retiring = ray.stop();
         return "re-elect";
       }
       if (answer.kind !== "ok") this.sayOnce(`join:${describeFailure(answer)}`, { event: "join-failed", why: `${describeFailure(answer)}; Ray keeps running` });
@@ -276,7 +293,7 @@ export class Agent {
   private async runExplicit(head: string): Promise<number> {
     const self = head === this.claimAddress || head === `${this.settings.node}:${this.settings.headPort}`;
     this.say({ decision: self ? "head" : "worker", head, why: "fixed head address; no election" });
-    const ray = this.startRay(self ? { kind: "head" } : { kind: "worker", head });
+    const ray = await this.startRay(self ? { kind: "head" } : { kind: "worker", head });
     const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), stopped(this.stop.signal)]);
     if (end.why === "stop") {
       await ray.stop();

@@ -196,6 +196,41 @@ describe("node agent handing the head over", () => {
   });
 });
 
+describe("node agent following a head change", () => {
+  test("a worker claims as soon as its head is gone, while its own Ray still drains; the new Ray starts after", async () => {
+    const order: string[] = [];
+    let claims = 0;
+    let headGone = false;
+    const never = new AbortController().signal;
+    const { time, rays, agent, run } = setup({
+      claim: () => (order.push(`claim ${++claims}`), claims === 1 ? ok({ role: "worker", term: 1, address: "ray-gpu:6380", leaseTtlMs: ttl }) : head(2)),
+      join: () => ok({ ok: true, term: 1, head: headGone ? null : "ray-gpu:6380", leaseTtlMs: ttl }),
+      waitForHeadChange: async () => {
+        while (!headGone) await time.sleep(50, never);
+        return ok({ ready: false });
+      },
+      ready: () => ok({ ok: true, term: 2, leaseTtlMs: ttl }),
+      heartbeat: () => ok({ ok: true, term: 2, leaseTtlMs: ttl }),
+    });
+    await time.advance(1000);
+    const worker = rays[0]!;
+    worker.stop = async () => {
+      order.push("worker-ray-stop-begins");
+      await time.sleep(20_000, never);
+      order.push("worker-ray-stopped");
+      worker.exit(0);
+    };
+    headGone = true;
+    await time.advance(25_000);
+    expect(order.slice(1, 4)).toEqual(["worker-ray-stop-begins", "claim 2", "worker-ray-stopped"]);
+    // The head's Ray started once the worker's had stopped.
+    expect(rays).toHaveLength(2);
+    expect(rays[1]!.argv[0]).toContain("--head");
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+  });
+});
+
 describe("node agent electing", () => {
   test("with the service unreachable it waits and never starts Ray; one log line per reason", async () => {
     const { time, rays, lines, agent, run } = setup({ claim: () => ({ kind: "unreachable", reason: "connect ECONNREFUSED" }) });
