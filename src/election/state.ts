@@ -332,6 +332,10 @@ export class Election {
     if (!head) return fail("no head holds the lease; there is nothing to hand over");
     if (to !== null && !this.isWhitelisted(to)) return fail(`${to} is not whitelisted; expected a node of head_whitelist`);
     if (to === head.node) return fail(`${to} is already the head (term ${head.term})`);
+    // Only a node that runs now can take over: else the head would stop Ray for nothing.
+    const candidates = [...this.members.values()].filter((m) => m.term === head.term && this.isWhitelisted(m.node)).map((m) => m.node);
+    if (to !== null && !candidates.includes(to)) return fail(`${to} has not joined head ${head.node} (term ${head.term}); expected a running whitelisted node (cslr status lists them)`);
+    if (to === null && candidates.length === 0) return fail(`no other whitelisted node has joined head ${head.node}; nobody could take over`);
     head.stepDown = { to };
     logs.push({ event: "handover", node: head.node, role: "head", term: head.term, why: `asked to step down in favour of ${to ?? "another whitelisted node"}` });
     return { outcome: { ok: true, term: head.term, from: head.node, to }, changed: logs.length > 0, logs };

@@ -16,6 +16,7 @@ function setup(whitelist = ["a", "b", "c"]) {
   const election = new Election(options);
   election.claim("a", "a:6379");
   election.ready("a", 1);
+  for (const node of ["b", "c"]) election.join(node, `${node}:6379`);
   return { clock, election };
 }
 
@@ -42,10 +43,15 @@ describe("Election.askHandover", () => {
     expect(election.claim("a", "a:6379").outcome).toMatchObject({ role: "head", term: 2 });
   });
 
-  test("refused with a reason: no head, a node not whitelisted, the head itself", () => {
-    const { election } = setup();
+  test("refused with a reason: no head, a node not whitelisted, the head itself, a node that has not joined, nobody to take over", () => {
+    const { election } = setup(["a", "b", "c", "d"]);
     expect(election.askHandover("x").outcome).toEqual({ ok: false, reason: "x is not whitelisted; expected a node of head_whitelist" });
     expect(election.askHandover("a").outcome).toEqual({ ok: false, reason: "a is already the head (term 1)" });
+    expect(election.askHandover("d").outcome).toEqual({ ok: false, reason: "d has not joined head a (term 1); expected a running whitelisted node (cslr status lists them)" });
+    election.part("b");
+    election.part("c");
+    expect(election.askHandover(null).outcome).toEqual({ ok: false, reason: "no other whitelisted node has joined head a; nobody could take over" });
+    expect(election.stepDownAsked("a", 1)).toBe(false);
     election.release("a", 1);
     expect(election.askHandover(null).outcome).toEqual({ ok: false, reason: "no head holds the lease; there is nothing to hand over" });
   });
@@ -61,6 +67,8 @@ describe("ElectionService long-polls", () => {
   test("a release wakes the candidates' held polls at once, and a handover wakes the head's watch", async () => {
     const service = new ElectionService({ whitelist: ["a", "b"], leaseTtlMs: ttl, log: () => {} });
     service.apply(() => service.election.claim("a", "a:6379"));
+    service.apply(() => service.election.ready("a", 1));
+    service.apply(() => service.election.join("b", "b:6379"));
     const watch = service.watchLease("a", 1, 600);
     service.apply(() => service.election.askHandover("b"));
     expect(await watch).toBe(true);
