@@ -50,10 +50,14 @@ describeE2E("e2e: real Ray, ray-gpu as head and cslr handover", () => {
 
   test("up: one head, two workers, three active nodes in Ray's own view", async () => {
     expectOk(await stack.cli(["up", "-d", "--wait"], 300_000), "cslr up -d --wait");
-    const roster = await stack.waitFor("one head and two workers", 120_000, async () => ready(await stack.roster()));
-    heads.add(roster.head!.node);
-    // Real Ray's start takes from 20 s to minutes on a loaded 2-core machine.
-    await stack.waitFor("three nodes in ray status", 300_000, async () => ((await stack.rayActiveNodes(roster.head!.node)).length === 3 ? true : undefined));
+    // Real Ray's start takes from 20 s to minutes on a loaded 2-core machine; a head whose Ray
+    // times out starting gives the lease up, so the head is read again on every poll.
+    await stack.waitFor("a head with three nodes in its ray status", 300_000, async () => {
+      const roster = ready(await stack.roster());
+      if (!roster || (await stack.rayActiveNodes(roster.head!.node)).length !== 3) return undefined;
+      heads.add(roster.head!.node);
+      return true;
+    });
   }, 600_000);
 
   test("cslr handover to the other whitelisted node: it is head, the old head and the replica follow it", async () => {
