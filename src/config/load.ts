@@ -15,7 +15,6 @@ import type { Model } from "./model.ts";
 import { normalise, resolveGpuEnabled, rayNodesOf } from "./normalise.ts";
 import { configSchema, nodesSchema, type Config, type Nodes } from "./schema.ts";
 import { fastParseMapping } from "./fast-yaml.ts";
-import { rayOwnPortProblems } from "./ray-ports.ts";
 import {
   bindAddressProblems,
   cpuLimitProblems,
@@ -24,6 +23,7 @@ import {
   hostPortBlockProblems,
   multiHostBridgeProblems,
   publishedHostPorts,
+  rayOwnPortProblems,
   subnetProblems,
   whitelistProblems,
   workerPortRangeProblems,

@@ -1,5 +1,6 @@
 /**
- * Ports Ray itself takes (pure), and the rule that keeps cslr's configured ports off them.
+ * Ports Ray itself takes (pure facts; the rule that keeps configured ports off them is
+ * rayOwnPortProblems in rules.ts).
  *
  * Real Ray 2.60 refuses to start a node one of whose ports lies in its worker port range
  * ("worker_ports is trying to use a port number 10002 that is used by other components"), and
@@ -8,9 +9,6 @@
  * ray_constants.py, ray/util/client/server/proxier.py); cslr pins the worker range itself in
  * every layout, so Ray's default 10002–19999 is never used.
  */
-import type { PathSegment } from "./config-error.ts";
-import type { Problem } from "./rules.ts";
-import type { Config } from "./schema.ts";
 
 export interface PortSpan {
   min: number;
@@ -42,50 +40,7 @@ export function bridgeRaySpans(): PortSpan[] {
   return [{ ...bridgeWorkerPorts, owner: "its worker processes, pinned by cslr in bridge networking" }, rayClientServerSpan, ...rayFixedDefaults];
 }
 
-function describeSpan(span: PortSpan): string {
+/** `52365`, or `20000–22999`. */
+export function describeSpan(span: PortSpan): string {
   return span.min === span.max ? String(span.min) : `${span.min}–${span.max}`;
-}
-
-function spanOf(port: number, spans: PortSpan[]): PortSpan | undefined {
-  return spans.find((s) => port >= s.min && port <= s.max);
-}
-
-interface ConfiguredPort {
-  path: PathSegment[];
-  port: number;
-}
-
-/** The ports cslr configures for the Ray nodes here: each enabled head-capable node's GCS, dashboard and client ports. */
-function rayNodePorts(config: Config, gpuEnabled: boolean): ConfiguredPort[] {
-  const ray = config.services.ray;
-  const out: ConfiguredPort[] = [];
-  for (const [kind, enabled] of [["cpu", ray.cpu.enabled], ["gpu", gpuEnabled]] as const) {
-    if (!enabled) continue;
-    for (const field of ["head_port", "dashboard_port", "client_port"] as const) out.push({ path: ["services", "ray", kind, field], port: ray[kind][field] });
-  }
-  return out;
-}
-
-/**
- * Every configured port that lies on a port Ray itself takes, with the fix. Bridge
- * networking: a Ray node's own ports against what Ray takes in its container. Host
- * networking: every host port the stack uses against Ray Client's range (the head's client
- * server binds it on the host); the pinned blocks keep Ray's agents apart already.
- */
-export function rayOwnPortProblems(config: Config, gpuEnabled: boolean, hostPorts: ConfiguredPort[]): Problem[] {
-  const host = config.network.mode === "host";
-  const spans = host ? [rayClientServerSpan] : bridgeRaySpans();
-  const ports = host ? hostPorts : rayNodePorts(config, gpuEnabled);
-  const avoid = spans.map(describeSpan).join(", ");
-  const out: Problem[] = [];
-  const seen = new Set<string>();
-  for (const { path, port } of ports) {
-    const span = spanOf(port, spans);
-    // One line per field: a block of pinned ports names its base once, not for every port.
-    const key = path.join(".");
-    if (!span || seen.has(key)) continue;
-    seen.add(key);
-    out.push({ path, message: `port ${port} is one Ray takes itself (${describeSpan(span)}: ${span.owner}), so Ray would refuse to start or fail later; expected a port outside ${avoid}` });
-  }
-  return out;
 }

@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { handOver } from "../../src/election/handover.ts";
-import { Harness, until } from "./harness.ts";
+import { until } from "../helpers/until.ts";
+import { Harness } from "./harness.ts";
 
 let harness: Harness | undefined;
 
