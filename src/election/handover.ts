@@ -33,7 +33,7 @@ export async function handOver(options: HandoverOptions): Promise<HandoverOutcom
   const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms));
   const started = now();
   const asked = await askHandover(options.url, options.token, options.to, { fetch: options.fetch });
-  if (!asked.ok) return { ok: false, reason: `the election service refused the handover: ${asked.reason}` };
+  if (!asked.ok) return { ok: false, reason: asked.status === 0 ? `could not ask the election service: ${asked.reason}` : `the election service refused the handover: ${asked.reason}` };
   const { term: oldTerm, from } = asked.value;
   let last = "no answer yet";
   while (now() - started < options.timeoutMs) {
