@@ -23,6 +23,7 @@ export const commands = {
   node: () => import("./node.ts").then((m) => m.default),
   join: () => import("./join.ts").then((m) => m.default),
   leave: () => import("./leave.ts").then((m) => m.default),
+  handover: () => import("./handover.ts").then((m) => m.default),
   ports: () => import("./ports.ts").then((m) => m.default),
   run: () => import("./run.ts").then((m) => m.default),
   jobs: () => import("./jobs/index.ts").then((m) => m.default),

@@ -166,6 +166,8 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
     );
   }
   if (node.pinned) env.push(...pinnedPortEnvironment(node.pinned));
+  // Bridge networking pins only the worker range: Ray's default one holds ray-gpu's client port.
+  else env.push({ name: "CSLR_MIN_WORKER_PORT", value: node.workerPorts.min }, { name: "CSLR_MAX_WORKER_PORT", value: node.workerPorts.max });
   if (node.cpus !== undefined) env.push({ name: "CSLR_NUM_CPUS", value: Math.max(1, Math.floor(node.cpus)) });
   // With `all`, Ray counts the GPUs the container sees itself.
   if (typeof node.gpus === "number") env.push({ name: "CSLR_NUM_GPUS", value: node.gpus });
