@@ -3,7 +3,7 @@
  * the head's jobs and the services' health → what the template shows. Every label is text
  * (state words, not only colours); times are UTC; nothing here fetches or renders HTML.
  */
-import { hostOfNode } from "../config/names.ts";
+import { hostOfNode, serviceOf } from "../config/names.ts";
 import { hostOf } from "../config/net.ts";
 import type { ClusterView, HeadTerm } from "../election/state.ts";
 import type { RayNodeStat } from "./ray-nodes.ts";
@@ -147,10 +147,18 @@ function workstationOf(node: string, host: string | undefined): string {
   return host ?? hostOfNode(node) ?? "this workstation";
 }
 
-/** The Ray node a roster member is: same IP, else (bridge networking) same hostname. */
-function rayNodeOf(nodes: RayNodeStat[], member: { node: string; address: string }): RayNodeStat | undefined {
+/**
+ * The Ray node a roster member is: same IP (or, in bridge networking, same hostname). With host
+ * networking a workstation's nodes share its IP: the ray-gpu node is the one with GPUs, the
+ * others take those without. Each Ray node is taken once (`taken`).
+ */
+function rayNodeOf(nodes: RayNodeStat[], member: { node: string; address: string }, taken: Set<RayNodeStat>): RayNodeStat | undefined {
   const ip = hostOf(member.address);
-  return nodes.find((n) => n.ip === ip && n.alive) ?? nodes.find((n) => n.hostname === member.node && n.alive);
+  const candidates = nodes.filter((n) => n.alive && !taken.has(n) && (n.ip === ip || n.hostname === member.node));
+  const wantsGpus = serviceOf(member.node) === "ray-gpu";
+  const found = candidates.find((n) => n.gpus.length > 0 === wantsGpus) ?? candidates[0];
+  if (found) taken.add(found);
+  return found;
 }
 
 function gpuViews(stat: RayNodeStat | undefined, jobsById: Map<string, PageJob>, inputs: PageInputs): GpuView[] {
@@ -193,8 +201,9 @@ function workstations(inputs: PageInputs, jobsById: Map<string, PageJob>): Works
   const rayNodes = "nodes" in inputs.ray ? inputs.ray.nodes : [];
   const version = "nodes" in inputs.ray ? (inputs.ray.version ?? "unknown") : "unknown";
   const byHost = new Map<string, NodeView[]>();
+  const taken = new Set<RayNodeStat>();
   for (const entry of rosterEntries(inputs.cluster)) {
-    const stat = rayNodeOf(rayNodes, entry);
+    const stat = rayNodeOf(rayNodes, entry, taken);
     const view: NodeView = {
       node: entry.node,
       role: entry.role,
@@ -255,23 +264,31 @@ function historyViews(history: HeadTerm[], now: number): HistoryView[] {
     .reverse();
 }
 
+/** Idle GPUs (one line per node) and GPUs a job holds without using them (one line each). */
 function callouts(ws: WorkstationView[]): { list: Callout[]; heldIdleJobs: Set<string>; summary: string } {
   const list: Callout[] = [];
   const heldIdleJobs = new Set<string>();
   let total = 0;
   let busy = 0;
+  let idle = 0;
   for (const w of ws)
-    for (const n of w.nodes)
-      for (const g of n.gpus) {
-        total += 1;
-        if (g.state === "busy") busy += 1;
-        if (g.state === "idle") list.push({ kind: "idle", text: `${g.label} (${g.model}) on ${n.node} is idle: no process, ${g.utilization} used` });
-        if (g.state === "held-idle") {
-          list.push({ kind: "held-idle", text: `${g.label} on ${n.node} is held by ${g.job} but has done nothing for ${formatDuration(heldIdleAfterMs)} or more` });
-          if (g.job) heldIdleJobs.add(g.job);
-        }
+    for (const n of w.nodes) {
+      total += n.gpus.length;
+      busy += n.gpus.filter((g) => g.state === "busy").length;
+      const idleHere = n.gpus.filter((g) => g.state === "idle");
+      idle += idleHere.length;
+      if (idleHere.length > 0) list.push({ kind: "idle", text: `${n.node}: ${idleHere.length === 1 ? idleHere[0]!.label : `GPUs ${idleHere.map((g) => g.label.slice(4)).join(", ")}`} idle (no process)` });
+      for (const g of n.gpus.filter((g) => g.state === "held-idle")) {
+        list.push({ kind: "held-idle", text: `${g.label} on ${n.node} is held by ${g.job} but has done nothing for ${formatDuration(heldIdleAfterMs)} or more` });
+        if (g.job) heldIdleJobs.add(g.job);
       }
-  const idle = list.filter((c) => c.kind === "idle").length;
+    }
+  list.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === "held-idle" ? -1 : 1));
+  const idleLines = list.filter((c) => c.kind === "idle");
+  if (idleLines.length > 5) {
+    const perNode = idleLines.map((c) => c.text.replace(/: (GPUs? [\d, ]+?) idle.*$/, (_m, gpus: string) => ` (${gpus.replace(/^GPUs? /, "")})`));
+    list.splice(list.indexOf(idleLines[0]!), idleLines.length, { kind: "idle", text: `${idle} idle GPUs (no process) on ${idleLines.length} nodes: ${perNode.join("; ")}` });
+  }
   return { list, heldIdleJobs, summary: total === 0 ? "no GPUs reported" : `${total} GPUs: ${busy} busy, ${idle} idle, ${total - busy - idle} held` };
 }
 
