@@ -16,7 +16,8 @@ const securityHeaders = {
   "content-security-policy": contentSecurityPolicy,
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
+  // Not no-referrer: with it browsers send `Origin: null` on the page's own POSTs, which the origin check refuses.
+  "referrer-policy": "same-origin",
   "cache-control": "no-store",
 };
 
