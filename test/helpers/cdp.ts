@@ -170,3 +170,32 @@ export class Page {
     writeFileSync(path, Buffer.from(data, "base64"));
   }
 }
+
+/** describe() with Chromium; else a visible skip, or a failing test under CSLR_E2E_REQUIRED=1 (CI installs it). */
+export function describeBrowser(name: string, body: () => void): void {
+  const { describe, test } = require("bun:test") as typeof import("bun:test");
+  if (chromiumPath()) describe(name, body);
+  else if (process.env.CSLR_E2E_REQUIRED === "1") {
+    describe(name, () => {
+      test("chromium is installed (CSLR_E2E_REQUIRED=1)", () => {
+        throw new Error("chromium is not installed: apt-get install -y --no-install-recommends chromium");
+      });
+    });
+  } else {
+    console.warn(`browser skipped: ${name}: chromium is not installed`);
+    describe.skip(name, body);
+  }
+}
+
+/** Presses a key in the page (Tab, Enter). */
+export async function press(page: Page, key: "Tab" | "Enter", shift = false): Promise<void> {
+  const codes = { Tab: 9, Enter: 13 } as const;
+  const base = { key, code: key, windowsVirtualKeyCode: codes[key], modifiers: shift ? 8 : 0, ...(key === "Enter" ? { text: "\r" } : {}) };
+  await page.send("Input.dispatchKeyEvent", { type: "keyDown", ...base });
+  await page.send("Input.dispatchKeyEvent", { type: "keyUp", ...base });
+}
+
+/** Types text into the focused element. */
+export async function type(page: Page, text: string): Promise<void> {
+  await page.send("Input.insertText", { text });
+}
