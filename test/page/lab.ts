@@ -16,8 +16,8 @@ export const bigLab: LabSize = { workstations: 20, gpusPerNode: 8, jobs: 500, ru
 
 export const t0 = Date.UTC(2026, 11, 4, 9, 0, 0);
 
-const ws = (i: number) => `ws${String(i + 1).padStart(2, "0")}`;
-const ipOf = (i: number) => `10.1.0.${i + 11}`;
+export const ws = (i: number) => `ws${String(i + 1).padStart(2, "0")}`;
+export const ipOf = (i: number) => `10.1.0.${i + 11}`;
 
 /** The roster: ray-gpu on ws01 is head; the other ray-gpu nodes and every ray-cpu node are workers. */
 export function labRoster(size: LabSize): ClusterView {
@@ -114,12 +114,15 @@ export interface FakeDashboard {
   stop(): Promise<void>;
 }
 
-/** Ray's head dashboard as far as the page asks it, on loopback; requires `token` when given. */
-export function fakeDashboard(size: LabSize, token?: string): FakeDashboard {
+/**
+ * Ray's head dashboard as far as the page asks it, on loopback; requires `token` when given.
+ * `headIp` replaces the first workstation's address (a head on loopback, for an in-process lab).
+ */
+export function fakeDashboard(size: LabSize, token?: string, headIp?: string): FakeDashboard {
   const requests = new Map<string, number>();
   const stopped: string[] = [];
   let jobs = labJobs(size);
-  const nodes = labNodeSummary(size);
+  const nodes = headIp ? JSON.parse(JSON.stringify(labNodeSummary(size)).replaceAll(`"${ipOf(0)}"`, JSON.stringify(headIp))) : labNodeSummary(size);
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
