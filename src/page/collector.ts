@@ -14,7 +14,7 @@ import { dashboardUrl } from "../jobs/target.ts";
 import { defaultDashboardPort, type PageConfig } from "./config.ts";
 import { lastLines, pageJobOf, type PageJob } from "./jobs.ts";
 import { findMlflowRun } from "./mlflow.ts";
-import { parseNodeSummary, type RayNodeStat } from "./ray-nodes.ts";
+import { nodeStats, nodeSummarySchema, type RayNodeStat } from "./ray-nodes.ts";
 import { busyPercent, gpuKey, type PageInputs, type ServiceHealth } from "./view.ts";
 
 export interface CollectorOptions {
@@ -111,18 +111,11 @@ export class PageCollector {
   private async refreshRay(client: JobsClient, url: string): Promise<void> {
     try {
       if (this.rayVersion?.url !== url) this.rayVersion = { url, version: (await client.version()).ray_version };
-      const response = await this.fetchImpl(`${url}/nodes?view=summary`, {
-        headers: { accept: "application/json", "user-agent": "cslr-page", ...(this.options.rayToken ? { authorization: `Bearer ${this.options.rayToken}` } : {}) },
-        signal: AbortSignal.timeout(3000),
-        redirect: "manual",
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status} from ${url}/nodes`);
-      const nodes = parseNodeSummary(await response.json());
-      if (typeof nodes === "string") throw new Error(nodes);
+      const nodes = nodeStats(await client.nodeSummary(nodeSummarySchema));
       this.noteGpuActivity(nodes);
       this.ray = { nodes, version: this.rayVersion.version };
     } catch (error) {
-      this.ray = { error: `Ray's node figures from ${url}: ${(error as Error).message.split("\n")[0]}` };
+      this.ray = { error: (error as Error).message.split("\n")[0]! };
     }
   }
 

@@ -66,6 +66,8 @@ export interface RayNodeStat {
   jobOfPid: Map<number, string>;
 }
 
+export type NodeSummary = z.output<typeof nodeSummarySchema>;
+
 /** The nodes of an answer, or a one-line reason it is not one. */
 export function parseNodeSummary(json: unknown): RayNodeStat[] | string {
   const parsed = nodeSummarySchema.safeParse(json);
@@ -73,7 +75,12 @@ export function parseNodeSummary(json: unknown): RayNodeStat[] | string {
     const issue = parsed.error.issues[0]!;
     return `Ray's node summary: ${issue.path.join(".") || "answer"}: ${issue.message}`;
   }
-  return parsed.data.data.summary.map((n) => ({
+  return nodeStats(parsed.data);
+}
+
+/** What the page uses of a checked answer. */
+export function nodeStats(summary: NodeSummary): RayNodeStat[] {
+  return summary.data.summary.map((n) => ({
     ip: n.ip ?? "",
     hostname: n.hostname ?? "",
     nodeId: n.raylet?.nodeId ?? "",
