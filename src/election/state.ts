@@ -231,9 +231,8 @@ export class Election {
     this.history = to.history.map((h) => ({ ...h }));
   }
 
-  /** The heads so far, oldest first: when each term began and ended (wall clock). */
+  /** The heads so far, oldest first: when each term began and ended (wall clock; an expiry is closed once noticed). */
   headHistory(): HeadTerm[] {
-    this.expireIfDue();
     return this.history.map((h) => ({ ...h }));
   }
 

@@ -20,6 +20,8 @@ test("a term starts at its grant and ends when its lease expires, is released, o
   expect(election.headHistory()).toEqual([{ term: 1, node: "a", host: "ws1", start: 1_700_000_000_000, end: null }]);
   clock.t += ttl;
   clock.wall += 60_000;
+  // The service's expiry timer notices it (Election.expireIfDue), as does any request.
+  election.expireIfDue();
   expect(election.headHistory()[0]!.end).toBe(1_700_000_060_000);
   clock.t += grantMarginMs(ttl);
   clock.wall += 5_000;
