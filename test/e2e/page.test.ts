@@ -42,13 +42,21 @@ describeE2E(
       stack = new Stack({ label: "page", whitelist: ["ray-cpu", "ray-gpu"], gpu: true, workers: 0, leaseTtl, real: true });
       expectOk(await stack.init(), "cslr init");
       writeFileSync(join(stack.dir, "compose.override.yaml"), "services:\n  ray-gpu:\n    deploy: !reset null\n");
-      expectOk(await stack.cli(["up", "-d", "--wait"], 480_000), "cslr up -d --wait");
+      // Not --wait: on a loaded machine MLflow's first start (its database migrations) can outlast
+      // its healthcheck, which then says unhealthy though MLflow comes up. The test waits for what
+      // it uses: a ready head with a worker, and MLflow answering.
+      expectOk(await stack.cli(["up", "-d"], 480_000), "cslr up -d");
+      await stack.waitFor("a ready head and its worker", 420_000, async () => {
+        const roster = await stack.roster();
+        return roster?.head?.ready && roster.workers.length === 1 ? roster : undefined;
+      });
+      await stack.waitFor("MLflow answering", 600_000, async () => ((await fetch(`http://127.0.0.1:${stack.ports.mlflow}/health`).catch(() => undefined))?.ok ? true : undefined));
       const status = await stack.cli(["status"]);
       url = /Lab page\s+(http:\/\/\S+)/.exec(status.stdout)?.[1] ?? "";
       expect(url).toMatch(new RegExp(`^http://[\\d.]+:${stack.ports.health}/$`));
       browser = await Browser.launch();
       page = await browser.newPage(1400, 1000);
-    }, 600_000);
+    }, 1_200_000);
 
     afterAll(async () => {
       await browser?.close();
