@@ -6,6 +6,7 @@
 import { hostOfNode, serviceOf } from "../config/names.ts";
 import { hostOf } from "../config/net.ts";
 import type { ClusterView, HeadTerm } from "../election/state.ts";
+import { formatDuration } from "../jobs/answers.ts";
 import type { RayNodeStat } from "./ray-nodes.ts";
 import type { PageJob } from "./jobs.ts";
 
@@ -111,16 +112,6 @@ export interface PageView {
   callouts: Callout[];
   gpuSummary: string;
   joinLine?: string;
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h} h ${m % 60} min`;
-  return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
 export function formatTime(ms: number): string {

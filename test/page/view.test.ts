@@ -64,7 +64,7 @@ describe("page view", () => {
     // Job 0 holds GPU 0 of ws01 at 0 %; it was last busy long ago.
     const idleLong = new Map([[gpuKey("10.1.0.11", 0), now - heldIdleAfterMs - 1]]);
     const view = buildPageView(inputs(size, { ray: { nodes: nodesOf(size, () => 0), version: "2.60.0" }, gpuLastBusy: idleLong }));
-    expect(view.callouts[0]).toEqual({ kind: "held-idle", text: "GPU 0 on ray-gpu.ws01 is held by raysubmit_job0000 but has done nothing for 5 min 0 s or more" });
+    expect(view.callouts[0]).toEqual({ kind: "held-idle", text: "GPU 0 on ray-gpu.ws01 is held by raysubmit_job0000 but has done nothing for 5m00s or more" });
     expect(view.callouts.filter((c) => c.kind === "idle").map((c) => c.text)).toContain("ray-gpu.ws01: GPU 1 idle (no process)");
     expect(view.jobs.find((j) => j.id === "raysubmit_job0000")?.warning).toContain("done nothing");
     // A held GPU idle only briefly is "in use", not called out.
@@ -77,16 +77,16 @@ describe("page view", () => {
     const view = buildPageView(inputs(small));
     expect(view.jobs.map((j) => j.id).slice(0, 5)).toEqual(["raysubmit_job0002", "raysubmit_job0001", "raysubmit_job0000", "raysubmit_job0007", "raysubmit_job0006"]);
     const job = view.jobs.find((j) => j.id === "raysubmit_job0005")!;
-    expect(job).toMatchObject({ user: "chen", host: "ws03", commit: "3f2a9c1e5b (with changes)", gpus: "1", duration: "10 min 0 s", started: "2026-12-04 09:05:00 UTC", active: false });
+    expect(job).toMatchObject({ user: "chen", host: "ws03", commit: "3f2a9c1e5b (with changes)", gpus: "1", duration: "10m00s", started: "2026-12-04 09:05:00 UTC", active: false });
     expect(view.jobCounts).toBe("3 running, 4 succeeded, 1 failed");
   });
 
   test("the head's history: newest first, how long each held, how long the cluster was without a head", () => {
     const view = buildPageView(inputs(small));
     expect(view.history.map((h) => [h.term, h.node, h.end, h.held, h.gapBefore])).toEqual([
-      [3, "ray-gpu.ws01", "holds the lease", "1 h 0 min", "20 s"],
-      [2, "ray-gpu.ws02", "2026-12-04 08:59:40 UTC", "59 min 30 s", "10 s"],
-      [1, "ray-cpu.ws01", "2026-12-04 08:00:00 UTC", "1 h 0 min", "n/a"],
+      [3, "ray-gpu.ws01", "holds the lease", "1h00m", "20s"],
+      [2, "ray-gpu.ws02", "2026-12-04 08:59:40 UTC", "59m30s", "10s"],
+      [1, "ray-cpu.ws01", "2026-12-04 08:00:00 UTC", "1h00m", "n/a"],
     ]);
   });
 
