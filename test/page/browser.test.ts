@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startElectionServer, type ElectionServer } from "../../src/election/server.ts";
 import { Browser, describeBrowser, press, type, type Page } from "../helpers/cdp.ts";
-import { fakeDashboard, type FakeDashboard } from "./lab.ts";
+import { fakeDashboard, ipOf, ws, type FakeDashboard, type LabSize } from "./lab.ts";
 
 const token = "browser-test-token-0123456789";
 const shots = process.env.CSLR_SCREENSHOTS ?? join(import.meta.dir, "../../_build/screenshots");
@@ -102,4 +102,45 @@ describeBrowser("the lab page in Chromium", () => {
     await page.screenshot(join(shots, "browser-narrow.png"));
     await page.resize(1400, 1000);
   }, 30_000);
+
+  test("a lab with GPUs: each GPU's model, utilisation, memory and job; idle ones called out (screenshot)", async () => {
+    const size: LabSize = { workstations: 4, gpusPerNode: 4, jobs: 24, running: 6 };
+    const lab = fakeDashboard(size, undefined, "127.0.0.1");
+    const labServer = startElectionServer({
+      host: "127.0.0.1",
+      port: 0,
+      whitelist: ["ray-gpu"],
+      leaseTtlMs: 30_000,
+      token,
+      log: () => {},
+      page: {
+        config: {
+          version: 1,
+          project: "vision-lab",
+          dashboardPorts: { "ray-gpu": Number(new URL(lab.url).port) },
+          services: [{ name: "MLflow", check: { http: `${lab.url}/api/version` }, link: "http://10.1.0.11:5000" }],
+          joinLine: 'cslr join http://10.1.0.11:8888 --token "$CSLR_CLUSTER_TOKEN"',
+        },
+      },
+    });
+    try {
+      const service = labServer.service;
+      service.apply(() => service.election.claim(`ray-gpu.${ws(0)}`, "127.0.0.1:6380", ws(0)));
+      service.apply(() => service.election.ready(`ray-gpu.${ws(0)}`, 1));
+      for (let k = 1; k < size.workstations; k++) service.apply(() => service.election.join(`ray-gpu.${ws(k)}`, ipOf(k), ws(k)));
+      const tab = await browser.newPage(1400, 1000);
+      await tab.goto(`${labServer.url}/`);
+      // Cookies are per host, not per port: the session of the first server (same token) holds here too.
+      await tab.eval(`(() => { const t = document.getElementById("token"); if (t) { t.value = ${JSON.stringify(token)}; t.form.requestSubmit(); } return true; })()`);
+      await tab.waitFor(`document.querySelectorAll("ul.gpus li").length === 16`, 15_000);
+      const gpu = await tab.eval<string>(`document.querySelector("[id='node-ray-gpu.ws02'] ul.gpus li").innerText`);
+      expect(gpu).toMatch(/^GPU 0 NVIDIA RTX A6000: .*85%, 19\.5 GiB of 48\.0 GiB busy job raysubmit_job0001/);
+      expect(await tab.eval<string>(`document.querySelector(".attention").innerText`)).toContain("idle (no process)");
+      await tab.waitFor(`document.querySelector(".services").innerText.includes("up")`, 10_000);
+      await tab.screenshot(join(shots, "browser-gpu-lab.png"));
+    } finally {
+      await labServer.stop();
+      await lab.stop();
+    }
+  }, 60_000);
 });
