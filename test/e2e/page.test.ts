@@ -82,7 +82,7 @@ describeE2E(
       await page.waitFor(`document.getElementById("ws")`, 15_000);
       const [cookie] = await page.cookies();
       expect(cookie).toMatchObject({ name: "cslr_session", httpOnly: true, sameSite: "Strict" });
-      await page.waitFor(`document.querySelectorAll("tr[id^='node-']").length === 2 && !document.body.innerText.includes("not reported by Ray")`, 60_000);
+      await page.waitFor(`document.querySelectorAll("tr[id^='node-']").length === 2 && !document.body.innerText.includes("not reported by Ray")`, 300_000);
       const roles = await page.eval<string[]>(`[...document.querySelectorAll("tr[id^='node-']")].map((r) => r.querySelector("th").innerText + " " + r.querySelector(".badge").innerText).sort()`);
       expect(roles.map((r) => r.split(" ")[1]).sort()).toEqual(["head", "worker"]);
       expect(roles.map((r) => r.split(" ")[0]).sort()).toEqual(["ray-cpu", "ray-gpu"]);
@@ -93,7 +93,7 @@ describeE2E(
       // Each with a word for its state; PostgreSQL is up by now (MLflow waited on it), MLflow's turn is the job's test.
       for (const name of ["PostgreSQL", "MLflow", "Marimo"]) expect(services).toMatch(new RegExp(`(up|down)\\s+${name}`));
       expect(services).toMatch(/up\s+PostgreSQL/);
-    }, 120_000);
+    }, 420_000);
 
     test("a cslr run job appears while it runs, reaches SUCCEEDED, and its MLflow link names its run", async () => {
       // On a loaded machine MLflow's first start can take minutes (see beforeAll).
