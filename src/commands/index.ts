@@ -16,6 +16,7 @@ export const commands = {
   exec: () => import("./exec.ts").then((m) => m.default),
   compose: () => import("./compose.ts").then((m) => m.default),
   status: () => import("./status.ts").then((m) => m.default),
+  open: () => import("./open.ts").then((m) => m.default),
   doctor: () => import("./doctor.ts").then((m) => m.default),
   secrets: () => import("./secrets/index.ts").then((m) => m.default),
   test: () => import("./test.ts").then((m) => m.default),

@@ -22,7 +22,7 @@ export interface RouteContext {
   holdOpen(seconds: number): void;
 }
 
-type Handler = (ctx: RouteContext) => Promise<Response> | Response;
+export type Handler = (ctx: RouteContext) => Promise<Response> | Response;
 
 type Body = Record<string, unknown>;
 
@@ -35,7 +35,7 @@ export function errorReply(status: number, error: string): Response {
 }
 
 /** Reads at most maxBodyBytes; null when the body is larger. */
-async function readLimitedBody(req: Request): Promise<string | null> {
+export async function readLimitedBody(req: Request): Promise<string | null> {
   const header = req.headers.get("content-length");
   if (header !== null && Number(header) > maxBodyBytes) return null;
   if (!req.body) return "";
@@ -230,8 +230,8 @@ export const routes: Record<string, Handler> = {
 };
 
 /** The allowed methods of a path, for 405; undefined for an unknown path. */
-export function methodsOf(path: string): string[] | undefined {
-  const methods = Object.keys(routes)
+export function methodsOf(path: string, table: Record<string, Handler> = routes): string[] | undefined {
+  const methods = Object.keys(table)
     .filter((key) => key.slice(key.indexOf(" ") + 1) === path)
     .map((key) => key.slice(0, key.indexOf(" ")));
   return methods.length > 0 ? methods : undefined;

@@ -45,12 +45,26 @@ export interface Member {
   lastSeen: number;
 }
 
+/** One term of a head, for the page's history: wall-clock ms; `end` null while it holds. */
+export interface HeadTerm {
+  term: number;
+  node: string;
+  host?: string;
+  start: number;
+  end: number | null;
+}
+
+/** The history keeps the last this many terms (a flapping head must not grow the state file). */
+export const maxHistory = 200;
+
 /** What the state file holds: no monotonic times (they mean nothing to the next process). */
 export interface ElectionSnapshot {
   version: 2;
   term: number;
   head: { node: string; host?: string; address: string; term: number; ready: boolean; grantedAt: number } | null;
   members: { node: string; host?: string; address: string; term: number; joinedAt: number }[];
+  /** The heads so far, oldest first (absent in files written before cslr kept it). */
+  history?: HeadTerm[];
 }
 
 export interface ElectionOptions {
@@ -115,6 +129,7 @@ export interface Checkpoint {
   grantsFrom: number;
   lastHolder: string | null;
   handover: Handover | null;
+  history: HeadTerm[];
 }
 
 export function emptySnapshot(): ElectionSnapshot {
@@ -154,6 +169,7 @@ export class Election {
   private lastHolder: string | null = null;
   private handover: Handover | null = null;
   private readonly members = new Map<string, Member>();
+  private history: HeadTerm[] = [];
   private readonly whitelist: readonly string[];
   private readonly leaseTtlMs: number;
   private readonly maxMembers: number;
@@ -170,6 +186,7 @@ export class Election {
     const now = this.now();
     if (snapshot.head) this.lease = { ...snapshot.head, expiresAt: now + this.leaseTtlMs };
     for (const m of snapshot.members) this.members.set(m.node, { ...m, lastSeen: now });
+    this.history = (snapshot.history ?? []).map((h) => ({ ...h }));
   }
 
   /**
@@ -210,6 +227,7 @@ export class Election {
       term: this.term,
       head: head ? { node: head.node, host: head.host, address: head.address, term: head.term, ready: head.ready, grantedAt: head.grantedAt } : null,
       members: [...this.members.values()].map(({ node, host, address, term, joinedAt }) => ({ node, host, address, term, joinedAt })),
+      history: this.history.map((h) => ({ ...h })),
     };
   }
 
@@ -222,6 +240,7 @@ export class Election {
       grantsFrom: this.grantsFrom,
       lastHolder: this.lastHolder,
       handover: this.handover,
+      history: this.history.map((h) => ({ ...h })),
     };
   }
 
@@ -233,6 +252,18 @@ export class Election {
     this.grantsFrom = to.grantsFrom;
     this.lastHolder = to.lastHolder;
     this.handover = to.handover;
+    this.history = to.history.map((h) => ({ ...h }));
+  }
+
+  /** The heads so far, oldest first: when each term began and ended (wall clock; an expiry is closed once noticed). */
+  headHistory(): HeadTerm[] {
+    return this.history.map((h) => ({ ...h }));
+  }
+
+  /** Closes the open term of the history at the wall clock's now (the lease ended). */
+  private endTerm(term: number): void {
+    const open = this.history.findLast((h) => h.term === term && h.end === null);
+    if (open) open.end = this.wallNow();
   }
 
   get currentTerm(): number {
@@ -356,6 +387,7 @@ export class Election {
     this.grantsFrom = Number.NEGATIVE_INFINITY;
     this.handover = head.stepDown ? { from: node, to: head.stepDown.to, until: this.now() + handoverWindowMs(this.leaseTtlMs) } : null;
     logs.push({ event: "release", node, role: "head", term, why: head.stepDown ? "head released its lease for a handover" : "head released its lease on shutdown" });
+    this.endTerm(term);
     return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs }, changed: true, logs };
   }
 
@@ -408,6 +440,7 @@ export class Election {
     if (head?.host === host) {
       this.lease = null;
       this.grantsFrom = Number.NEGATIVE_INFINITY;
+      this.endTerm(head.term);
       removed.push(head.node);
       logs.push({ event: "leave", node: head.node, role: "fenced", term: head.term, why: `host ${host} left the cluster; its head gave up the lease` });
     }
@@ -461,6 +494,7 @@ export class Election {
     this.lease = null;
     this.lastHolder = head.node;
     this.grantsFrom = head.expiresAt + grantMarginMs(this.leaseTtlMs);
+    this.endTerm(head.term);
     return [{ event: "expire", node: head.node, role: "fenced", term: head.term, why: "no heartbeat within the lease TTL" }];
   }
 
@@ -496,8 +530,12 @@ export class Election {
       return { outcome: { role: "unavailable", reason }, changed: logs.length > 0, logs };
     }
     const now = this.now();
+    // A head that claims again (restarted) ends its term now: the next one starts with it.
+    if (this.lease) this.endTerm(this.lease.term);
     this.term += 1;
     this.lease = { node, host, address, term: this.term, ready: false, grantedAt: this.wallNow(), expiresAt: now + this.leaseTtlMs };
+    this.history.push({ term: this.term, node, host, start: this.lease.grantedAt, end: null });
+    if (this.history.length > maxHistory) this.history.splice(0, this.history.length - maxHistory);
     this.lastHolder = node;
     this.handover = null;
     // The roster belongs to a head: members re-join the new one.
