@@ -237,7 +237,7 @@ export async function benchFailover(nodes = 8, leaseTtl = 2): Promise<BenchRow> 
   }
 }
 
-/** Runs all, prints a table each, and returns the rows for the README. */
+/** Runs all, prints a table each, and returns the rows for docs/development.md. */
 export async function benchElection(): Promise<BenchRow[]> {
   const rows = [await benchThroughput(), await benchHeldConnections(), await benchFormation(), await benchFailover()];
   for (const row of rows) {

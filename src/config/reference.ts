@@ -1,4 +1,4 @@
-/** Pure: the README's configuration reference, drawn from the JSON Schema so it cannot drift. */
+/** Pure: docs/configuration.md's reference, drawn from the JSON Schema so it cannot drift. */
 import { jsonSchemaOf } from "./json-schema.ts";
 
 interface JsonSchemaNode {
@@ -49,10 +49,10 @@ export function configReference(): string {
 
 export const referenceMarkers = { start: "<!-- config-reference:start -->", end: "<!-- config-reference:end -->" };
 
-/** The README with its reference section replaced by the current one. */
-export function withReference(readme: string): string {
-  const start = readme.indexOf(referenceMarkers.start);
-  const end = readme.indexOf(referenceMarkers.end);
-  if (start < 0 || end < start) throw new Error("README.md has no config-reference markers");
-  return `${readme.slice(0, start + referenceMarkers.start.length)}\n${configReference()}\n${readme.slice(end)}`;
+/** The document with its reference section replaced by the current one. */
+export function withReference(document: string): string {
+  const start = document.indexOf(referenceMarkers.start);
+  const end = document.indexOf(referenceMarkers.end);
+  if (start < 0 || end < start) throw new Error("docs/configuration.md has no config-reference markers");
+  return `${document.slice(0, start + referenceMarkers.start.length)}\n${configReference()}\n${document.slice(end)}`;
 }

@@ -1,0 +1,26 @@
+/**
+ * Every generated part of the documentation, one list for the script that writes them
+ * (`bun scripts/docs.ts`) and the test that fails when one is stale. Pure but for loading
+ * the command table (lazily, as the CLI does).
+ */
+import { main } from "../cli.ts";
+import { withReference } from "../config/reference.ts";
+import { commandsReference, commandsSummary, documentedCommands, withGenerated } from "./commands.ts";
+
+export interface GeneratedDoc {
+  /** Relative to the repository's root. */
+  file: string;
+  /** The file's text with its generated part brought up to date. */
+  update: (text: string) => string;
+}
+
+export async function generatedDocs(): Promise<GeneratedDoc[]> {
+  const commands = await documentedCommands(main);
+  const reference = commandsReference(commands);
+  const summary = commandsSummary(commands);
+  return [
+    { file: "docs/configuration.md", update: withReference },
+    { file: "docs/commands.md", update: (text) => withGenerated(text, "commands-reference", reference, "docs/commands.md") },
+    { file: "README.md", update: (text) => withGenerated(text, "commands-summary", summary, "README.md") },
+  ];
+}
