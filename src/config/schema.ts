@@ -50,7 +50,11 @@ export const bindAddress = z
   .string()
   .refine((v) => isIP(v) !== 0, { message: "not an IP address; expected 0.0.0.0 (every address), 127.0.0.1 (this machine only) or one of this host's addresses" });
 
-/** Images must be pinned: a Ray client and cluster of different versions fail confusingly. */
+/**
+ * An image reference: not empty, no whitespace. An unpinned Ray image (`latest` or no tag) is
+ * accepted with a warning (config/normalise.ts): a Ray client and cluster of different versions
+ * fail confusingly.
+ */
 export const image = z
   .string()
   .min(1, { message: "empty image; expected an image reference like rayproject/ray:2.60.0" })
