@@ -46,13 +46,3 @@ export function configReference(): string {
   }
   return out.join("\n").trimEnd();
 }
-
-export const referenceMarkers = { start: "<!-- config-reference:start -->", end: "<!-- config-reference:end -->" };
-
-/** The document with its reference section replaced by the current one. */
-export function withReference(document: string): string {
-  const start = document.indexOf(referenceMarkers.start);
-  const end = document.indexOf(referenceMarkers.end);
-  if (start < 0 || end < start) throw new Error("docs/configuration.md has no config-reference markers");
-  return `${document.slice(0, start + referenceMarkers.start.length)}\n${configReference()}\n${document.slice(end)}`;
-}

@@ -4,8 +4,9 @@
  * the command table (lazily, as the CLI does).
  */
 import { main } from "../cli.ts";
-import { withReference } from "../config/reference.ts";
-import { commandsReference, commandsSummary, documentedCommands, withGenerated } from "./commands.ts";
+import { configReference } from "../config/reference.ts";
+import { commandsReference, commandsSummary, documentedCommands } from "./commands.ts";
+import { withGenerated } from "./markers.ts";
 
 export interface GeneratedDoc {
   /** Relative to the repository's root. */
@@ -18,8 +19,9 @@ export async function generatedDocs(): Promise<GeneratedDoc[]> {
   const commands = await documentedCommands(main);
   const reference = commandsReference(commands);
   const summary = commandsSummary(commands);
+  const configuration = configReference();
   return [
-    { file: "docs/configuration.md", update: withReference },
+    { file: "docs/configuration.md", update: (text) => withGenerated(text, "config-reference", configuration, "docs/configuration.md") },
     { file: "docs/commands.md", update: (text) => withGenerated(text, "commands-reference", reference, "docs/commands.md") },
     { file: "README.md", update: (text) => withGenerated(text, "commands-summary", summary, "README.md") },
   ];

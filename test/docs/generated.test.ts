@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { documentedCommands, withGenerated } from "../../src/docs/commands.ts";
+import { documentedCommands } from "../../src/docs/commands.ts";
+import { withGenerated } from "../../src/docs/markers.ts";
 import { generatedDocs } from "../../src/docs/generated.ts";
 import { main } from "../../src/cli.ts";
 import { repoRoot } from "../helpers/cli.ts";
