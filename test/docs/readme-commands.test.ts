@@ -9,7 +9,7 @@ import { expect, test } from "bun:test";
 import { parseArgs } from "citty";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkArgs, resolveCommand } from "../../src/cli.ts";
+import { checkArgs, resolveCommand, wantsHelp } from "../../src/cli.ts";
 import { documentCommandLines, shellWords } from "../../src/docs/command-lines.ts";
 import { repoRoot } from "../helpers/cli.ts";
 
@@ -19,6 +19,8 @@ async function usageProblem(words: string[]): Promise<string | undefined> {
     const resolved = await resolveCommand(words);
     if (resolved.path.length === 0) return "no command";
     const args = resolved.command.args ? await (typeof resolved.command.args === "function" ? resolved.command.args() : resolved.command.args) : {};
+    // As the CLI does: a request for help shows it, whatever else the line holds.
+    if (wantsHelp(resolved, args as never)) return undefined;
     checkArgs(resolved, args as never);
     // citty's own parse, as the command's run gets it: a missing required positional fails here.
     parseArgs(resolved.args, args as never);
