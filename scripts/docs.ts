@@ -5,10 +5,11 @@
  * test/docs/generated.test.ts fails when any of them is stale.
  */
 import { join } from "node:path";
+import { main } from "../src/cli.ts";
 import { generatedDocs } from "../src/docs/generated.ts";
 
 const root = join(import.meta.dir, "..");
-for (const { file, update } of await generatedDocs()) {
+for (const { file, update } of await generatedDocs(main)) {
   const path = join(root, file);
   const before = await Bun.file(path).text();
   const after = update(before);

@@ -1,9 +1,10 @@
 /**
  * Every generated part of the documentation, one list for the script that writes them
  * (`bun scripts/docs.ts`) and the test that fails when one is stale. Pure but for loading
- * the command table (lazily, as the CLI does).
+ * the command table (lazily, as the CLI does); the root command is passed in, so this module
+ * imports no command and stays below them.
  */
-import { main } from "../cli.ts";
+import type { CommandDef } from "citty";
 import { configReference } from "../config/reference.ts";
 import { commandsReference, commandsSummary, documentedCommands } from "./commands.ts";
 import { withGenerated } from "./markers.ts";
@@ -15,8 +16,8 @@ export interface GeneratedDoc {
   update: (text: string) => string;
 }
 
-export async function generatedDocs(): Promise<GeneratedDoc[]> {
-  const commands = await documentedCommands(main);
+export async function generatedDocs(root: CommandDef<any>): Promise<GeneratedDoc[]> {
+  const commands = await documentedCommands(root);
   const reference = commandsReference(commands);
   const summary = commandsSummary(commands);
   const configuration = configReference();

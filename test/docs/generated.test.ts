@@ -7,7 +7,7 @@ import { generatedDocs } from "../../src/docs/generated.ts";
 import { main } from "../../src/cli.ts";
 import { repoRoot } from "../helpers/cli.ts";
 
-const docs = await generatedDocs();
+const docs = await generatedDocs(main);
 
 for (const { file, update } of docs) {
   test(`${file}: its generated part is up to date (fix: bun scripts/docs.ts)`, () => {
