@@ -6,12 +6,9 @@
  */
 import type { ArgDef, CommandDef } from "citty";
 import { logArgs, projectArgs } from "../args.ts";
+import { resolveValue } from "../dispatch.ts";
 
 type AnyCommand = CommandDef<any>;
-
-async function resolved<T>(value: T | (() => T | Promise<T>) | Promise<T>): Promise<T> {
-  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
-}
 
 /** One command as the reference shows it, hidden ones (`__services`) left out. */
 export interface DocumentedCommand {
@@ -26,16 +23,16 @@ export interface DocumentedCommand {
 export async function documentedCommands(root: AnyCommand): Promise<DocumentedCommand[]> {
   const out: DocumentedCommand[] = [];
   async function visit(command: AnyCommand, path: string[]): Promise<void> {
-    const subs = command.subCommands ? await resolved(command.subCommands) : {};
+    const subs = command.subCommands ? await resolveValue(command.subCommands) : {};
     const children: [string, AnyCommand][] = [];
     for (const [name, sub] of Object.entries(subs)) {
-      const child = await resolved(sub);
-      if ((await resolved(child.meta ?? {})).hidden) continue;
+      const child = await resolveValue(sub);
+      if ((await resolveValue(child.meta ?? {})).hidden) continue;
       children.push([name, child]);
     }
     if (path.length > 0) {
-      const meta = await resolved(command.meta ?? {});
-      const args = (await resolved(command.args ?? {})) as Record<string, ArgDef>;
+      const meta = await resolveValue(command.meta ?? {});
+      const args = (await resolveValue(command.args ?? {})) as Record<string, ArgDef>;
       const subcommands = children.map(([name]) => name);
       out.push({ path, description: meta.description ?? "", args, subcommands, hasDefault: command.default !== undefined });
     }

@@ -9,16 +9,17 @@ import { expect, test } from "bun:test";
 import { parseArgs } from "citty";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkArgs, resolveCommand, wantsHelp } from "../../src/cli.ts";
+import { main } from "../../src/cli.ts";
+import { checkArgs, resolveCommand, resolveValue, wantsHelp } from "../../src/dispatch.ts";
 import { documentCommandLines, shellWords } from "../../src/docs/command-lines.ts";
 import { repoRoot } from "../helpers/cli.ts";
 
 /** The CLI's verdict on one command line: undefined when it would run, else the usage error. */
 async function usageProblem(words: string[]): Promise<string | undefined> {
   try {
-    const resolved = await resolveCommand(words);
+    const resolved = await resolveCommand(main, words);
     if (resolved.path.length === 0) return "no command";
-    const args = resolved.command.args ? await (typeof resolved.command.args === "function" ? resolved.command.args() : resolved.command.args) : {};
+    const args = await resolveValue(resolved.command.args ?? {});
     // As the CLI does: a request for help shows it, whatever else the line holds.
     if (wantsHelp(resolved, args as never)) return undefined;
     checkArgs(resolved, args as never);
