@@ -7,7 +7,7 @@
  * 2. browser time: headless Chromium loads `/` (navigation start → load event end), and swaps
  *    in a fresh `<main>` as the page's script does every second (median of 10 each).
  */
-import { startElectionServer } from "../src/election/server.ts";
+import { startLabServer } from "../src/page/server.ts";
 import { buildPageView } from "../src/page/view.ts";
 import { renderPage } from "../src/page/render.ts";
 import { Browser, chromiumPath } from "../test/helpers/cdp.ts";
@@ -19,7 +19,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 export async function benchPage(): Promise<BenchRow[]> {
   const token = "bench-token-0123456789abcdef";
   const ray = fakeDashboard(bigLab, undefined, "127.0.0.1");
-  const server = startElectionServer({
+  const server = startLabServer({
     host: "127.0.0.1",
     port: 0,
     whitelist: ["ray-gpu"],

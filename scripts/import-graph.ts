@@ -13,7 +13,7 @@ export const layers: string[][] = [
   ["host"],
   ["config"],
   ["election"],
-  ["render", "node", "join", "jobs"],
+  ["render", "node", "join", "jobs", "page"],
   ["compose"],
   ["status", "clustertest"],
   ["stack"],

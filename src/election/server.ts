@@ -4,11 +4,8 @@
  * a 4xx, never a 500.
  */
 import type { Server } from "bun";
-import { errorReply, methodsOf, routes } from "./routes.ts";
+import { errorReply, methodsOf, routes, type Handler } from "./routes.ts";
 import { ElectionService, type ElectionServiceOptions } from "./service.ts";
-import { PageCollector, type CollectorOptions } from "../page/collector.ts";
-import { defaultPageConfig } from "../page/config.ts";
-import { pageRoutes } from "../page/routes.ts";
 
 export interface ElectionServerOptions extends ElectionServiceOptions {
   host: string;
@@ -19,22 +16,27 @@ export interface ElectionServerOptions extends ElectionServiceOptions {
   idleTimeoutSeconds?: number;
   /** Requests handled at once; more get 503 at once (a flood must not starve /healthz). */
   maxInFlight?: number;
-  /** The lab page at `/`: what it shows beyond the election (src/page/config.ts). */
-  page?: Partial<Omit<CollectorOptions, "service">>;
+  /** More routes served beside the election's (the lab page, src/page/server.ts), stopped with it. */
+  extend?: (service: ElectionService) => ServerExtension;
+}
+
+/** Routes a layer above adds to the service (so the election never imports what it serves). */
+export interface ServerExtension {
+  routes: Record<string, Handler>;
+  stop(): void;
 }
 
 export interface ElectionServer {
   url: string;
   port: number;
   service: ElectionService;
-  page: PageCollector;
   stop(): Promise<void>;
 }
 
 export function startElectionServer(options: ElectionServerOptions): ElectionServer {
   const service = new ElectionService(options);
-  const page = new PageCollector({ ...options.page, config: options.page?.config ?? defaultPageConfig(), service });
-  const table = { ...routes, ...pageRoutes(page) };
+  const extension = options.extend?.(service);
+  const table = { ...routes, ...extension?.routes };
   const maxInFlight = options.maxInFlight ?? 2048;
   let inFlight = 0;
   let lastOverload = 0;
@@ -83,9 +85,8 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
     url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`,
     port: server.port ?? options.port,
     service,
-    page,
     async stop() {
-      page.stop();
+      extension?.stop();
       service.stop();
       await server.stop(true);
     },

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startElectionServer, type ElectionServer } from "../../src/election/server.ts";
+import { startLabServer, type LabServer } from "../../src/page/server.ts";
 import { Browser, describeBrowser, press, type, type Page } from "../helpers/cdp.ts";
 import { fakeDashboard, ipOf, ws, type FakeDashboard, type LabSize } from "./lab.ts";
 
@@ -15,7 +15,7 @@ const token = "browser-test-token-0123456789";
 const shots = process.env.CSLR_SCREENSHOTS ?? join(import.meta.dir, "../../_build/screenshots");
 
 describeBrowser("the lab page in Chromium", () => {
-  let server: ElectionServer;
+  let server: LabServer;
   let ray: FakeDashboard;
   let browser: Browser;
   let page: Page;
@@ -23,7 +23,7 @@ describeBrowser("the lab page in Chromium", () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     ray = fakeDashboard({ workstations: 3, gpusPerNode: 2, jobs: 6, running: 2 });
-    server = startElectionServer({
+    server = startLabServer({
       host: "127.0.0.1",
       port: 0,
       whitelist: ["ray-gpu"],
@@ -106,7 +106,7 @@ describeBrowser("the lab page in Chromium", () => {
   test("a lab with GPUs: each GPU's model, utilisation, memory and job; idle ones called out (screenshot)", async () => {
     const size: LabSize = { workstations: 4, gpusPerNode: 4, jobs: 24, running: 6 };
     const lab = fakeDashboard(size, undefined, "127.0.0.1");
-    const labServer = startElectionServer({
+    const labServer = startLabServer({
       host: "127.0.0.1",
       port: 0,
       whitelist: ["ray-gpu"],

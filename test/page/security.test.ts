@@ -4,17 +4,17 @@
  * origin checks on POSTs, and a wrong token that gets no data.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startElectionServer, type ElectionServer } from "../../src/election/server.ts";
+import { startLabServer, type LabServer } from "../../src/page/server.ts";
 import { fakeDashboard, type FakeDashboard, type LabSize } from "./lab.ts";
 
 const token = "page-test-token-0123456789abcdef";
 const size: LabSize = { workstations: 2, gpusPerNode: 2, jobs: 4, running: 2 };
-let server: ElectionServer;
+let server: LabServer;
 let ray: FakeDashboard;
 
 beforeAll(() => {
   ray = fakeDashboard(size, "ray-token-xyz-0123456789");
-  server = startElectionServer({
+  server = startLabServer({
     host: "127.0.0.1",
     port: 0,
     whitelist: ["ray-gpu"],
@@ -163,7 +163,7 @@ describe("page security", () => {
 
 describe("page without a cluster token", () => {
   test("nobody can sign in, and the page says why", async () => {
-    const open = startElectionServer({ host: "127.0.0.1", port: 0, whitelist: ["a"], leaseTtlMs: 30_000, log: () => {} });
+    const open = startLabServer({ host: "127.0.0.1", port: 0, whitelist: ["a"], leaseTtlMs: 30_000, log: () => {} });
     try {
       const answer = await fetch(`${open.url}/`);
       expect(answer.status).toBe(503);

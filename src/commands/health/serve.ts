@@ -4,7 +4,7 @@ import { ConfigError } from "../../config/config-error.ts";
 import { nodesSchema, isHostname, port as portSchema } from "../../config/schema.ts";
 import { validateSource } from "../../config/validate.ts";
 import { parseDurationMs } from "../../config/units.ts";
-import { startElectionServer, type ElectionServer } from "../../election/server.ts";
+import { startLabServer, type LabServer } from "../../page/server.ts";
 import { joinInfoSchema, type JoinInfo } from "../../election/membership.ts";
 import { UsageError } from "../../errors.ts";
 import { pageConfigSchema, type PageConfig } from "../../page/config.ts";
@@ -62,7 +62,7 @@ function readPageConfig(path: string): PageConfig {
   return parsed.data;
 }
 
-let running: ElectionServer | undefined;
+let running: LabServer | undefined;
 
 export default defineCommand({
   meta: { name: "serve", description: "Run the head election service (leases, terms, roster)" },
@@ -99,7 +99,7 @@ export default defineCommand({
       process.once("SIGINT", resolve);
     });
     try {
-      running = startElectionServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo, page });
+      running = startLabServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo, page });
     } catch (error) {
       if (error instanceof Error && error.name === "CslrError") throw error;
       throw new UsageError(`cannot listen on ${args.host}:${args.port}: ${(error as Error).message}`);
