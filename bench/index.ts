@@ -1,5 +1,5 @@
 /**
- * `bun run bench`: the figures the README's performance section quotes. Builds dist/cslr
+ * `bun run bench`: the figures docs/development.md's performance table quotes. Builds dist/cslr
  * first, so it always measures the binary users get.
  */
 import { join } from "node:path";
@@ -31,6 +31,10 @@ await benchElection();
 const { benchJobs } = await import("./jobs.ts");
 console.log("\n## cslr run\n");
 for (const row of await benchJobs()) print(row);
+
+const { benchPage } = await import("./page.ts");
+console.log("\n## Lab page\n");
+for (const row of await benchPage()) print(row);
 
 // Three simulated workstations need root, iproute2 and a Docker engine with the test images.
 const { benchHosts, hostsBenchProblem } = await import("./hosts.ts");

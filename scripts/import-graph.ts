@@ -13,11 +13,11 @@ export const layers: string[][] = [
   ["host"],
   ["config"],
   ["election"],
-  ["render", "node", "join", "jobs"],
+  ["render", "node", "join", "jobs", "page"],
   ["compose"],
   ["status", "clustertest"],
   ["stack"],
-  ["doctor", "secrets", "completion", "args.ts", "dispatch.ts"],
+  ["doctor", "secrets", "completion", "docs", "args.ts", "dispatch.ts"],
   ["commands"],
   ["cli.ts", "main.ts"],
 ];

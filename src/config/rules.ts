@@ -6,6 +6,7 @@
 import type { PathSegment } from "./config-error.ts";
 import { cidrsOverlap, parseHostPort, parseIpv4Cidr, portRange } from "./net.ts";
 import { pinnedPortList, pinnedPortsOf, testWorkerPinnedPorts } from "./normalise.ts";
+import { bridgeRaySpans, describeSpan, rayClientServerSpan, type PortSpan } from "./ray-ports.ts";
 import type { Config, Nodes } from "./schema.ts";
 
 /** A problem found by a rule across fields; positioned later, only when it is reported. */
@@ -47,20 +48,34 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
   add(s.mlflow.enabled, "mlflow", ["services", "mlflow", "port"], s.mlflow.port);
   add(s.marimo.enabled, "marimo", ["services", "marimo", "port"], s.marimo.port);
   // On the host network every Ray node's block of pinned ports is on this host too.
-  if (config.network.mode === "host") {
-    const { base, per_node: perNode } = s.ray.host_ports;
-    const services = [...(s.ray.cpu.enabled ? ["ray-cpu"] : []), ...(gpuEnabled ? ["ray-gpu"] : []), ...Array.from({ length: s.ray.workers }, (_, i) => `ray-worker-${i + 1}`)];
-    services.forEach((service, index) => {
-      if (base + (index + 1) * perNode - 1 > 65535) return;
-      for (const port of pinnedPortList(pinnedPortsOf(base, perNode, index))) {
-        uses.push({ service, key: `services.ray.host_ports (block of ${service})`, path: ["services", "ray", "host_ports", "base"], port });
-      }
-    });
-  }
+  if (config.network.mode === "host") uses.push(...rayBlockPorts(config, gpuEnabled));
   // The cluster test's worker publishes these on the same host while `cslr test` runs.
+  uses.push(...testWorkerPorts(config));
+  return uses;
+}
+
+/** Each Ray node's block of pinned ports (`services.ray.host_ports`), in the order the blocks are handed out. */
+function rayBlockPorts(config: Config, gpuEnabled: boolean): HostPortUse[] {
+  const ray = config.services.ray;
+  const { base, per_node: perNode } = ray.host_ports;
+  const services = [...(ray.cpu.enabled ? ["ray-cpu"] : []), ...(gpuEnabled ? ["ray-gpu"] : []), ...Array.from({ length: ray.workers }, (_, i) => `ray-worker-${i + 1}`)];
+  const uses: HostPortUse[] = [];
+  services.forEach((service, index) => {
+    if (base + (index + 1) * perNode - 1 > 65535) return;
+    for (const port of pinnedPortList(pinnedPortsOf(base, perNode, index))) {
+      uses.push({ service, key: `services.ray.host_ports (block of ${service})`, path: ["services", "ray", "host_ports", "base"], port });
+    }
+  });
+  return uses;
+}
+
+/** The ports the cluster test's worker publishes: node and object manager, Ray's agents and metrics, its worker range. */
+function testWorkerPorts(config: Config): HostPortUse[] {
   const worker = testWorkerPinnedPorts(config.cluster_test.worker);
-  add(true, "test-ray-worker", ["cluster_test", "worker", "node_manager_port"], worker.nodeManagerPort);
-  add(true, "test-ray-worker", ["cluster_test", "worker", "object_manager_port"], worker.objectManagerPort);
+  const uses: HostPortUse[] = [
+    { service: "test-ray-worker", key: "cluster_test.worker.node_manager_port", path: ["cluster_test", "worker", "node_manager_port"], port: worker.nodeManagerPort },
+    { service: "test-ray-worker", key: "cluster_test.worker.object_manager_port", path: ["cluster_test", "worker", "object_manager_port"], port: worker.objectManagerPort },
+  ];
   for (const port of [worker.runtimeEnvAgentPort, worker.dashboardAgentGrpcPort, worker.dashboardAgentListenPort, worker.metricsExportPort, worker.dashboardMetricsPort, worker.autoscalerMetricsPort]) {
     uses.push({ service: "test-ray-worker", key: "cluster_test.worker.object_manager_port (+1..+6: Ray's agents and metrics)", path: ["cluster_test", "worker", "object_manager_port"], port });
   }
@@ -212,4 +227,48 @@ export function whitelistProblems(config: Config, nodes: Nodes, enabledRayServic
       message: `no whitelisted node is an enabled Ray service, so no node could become head; expected at least one of: ${enabled}`,
     },
   ];
+}
+
+function spanOf(port: number, spans: PortSpan[]): PortSpan | undefined {
+  return spans.find((s) => port >= s.min && port <= s.max);
+}
+
+interface ConfiguredPort {
+  path: PathSegment[];
+  port: number;
+}
+
+/** The ports cslr configures for the Ray nodes here: each enabled head-capable node's GCS, dashboard and client ports. */
+function rayNodePorts(config: Config, gpuEnabled: boolean): ConfiguredPort[] {
+  const ray = config.services.ray;
+  const out: ConfiguredPort[] = [];
+  for (const [kind, enabled] of [["cpu", ray.cpu.enabled], ["gpu", gpuEnabled]] as const) {
+    if (!enabled) continue;
+    for (const field of ["head_port", "dashboard_port", "client_port"] as const) out.push({ path: ["services", "ray", kind, field], port: ray[kind][field] });
+  }
+  return out;
+}
+
+/**
+ * Every configured port that lies on a port Ray itself takes, with the fix. Bridge
+ * networking: a Ray node's own ports against what Ray takes in its container. Host
+ * networking: every host port the stack uses against Ray Client's range (the head's client
+ * server binds it on the host); the pinned blocks keep Ray's agents apart already.
+ */
+export function rayOwnPortProblems(config: Config, gpuEnabled: boolean, hostPorts: ConfiguredPort[]): Problem[] {
+  const host = config.network.mode === "host";
+  const spans = host ? [rayClientServerSpan] : bridgeRaySpans();
+  const ports = host ? hostPorts : rayNodePorts(config, gpuEnabled);
+  const avoid = spans.map(describeSpan).join(", ");
+  const out: Problem[] = [];
+  const seen = new Set<string>();
+  for (const { path, port } of ports) {
+    const span = spanOf(port, spans);
+    // One line per field: a block of pinned ports names its base once, not for every port.
+    const key = path.join(".");
+    if (!span || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, message: `port ${port} is one Ray takes itself (${describeSpan(span)}: ${span.owner}), so Ray would refuse to start or fail later; expected a port outside ${avoid}` });
+  }
+  return out;
 }

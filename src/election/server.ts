@@ -7,7 +7,7 @@
  */
 import type { Server } from "bun";
 import { admissionOf, Slots } from "./admission.ts";
-import { errorReply, methodsOf, routes } from "./routes.ts";
+import { errorReply, methodsOf, routes, type Handler } from "./routes.ts";
 import { ElectionService, type ElectionServiceOptions } from "./service.ts";
 
 export interface ElectionServerOptions extends ElectionServiceOptions {
@@ -23,6 +23,14 @@ export interface ElectionServerOptions extends ElectionServiceOptions {
   maxPerPeer?: number;
   /** Milliseconds a request's body may take to arrive in full; slower ones get 408. */
   bodyDeadlineMs?: number;
+  /** More routes served beside the election's (the lab page, src/page/server.ts), stopped with it. */
+  extend?: (service: ElectionService) => ServerExtension;
+}
+
+/** Routes a layer above adds to the service (so the election never imports what it serves). */
+export interface ServerExtension {
+  routes: Record<string, Handler>;
+  stop(): void;
 }
 
 export interface ElectionServer {
@@ -43,11 +51,11 @@ function overloadReply(service: ElectionService): (status: 429 | 503, error: str
   };
 }
 
-function route(req: Request, url: URL, server: Server<undefined>, ctx: { service: ElectionService; token?: string; bodyDeadlineMs: number }): Promise<Response> | Response {
+function route(req: Request, url: URL, server: Server<undefined>, table: Record<string, Handler>, ctx: { service: ElectionService; token?: string; bodyDeadlineMs: number }): Promise<Response> | Response {
   const method = req.method === "HEAD" ? "GET" : req.method;
-  const handler = routes[`${method} ${url.pathname}`];
+  const handler = table[`${method} ${url.pathname}`];
   if (!handler) {
-    const allowed = methodsOf(url.pathname);
+    const allowed = methodsOf(url.pathname, table);
     return allowed ? errorReply(405, `${url.pathname} expects ${allowed.join(" or ")}`) : errorReply(404, `no such path ${url.pathname}`);
   }
   return handler({ req, url, ...ctx, holdOpen: (seconds) => server.timeout(req, Math.min(255, Math.ceil(seconds))) });
@@ -55,11 +63,13 @@ function route(req: Request, url: URL, server: Server<undefined>, ctx: { service
 
 export function startElectionServer(options: ElectionServerOptions): ElectionServer {
   const service = new ElectionService(options);
+  const extension = options.extend?.(service);
+  const table = { ...routes, ...extension?.routes };
   const maxInFlight = options.maxInFlight ?? 2048;
   const slots = new Slots({ maxInFlight, maxPerPeer: options.maxPerPeer ?? 32 });
   const bodyDeadlineMs = options.bodyDeadlineMs ?? 5000;
   const overloaded = overloadReply(service);
-  const handle = (req: Request, url: URL, server: Server<undefined>) => route(req, url, server, { service, token: options.token, bodyDeadlineMs });
+  const handle = (req: Request, url: URL, server: Server<undefined>) => route(req, url, server, table, { service, token: options.token, bodyDeadlineMs });
 
   const server: Server<undefined> = Bun.serve({
     hostname: options.host,
@@ -94,6 +104,7 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
     port: server.port ?? options.port,
     service,
     async stop() {
+      extension?.stop();
       service.stop();
       await server.stop(true);
     },

@@ -19,6 +19,7 @@ const snapshotV2 = z.strictObject({
   term: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   head: z.strictObject({ node: name, host, address: z.string().min(1), term: z.int().min(1), ready: z.boolean(), grantedAt: z.number() }).nullable(),
   members: z.array(z.strictObject({ node: name, host, address: z.string(), term: z.int().min(0), joinedAt: z.number() })),
+  history: z.array(z.strictObject({ term: z.int().min(1), node: name, host, start: z.number(), end: z.number().nullable() })).max(1000).optional(),
 });
 
 /** What cslr 0.1 wrote; read once and upgraded, so an upgrade keeps the head and its term. */
@@ -57,7 +58,7 @@ function parseSnapshot(text: string): ElectionSnapshot | string {
  * Reads the state file. Missing: a fresh start (the service starts terms above the wall clock in
  * milliseconds, as for a lost file: the file may be missing because its volume was). Unreadable:
  * moved aside, and the term floor is the wall clock in milliseconds, above every term a service
- * could have counted up to (terms grow by one per grant; see the README for the case this cannot
+ * could have counted up to (terms grow by one per grant; see docs/election.md for the case this cannot
  * cover).
  */
 export function loadStateFile(path: string, wallNow: () => number): LoadedState {
