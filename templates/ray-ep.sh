@@ -4,8 +4,13 @@
 # the election service whether this node is head, runs `ray start` accordingly, keeps the head's
 # lease and follows the head the service names.
 #
-# The cluster token is handed to the agent on file descriptor 3 and removed from the
-# environment, so neither Ray nor its tasks inherit it, and /proc/1/environ does not show it.
+# The cluster token arrives as a compose secret, the file /run/secrets/cslr_cluster_token (never
+# in the container's environment, so neither `docker inspect` nor /proc/*/environ shows it). The
+# container starts as root only for this: the file is made root-only, the agent (root) reads it,
+# and Ray runs as the image's user (`ray`, else the owner of $HOME) through setpriv, so Ray and
+# its jobs cannot read the token. An image without setpriv, or whose user is root, runs Ray as
+# root: the agent says so at start. (An older compose.yaml that still sets CSLR_CLUSTER_TOKEN in
+# the environment: the token goes to the agent on file descriptor 3 and leaves the environment.)
 #
 # Environment (compose sets these per Ray service):
 #   CSLR_NODE_NAME            this node's name in the election            (default: the hostname)
@@ -23,7 +28,7 @@
 #   CSLR_MIN_WORKER_PORT, CSLR_MAX_WORKER_PORT           → the matching ray start flags (pinned ports)
 #   CSLR_HEALTH_URL           the election service, http:// or https://
 #   CSLR_HEALTH_TIMEOUT       seconds each call to it may take                 (default: 5)
-#   CSLR_CLUSTER_TOKEN        the cluster's token (secret, from .env)
+#   CSLR_CLUSTER_TOKEN        the cluster's token (older compose files only; see above)
 #   HEAD_ADDRESS              a fixed head host:port: no election, join it
 #   RAY_AUTH_MODE, RAY_AUTH_TOKEN
 #                             Ray's own token authentication (services.ray.auth: token), passed to Ray
@@ -35,6 +40,23 @@
 # 3 fenced or self-fenced (the restart policy brings the node back to claim again); else Ray's own.
 set -eu
 agent=${CSLR_AGENT:-/opt/cslr/bin/cslr}
+secret=/run/secrets/cslr_cluster_token
+if [ -f "$secret" ] && [ "$(id -u)" = 0 ]; then
+  chown 0:0 "$secret" 2>/dev/null || true
+  chmod 0400 "$secret" 2>/dev/null || true
+  export CSLR_TOKEN_FILE=$secret
+  if command -v setpriv >/dev/null 2>&1; then
+    if id ray >/dev/null 2>&1; then
+      export CSLR_RAY_USER="$(id -u ray):$(id -g ray)"
+      HOME=$(getent passwd ray | cut -d: -f6)
+      export HOME
+    else
+      export CSLR_RAY_USER="$(stat -c %u:%g "${HOME:-/}")"
+    fi
+  fi
+  unset CSLR_CLUSTER_TOKEN
+  exec "$agent" node
+fi
 if [ -n "${CSLR_CLUSTER_TOKEN:-}" ]; then
   token=$CSLR_CLUSTER_TOKEN
   unset CSLR_CLUSTER_TOKEN

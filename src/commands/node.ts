@@ -16,8 +16,16 @@ import { NodeClient } from "../node/client.ts";
 import { RayProcess, rayEnvironment } from "../node/ray.ts";
 import { parseSettings, SettingsError } from "../node/settings.ts";
 
-/** The cluster token: from the descriptor named by CSLR_TOKEN_FD (the entrypoint's), else the environment. */
+/**
+ * The cluster token: from the root-only file named by CSLR_TOKEN_FILE (the compose secret), or
+ * the descriptor named by CSLR_TOKEN_FD (older compose files), else the environment.
+ */
 function readClusterToken(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.CSLR_TOKEN_FILE !== undefined) {
+    if (!env.CSLR_TOKEN_FILE.startsWith("/run/secrets/")) throw new UsageError(`CSLR_TOKEN_FILE=${JSON.stringify(env.CSLR_TOKEN_FILE)}: expected a file under /run/secrets/`);
+    const token = readFileSync(env.CSLR_TOKEN_FILE, "utf8").trim();
+    return token === "" ? undefined : token;
+  }
   const fd = env.CSLR_TOKEN_FD;
   if (fd !== undefined) {
     if (!/^\d{1,4}$/.test(fd)) throw new UsageError(`CSLR_TOKEN_FD=${JSON.stringify(fd)}: expected a file descriptor number`);
@@ -53,7 +61,7 @@ export default defineCommand({
     }
     const token = readClusterToken(process.env);
     // Ray gets the environment without the cluster token (RAY_AUTH_TOKEN, Ray's own, stays: Ray needs it).
-    const rayEnv = rayEnvironment({ ...process.env, CSLR_TOKEN_FD: undefined });
+    const rayEnv = rayEnvironment(process.env);
     const client = new NodeClient({
       url: settings.electionUrl,
       node: settings.node,
@@ -68,7 +76,7 @@ export default defineCommand({
       sleep,
       log: (line) => process.stderr.write(`${new Date().toISOString()} [cslr node] ${line}\n`),
       startRay: (argv): RayHandle => {
-        const ray = RayProcess.start(argv, rayEnv);
+        const ray = RayProcess.start(argv, rayEnv, settings.rayUser);
         return { exited: ray.exited, get running() { return ray.running; }, stop: () => ray.stop(rayEnv) };
       },
       portOpen: async (host, port) => (await dial(host, port)).reachable,
@@ -76,6 +84,9 @@ export default defineCommand({
       // route's, as `cslr up` prints in the join line: never 127.0.0.1, which other hosts would dial.
       detectAddress: () => resolveHostAddress("auto", electionHost),
     });
+    if (process.env.CSLR_TOKEN_FILE !== undefined && !(settings.rayUser && settings.rayUser.uid !== 0)) {
+      process.stderr.write(`${new Date().toISOString()} [cslr node] warning: Ray runs as root here (the image has no user other than root, or no setpriv), so Ray's jobs can read the cluster token\n`);
+    }
     const onSignal = () => agent.requestStop();
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);

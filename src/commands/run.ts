@@ -44,7 +44,7 @@ export function makeRunCommand(resolveTarget?: ResolveTarget) {
         target,
         io.clientFor(target, pkg.version),
         {
-          writeLog: (text) => process.stdout.write(text),
+          writeLog: io.boundedLogWriter(process.stdout),
           say: (line) => process.stderr.write(`${line}\n`),
           info: infoLine,
           printId: (id) => process.stdout.write(`${id}\n`),

@@ -21,7 +21,8 @@ function isSimpleValue(raw: string): boolean {
     return value === "" || value.startsWith("#");
   }
   if (unsafeValueStart.test(value) || value.includes("{")) return false;
-  if (value.startsWith("[")) return value.replace(/\s+#.*$/, "").endsWith("]");
+  // One flat list only: nested lists go to the slow path, which bounds their depth.
+  if (value.startsWith("[")) return value.indexOf("[", 1) < 0 && value.replace(/\s+#.*$/, "").endsWith("]");
   return true;
 }
 
@@ -32,6 +33,8 @@ interface Frame {
 
 /** True when the text is plain block YAML whose mappings have no repeated key. */
 export function isPlainBlockYamlWithoutDuplicates(text: string): boolean {
+  // A line break other than LF (or CRLF's CR) is the slow path's to report, with its position.
+  if (/\r(?!\n)|[\u2028\u2029\u0085]/.test(text)) return false;
   const frames: Frame[] = [];
   for (const rawLine of text.split("\n")) {
     const line = rawLine.endsWith("\r") ? rawLine.slice(0, -1) : rawLine;

@@ -54,7 +54,10 @@ export const bindAddress = z
 export const image = z
   .string()
   .min(1, { message: "empty image; expected an image reference like rayproject/ray:2.60.0" })
-  .refine((v) => !/\s/.test(v), { message: "image contains whitespace; expected an image reference like rayproject/ray:2.60.0" });
+  .refine((v) => !/\s/.test(v), { message: "image contains whitespace; expected an image reference like rayproject/ray:2.60.0" })
+  // A reference starts with a letter or digit; one starting with '-' would reach docker as an option.
+  .refine((v) => v === "" || /^[A-Za-z0-9]/.test(v), { message: "image does not start with a letter or digit; expected an image reference like rayproject/ray:2.60.0" })
+  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { message: "image contains a control character; expected an image reference like rayproject/ray:2.60.0" });
 
 export const projectName = z
   .string()

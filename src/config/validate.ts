@@ -2,7 +2,7 @@
  * Pure validation with positions: YAML text → typed config or every problem at once, each
  * with its line and column (the slow path of loading, and `health serve --nodes`).
  */
-import { isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
+import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
 import type { Diagnostic, PathSegment } from "./config-error.ts";
 import { diagnosticAt, diagnosticAtKey, type SourceFile } from "./diagnostics.ts";
@@ -11,8 +11,78 @@ import { closestMatch } from "./suggest.ts";
 
 export type Parsed<T> = { ok: true; value: T; source: SourceFile } | { ok: false; diagnostics: Diagnostic[]; source?: SourceFile };
 
+/** Flow collections (`[`, `{`) nested deeper than this are refused before parsing: the parser's time grows with the square of the depth. */
+export const maxFlowDepth = 64;
+
+/** Where `offset` is, 1-based, counted the way the yaml package counts (LF ends a line). */
+function positionOf(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, col: offset - before.lastIndexOf("\n") };
+}
+
+/**
+ * What the text holds that YAML would take apart silently or the parser chokes on, found by a
+ * scan before parsing: a line break inside a line (a lone CR, U+2028, U+2029, NEL) and flow
+ * collections nested past maxFlowDepth (quotes and comments skipped).
+ */
+function scanText(file: string, text: string): Diagnostic | undefined {
+  const breakAt = /\r(?!\n)|[\u2028\u2029\u0085]/.exec(text);
+  if (breakAt) {
+    const names: Record<string, string> = { "\r": "a carriage return (CR)", "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)", "\u0085": "a next-line character (U+0085)" };
+    return { file, ...positionOf(text, breakAt.index), path: "(document)", message: `${names[breakAt[0]]} inside a line; expected lines that end in LF (or CRLF) only` };
+  }
+  let depth = 0;
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = "";
+      else if (c === "\n") quote = quote === "'" || quote === '"' ? quote : "";
+      continue;
+    }
+    if (c === "#" && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? text.length : end;
+    } else if ((c === '"' || c === "'") && (i === 0 || /[\s[{,:]/.test(text[i - 1]!))) {
+      quote = c;
+    } else if (c === "[" || c === "{") {
+      if (++depth > maxFlowDepth) {
+        return { file, ...positionOf(text, i), path: "(document)", message: `flow collections nested more than ${maxFlowDepth} deep; expected a flatter config` };
+      }
+    } else if ((c === "]" || c === "}") && depth > 0) {
+      depth--;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Aliases whose anchor is missing, alias keys and merge keys: each refused with its position.
+ * An alias key (`*m : …`) escapes the duplicate-key check and can replace a block written
+ * above it; a merge key (`<<: *b`) can override keys written beside it.
+ */
+function aliasProblems(doc: Document.Parsed, lines: LineCounter, file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (offset: number | undefined, message: string) => out.push({ file, ...lines.linePos(offset ?? 0), path: "(document)", message });
+  visit(doc, {
+    Alias(_key, alias) {
+      if (alias.resolve(doc) === undefined) at(alias.range?.[0], `alias *${alias.source} has no anchor &${alias.source} above it; expected an anchor defined before its alias`);
+    },
+    Pair(_key, pair) {
+      if (isAlias(pair.key)) at(pair.key.range?.[0], `an alias (*${pair.key.source}) as a key; expected a plain key`);
+      else if (isCollection(pair.key)) at(pair.key.range?.[0], "a mapping or list as a key; expected a plain key");
+      else if (isScalar(pair.key) && pair.key.value === "<<" && pair.key.type === "PLAIN") at(pair.key.range?.[0], "a merge key (<<); expected the keys written out");
+    },
+  });
+  return out;
+}
+
 /** Parses YAML text into a document whose top level is a mapping. */
 export function parseYamlSource(file: string, text: string): { source?: SourceFile; diagnostics: Diagnostic[] } {
+  const early = scanText(file, text);
+  if (early) return { diagnostics: [early] };
   const lines = new LineCounter();
   // yaml's own uniqueKeys check compares every key with every other (minutes for 100k keys);
   // duplicateKeys below finds them in one pass.
@@ -23,7 +93,7 @@ export function parseYamlSource(file: string, text: string): { source?: SourceFi
     const what = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     return { file, line: pos.line, col: pos.col, path: "(document)", message: `YAML syntax error: ${what}; expected valid YAML` };
   });
-  const errors = syntax.length > 0 ? syntax : duplicateKeys(doc, lines, file);
+  const errors = syntax.length > 0 ? syntax : [...aliasProblems(doc, lines, file), ...duplicateKeys(doc, lines, file)].sort((a, b) => a.line - b.line || a.col - b.col);
   if (errors.length > 0) return { diagnostics: errors };
   if (doc.contents === null) {
     return { diagnostics: [{ file, line: 1, col: 1, path: "(document)", message: "empty file; expected a YAML mapping of settings" }] };

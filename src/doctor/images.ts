@@ -42,12 +42,15 @@ export function registryReason(text: string): string {
   return line;
 }
 
-/** Local (`image inspect`), else the registry's manifest (`manifest inspect`), bounded by `timeoutMs`. */
+/**
+ * Local (`image inspect`), else the registry's manifest (`manifest inspect`), bounded by
+ * `timeoutMs`. `--` before the image: whatever it says, docker takes it as a name, never an option.
+ */
 export function engineImageProbe(engine = "docker", timeoutMs = manifestTimeoutMs): ImageProbe {
   return async (image) => {
-    const local = await probeProgram([engine, "image", "inspect", "--format", "{{.Id}}", image]);
+    const local = await probeProgram([engine, "image", "inspect", "--format", "{{.Id}}", "--", image]);
     if (local?.code === 0) return { state: "local" };
-    const remote = await probeProgram([engine, "manifest", "inspect", image], undefined, { timeoutMs });
+    const remote = await probeProgram([engine, "manifest", "inspect", "--", image], undefined, { timeoutMs });
     if (!remote) return { state: "missing", why: `${engine} not found` };
     if (remote.code === 0) return { state: "pullable" };
     return { state: "missing", why: remote.timedOut ? `its registry did not answer within ${timeoutMs / 1000} s` : registryReason(remote.stderr || remote.stdout) };

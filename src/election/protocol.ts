@@ -22,9 +22,10 @@
  *
  * Authentication (when the service has a cluster token): a node's own calls (claim, ready,
  * heartbeat, release, join, part) carry `Authorization: Bearer <node key>` (src/election/auth.ts),
- * valid only for the node named in the body; the /v1/hosts calls, the join information and
- * the full roster need the cluster token. Errors are `{ok: false, error}`: 400 bad body, 401, 404, 405, 409 fenced, 413 body over
- * 16 KiB, 503 the state cannot be written or the service is at its limits.
+ * valid only for the node named in the body, and `X-Cslr-Node: <node>` so the key is checked
+ * before the body is read (src/election/admission.ts; calls without it are served as anonymous); the /v1/hosts calls, the join information and
+ * the full roster need the cluster token. Errors are `{ok: false, error}`: 400 bad body, 401, 404, 405, 408 body too slow, 409 fenced, 413 body over
+ * 16 KiB, 429 too many unauthenticated requests from one address, 503 the state cannot be written or the service is at its limits.
  */
 import { z } from "zod";
 import { isHostname, isNodeAddress } from "../config/net.ts";

@@ -18,6 +18,8 @@ export interface RouteContext {
   service: ElectionService;
   /** The cluster token; undefined runs the service open (no authentication). */
   token?: string;
+  /** Milliseconds the whole body may take to arrive; a slower one is answered 408. */
+  bodyDeadlineMs: number;
   /** Holds a long-poll open past the server's idle timeout. */
   holdOpen(seconds: number): void;
 }
@@ -34,25 +36,44 @@ export function errorReply(status: number, error: string): Response {
   return reply(status, { ok: false, error });
 }
 
-/** Reads at most maxBodyBytes; null when the body is larger. */
-export async function readLimitedBody(req: Request): Promise<string | null> {
+type BodyRead = string | { status: 408 | 413; error: string };
+
+/** Reads at most maxBodyBytes within the deadline; a status when the body is larger or slower. */
+async function readBody(req: Request, deadlineMs: number): Promise<BodyRead> {
+  const tooLarge = { status: 413, error: `body larger than ${maxBodyBytes} bytes` } as const;
   const header = req.headers.get("content-length");
-  if (header !== null && Number(header) > maxBodyBytes) return null;
+  if (header !== null && Number(header) > maxBodyBytes) return tooLarge;
   if (!req.body) return "";
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBodyBytes) {
-      await reader.cancel();
-      return null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), deadlineMs)));
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), late]);
+      if (next === "late") {
+        await reader.cancel().catch(() => {});
+        return { status: 408, error: `the body did not arrive within ${deadlineMs} ms` };
+      }
+      if (next.done) break;
+      size += next.value.byteLength;
+      if (size > maxBodyBytes) {
+        await reader.cancel();
+        return tooLarge;
+      }
+      chunks.push(next.value);
     }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** Reads at most maxBodyBytes within 5 s (the lab page's forms); null when the body is larger or slower. */
+export async function readLimitedBody(req: Request, deadlineMs = 5000): Promise<string | null> {
+  const read = await readBody(req, deadlineMs);
+  return typeof read === "string" ? read : null;
 }
 
 function isClusterAdmin(ctx: RouteContext): boolean {
@@ -69,16 +90,16 @@ const unauthorizedAdmin = "missing or wrong token; expected Authorization: Beare
 /** The cluster token, then body → schema; a Response when any step fails. */
 async function adminRequest<T>(ctx: RouteContext, schema: z.ZodType<T>): Promise<T | Response> {
   if (!isClusterAdmin(ctx)) return errorReply(401, unauthorizedAdmin);
-  const raw = await readLimitedBody(ctx.req);
-  if (raw === null) return errorReply(413, `body larger than ${maxBodyBytes} bytes`);
+  const raw = await readBody(ctx.req, ctx.bodyDeadlineMs);
+  if (typeof raw !== "string") return errorReply(raw.status, raw.error);
   const body: Parsed<T> = parseBody(schema, raw);
   return body.ok ? body.value : errorReply(400, body.error);
 }
 
 /** Body → schema → the caller's credential for the node it names; a Response when any step fails. */
 async function nodeRequest<T extends { node: string }>(ctx: RouteContext, schema: z.ZodType<T>): Promise<T | Response> {
-  const raw = await readLimitedBody(ctx.req);
-  if (raw === null) return errorReply(413, `body larger than ${maxBodyBytes} bytes`);
+  const raw = await readBody(ctx.req, ctx.bodyDeadlineMs);
+  if (typeof raw !== "string") return errorReply(raw.status, raw.error);
   const body: Parsed<T> = parseBody(schema, raw);
   if (!body.ok) return errorReply(400, body.error);
   if (!isNode(ctx, body.value.node)) return errorReply(401, unauthorizedNode);

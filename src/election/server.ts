@@ -1,9 +1,12 @@
 /**
  * The election service on Bun.serve: routes the request, bounds what one client can hold
- * (idle connections time out; requests in flight are capped) and turns a broken request into
- * a 4xx, never a 500.
+ * (idle connections time out; a body must arrive within a deadline; requests in flight are
+ * capped per class and per unauthenticated peer, src/election/admission.ts) and turns a broken
+ * request into a 4xx, never a 500. Credentials are checked from the headers before any body is
+ * read, so a flood of slow bodies never stands between a head and its heartbeat.
  */
 import type { Server } from "bun";
+import { admissionOf, Slots } from "./admission.ts";
 import { errorReply, methodsOf, routes, type Handler } from "./routes.ts";
 import { ElectionService, type ElectionServiceOptions } from "./service.ts";
 
@@ -14,8 +17,12 @@ export interface ElectionServerOptions extends ElectionServiceOptions {
   token?: string;
   /** Seconds an idle or slow connection is kept (Bun's idle timeout; long-polls extend their own). */
   idleTimeoutSeconds?: number;
-  /** Requests handled at once; more get 503 at once (a flood must not starve /healthz). */
+  /** Requests handled at once per class (node calls; the rest); more get 503 at once. */
   maxInFlight?: number;
+  /** Unauthenticated requests handled at once from one address; more get 429 at once. */
+  maxPerPeer?: number;
+  /** Milliseconds a request's body may take to arrive in full; slower ones get 408. */
+  bodyDeadlineMs?: number;
   /** More routes served beside the election's (the lab page, src/page/server.ts), stopped with it. */
   extend?: (service: ElectionService) => ServerExtension;
 }
@@ -33,24 +40,36 @@ export interface ElectionServer {
   stop(): Promise<void>;
 }
 
+/** A 429/503 answer; the incident is logged once per burst (5 s), not once per refused request. */
+function overloadReply(service: ElectionService): (status: 429 | 503, error: string) => Response {
+  let lastOverload = 0;
+  return (status, error) => {
+    const now = Date.now();
+    if (now - lastOverload > 5000) service.incident("overload", `${error}; answering ${status} until some finish`);
+    lastOverload = now;
+    return errorReply(status, error);
+  };
+}
+
+function route(req: Request, url: URL, server: Server<undefined>, table: Record<string, Handler>, ctx: { service: ElectionService; token?: string; bodyDeadlineMs: number }): Promise<Response> | Response {
+  const method = req.method === "HEAD" ? "GET" : req.method;
+  const handler = table[`${method} ${url.pathname}`];
+  if (!handler) {
+    const allowed = methodsOf(url.pathname, table);
+    return allowed ? errorReply(405, `${url.pathname} expects ${allowed.join(" or ")}`) : errorReply(404, `no such path ${url.pathname}`);
+  }
+  return handler({ req, url, ...ctx, holdOpen: (seconds) => server.timeout(req, Math.min(255, Math.ceil(seconds))) });
+}
+
 export function startElectionServer(options: ElectionServerOptions): ElectionServer {
   const service = new ElectionService(options);
   const extension = options.extend?.(service);
   const table = { ...routes, ...extension?.routes };
   const maxInFlight = options.maxInFlight ?? 2048;
-  let inFlight = 0;
-  let lastOverload = 0;
-
-  async function handle(req: Request, server: Server<undefined>): Promise<Response> {
-    const url = new URL(req.url);
-    const method = req.method === "HEAD" ? "GET" : req.method;
-    const route = table[`${method} ${url.pathname}`];
-    if (!route) {
-      const allowed = methodsOf(url.pathname, table);
-      return allowed ? errorReply(405, `${url.pathname} expects ${allowed.join(" or ")}`) : errorReply(404, `no such path ${url.pathname}`);
-    }
-    return route({ req, url, service, token: options.token, holdOpen: (seconds) => server.timeout(req, Math.min(255, Math.ceil(seconds))) });
-  }
+  const slots = new Slots({ maxInFlight, maxPerPeer: options.maxPerPeer ?? 32 });
+  const bodyDeadlineMs = options.bodyDeadlineMs ?? 5000;
+  const overloaded = overloadReply(service);
+  const handle = (req: Request, url: URL, server: Server<undefined>) => route(req, url, server, table, { service, token: options.token, bodyDeadlineMs });
 
   const server: Server<undefined> = Bun.serve({
     hostname: options.host,
@@ -59,20 +78,19 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
     maxRequestBodySize: 64 * 1024,
     idleTimeout: options.idleTimeoutSeconds ?? 10,
     async fetch(req, srv) {
-      if (inFlight >= maxInFlight && new URL(req.url).pathname !== "/healthz") {
-        const now = Date.now();
-        if (now - lastOverload > 5000) service.incident("overload", `${inFlight} requests in flight (limit ${maxInFlight}); answering 503 until some finish`);
-        lastOverload = now;
-        return errorReply(503, `the election service is at its limit of ${maxInFlight} requests in flight; try again`);
-      }
-      inFlight += 1;
+      const url = new URL(req.url);
+      if (url.pathname === "/healthz") return handle(req, url, srv);
+      const admission = admissionOf(url.pathname, req.headers, options.token);
+      if (admission.kind === "refused") return errorReply(admission.status, admission.error);
+      const slot = slots.take(admission.kind, srv.requestIP(req)?.address ?? "unknown");
+      if (typeof slot !== "function") return overloaded(slot.status, slot.error);
       try {
-        return await handle(req, srv);
+        return await handle(req, url, srv);
       } catch (error) {
         // A reader that throws here is a broken request (truncated or aborted body), not a bug to 500 on.
         return errorReply(400, `bad request: ${(error as Error).message}`);
       } finally {
-        inFlight -= 1;
+        slot();
       }
     },
     error(error) {

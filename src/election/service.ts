@@ -67,12 +67,16 @@ export class ElectionService {
     const loaded = options.statePath ? loadStateFile(options.statePath, this.wallNow) : undefined;
     const restored = Election.restore(electionOptions, loaded?.snapshot ?? { version: 2, term: 0, head: null, members: [] });
     this.election = restored.outcome;
+    if (loaded?.kind === "fresh") {
+      this.election.startAbove(this.wallNow());
+      this.incident("state-fresh", `no state file at ${options.statePath}: terms start above ${this.election.currentTerm}, the wall clock in ms, so none can repeat one granted before the state was lost`);
+    }
     if (loaded?.kind === "lost") {
       this.election.startAfterLostState(loaded.termFloor);
       this.incident("state-lost", `the state file could not be read (${loaded.reason}); moved it to ${loaded.movedTo}. Terms continue above ${loaded.termFloor}, and no lease is granted for one TTL plus the margin`);
     }
     this.emit(restored.logs);
-    if (restored.changed || loaded?.kind === "lost") this.persist();
+    if (restored.changed || loaded?.kind !== "restored") this.persist();
   }
 
   /** Starts the timers: lease expiry (so waiters learn at once), roster pruning, state-file retries. */

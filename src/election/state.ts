@@ -216,8 +216,16 @@ export class Election {
    * 409 or stops itself first.
    */
   startAfterLostState(floor: number): void {
-    this.term = Math.max(this.term, Math.min(floor, maxTerm - 1));
+    this.startAbove(floor);
     this.grantsFrom = this.now() + this.leaseTtlMs + grantMarginMs(this.leaseTtlMs);
+  }
+
+  /**
+   * Terms continue above `floor` (the wall clock in ms): a service that starts without its state
+   * (a new volume, a new disk) never grants a term an old head may still hold.
+   */
+  startAbove(floor: number): void {
+    this.term = Math.max(this.term, Math.min(Math.floor(floor), maxTerm - 1));
   }
 
   snapshot(): ElectionSnapshot {

@@ -5,7 +5,8 @@
  * state in place and says why. On start, a state file that cannot be read back is moved aside
  * (never deleted) and the service is told to start above a term floor.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { CslrError } from "../errors.ts";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { emptySnapshot, type ElectionSnapshot } from "./state.ts";
@@ -54,11 +55,14 @@ function parseSnapshot(text: string): ElectionSnapshot | string {
 }
 
 /**
- * Reads the state file. Missing: a fresh start. Unreadable: moved aside, and the term floor is
- * the wall clock in milliseconds, above every term a service could have counted up to (terms
- * start at 1 and grow by one per grant; see docs/election.md for the case this cannot cover).
+ * Reads the state file. Missing: a fresh start (the service starts terms above the wall clock in
+ * milliseconds, as for a lost file: the file may be missing because its volume was). Unreadable:
+ * moved aside, and the term floor is the wall clock in milliseconds, above every term a service
+ * could have counted up to (terms grow by one per grant; see docs/election.md for the case this cannot
+ * cover).
  */
 export function loadStateFile(path: string, wallNow: () => number): LoadedState {
+  removeStaleTemporaries(path);
   if (!existsSync(path)) return { kind: "fresh", snapshot: emptySnapshot() };
   let text: string;
   let reason: string;
@@ -71,8 +75,32 @@ export function loadStateFile(path: string, wallNow: () => number): LoadedState 
     reason = `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
   }
   const movedTo = `${path}.corrupt-${new Date(wallNow()).toISOString().replaceAll(":", "")}`;
-  renameSync(path, movedTo);
+  try {
+    renameSync(path, movedTo);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new CslrError(`${path}: the election state is unreadable (${reason}) and cannot be moved aside (${code}); make its folder writable (a read-only volume?) or move the file away, then start again`);
+  }
   return { kind: "lost", snapshot: emptySnapshot(), movedTo, reason, termFloor: wallNow() };
+}
+
+/** The temporary files of writes a killed service never finished (`.NAME.PID.tmp`): nothing reads them. */
+function removeStaleTemporaries(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+\.tmp$/.test(name.slice(prefix.length))) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+    } catch {
+      // A read-only folder: the write path reports that.
+    }
+  }
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {

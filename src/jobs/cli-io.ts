@@ -56,3 +56,33 @@ export function whoAmI(): { user: string; host: string } {
   }
   return { user, host: hostname() };
 }
+
+/** Log text held for a slow reader before cslr starts skipping it. */
+export const maxPendingLogBytes = 8 * 1024 * 1024;
+
+/**
+ * Writes a followed log to a stream without holding more than `maxPending` bytes that the
+ * reader (a slow pipe, a paused terminal) has not taken yet: past that, text is skipped and
+ * counted, and a note says how much once the reader catches up. The WebSocket the log comes
+ * from cannot be paused, so without this a fast job grows cslr's memory without bound.
+ */
+export function boundedLogWriter(stream: { write(text: string, done: () => void): unknown }, maxPending = maxPendingLogBytes): (text: string) => void {
+  let pending = 0;
+  let skipped = 0;
+  const write = (text: string) => {
+    const size = Buffer.byteLength(text);
+    pending += size;
+    stream.write(text, () => (pending -= size));
+  };
+  return (text) => {
+    if (pending > maxPending) {
+      skipped += text.length;
+      return;
+    }
+    if (skipped > 0) {
+      write(`\n[cslr: ${skipped} characters of the log skipped while the output could not keep up; cslr jobs logs ID prints it all]\n`);
+      skipped = 0;
+    }
+    write(text);
+  };
+}

@@ -23,6 +23,19 @@ import ignore, { type Ignore } from "ignore";
  */
 export const alwaysSkipped: ReadonlySet<string> = new Set([".git", ".venv", "venv", "__pycache__", "node_modules"]);
 
+/**
+ * Files that may hold secrets, never packed whatever the ignore files say (a `!` cannot bring
+ * them back): the project's `.env` and its variants, `_build/` (generated from it), private keys
+ * and certificates. Each skip is named in a note, so the user knows what the job will not see.
+ */
+export function secretSkip(name: string, isDirectory: boolean): string | undefined {
+  if (isDirectory) return name === "_build" ? "cslr's generated folder, next to the secrets" : undefined;
+  if (name === ".env" || name.startsWith(".env.")) return "may hold secrets (.env files are never uploaded)";
+  if (/\.(pem|key|p12|pfx)$/i.test(name)) return "a key or certificate (never uploaded)";
+  if (/^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$/.test(name)) return "an SSH private key (never uploaded)";
+  return undefined;
+}
+
 /** Ignore files read in each directory, in this order. */
 export const ignoreFileNames = [".gitignore", ".rayignore"] as const;
 

@@ -10,15 +10,19 @@ export const exitInterrupted = 130;
 /** Lines of the job's log shown with a failure (Ray's own failure message keeps 10). */
 export const lastLineCount = 10;
 
-/** The last complete lines of what a job printed, and the line it is still writing. */
+/** The longest line kept (its end): a job that never prints a newline (progress bars redrawn with CR) must not grow memory. */
+export const maxKeptLineChars = 4096;
+
+/** The last complete lines of what a job printed, and the line it is still writing; bounded in memory. */
 export class LastLines {
   private lines: string[] = [];
   private partial = "";
 
   push(text: string): void {
-    const parts = (this.partial + text).split("\n");
-    this.partial = parts.pop() ?? "";
-    this.lines.push(...parts);
+    const parts = text.split("\n");
+    parts[0] = this.partial + parts[0]!;
+    this.partial = keepEnd(parts.pop()!);
+    this.lines.push(...parts.slice(-lastLineCount).map(keepEnd));
     if (this.lines.length > lastLineCount) this.lines = this.lines.slice(-lastLineCount);
   }
 
@@ -26,6 +30,10 @@ export class LastLines {
     const all = this.partial === "" ? this.lines : [...this.lines, this.partial];
     return all.slice(-lastLineCount);
   }
+}
+
+function keepEnd(line: string): string {
+  return line.length > maxKeptLineChars ? line.slice(-maxKeptLineChars) : line;
 }
 
 export interface Outcome {

@@ -11,7 +11,7 @@
  *
  * `packWorkingDir` is what `bun run bench` times.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { CslrError, UsageError } from "../errors.ts";
 import { listWorkingDir, type PackedFile } from "./walk.ts";
@@ -79,6 +79,43 @@ export function tooLargeMessage(what: string, bytes: number, limit: number, limi
   );
 }
 
+/** How much of a large file is deflated to foresee its share of the zip. */
+const sampleBytes = 4 * MiB;
+
+function readPrefix(path: string, length: number): Uint8Array<ArrayBuffer> {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = new Uint8Array(length);
+    return buffer.subarray(0, readSync(fd, buffer, 0, length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A low estimate of the zip's size from stat data and the first 4 MiB of each larger file, so
+ * a 300 MiB file of noise is refused after reading 4 MiB, not all of it. Smaller files count
+ * as nothing here: the zip itself is checked after packing.
+ */
+function foreseenZipBytes(files: readonly PackedFile[], level: number): number {
+  let total = 0;
+  for (const file of files) {
+    if (file.size <= sampleBytes) continue;
+    const sample = readPrefix(file.absolutePath, sampleBytes);
+    const ratio = sample.length === 0 ? 1 : Math.min(1, Bun.deflateSync(sample, { level: level as 1 }).length / sample.length);
+    total += file.size * ratio;
+  }
+  return total;
+}
+
+function readPacked(file: PackedFile): Uint8Array<ArrayBuffer> {
+  try {
+    return readFileSync(file.absolutePath);
+  } catch (error) {
+    throw new CslrError(`${file.absolutePath}: cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}); fix its permissions or list it in .rayignore`);
+  }
+}
+
 export function packWorkingDir(directory: string, options: PackOptions = {}): WorkingDirPackage {
   const root = resolve(directory);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
@@ -91,15 +128,22 @@ export function packWorkingDir(directory: string, options: PackOptions = {}): Wo
     throw new CslrError(tooLargeMessage(`working directory ${root}`, totalBytes, totalLimit, "Ray's limit", listing.files));
   }
 
+  const uploadLimit = options.maxUploadBytes ?? maxUploadBytes;
+  const overUpload = (bytes: number, what: string) => new CslrError(tooLargeMessage(what, bytes, uploadLimit, "the largest upload Ray's dashboard accepts", listing.files));
+  if (totalBytes > uploadLimit) {
+    const foreseen = foreseenZipBytes(listing.files, options.level ?? 6);
+    if (foreseen > uploadLimit) throw overUpload(Math.round(foreseen), `the zip of ${root} (foreseen from its files' first 4 MiB)`);
+  }
+
   const zip = new ZipWriter({ level: options.level });
   for (const dir of listing.emptyDirectories) zip.addDirectory(dir);
-  for (const file of listing.files) zip.addFile(file.path, readFileSync(file.absolutePath), file.executable);
-  const bytes = zip.finish();
-
-  const uploadLimit = options.maxUploadBytes ?? maxUploadBytes;
-  if (bytes.length > uploadLimit) {
-    throw new CslrError(tooLargeMessage(`the zip of ${root}`, bytes.length, uploadLimit, "the largest upload Ray's dashboard accepts", listing.files));
+  for (const file of listing.files) {
+    zip.addFile(file.path, readPacked(file), file.executable, file.private);
+    // Stop reading as soon as the zip cannot fit.
+    if (zip.size > uploadLimit) throw overUpload(zip.size, `the zip of ${root}`);
   }
+  const bytes = zip.finish();
+  if (bytes.length > uploadLimit) throw overUpload(bytes.length, `the zip of ${root}`);
   const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
   const name = `${packagePrefix}${sha256}.zip`;
   return { root, bytes, sha256, name, uri: `gcs://${name}`, fileCount: listing.files.length, totalBytes, notes: listing.notes };

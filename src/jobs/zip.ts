@@ -31,9 +31,14 @@ const utf8Flag = 0x0800;
 const stored = 0;
 const deflated = 8;
 
-/** Regular file 0644 / 0755, directory 0755: the owner's umask does not change the package. */
+/**
+ * Regular file 0644 / 0755, directory 0755: the owner's umask does not change the package. A
+ * file only its owner may read (0600, 0700: a key, a private config) stays private in the zip.
+ */
 const fileMode = 0o100644;
 const executableMode = 0o100755;
+const privateFileMode = 0o100600;
+const privateExecutableMode = 0o100700;
 const directoryMode = 0o040755;
 /** MS-DOS directory attribute, set beside the Unix mode as Python's zipfile does. */
 const dosDirectory = 0x10;
@@ -70,15 +75,21 @@ export class ZipWriter {
     this.level = options.level ?? 6;
   }
 
+  /** Bytes written so far (the archive without its central directory). */
+  get size(): number {
+    return this.offset;
+  }
+
   /** Adds a file; it is stored instead of deflated when deflating does not make it smaller. */
-  addFile(name: string, data: Uint8Array<ArrayBuffer>, executable: boolean): void {
+  addFile(name: string, data: Uint8Array<ArrayBuffer>, executable: boolean, ownerOnly = false): void {
+    const mode = ownerOnly ? (executable ? privateExecutableMode : privateFileMode) : executable ? executableMode : fileMode;
     const compressed = this.level > 0 ? Bun.deflateSync(data, { level: this.level as 1 }) : data;
     const useDeflate = this.level > 0 && compressed.length < data.length;
     this.add(name, useDeflate ? compressed : data, {
       method: useDeflate ? deflated : stored,
       crc: Bun.hash.crc32(data) >>> 0,
       size: data.length,
-      externalAttributes: ((executable ? executableMode : fileMode) << 16) >>> 0,
+      externalAttributes: (mode << 16) >>> 0,
     });
   }
 

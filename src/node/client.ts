@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { parseHostPort } from "../config/net.ts";
+import { nodeHeader } from "../election/admission.ts";
 import { readBounded } from "../election/client.ts";
 
 /** Largest answer the agent reads; the service's answers are a few hundred bytes. */
@@ -119,7 +120,8 @@ export class NodeClient {
     const signal = AbortSignal.timeout(timeoutMs);
     const headers: Record<string, string> = { accept: "application/json" };
     if (body) headers["content-type"] = "application/json";
-    if (this.options.key) headers.authorization = `Bearer ${this.options.key}`;
+    // The name travels in a header too, so the service checks the key before it reads the body.
+    if (this.options.key) Object.assign(headers, { authorization: `Bearer ${this.options.key}`, [nodeHeader]: this.options.node });
     let res: Response;
     let text: string | undefined;
     try {

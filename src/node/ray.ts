@@ -32,11 +32,24 @@ export function rayStartArgv(settings: NodeSettings, role: RayRole, nodeIp: stri
   return argv;
 }
 
+/**
+ * A command run as Ray's user: the agent runs as root only to read the cluster token, and
+ * setpriv drops to the image's user, so Ray and its jobs cannot read the token's file nor the
+ * agent's memory. Unchanged when there is no such user (or it is root).
+ */
+export function asRayUser(argv: string[], user: { uid: number; gid: number } | undefined): string[] {
+  if (!user || user.uid === 0) return argv;
+  return ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", ...argv];
+}
+
+/** What the agent hands on to Ray: none of its secrets, nor where they are. */
+const agentOnly = new Set(["CSLR_CLUSTER_TOKEN", "CSLR_NODE_KEY", "CSLR_TOKEN_FD", "CSLR_TOKEN_FILE", "CSLR_RAY_USER"]);
+
 /** The environment Ray gets: the agent's, without its secrets (Ray's tasks run with it). */
 export function rayEnvironment(env: Record<string, string | undefined>, extra: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || name === "CSLR_CLUSTER_TOKEN" || name === "CSLR_NODE_KEY") continue;
+    if (value === undefined || agentOnly.has(name)) continue;
     out[name] = value;
   }
   return { ...out, ...extra };
@@ -45,13 +58,16 @@ export function rayEnvironment(env: Record<string, string | undefined>, extra: R
 /** A running `ray start --block`: its output goes to the container's log. */
 export class RayProcess {
   readonly exited: Promise<number>;
-  private constructor(private readonly proc: Subprocess) {
+  private constructor(
+    private readonly proc: Subprocess,
+    private readonly user?: { uid: number; gid: number },
+  ) {
     this.exited = proc.exited.then(() => proc.exitCode ?? 128 + 9);
   }
 
-  static start(argv: string[], env: Record<string, string>): RayProcess {
-    const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
-    return new RayProcess(proc);
+  static start(argv: string[], env: Record<string, string>, user?: { uid: number; gid: number }): RayProcess {
+    const proc = Bun.spawn(asRayUser(argv, user), { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+    return new RayProcess(proc, user);
   }
 
   get running(): boolean {
@@ -64,7 +80,7 @@ export class RayProcess {
    */
   async stop(env: Record<string, string>, graceMs = 15_000): Promise<void> {
     if (!this.running) return;
-    const stopper = Bun.spawn(["ray", "stop"], { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+    const stopper = Bun.spawn(asRayUser(["ray", "stop"], this.user), { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
     const stopped = await Promise.race([stopper.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
     if (!stopped) stopper.kill("SIGKILL");
     if (this.running) this.proc.kill("SIGTERM");

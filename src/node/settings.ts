@@ -47,6 +47,8 @@ export interface NodeSettings {
   callTimeoutMs: number;
   /** A fixed head (`host:port`): no election. */
   explicitHead?: string;
+  /** Ray runs as this user (CSLR_RAY_USER, uid:gid, set by ray-ep.sh when the agent runs as root). */
+  rayUser?: { uid: number; gid: number };
 }
 
 export class SettingsError extends Error {
@@ -90,6 +92,7 @@ export function parseSettings(env: Env, fallbackName: string): NodeSettings {
   const memory = read(env, "CSLR_OBJECT_STORE_MEMORY", z.string(), "bytes or a size like 512m");
   const objectStoreMemory = memory === undefined ? undefined : parseMemorySize(memory);
   if (memory !== undefined && objectStoreMemory === undefined) throw new SettingsError(`CSLR_OBJECT_STORE_MEMORY=${JSON.stringify(memory)}: expected bytes or a size like 512m`);
+  const rayUser = read(env, "CSLR_RAY_USER", z.string().regex(/^\d{1,9}:\d{1,9}$/), "uid:gid, like 1000:100");
   const timeout = read(env, "CSLR_HEALTH_TIMEOUT", positive.min(0.1).max(3600), "seconds from 0.1 to 3600") ?? 5;
   return {
     node,
@@ -107,5 +110,6 @@ export function parseSettings(env: Env, fallbackName: string): NodeSettings {
     electionUrl: url,
     callTimeoutMs: Math.round(timeout * 1000),
     explicitHead,
+    rayUser: rayUser === undefined ? undefined : { uid: Number(rayUser.split(":")[0]), gid: Number(rayUser.split(":")[1]) },
   };
 }

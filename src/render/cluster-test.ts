@@ -13,9 +13,8 @@ import { parseIpv4Cidr } from "../config/net.ts";
 import { rosterUrl } from "../config/urls.ts";
 import { renderTemplateText, templates } from "./engine.ts";
 import { needsClusterToken } from "../config/secrets.ts";
-import { agentMounts, paths, pinnedPortEnvironment, rayAuthEnvironment, type EnvEntry, type Mount } from "./compose-data.ts";
+import { agentMounts, clusterTokenSecret, paths, pinnedPortEnvironment, rayAuthEnvironment, type EnvEntry, type Mount } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
-import { secretReference } from "./secrets.ts";
 
 /** Names inside the test stack; `cslr test` and the e2e tests use the same ones. */
 export const clusterTest = {
@@ -38,6 +37,7 @@ export interface ClusterTestView {
     /** `NAME:ADDRESS` entries: this host's head names lead to the host's published ports. */
     extraHosts: string[];
     shmSize: string | number;
+    clusterToken: boolean;
   };
   client: {
     hostname: string;
@@ -100,7 +100,6 @@ export function clusterTestData(model: Model, opts: { hostAddress: string; cslrB
     { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },
   ];
   if (model.election.headAddress) environment.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
-  if (needsClusterToken(model)) environment.push({ name: "CSLR_CLUSTER_TOKEN", secret: secretReference("CSLR_CLUSTER_TOKEN") });
   environment.push(...rayAuthEnvironment(model));
   return {
     project: testProjectName(model),
@@ -112,6 +111,8 @@ export function clusterTestData(model: Model, opts: { hostAddress: string; cslrB
       mounts: agentMounts(opts.cslrBinary, opts.outDir),
       extraHosts: localHeadNames(model).map((name) => `${name}:${opts.hostAddress}`),
       shmSize: w.shmSize,
+      // As in compose.yaml: the cluster token as a compose secret, never in the environment.
+      clusterToken: needsClusterToken(model),
     },
     client: {
       hostname: clusterTest.client,
@@ -129,5 +130,5 @@ export function renderClusterTest(
   templateText: string = templates["cluster-test.compose.yaml"].text,
 ): string {
   const view = clusterTestData(model, opts);
-  return renderTemplateText("cluster-test.compose.yaml", templateText, { ...view, paths, names: clusterTest, esc: composeScalar });
+  return renderTemplateText("cluster-test.compose.yaml", templateText, { ...view, paths, tokenSecret: clusterTokenSecret, names: clusterTest, esc: composeScalar });
 }

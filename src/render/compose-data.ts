@@ -19,7 +19,17 @@ export const paths = {
   postgresData: "/var/lib/postgresql/data",
   mlflowArtifacts: "/mlflow/artifacts",
   notebooks: "/notebooks",
+  /** The cluster token inside a Ray container: a compose secret, made root-only by ray-ep.sh. */
+  clusterTokenFile: "/run/secrets/cslr_cluster_token",
 } as const;
+
+/**
+ * The compose secret that carries the cluster token into the Ray containers (and the cluster
+ * test's worker): read by compose from CSLR_CLUSTER_TOKEN in .env and copied into the container
+ * as a file, never set in its environment, so neither `docker inspect` nor /proc/PID/environ of
+ * any process in it shows the token.
+ */
+export const clusterTokenSecret = { name: "cslr_cluster_token", variable: "CSLR_CLUSTER_TOKEN" } as const;
 
 export interface PortMapping {
   target: number;
@@ -57,6 +67,8 @@ export interface RayServiceView {
   cpus?: number;
   memory?: string | number;
   gpus?: "all" | number;
+  /** The cluster token arrives as the compose secret: the container starts as root, Ray runs as the image's user. */
+  clusterToken: boolean;
 }
 
 export interface ComposeView {
@@ -87,6 +99,8 @@ export interface ComposeView {
   marimo?: { image: string; script: string; environment: EnvEntry[]; mounts: Mount[]; port: PortMapping };
   /** Named volumes to declare at the top level. */
   volumes: string[];
+  /** Declare the cluster token's compose secret (some Ray service uses it). */
+  clusterTokenSecret: boolean;
 }
 
 export interface ComposeInputs {
@@ -182,7 +196,6 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
   // Code on the cluster that ignores the job's environment still logs to the cluster's MLflow.
   const mlflow = mlflowUrlForNodes(model, hostAddress);
   if (mlflow) env.push({ name: "MLFLOW_TRACKING_URI", value: mlflow });
-  if (needsClusterToken(model)) env.push(secret("CSLR_CLUSTER_TOKEN"));
   return env;
 }
 
@@ -216,6 +229,7 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
     cpus: node.cpus,
     memory: node.memory,
     gpus: node.gpus,
+    clusterToken: needsClusterToken(model),
   };
 }
 
@@ -242,7 +256,8 @@ const mlflowScript = (withPostgres: boolean) =>
 /** The token reaches marimo on its standard input (--token-password-file -): not in argv, not left in its environment. */
 const marimoScript = [
   'token=$MARIMO_TOKEN; unset MARIMO_TOKEN',
-  `exec marimo edit --headless --host 0.0.0.0 --port "$MARIMO_PORT" --token --token-password-file - ${paths.notebooks} <<EOF`,
+  // -q: marimo's banner prints the URL with the token in it, into the container's log.
+  `exec marimo -q edit --headless --host 0.0.0.0 --port "$MARIMO_PORT" --token --token-password-file - ${paths.notebooks} <<EOF`,
   "$token",
   "EOF",
 ].join("\n");
@@ -399,5 +414,6 @@ export function composeView(inputs: ComposeInputs): ComposeView {
     ...services,
     rayServices: model.rayNodes.map((node) => rayService(model, node, inputs)),
     volumes: [...new Set(mounts.flatMap((mount) => (mount.type === "volume" ? [mount.source] : [])))],
+    clusterTokenSecret: needsClusterToken(model) && model.rayNodes.length > 0,
   };
 }

@@ -4,7 +4,7 @@
  * every image is found locally or in its registry, within a bounded time.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveProject } from "../../src/config/load.ts";
 import { engineImageProbe, imagesCheck, imagesOf, registryReason } from "../../src/doctor/images.ts";
@@ -116,6 +116,14 @@ describe("images", () => {
 
     test("local: found by image inspect", async () => {
       expect(await engineImageProbe(engine({}))("x:1")).toEqual({ state: "local" });
+    });
+
+    test("an image named like an option reaches docker after `--`, as a name", async () => {
+      const record = join(box.dir, "argv.txt");
+      const recorder = join(box.dir, "docker-recorder");
+      writeFileSync(recorder, `#!/bin/bash\nprintf '%s\\n' "$*" >> ${JSON.stringify(record)}\nexit 1\n`, { mode: 0o755 });
+      await engineImageProbe(recorder)("--help");
+      expect(readFileSync(record, "utf8").trimEnd().split("\n")).toEqual(["image inspect --format {{.Id}} -- --help", "manifest inspect -- --help"]);
     });
 
     test("not local, registry has it: pullable", async () => {

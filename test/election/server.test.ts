@@ -248,19 +248,36 @@ describe("election service: limits", () => {
 describe("election service: state file", () => {
   test("a restarted service keeps the head and its term; the next grant is term + 1", async () => {
     const statePath = join(dir, "restart.json");
-    start({ statePath });
+    // A wall clock at 0: the first start's term floor (below) stays out of the numbers here.
+    start({ statePath, wallNow: () => 0 });
     await as("a", "/v1/claim", { node: "a", address: "a:6379" });
     await as("a", "/v1/ready", { node: "a", term: 1 });
     await server!.stop();
     expect(JSON.parse(readFileSync(statePath, "utf8"))).toMatchObject({ version: 2, term: 1, head: { node: "a", ready: true } });
 
-    start({ statePath, leaseTtlMs: 300 });
+    start({ statePath, leaseTtlMs: 300, wallNow: () => 0 });
     expect(await (await as("b", "/v1/claim", { node: "b", address: "b:6379" })).json()).toEqual({ ok: true, role: "worker", term: 1, address: "a:6379", leaseTtlMs: 300 });
     expect((await as("a", "/v1/heartbeat", { node: "a", term: 1 })).status).toBe(200);
     // The holder stops heartbeating: its restored lease expires as usual, and b is granted after the margin.
     clock.t += 300 + grantMarginMs(300);
     expect(await (await as("b", "/v1/claim", { node: "b", address: "b:6379" })).json()).toMatchObject({ role: "head", term: 2 });
     expect((await as("a", "/v1/heartbeat", { node: "a", term: 1 })).status).toBe(409);
+  });
+
+  test("a service without its state file (a new volume) starts terms above the wall clock: the old head's term never matches a new grant", async () => {
+    const statePath = join(mkdtempSync(join(dir, "lost-volume-")), "election.json");
+    logs.length = 0;
+    start({ statePath, wallNow: () => 1_800_000_000_000 });
+    expect(await (await as("a", "/v1/claim", { node: "a", address: "a:6379" })).json()).toMatchObject({ role: "head", term: 1_800_000_000_001 });
+    expect(logs.some((l) => JSON.parse(l).event === "state-fresh")).toBe(true);
+    await server!.stop();
+    // The volume is deleted; a new service on a clock that moved on grants b.
+    rmSync(statePath);
+    start({ statePath, wallNow: () => 1_800_000_060_000 });
+    expect(await (await as("b", "/v1/claim", { node: "b", address: "b:6379" })).json()).toMatchObject({ role: "head", term: 1_800_000_060_001 });
+    // a still thinks it holds term 1_800_000_000_001: fenced, never mistaken for the new grant.
+    expect((await as("a", "/v1/heartbeat", { node: "a", term: 1_800_000_000_001 })).status).toBe(409);
+    expect(JSON.parse(readFileSync(statePath, "utf8"))).toMatchObject({ term: 1_800_000_060_001 });
   });
 
   test("a state file written by cslr 0.1 (version 1) is upgraded: same head, same term", async () => {
@@ -288,6 +305,7 @@ describe("election service: state file", () => {
     logs.length = 0;
     start({
       statePath,
+      wallNow: () => 0,
       writeState: (path, snapshot) => {
         if (full) throw new Error("ENOSPC: no space left on device, write");
         writeStateFile(path, snapshot);
@@ -339,6 +357,38 @@ describe("election service: state file", () => {
       server = undefined;
       Bun.spawnSync(["umount", mountPoint]);
       rmSync(mountPoint, { recursive: true, force: true });
+    }
+  });
+
+  test("temporary files of writes a killed service left are removed at start; others stay", async () => {
+    const folder = mkdtempSync(join(dir, "stale-"));
+    const statePath = join(folder, "election.json");
+    for (const name of [".election.json.4242.tmp", ".election.json.17.tmp", "notes.tmp", ".other.json.5.tmp"]) writeFileSync(join(folder, name), "{");
+    start({ statePath, wallNow: () => 0 });
+    expect(readdirSync(folder).sort()).toEqual([".other.json.5.tmp", "election.json", "notes.tmp"]);
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("a corrupt state file on a read-only volume: one line saying so, not a failure to listen", () => {
+    const ro = mkdtempSync(join(tmpdir(), "cslr-ro-corrupt-"));
+    writeFileSync(join(ro, "election.json"), '{"version":2,"term":');
+    const bind = Bun.spawnSync(["mount", "--bind", ro, ro]);
+    if (bind.exitCode !== 0) {
+      console.log(`[skip] read-only corrupt state test: bind mount failed (${bind.stderr.toString().trim()})`);
+      return;
+    }
+    Bun.spawnSync(["mount", "-o", "remount,bind,ro", ro]);
+    try {
+      let error: Error | undefined;
+      try {
+        start({ statePath: join(ro, "election.json") });
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.name).toBe("CslrError");
+      expect(error?.message).toMatch(/^\/.*election\.json: the election state is unreadable \(not valid JSON .*\) and cannot be moved aside \(EROFS\); make its folder writable/);
+    } finally {
+      Bun.spawnSync(["umount", ro]);
+      rmSync(ro, { recursive: true, force: true });
     }
   });
 

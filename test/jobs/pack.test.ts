@@ -17,7 +17,8 @@ describe("the zip", () => {
     const entries = readZip(pkg.bytes);
     expect(entries.map((e) => [e.name, e.mode.toString(8)])).toEqual([
       ["outputs/", "40755"],
-      ["bin/run.sh", "100755"],
+      // 0700 (owner only) stays owner only: Ray chmods what the zip says.
+      ["bin/run.sh", "100700"],
       ["conf/a.yaml", "100644"],
       ["train.py", "100644"],
     ]);

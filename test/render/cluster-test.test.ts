@@ -59,8 +59,10 @@ describe("renderClusterTest", () => {
       CSLR_MAX_WORKER_PORT: 6719,
     });
     expect(modelFixture().nodes.head_whitelist).not.toContain(clusterTest.worker);
-    // The token stays a compose reference to .env: never a value in the file.
-    expect(String(worker.environment!.CSLR_CLUSTER_TOKEN)).toStartWith("${CSLR_CLUSTER_TOKEN:?");
+    // The token is a compose secret read from .env: never in the environment, never a value in the file.
+    expect(worker.environment!.CSLR_CLUSTER_TOKEN).toBeUndefined();
+    expect((worker as { secrets?: unknown }).secrets).toEqual(["cslr_cluster_token"]);
+    expect((worker as { user?: unknown }).user).toBe("root");
     expect(worker.entrypoint).toEqual(["bash", "/opt/cslr/ray-ep.sh"]);
     expect(worker.volumes).toEqual([
       { type: "bind", source: "/project/_build/ray-ep.sh", target: "/opt/cslr/ray-ep.sh", read_only: true },
@@ -100,8 +102,9 @@ describe("renderClusterTest", () => {
       const result = Bun.spawnSync([docker!, "compose", "-f", "cluster-test.compose.yaml", "--env-file", ".env", "config", "--format", "json"], { cwd: dir });
       expect(result.stderr.toString()).toBe("");
       const config = JSON.parse(result.stdout.toString()) as Doc;
-      // The token comes from .env verbatim; `config` prints it re-escaped (`$$`) so its output is reusable.
-      expect(config.services[clusterTest.worker]!.environment!.CSLR_CLUSTER_TOKEN).toBe("abc$$def");
+      // The token reaches the worker as a secret from .env's variable, not in its environment.
+      expect(config.services[clusterTest.worker]!.environment!.CSLR_CLUSTER_TOKEN).toBeUndefined();
+      expect((config as { secrets?: unknown }).secrets).toMatchObject({ cslr_cluster_token: { environment: "CSLR_CLUSTER_TOKEN" } });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -102,7 +102,7 @@ describe("hostile strings in every string field", () => {
       binary: `/opt/${hostileString(random)}`,
     };
     const doc = renderWith(h);
-    expect(Object.keys(doc).sort()).toEqual(["name", "networks", "services", "volumes"]);
+    expect(Object.keys(doc).sort()).toEqual(["name", "networks", "secrets", "services", "volumes"]);
     expect(Object.keys(doc.services).sort()).toEqual(
       ["health", "marimo", "mlflow", "mlflow-postgres", "ray-cpu", "ray-gpu", "ray-redis", "ray-worker-1", "ray-worker-2"].sort(),
     );

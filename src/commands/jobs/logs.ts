@@ -15,7 +15,7 @@ export function makeLogsCommand(resolveTarget?: ResolveTarget) {
       const client = await headClient(resolveTarget, args);
       const [{ showLogs }, io] = await Promise.all([import("../../jobs/jobs.ts"), import("../../jobs/cli-io.ts")]);
       process.exitCode = await showLogs(client, args.id, { follow: Boolean(args.follow) }, {
-        writeLog: (text) => process.stdout.write(text),
+        writeLog: io.boundedLogWriter(process.stdout),
         say: (line) => process.stderr.write(`${line}\n`),
         info: infoLine,
         logOnScreen: Boolean(process.stdout.isTTY),
