@@ -14,7 +14,8 @@ import { jsonSchemaOf } from "../config/json-schema.ts";
 import { displayPath, modelFromTexts, resolveProject } from "../config/load.ts";
 import { hostNameOf } from "../config/normalise.ts";
 import { getJoinInfo } from "../election/client.ts";
-import { CslrError, UsageError } from "../errors.ts";
+import { CslrError, ExitCode, UsageError } from "../errors.ts";
+import { oneLine } from "../text.ts";
 import { detectGpuSync } from "../host/gpu.ts";
 import { routeSourceAddress } from "../host/address.ts";
 import { clusterSource, firewallLines, memberConfig, memberEnv, memberNodes, portRanges, rayPortPlan, type PlannedPort } from "../join/plan.ts";
@@ -77,6 +78,8 @@ export default defineCommand({
     if (!answer.ok) {
       if (answer.status === 401) throw new CslrError(`the coordinator at ${url} refused the token: use the CSLR_CLUSTER_TOKEN from its .env`);
       if (answer.status === 0) throw new CslrError(`cannot reach the coordinator: ${answer.reason} (is its stack up, and its port open to this host?)`);
+      // An answer that is not what the protocol allows is bad input: refused with the field, nothing written.
+      if (answer.status === 200) throw new CslrError(`the coordinator at ${url} sent join information cslr does not accept (${answer.reason}); nothing was written`, ExitCode.usage);
       throw new CslrError(`the coordinator at ${url} cannot take members: ${answer.reason}`);
     }
     const info = answer.value;
@@ -99,7 +102,7 @@ export default defineCommand({
     const probed = portsToProbe(plan);
     log.start(`checking that ${info.coordinator.address} reaches ${address} on ${probed.length} ports`);
     const reach = await checkReachBack(url, token, { name, address }, probed);
-    if (!reach.ok) throw new CslrError(`the reach-back check failed: ${reach.reason}`);
+    if (!reach.ok) throw new CslrError(`the reach-back check failed: ${oneLine(reach.reason, 300)}`);
     const { busy, closed } = reach.result;
     if (busy.length > 0) {
       throw new CslrError(`ports ${portRanges(busy.map((p) => p.port)).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(", ")} are in use on this host: stop what holds them, or join with another services.ray.host_ports.base (edit it after joining)`);
@@ -108,7 +111,7 @@ export default defineCommand({
       const lines = firewallLines(closed.map((p) => p.port), clusterSource(info.coordinator.address));
       process.stderr.write(
         [
-          `The coordinator (${info.coordinator.address}) cannot reach this host (${address}) on ${closed.length} port(s): ${closed[0]!.error}.`,
+          `The coordinator (${info.coordinator.address}) cannot reach this host (${address}) on ${closed.length} port(s): ${oneLine(closed[0]!.error)}.`,
           "Open them to the cluster's network, then run the same `cslr join` again. With ufw:",
           ...lines.ufw.map((l) => `  ${l}`),
           "With firewalld:",

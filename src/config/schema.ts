@@ -4,7 +4,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { isHostname, isIpv4Cidr, parseHostPort, parseIpv4 } from "./net.ts";
+import { isHostname, isHttpUrl, isIpv4Cidr, parseHostPort, parseIpv4 } from "./net.ts";
 import { pinnedVersions } from "./versions.ts";
 
 export { isHostname };
@@ -216,7 +216,7 @@ export const mlflowSchema = z
       .meta({ description: "More Host headers MLflow accepts, beyond this host, its container name and private addresses (its DNS-rebinding check)" }),
     tracking_uri: z
       .string()
-      .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), { message: "not an http(s) URL; expected something like http://10.0.0.5:5000" })
+      .refine(isHttpUrl, { message: "not an http(s) URL; expected something like http://10.0.0.5:5000 (no spaces, control characters, credentials, query or fragment)" })
       .optional()
       .meta({ description: "MLflow as code on the cluster reaches it (default: this stack's MLflow); cslr join sets the coordinator's" }),
     postgres: postgresSchema,
@@ -316,8 +316,8 @@ export const nodesSchema = z
       .strictObject({
         url: z
           .string()
-          .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), {
-            message: "not an http(s) URL; expected something like http://health:8080",
+          .refine(isHttpUrl, {
+            message: "not an http(s) URL; expected something like http://health:8080 (no spaces, control characters, credentials, query or fragment)",
           })
           .default("http://health:8080")
           .meta({ description: "Election service URL as Ray nodes reach it" }),
