@@ -20,6 +20,9 @@ import { detectGpuSync } from "../host/gpu.ts";
 import { routeSourceAddress } from "../host/address.ts";
 import { clusterSource, firewallLines, memberConfig, memberEnv, memberNodes, portRanges, rayPortPlan, type PlannedPort } from "../join/plan.ts";
 import { checkReachBack } from "../join/reach.ts";
+import { parseJoinToken } from "../join/token.ts";
+import { parseHttpUrl } from "../config/net.ts";
+import { pinnedFetch } from "../election/tls.ts";
 import { log } from "../log.ts";
 import { maxProbePorts } from "../election/membership.ts";
 
@@ -33,6 +36,21 @@ function writeAll(files: { path: string; content: string; mode: number }[]): voi
     return { temp, final: f.path };
   });
   for (const { temp, final } of temps) renameSync(temp, final);
+}
+
+/**
+ * The join token from standard input (`--token -`), the flag, or CSLR_CLUSTER_TOKEN. The flag
+ * stays in /proc/PID/cmdline and shell history while join runs: the join line says `-`.
+ */
+async function tokenFrom(flag: string | undefined): Promise<string> {
+  if (flag === "-") {
+    if (process.stdin.isTTY) process.stderr.write("Join token (cslr1.…, from `cslr status` on the coordinator): ");
+    for await (const line of console) return line;
+    throw new UsageError("cslr join --token -: standard input ended before a join token; paste it, or pipe it in");
+  }
+  const token = flag ?? process.env.CSLR_CLUSTER_TOKEN;
+  if (!token) throw new UsageError("cslr join: expected --token - (then paste the join token), or CSLR_CLUSTER_TOKEN set; cslr status prints the token on the coordinator");
+  return token;
 }
 
 /** Worker ports are many: past the probe's limit, check Ray's own ports and a spread of the rest. */
@@ -50,7 +68,7 @@ export default defineCommand({
   args: {
     ...commonArgs,
     url: { type: "positional", required: false, description: "The coordinator's election service, as `cslr status` prints it on the coordinator", valueHint: "URL" },
-    token: { type: "string", description: "The cluster's token (default: $CSLR_CLUSTER_TOKEN)", valueHint: "TOKEN" },
+    token: { type: "string", description: "The join token; `-` reads it from standard input (default: $CSLR_CLUSTER_TOKEN). On the command line it is visible to every user of this host", valueHint: "TOKEN|-" },
     name: { type: "string", description: "This workstation's name in the cluster (default: its short hostname)", valueHint: "NAME" },
     up: { type: "boolean", description: "Start this workstation's Ray nodes and wait until they are on the roster" },
     force: { type: "boolean", description: "Replace an existing config.yaml and nodes.yaml" },
@@ -60,11 +78,17 @@ export default defineCommand({
       throw new CslrError(`several workstations need Linux hosts with Docker Engine (Ray uses host networking); this is ${process.platform}: use it as a client (cslr run, cslr status) or for a one-machine stack`);
     }
     const url = args.url;
-    if (!url || !/^https?:\/\/[^\s/]+/.test(url) || !URL.canParse(url)) {
-      throw new UsageError("cslr join: expected the coordinator's URL, like `cslr join http://10.0.0.5:8888 --token TOKEN` (cslr status prints the line on the coordinator)");
+    const parsedUrl = url === undefined ? undefined : parseHttpUrl(url);
+    if (!url || !parsedUrl) {
+      throw new UsageError("cslr join: expected the coordinator's URL, like `cslr join https://10.0.0.5:8888 --token -` (cslr status prints the line on the coordinator)");
     }
-    const token = args.token ?? process.env.CSLR_CLUSTER_TOKEN;
-    if (!token) throw new UsageError("cslr join: expected --token TOKEN (the CSLR_CLUSTER_TOKEN in the coordinator's .env), or CSLR_CLUSTER_TOKEN set");
+    const token = parseJoinToken(await tokenFrom(args.token));
+    if ("error" in token) throw new UsageError(`cslr join: ${token.error}`);
+    if (parsedUrl.scheme === "https" && !token.pin) throw new UsageError("cslr join: the coordinator speaks HTTPS and this token carries no certificate pin; expected the join token cslr status prints there (cslr1.<pin>.<secret>)");
+    if (parsedUrl.scheme === "http" && token.pin) throw new UsageError(`cslr join: the join token pins a certificate, so the coordinator speaks HTTPS; expected https://${url.slice("http://".length)}`);
+    if (!token.pin) log.warn(`joining over plain HTTP (${url}): anyone on the network can read the cluster token and answer in the coordinator's place`);
+    // Pinned: no request (and no token) reaches a server without the coordinator's certificate.
+    const coordinatorFetch = token.pin ? pinnedFetch(token.pin) : fetch;
     const name = args.name ?? hostNameOf(hostname());
     if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new UsageError(`--name ${JSON.stringify(name)}: expected lowercase letters, digits and '-', like ws2`);
 
@@ -74,10 +98,10 @@ export default defineCommand({
       throw new CslrError(`${existing.map(displayPath).join(" and ")} already exist here; join from an empty folder, or pass --force to replace them`);
     }
 
-    const answer = await getJoinInfo(url, token);
+    const answer = await getJoinInfo(url, token.secret, { fetch: coordinatorFetch });
     if (!answer.ok) {
       if (answer.status === 401) throw new CslrError(`the coordinator at ${url} refused the token: use the CSLR_CLUSTER_TOKEN from its .env`);
-      if (answer.status === 0) throw new CslrError(`cannot reach the coordinator: ${answer.reason} (is its stack up, and its port open to this host?)`);
+      if (answer.status === 0) throw new CslrError(`cannot reach the coordinator: ${oneLine(answer.reason, 300)} (is its stack up, and its port open to this host?)`);
       // An answer that is not what the protocol allows is bad input: refused with the field, nothing written.
       if (answer.status === 200) throw new CslrError(`the coordinator at ${url} sent join information cslr does not accept (${answer.reason}); nothing was written`, ExitCode.usage);
       throw new CslrError(`the coordinator at ${url} cannot take members: ${answer.reason}`);
@@ -89,19 +113,22 @@ export default defineCommand({
     if (info.ray.auth === "token" && !info.ray.authToken) {
       throw new CslrError("the coordinator uses Ray's token authentication but did not hand out the token: restart its health service (cslr up there)");
     }
+    if (token.pin && !info.coordinator.url.startsWith("https:")) {
+      throw new CslrError(`the coordinator at ${url} gives its URL as ${info.coordinator.url}, which is not HTTPS; refusing to hand this member a plain-HTTP election service`, ExitCode.usage);
+    }
     if (name === info.coordinator.name) throw new UsageError(`--name: ${name} is the coordinator's name; give this workstation its own (--name ws2)`);
 
     const address = await routeSourceAddress(new URL(url).hostname);
     if (!address) throw new CslrError(`this host has no route to ${new URL(url).hostname}: check its network`);
 
     const config = memberConfig(info, { name, address });
-    const nodes = memberNodes(info);
+    const nodes = memberNodes(info, token.pin);
     // The files are checked as `cslr generate` would before anything is written.
     const model = await modelFromTexts({ file: "config.yaml", text: config }, { file: "nodes.yaml", text: nodes }, () => detectGpuSync(), name);
     const plan = rayPortPlan(model);
     const probed = portsToProbe(plan);
     log.start(`checking that ${info.coordinator.address} reaches ${address} on ${probed.length} ports`);
-    const reach = await checkReachBack(url, token, { name, address }, probed);
+    const reach = await checkReachBack(url, token.secret, { name, address }, probed, coordinatorFetch);
     if (!reach.ok) throw new CslrError(`the reach-back check failed: ${oneLine(reach.reason, 300)}`);
     const { busy, closed } = reach.result;
     if (busy.length > 0) {
@@ -125,7 +152,7 @@ export default defineCommand({
     writeAll([
       { path: paths.config, content: config, mode: 0o644 },
       { path: paths.nodes, content: nodes, mode: 0o644 },
-      { path: paths.envFile, content: memberEnv(token, info.ray.authToken), mode: 0o600 },
+      { path: paths.envFile, content: memberEnv(token.secret, info.ray.authToken), mode: 0o600 },
       { path: join(paths.dir, "config.schema.json"), content: `${JSON.stringify(jsonSchemaOf("config"), null, 2)}\n`, mode: 0o644 },
       { path: join(paths.dir, "nodes.schema.json"), content: `${JSON.stringify(jsonSchemaOf("nodes"), null, 2)}\n`, mode: 0o644 },
     ]);

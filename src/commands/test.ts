@@ -7,6 +7,7 @@ import { defineCommand } from "citty";
 import { commonArgs } from "../args.ts";
 import { checksDocument, renderChecks } from "../checks.ts";
 import { runClusterChecks } from "../clustertest/run.ts";
+import { electionPin } from "../election/access.ts";
 import { formatVerdict, verdictExitCode } from "../clustertest/verdict.ts";
 import { downArgs, execArgs, logsArgs, psArgs, upArgs } from "../compose/argv.ts";
 import { assertSubnetsFree, engineOf } from "../compose/networks.ts";
@@ -96,6 +97,7 @@ export default defineCommand({
         model,
         {
           hostAddress: typeof advertised === "string" ? advertised : "",
+          electionPin: model.election.url.startsWith("https:") ? electionPin(model, paths) : undefined,
           timeoutMs: timeout ?? model.clusterTest.timeout * 1000,
           onResult: (r) => log.debug(renderChecks([r]).trimEnd()),
         },

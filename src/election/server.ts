@@ -16,6 +16,8 @@ export interface ElectionServerOptions extends ElectionServiceOptions {
   idleTimeoutSeconds?: number;
   /** Requests handled at once; more get 503 at once (a flood must not starve /healthz). */
   maxInFlight?: number;
+  /** PEM certificate and key: the service speaks HTTPS (clients pin the certificate, src/election/tls.ts). */
+  tls?: { cert: string; key: string };
 }
 
 export interface ElectionServer {
@@ -47,6 +49,7 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
     port: options.port,
     // Bun's own limit backs up the streaming check in the routes (413).
     maxRequestBodySize: 64 * 1024,
+    ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
     idleTimeout: options.idleTimeoutSeconds ?? 10,
     async fetch(req, srv) {
       if (inFlight >= maxInFlight && new URL(req.url).pathname !== "/healthz") {
@@ -72,7 +75,7 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
   service.start();
 
   return {
-    url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`,
+    url: `${options.tls ? "https" : "http"}://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`,
     port: server.port ?? options.port,
     service,
     async stop() {

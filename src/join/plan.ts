@@ -64,12 +64,13 @@ export function memberConfig(info: JoinInfo, host: { name: string; address: stri
   );
 }
 
-export function memberNodes(info: JoinInfo): string {
+/** `pin`: the coordinator's certificate SHA-256, from the join token (undefined: plain HTTP, asked for). */
+export function memberNodes(info: JoinInfo, pin?: string): string {
   return yamlDocument(
     [" yaml-language-server: $schema=./nodes.schema.json", ` Written by \`cslr join\` from ${info.coordinator.url}: the cluster's whitelist and election service.`],
     {
       head_whitelist: [...info.election.whitelist],
-      health_service: { url: info.coordinator.url, timeout: info.election.timeout },
+      health_service: { url: info.coordinator.url, timeout: info.election.timeout, ...(pin ? { pin } : {}) },
     },
     [],
   );

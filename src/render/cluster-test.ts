@@ -10,9 +10,10 @@
  */
 import type { Model } from "../config/model.ts";
 import { parseIpv4Cidr } from "../config/net.ts";
+import { localElectionUrl } from "../config/urls.ts";
 import { renderTemplateText, templates } from "./engine.ts";
 import { needsClusterToken } from "../config/secrets.ts";
-import { agentMounts, paths, pinnedPortEnvironment, rayAuthEnvironment, type EnvEntry, type Mount } from "./compose-data.ts";
+import { agentMounts, paths, pinnedPortEnvironment, rayAuthEnvironment, type ElectionTls, type EnvEntry, type Mount } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 import { secretReference } from "./secrets.ts";
 
@@ -84,10 +85,9 @@ export function testImage(model: Model): string {
  * it advertises, which only exists there), advertising this host's address with its own pinned
  * ports, as a worker on another workstation would. The client stays on the isolated network.
  */
-export function clusterTestData(model: Model, opts: { hostAddress: string; cslrBinary: string; outDir: string }): ClusterTestView {
+export function clusterTestData(model: Model, opts: { hostAddress: string; cslrBinary: string; outDir: string; tls?: ElectionTls }): ClusterTestView {
   const w = model.clusterTest.worker;
-  const health = model.config.services.health;
-  const electionUrl = health.enabled ? `http://127.0.0.1:${health.port}` : model.election.url;
+  const electionUrl = localElectionUrl(model);
   const environment: EnvEntry[] = [
     { name: "CSLR_NODE_NAME", value: clusterTest.worker },
     { name: "CSLR_HOST_NAME", value: model.host.name },
@@ -98,6 +98,7 @@ export function clusterTestData(model: Model, opts: { hostAddress: string; cslrB
     { name: "CSLR_NUM_CPUS", value: 1 },
     { name: "CSLR_HEALTH_URL", value: electionUrl },
     { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },
+    ...(opts.tls && electionUrl.startsWith("https:") ? [{ name: "CSLR_HEALTH_PIN", value: opts.tls.pin }] : []),
   ];
   if (model.election.headAddress) environment.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
   if (needsClusterToken(model)) environment.push({ name: "CSLR_CLUSTER_TOKEN", secret: secretReference("CSLR_CLUSTER_TOKEN") });
@@ -125,7 +126,7 @@ export function clusterTestData(model: Model, opts: { hostAddress: string; cslrB
 /** Renders the cluster-test compose file; `templateText` is a project override when given. */
 export function renderClusterTest(
   model: Model,
-  opts: { hostAddress: string; cslrBinary: string; outDir: string },
+  opts: { hostAddress: string; cslrBinary: string; outDir: string; tls?: ElectionTls },
   templateText: string = templates["cluster-test.compose.yaml"].text,
 ): string {
   const view = clusterTestData(model, opts);

@@ -14,6 +14,8 @@ export const paths = {
   joinInfo: "/opt/cslr/join-info.json",
   rayEntrypoint: "/opt/cslr/ray-ep.sh",
   electionState: "/var/lib/cslr",
+  tlsCert: "/opt/cslr/tls/cert.pem",
+  tlsKey: "/opt/cslr/tls/key.pem",
   redisData: "/data",
   postgresData: "/var/lib/postgresql/data",
   mlflowArtifacts: "/mlflow/artifacts",
@@ -99,6 +101,18 @@ export interface ComposeInputs {
   /** This host's address as other workstations reach it (resolved from host.address). */
   hostAddress: string;
   version: string;
+  /**
+   * The election service's certificate: its pin (what Ray nodes check), and on the coordinator
+   * the files the health container serves HTTPS with. Undefined: plain HTTP, asked for.
+   */
+  tls?: ElectionTls;
+}
+
+export interface ElectionTls {
+  pin: string;
+  /** Absolute paths of the certificate and its key (0600), when this host runs the service. */
+  certFile?: string;
+  keyFile?: string;
 }
 
 /**
@@ -145,7 +159,7 @@ const pinnedEnv: [keyof PinnedRayPorts, string][] = [
 ];
 
 /** The node agent's environment (the contract documented in templates/ray-ep.sh). */
-function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEntry[] {
+function rayEnvironment(model: Model, node: RayNode, hostAddress: string, tls: ElectionTls | undefined): EnvEntry[] {
   const host = model.network.mode === "host";
   // On the host network the node advertises this host's address; in bridge networking its
   // service name, which compose's DNS resolves to the container.
@@ -156,6 +170,7 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
     { name: "CSLR_NODE_ADDRESS", value: address },
     { name: "CSLR_HEALTH_URL", value: electionUrlForNodes(model) },
     { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },
+    ...electionPinEnvironment(model, tls),
   ];
   if (host) env.push({ name: "CSLR_NODE_IP_ADDRESS", value: model.host.address });
   if (node.ports) {
@@ -183,6 +198,11 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
   return env;
 }
 
+/** The certificate pin the node agent checks the election service against (public: a hash). */
+export function electionPinEnvironment(model: Model, tls: ElectionTls | undefined): EnvEntry[] {
+  return tls && electionUrlForNodes(model).startsWith("https:") ? [{ name: "CSLR_HEALTH_PIN", value: tls.pin }] : [];
+}
+
 /** Ray's token authentication (Ray >= 2.52): every Ray process and client of this cluster holds RAY_AUTH_TOKEN. */
 export function rayAuthEnvironment(model: Model): EnvEntry[] {
   if (!needsRayToken(model)) return [];
@@ -206,7 +226,7 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
     hostname: hostNetwork ? undefined : node.service,
     hostNetwork,
     image: node.image,
-    environment: rayEnvironment(model, node, inputs.hostAddress),
+    environment: rayEnvironment(model, node, inputs.hostAddress, inputs.tls),
     ports,
     mounts: agentMounts(inputs.cslrBinary, inputs.outDir),
     shmSize: node.shmSize,
@@ -264,6 +284,47 @@ function marimoRayAddress(model: Model, hostAddress: string): EnvEntry[] {
   return [{ name: "RAY_ADDRESS", value: `ray://${host}:${node.ports.client}` }];
 }
 
+/**
+ * The election service. With TLS it serves the certificate `cslr init` made; its key is mounted
+ * into this container only (read-only, mode 0600 on the host), never into a Ray container.
+ */
+function healthService(inputs: ComposeInputs, track: (mount: Mount) => Mount): NonNullable<ComposeView["health"]> {
+  const { model } = inputs;
+  const s = model.config.services;
+  const inner = healthContainerPort(model);
+  const hostNetwork = model.network.mode === "host";
+  const tls = s.health.tls ? inputs.tls : undefined;
+  if (s.health.tls && !(tls?.certFile && tls.keyFile)) throw new Error("services.health.tls is on but no certificate was given to render");
+  return {
+    image: s.health.image,
+    command: [
+      "health", "serve",
+      "--host", "0.0.0.0",
+      "--port", String(inner),
+      "--whitelist", model.election.whitelist.join(","),
+      "--state", `${paths.electionState}/election.json`,
+      "--lease-ttl", `${s.health.lease_ttl}s`,
+      ...(hostNetwork ? ["--join-info", paths.joinInfo] : []),
+      ...(tls ? ["--tls-cert", paths.tlsCert, "--tls-key", paths.tlsKey] : []),
+    ],
+    healthcheck: [paths.cslrBinary, "health", "ping", "--url", `${tls ? "https" : "http"}://127.0.0.1:${inner}`, ...(tls ? ["--pin", tls.pin] : []), "--timeout", "2"],
+    // With host networking the service hands Ray's token to workstations that join (with the cluster token).
+    environment: [secret("CSLR_CLUSTER_TOKEN"), ...(hostNetwork ? rayAuthEnvironment(model) : [])],
+    mounts: [
+      { type: "bind", source: inputs.cslrBinary, target: paths.cslrBinary, readOnly: true },
+      ...(hostNetwork ? [{ type: "bind" as const, source: join(inputs.outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
+      ...(tls
+        ? [
+            { type: "bind" as const, source: tls.certFile!, target: paths.tlsCert, readOnly: true },
+            { type: "bind" as const, source: tls.keyFile!, target: paths.tlsKey, readOnly: true },
+          ]
+        : []),
+      track({ type: "volume", source: "election-state", target: paths.electionState, readOnly: false }),
+    ],
+    port: published(model, inner, s.health.port),
+  };
+}
+
 export function composeView(inputs: ComposeInputs): ComposeView {
   const { model, projectDir } = inputs;
   const s = model.config.services;
@@ -279,31 +340,8 @@ export function composeView(inputs: ComposeInputs): ComposeView {
     rayServices: model.rayNodes.map((node) => rayService(model, node, inputs)),
     volumes: [],
   };
-  if (s.health.enabled) {
-    const inner = healthContainerPort(model);
-    const hostNetwork = model.network.mode === "host";
-    view.health = {
-      image: s.health.image,
-      command: [
-        "health", "serve",
-        "--host", "0.0.0.0",
-        "--port", String(inner),
-        "--whitelist", model.election.whitelist.join(","),
-        "--state", `${paths.electionState}/election.json`,
-        "--lease-ttl", `${s.health.lease_ttl}s`,
-        ...(hostNetwork ? ["--join-info", paths.joinInfo] : []),
-      ],
-      healthcheck: [paths.cslrBinary, "health", "ping", "--url", `http://127.0.0.1:${inner}`, "--timeout", "2"],
-      // With host networking the service hands Ray's token to workstations that join (with the cluster token).
-      environment: [secret("CSLR_CLUSTER_TOKEN"), ...(hostNetwork ? rayAuthEnvironment(model) : [])],
-      mounts: [
-        { type: "bind", source: inputs.cslrBinary, target: paths.cslrBinary, readOnly: true },
-        ...(hostNetwork ? [{ type: "bind" as const, source: join(inputs.outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
-        track({ type: "volume", source: "election-state", target: paths.electionState, readOnly: false }),
-      ],
-      port: published(model, inner, s.health.port),
-    };
-  }
+  if (s.health.enabled) view.health = healthService(inputs, track);
+
   if (s.redis.enabled) {
     view.redis = {
       image: s.redis.image,

@@ -3,6 +3,7 @@
  * and where to ask for it.
  */
 import type { Model } from "../config/model.ts";
+import { localElectionUrl } from "../config/urls.ts";
 import type { RosterHeadView, RosterMember, RosterView } from "../election/roster.ts";
 
 export type Roster = RosterView;
@@ -11,6 +12,5 @@ export type RosterWorker = RosterMember;
 
 /** The election service as seen from this host: its published port on loopback, or the configured URL when it runs elsewhere. */
 export function rosterUrl(model: Model): string {
-  const health = model.config.services.health;
-  return health.enabled ? `http://127.0.0.1:${health.port}` : model.election.url;
+  return localElectionUrl(model);
 }

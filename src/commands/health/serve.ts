@@ -7,6 +7,7 @@ import { parseDurationMs } from "../../config/units.ts";
 import { startElectionServer, type ElectionServer } from "../../election/server.ts";
 import { joinInfoSchema, type JoinInfo } from "../../election/membership.ts";
 import { UsageError } from "../../errors.ts";
+import { pinOfPem } from "../../election/tls.ts";
 
 /** The whitelist of a nodes.yaml; each problem is one line naming the file, position and field. */
 function whitelistFromNodesFile(path: string): string[] {
@@ -45,6 +46,25 @@ function readJoinInfo(path: string): JoinInfo {
   return parsed.data;
 }
 
+/** The certificate and key for HTTPS, both or neither; a file that is not PEM is exit 2 with its flag. */
+function readTls(certPath: string | undefined, keyPath: string | undefined): { cert: string; key: string } | undefined {
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined || keyPath === undefined) throw new UsageError("--tls-cert and --tls-key: expected both (the certificate and its key), or neither for plain HTTP");
+  const read = (flag: string, path: string, label: RegExp) => {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      throw new UsageError(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); expected a PEM file`);
+    }
+    if (!label.test(text)) throw new UsageError(`${flag} ${path}: not a PEM ${flag === "--tls-cert" ? "certificate" : "private key"}; expected the file cslr init writes`);
+    return text;
+  };
+  const cert = read("--tls-cert", certPath, /-----BEGIN CERTIFICATE-----/);
+  if (pinOfPem(cert) === undefined) throw new UsageError(`--tls-cert ${certPath}: not a readable certificate; expected the file cslr init writes`);
+  return { cert, key: read("--tls-key", keyPath, /-----BEGIN (EC |)PRIVATE KEY-----/) };
+}
+
 let running: ElectionServer | undefined;
 
 export default defineCommand({
@@ -57,6 +77,8 @@ export default defineCommand({
     state: { type: "string", description: "File the election state is written to (keeps the head across restarts)", valueHint: "FILE" },
     "lease-ttl": { type: "string", description: "Lease lifetime without a renewal, 1s to 1h: 30s, 2m or seconds", default: "30s" },
     "join-info": { type: "string", description: "What workstations that join are told (_build/join-info.json)", valueHint: "FILE" },
+    "tls-cert": { type: "string", description: "PEM certificate: speak HTTPS (with --tls-key; clients pin its SHA-256)", valueHint: "FILE" },
+    "tls-key": { type: "string", description: "PEM private key of --tls-cert", valueHint: "FILE" },
   },
   async run({ args }) {
     const port = portSchema.safeParse(Number(args.port));
@@ -72,6 +94,7 @@ export default defineCommand({
     if (whitelist.length === 0) throw new UsageError("no head whitelist; expected --nodes FILE (with head_whitelist) or --whitelist a,b");
     const token = process.env.CSLR_CLUSTER_TOKEN || undefined;
     const joinInfo = args["join-info"] ? readJoinInfo(args["join-info"]) : undefined;
+    const tls = readTls(args["tls-cert"], args["tls-key"]);
 
     // Listen for the stop signal before the port opens: whoever sees the port may stop us.
     const stopped = new Promise<void>((resolve) => {
@@ -79,13 +102,13 @@ export default defineCommand({
       process.once("SIGINT", resolve);
     });
     try {
-      running = startElectionServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo });
+      running = startElectionServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo, tls });
     } catch (error) {
       if (error instanceof Error && error.name === "CslrError") throw error;
       throw new UsageError(`cannot listen on ${args.host}:${args.port}: ${(error as Error).message}`);
     }
     process.stderr.write(
-      `${JSON.stringify({ ts: new Date().toISOString(), event: "listen", url: running.url, whitelist, leaseTtlMs, auth: token ? "token" : "none", state: args.state ?? null })}\n`,
+      `${JSON.stringify({ ts: new Date().toISOString(), event: "listen", url: running.url, whitelist, leaseTtlMs, auth: token ? "token" : "none", tls: tls ? pinOfPem(tls.cert) : null, state: args.state ?? null })}\n`,
     );
     await stopped;
   },
