@@ -44,7 +44,7 @@ export function stackFactsOfModel(model: Model, pin?: string): StackFacts {
     hostName: model.host.name,
     mode: model.network.mode,
     rosterUrl: rosterUrl(model),
-    electionPin: pin,
+    electionPin: rosterUrl(model).startsWith("https:") ? pin : undefined,
     hostAddress: model.host.address,
     coordinatorHost: s.health.enabled ? undefined : new URL(model.election.url).hostname,
     localHeads: model.rayNodes.filter((n) => n.ports).map((n) => ({ name: n.name, service: n.service })),

@@ -10,3 +10,6 @@ export function modelFixture(
 ): Model {
   return normalise(configSchema.parse(configInput), nodesSchema.parse(nodesInput), { gpuDetected: false, hostname: "ws1", ...host });
 }
+
+/** The election service's certificate as renderBuild takes it (generate reads the real one from the project). */
+export const renderTls = { pin: "ab".repeat(32), certFile: "/p/election-cert.pem", keyFile: "/p/election-key.pem" };
