@@ -91,13 +91,19 @@ export function waitDeadline(wait: boolean | undefined, timeout: string | undefi
 async function waitUntilReady(session: Session, services: string[], seconds: number): Promise<void> {
   const { compose, model } = session;
   const expect = waitExpectation(services, model);
-  const access = model ? electionAccess(model, session.paths) : undefined;
-  const url = access?.url;
+  // A missing certificate is the roster's problem to report: the containers' own state still is.
+  let access: ElectionAccess | undefined;
+  let noAccess = "no election service configured";
+  try {
+    access = model ? electionAccess(model, session.paths) : undefined;
+  } catch (error) {
+    noAccess = (error as Error).message;
+  }
   const token = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
   const printer = progressPrinter(process.stderr, { quiet: isQuiet() });
   const { phase, timedOut } = await waitForCluster(expect, seconds, {
     ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
-    roster: () => (access ? readCluster(access.url, { timeoutMs: 2000, token, fetch: access.fetch }) : Promise.resolve({ error: "no election service configured" })),
+    roster: () => (access ? readCluster(access.url, { timeoutMs: 2000, token, fetch: access.fetch }) : Promise.resolve({ error: noAccess })),
     now: () => Date.now(),
     sleep: (ms) => Bun.sleep(ms),
     progress: (_phase, text) => printer.show(text),
