@@ -6,7 +6,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import { createServer, type Server } from "node:tls";
+import { nodeKey } from "../../src/election/auth.ts";
+import { startElectionServer, type ElectionServer } from "../../src/election/server.ts";
 import { pinnedFetch, pinOfPem } from "../../src/election/tls.ts";
+import { NodeClient } from "../../src/node/client.ts";
 import { createSelfSignedCertificate } from "../../src/election/x509.ts";
 
 const coordinator = createSelfSignedCertificate("cslr election service");
@@ -81,5 +84,33 @@ describe("a client pinned to the coordinator's certificate", () => {
 
   test("a pinned client never speaks plain HTTP", async () => {
     expect(pinnedFetch(pin)("http://127.0.0.1:1/v1/join-info")).rejects.toThrow(/HTTPS only/);
+  });
+});
+
+describe("the election service over HTTPS, and a node agent's client pinned to it", () => {
+  let service: ElectionServer | undefined;
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+  });
+  const start = () => {
+    service = startElectionServer({ host: "127.0.0.1", port: 0, whitelist: ["a"], leaseTtlMs: 5000, token: "t".repeat(32), tls: coordinator });
+    return service;
+  };
+
+  test("the service speaks HTTPS only; the pinned node client claims the head with its key", async () => {
+    const { url, port } = start();
+    expect(url).toBe(`https://127.0.0.1:${port}`);
+    expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    const client = new NodeClient({ url, node: "a", key: nodeKey("t".repeat(32), "a"), fetch: pinnedFetch(pin) });
+    expect(await client.claim("a:6379")).toMatchObject({ kind: "ok", value: { role: "head", term: 1 } });
+  });
+
+  test("a node client pinned to another certificate never reaches it: no claim, no head", async () => {
+    const { url } = start();
+    const client = new NodeClient({ url, node: "a", key: nodeKey("t".repeat(32), "a"), fetch: pinnedFetch(pinOfPem(impostor.cert)!) });
+    expect(await client.claim("a:6379")).toMatchObject({ kind: "unreachable", reason: expect.stringContaining("not the cluster's") });
+    const roster = (await (await pinnedFetch(pin)(`${url}/v1/cluster`)).json()) as { head: unknown };
+    expect(roster.head).toBeNull();
   });
 });
