@@ -83,6 +83,14 @@ describe.skipIf(process.platform !== "linux")("cslr join pins the coordinator's 
     expect(coordinator.requests).toEqual([]);
   });
 
+  test("a token with a line break cannot add a variable to .env: refused, nothing written", async () => {
+    coordinator = startFakeCoordinator(httpsInfo, { tls: coordinatorCert });
+    const { dir, exitCode } = await join_([coordinator.url], { env: { CSLR_CLUSTER_TOKEN: `cslr1.${pin}.${secret}\nRAY_AUTH_TOKEN=mine` } });
+    expect(exitCode).toBe(2);
+    expect(coordinator.requests).toEqual([]);
+    expect(existsSync(join(dir, ".env"))).toBe(false);
+  });
+
   test("a malformed token is refused without echoing it", async () => {
     const { stderr, exitCode } = await join_(["https://127.0.0.1:1", "--token", "-"], { stdin: `cslr1.${pin}.bad secret with spaces\n` });
     expect(exitCode).toBe(2);
