@@ -10,16 +10,21 @@ function electionScheme(model: Model): "http" | "https" {
   return model.election.url.startsWith("https:") ? "https" : "http";
 }
 
-/** The election service as cslr on this host reaches it: its published port on loopback, or the configured URL when it runs elsewhere. */
-export function localElectionUrl(model: Model): string {
+/** The election service as seen from this host: its published port on loopback, or the configured URL when it runs elsewhere. */
+export function rosterUrl(model: Model): string {
   const health = model.config.services.health;
   return health.enabled ? `${electionScheme(model)}://127.0.0.1:${health.port}` : model.election.url;
+}
+
+/** The coordinator's host when the election service runs elsewhere (a member workstation); undefined on the coordinator. */
+export function coordinatorHostOf(model: Model): string | undefined {
+  return model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
 }
 
 /** The election service as this host's Ray nodes reach it. */
 export function electionUrlForNodes(model: Model): string {
   // On the host network the service's published port is on this host's loopback.
-  return model.network.mode === "host" ? localElectionUrl(model) : model.election.url;
+  return model.network.mode === "host" ? rosterUrl(model) : model.election.url;
 }
 
 /** The election service as other workstations reach it (what `cslr join` is given). */

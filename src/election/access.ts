@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { ProjectPaths } from "../config/load.ts";
 import type { Model } from "../config/model.ts";
-import { localElectionUrl } from "../config/urls.ts";
+import { rosterUrl } from "../config/urls.ts";
 import { CslrError } from "../errors.ts";
 import type { Fetch } from "./client.ts";
 import { pinnedFetch, pinOfPem } from "./tls.ts";
@@ -33,7 +33,7 @@ export function electionPin(model: Model, paths: Pick<ProjectPaths, "tlsCert">):
   return model.election.pin ?? localCertificate(paths)?.pin;
 }
 
-export function electionAccess(model: Model, paths: Pick<ProjectPaths, "tlsCert">, url = localElectionUrl(model)): ElectionAccess {
+export function electionAccess(model: Model, paths: Pick<ProjectPaths, "tlsCert">, url = rosterUrl(model)): ElectionAccess {
   if (!url.startsWith("https:")) return { url, fetch };
   const local = localCertificate(paths);
   const pin = model.election.pin ?? local?.pin;

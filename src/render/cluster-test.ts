@@ -10,7 +10,7 @@
  */
 import type { Model } from "../config/model.ts";
 import { parseIpv4Cidr } from "../config/net.ts";
-import { localElectionUrl } from "../config/urls.ts";
+import { rosterUrl } from "../config/urls.ts";
 import { renderTemplateText, templates } from "./engine.ts";
 import { needsClusterToken } from "../config/secrets.ts";
 import { agentMounts, paths, pinnedPortEnvironment, rayAuthEnvironment, type ElectionTls, type EnvEntry, type Mount } from "./compose-data.ts";
@@ -87,7 +87,7 @@ export function testImage(model: Model): string {
  */
 export function clusterTestData(model: Model, opts: { hostAddress: string; cslrBinary: string; outDir: string; tls?: ElectionTls }): ClusterTestView {
   const w = model.clusterTest.worker;
-  const electionUrl = localElectionUrl(model);
+  const electionUrl = rosterUrl(model);
   const environment: EnvEntry[] = [
     { name: "CSLR_NODE_NAME", value: clusterTest.worker },
     { name: "CSLR_HOST_NAME", value: model.host.name },
