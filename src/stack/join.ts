@@ -81,6 +81,10 @@ export async function joinCluster(paths: ProjectPaths, request: JoinRequest): Pr
     log.info("next: `cslr up -d --wait` starts this workstation's Ray nodes");
     return;
   }
+  // The stack reads the cluster token from .env now. A join token in this process's
+  // environment (CSLR_CLUSTER_TOKEN=cslr1.<pin>.<secret>) would win over .env in compose's
+  // interpolation and hand the nodes a wrong key.
+  delete process.env.CSLR_CLUSTER_TOKEN;
   const [{ sessionAt }, { upStack }] = await Promise.all([import("./session.ts"), import("./up.ts")]);
   const session = await sessionAt(paths, { generate: true });
   await upStack(session, { services: [], waitSeconds: defaultWaitSeconds });
