@@ -42,8 +42,7 @@ export function joinInstructions(url: string, token: string): string[] {
   return [
     "Add a workstation (Linux, Docker Engine): run there",
     `  cslr join ${url} --token -`,
-    "and paste this join token when it asks (the cluster's secret: keep it out of command lines, chats and shell history;",
-    "CSLR_CLUSTER_TOKEN=<token> in its environment works too):",
+    "and paste this join token when it asks (the cluster's secret: keep it out of command lines and shell history):",
     `  ${token}`,
   ];
 }
