@@ -96,7 +96,8 @@ export function endpoints(stack: StackFacts, address: string, head: RosterHeadVi
   if (p.mlflow !== undefined) out.mlflow = `http://${here}:${p.mlflow}`;
   if (p.marimo !== undefined) out.marimo = `http://${here}:${p.marimo}`;
   if (p.redis !== undefined) out.redis = `redis://${here}:${p.redis}`;
-  if (p.health !== undefined) out.health = `http://${here}:${p.health}`;
+  // The election service speaks HTTPS unless plain HTTP was asked for: its scheme is the roster URL's.
+  if (p.health !== undefined) out.health = `${stack.rosterUrl.startsWith("https:") ? "https" : "http"}://${here}:${p.health}`;
   return out;
 }
 

@@ -69,7 +69,7 @@ describe("cslr status with an error in config.yaml", () => {
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({ project: "lab", head, mode: "bridge" });
-    expect(report.endpoints).toMatchObject({ rayDashboard: "http://10.1.2.3:8265", health: `http://10.1.2.3:${server.port}`, mlflow: "http://10.1.2.3:5000" });
+    expect(report.endpoints).toMatchObject({ rayDashboard: "http://10.1.2.3:8265", health: `https://10.1.2.3:${server.port}`, mlflow: "http://10.1.2.3:5000" });
     expect(report.services.map((s: { service: string }) => s.service)).toEqual(["health", "ray-cpu"]);
   });
 

@@ -24,7 +24,7 @@ test("endpoints: Ray from the local head's ports on HOST; services by their conf
     rayClient: "ray://192.168.1.20:10001",
     mlflow: "http://192.168.1.20:5000",
     redis: "redis://192.168.1.20:6381",
-    health: "http://192.168.1.20:8888",
+    health: "https://192.168.1.20:8888",
   });
 });
 
