@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from "node:path";
 
 /** Lowest first: a file may import its own layer or any layer before it, never one after. */
 export const layers: string[][] = [
-  ["errors.ts", "log.ts", "json.ts", "checks.ts", "files.ts", "types.d.ts"],
+  ["errors.ts", "log.ts", "json.ts", "checks.ts", "files.ts", "text.ts", "types.d.ts"],
   ["host"],
   ["config"],
   ["election"],

@@ -27,6 +27,7 @@
 #   CSLR_DASHBOARD_AGENT_GRPC_PORT, CSLR_DASHBOARD_AGENT_LISTEN_PORT, CSLR_METRICS_EXPORT_PORT,
 #   CSLR_MIN_WORKER_PORT, CSLR_MAX_WORKER_PORT           → the matching ray start flags (pinned ports)
 #   CSLR_HEALTH_URL           the election service, http:// or https://
+#   CSLR_HEALTH_PIN           SHA-256 of its certificate (64 hex digits), required with https://
 #   CSLR_HEALTH_TIMEOUT       seconds each call to it may take                 (default: 5)
 #   CSLR_CLUSTER_TOKEN        the cluster's token (older compose files only; see above)
 #   HEAD_ADDRESS              a fixed head host:port: no election, join it

@@ -31,8 +31,30 @@ export function tcpProbe(host: string, port: number): Argv {
   );
 }
 
-/** Prints the raw HTTP response of `GET path` (status line, headers, body). */
-export function httpGetProbe(host: string, port: number, path: string): Argv {
+/**
+ * The same over TLS, pinned: Python's ssl (every Ray image has Python; bash cannot speak TLS)
+ * reads the certificate the server shows, refuses (exit 8) unless its SHA-256 is the pin, and
+ * only then sends the request.
+ */
+export const pinnedGetScript = `
+import hashlib, socket, ssl, sys
+host, port, path, pin = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with socket.create_connection((host, port), timeout=${probeTimeoutSeconds}) as raw, ctx.wrap_socket(raw) as s:
+    if hashlib.sha256(s.getpeercert(True)).hexdigest() != pin:
+        sys.exit(f"{host}:{port}: the certificate is not the election service's (pin mismatch)")
+    s.sendall(f"GET {path} HTTP/1.1\\r\\nHost: {host}:{port}\\r\\nAccept: application/json\\r\\nConnection: close\\r\\n\\r\\n".encode())
+    while chunk := s.recv(65536):
+        sys.stdout.buffer.write(chunk)
+`.trim();
+
+/** Prints the raw HTTP response of `GET path` (status line, headers, body); over pinned TLS when `pin` is given. */
+export function httpGetProbe(host: string, port: number, path: string, pin?: string): Argv {
+  if (pin) {
+    return ["timeout", String(probeTimeoutSeconds), "bash", "-c", 'PY=$(command -v python3 || command -v python); exec "$PY" -c "$0" "$@"', pinnedGetScript, host, String(port), path, pin];
+  }
   return bashProbe(
     [
       'exec 3<>"/dev/tcp/$1/$2" || exit 7',

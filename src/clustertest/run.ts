@@ -41,6 +41,8 @@ export interface ClusterTestIo {
 export interface RunOptions {
   /** The address the test worker advertises (as rendered into its environment). */
   hostAddress: string;
+  /** The election service's certificate pin; undefined when it speaks plain HTTP. */
+  electionPin?: string;
   /** How long to wait for the health service and then for the worker to join. */
   timeoutMs: number;
   pollMs?: number;
@@ -72,7 +74,7 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
   };
   const alias = clusterTest.hostAlias;
   const healthEndpoint = { host: alias, port: model.config.services.health.port };
-  const fetchRoster = async () => checkHealth(await io.probe(httpGetProbe(healthEndpoint.host, healthEndpoint.port, rosterPath)), healthEndpoint);
+  const fetchRoster = async () => checkHealth(await io.probe(httpGetProbe(healthEndpoint.host, healthEndpoint.port, rosterPath, opts.electionPin)), healthEndpoint);
 
   // 1. The health service, and through it who is head. A head may still be being elected.
   const health = await poll(io, deadline, pollMs, async () => {

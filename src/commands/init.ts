@@ -7,6 +7,8 @@ import { schemaFiles } from "../config/json-schema.ts";
 import { log } from "../log.ts";
 import { withMissingSecrets } from "../config/dotenv.ts";
 import { CslrError } from "../errors.ts";
+import { pinOfPem } from "../election/tls.ts";
+import { createSelfSignedCertificate } from "../election/x509.ts";
 import { describeData, postgresData, postgresDataExists, postgresPlacementOf } from "../secrets/postgres-data.ts";
 
 /**
@@ -39,6 +41,29 @@ function writeUnlessPresent(path: string, content: string, force: boolean): bool
   return true;
 }
 
+/**
+ * The election service's certificate and key, made once and kept like the secrets: members pin
+ * the certificate's hash, so a new one would lock every joined workstation out. The key is
+ * written 0600 and only the health container mounts it.
+ */
+function ensureElectionCertificate(certPath: string, keyPath: string): void {
+  const haveCert = existsSync(certPath);
+  const haveKey = existsSync(keyPath);
+  if (haveCert && haveKey) {
+    chmodSync(keyPath, 0o600);
+    log.info(`kept ${certPath} (the election service's certificate; workstations that joined pin it)`);
+    return;
+  }
+  if (haveCert !== haveKey) {
+    throw new CslrError(`${haveCert ? keyPath : certPath} is missing but ${haveCert ? certPath : keyPath} exists; restore it, or delete both to make a new pair (then every member joins again)`);
+  }
+  const { cert, key } = createSelfSignedCertificate("cslr election service");
+  writeFileSync(keyPath, key, { mode: 0o600 });
+  chmodSync(keyPath, 0o600);
+  writeFileSync(certPath, cert, { mode: 0o644 });
+  log.success(`wrote ${certPath} and ${keyPath} (mode 0600): the election service's certificate, sha256 ${pinOfPem(cert)}`);
+}
+
 export default defineCommand({
   meta: { name: "init", description: "Write config.yaml, nodes.yaml, .env (secrets) and the JSON Schemas" },
   args: {
@@ -60,6 +85,7 @@ export default defineCommand({
     if (added.length > 0) writeFileSync(envPath, text, { mode: 0o600 });
     if (existsSync(envPath)) chmodSync(envPath, 0o600);
     log.success(added.length > 0 ? `wrote ${added.join(", ")} to ${envPath} (mode 0600)` : `${envPath} already has every secret`);
+    ensureElectionCertificate(join(dir, "election-cert.pem"), join(dir, "election-key.pem"));
     log.info("next: `cslr up -d` (or `cslr generate` to only render _build/)");
   },
 });

@@ -1,34 +1,60 @@
 /**
- * `cslr join URL --token TOKEN [--up]`: makes this workstation a member of a cluster (the use
- * case is src/stack/join.ts; this file checks the arguments).
+ * `cslr join URL --token - [--up]`: makes this workstation a member of a cluster (the use
+ * case is src/stack/join.ts; this file checks the arguments and reads the join token).
  */
 import { hostname } from "node:os";
 import { defineCommand } from "citty";
 import { commonArgs } from "../args.ts";
 import { resolveProject } from "../config/load.ts";
 import { hostNameOf } from "../config/normalise.ts";
+import { parseHttpUrl } from "../config/net.ts";
 import { UsageError } from "../errors.ts";
+import { parseJoinToken, type JoinToken } from "../join/token.ts";
 import { joinCluster } from "../stack/join.ts";
 
+/**
+ * The join token from standard input (`--token -`), the flag, or CSLR_CLUSTER_TOKEN. The flag
+ * stays in /proc/PID/cmdline and shell history while join runs: the join line says `-`.
+ */
+async function tokenFrom(flag: string | undefined): Promise<string> {
+  if (flag === "-") {
+    if (process.stdin.isTTY) process.stderr.write("Join token (cslr1.…, from `cslr status` on the coordinator): ");
+    for await (const line of console) return line;
+    throw new UsageError("cslr join --token -: standard input ended before a join token; paste it, or pipe it in");
+  }
+  const token = flag ?? process.env.CSLR_CLUSTER_TOKEN;
+  if (!token) throw new UsageError("cslr join: expected --token - (then paste the join token), or CSLR_CLUSTER_TOKEN set; cslr status prints the token on the coordinator");
+  return token;
+}
+
+/** The token, checked against the URL: a pinned token goes with https only, and https needs a pin. */
+async function joinTokenFor(url: string, scheme: "http" | "https", flag: string | undefined): Promise<JoinToken> {
+  const token = parseJoinToken(await tokenFrom(flag));
+  if ("error" in token) throw new UsageError(`cslr join: ${token.error}`);
+  if (scheme === "https" && !token.pin) {
+    throw new UsageError("cslr join: the coordinator speaks HTTPS and this token carries no certificate pin; expected the join token cslr status prints there (cslr1.<pin>.<secret>)");
+  }
+  if (scheme === "http" && token.pin) throw new UsageError(`cslr join: the join token pins a certificate, so the coordinator speaks HTTPS; expected https://${url.slice("http://".length)}`);
+  return token;
+}
+
 export default defineCommand({
-  meta: { name: "join", description: "Make this workstation a member of a cluster: cslr join URL --token TOKEN [--up]" },
+  meta: { name: "join", description: "Make this workstation a member of a cluster: cslr join URL --token - [--up]" },
   args: {
     ...commonArgs,
     url: { type: "positional", required: false, description: "The coordinator's election service, as `cslr status` prints it on the coordinator", valueHint: "URL" },
-    token: { type: "string", description: "The cluster's token (default: $CSLR_CLUSTER_TOKEN)", valueHint: "TOKEN" },
+    token: { type: "string", description: "The join token; `-` reads it from standard input (default: $CSLR_CLUSTER_TOKEN). On the command line it is visible to every user of this host", valueHint: "TOKEN|-" },
     name: { type: "string", description: "This workstation's name in the cluster (default: its short hostname)", valueHint: "NAME" },
     up: { type: "boolean", description: "Start this workstation's Ray nodes and wait until they are on the roster" },
     force: { type: "boolean", description: "Replace an existing config.yaml and nodes.yaml" },
   },
   async run({ args }) {
     const url = args.url;
-    if (!url || !/^https?:\/\/[^\s/]+/.test(url) || !URL.canParse(url)) {
-      throw new UsageError(
-        "cslr join: expected the coordinator's URL, like `cslr join http://10.0.0.5:8888 --token TOKEN` (cslr status prints the line on the coordinator)",
-      );
+    const parsedUrl = url === undefined ? undefined : parseHttpUrl(url);
+    if (!url || !parsedUrl) {
+      throw new UsageError("cslr join: expected the coordinator's URL, like `cslr join https://10.0.0.5:8888 --token -` (cslr status prints the line on the coordinator)");
     }
-    const token = args.token ?? process.env.CSLR_CLUSTER_TOKEN;
-    if (!token) throw new UsageError("cslr join: expected --token TOKEN (the CSLR_CLUSTER_TOKEN in the coordinator's .env), or CSLR_CLUSTER_TOKEN set");
+    const token = await joinTokenFor(url, parsedUrl.scheme, args.token);
     const name = args.name ?? hostNameOf(hostname());
     if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new UsageError(`--name ${JSON.stringify(name)}: expected lowercase letters, digits and '-', like ws2`);
     const paths = resolveProject(args, process.cwd(), { search: false });

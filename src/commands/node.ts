@@ -13,6 +13,7 @@ import { resolveHostAddress } from "../host/address.ts";
 import { dial } from "../host/ports.ts";
 import { Agent, AgentExit, type RayHandle } from "../node/agent.ts";
 import { NodeClient } from "../node/client.ts";
+import { pinnedFetch } from "../election/tls.ts";
 import { RayProcess, rayEnvironment } from "../node/ray.ts";
 import { parseSettings, SettingsError } from "../node/settings.ts";
 
@@ -67,6 +68,8 @@ export default defineCommand({
       node: settings.node,
       host: settings.host,
       key: token ? nodeKey(token, settings.node) : undefined,
+      // Pinned: the node's key goes only to the server holding the cluster's certificate.
+      fetch: settings.electionPin ? pinnedFetch(settings.electionPin) : undefined,
       timeoutMs: settings.callTimeoutMs,
     });
     const electionHost = new URL(settings.electionUrl).hostname.replace(/^\[|\]$/g, "");

@@ -18,8 +18,13 @@ export interface ChildInput {
   timeoutMs?: number;
 }
 
-function childEnv(extra: Record<string, string> | undefined): Record<string, string | undefined> | undefined {
-  return extra && Object.keys(extra).length > 0 ? { ...process.env, ...extra } : undefined;
+/**
+ * The child's environment: process.env as it is now. Bun's spawn without `env` passes the
+ * environment cslr started with, so a variable cslr removed (join drops a join token) would
+ * still reach compose and win over .env.
+ */
+function childEnv(extra: Record<string, string> | undefined): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
 }
 
 /** Runs a program with its output captured; null when the program is not on PATH. */

@@ -19,6 +19,7 @@ import {
   bindAddressProblems,
   cpuLimitProblems,
   duplicatePortProblems,
+  electionPinProblems,
   hostNetworkUrlProblems,
   hostPortBlockProblems,
   multiHostBridgeProblems,
@@ -100,7 +101,7 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
     ...(nodes ? multiHostBridgeProblems(config, nodes) : []),
   ];
   const enabled = nodes ? rayNodesOf(config, nodes, gpuEnabled, hostname).filter((n) => n.ports).map((n) => n.name) : [];
-  return { config: configProblems, nodes: nodes ? [...whitelistProblems(config, nodes, enabled), ...hostNetworkUrlProblems(config, nodes)] : [], gpuDetected };
+  return { config: configProblems, nodes: nodes ? [...whitelistProblems(config, nodes, enabled), ...hostNetworkUrlProblems(config, nodes), ...electionPinProblems(config, nodes)] : [], gpuDetected };
 }
 
 /** The common case, without the yaml package: plain YAML that is valid as it stands. */
@@ -178,6 +179,9 @@ export interface ProjectPaths {
   dir: string;
   /** `.env` beside config.yaml: the secrets. */
   envFile: string;
+  /** The election service's certificate (public) and key (secret, 0600) beside .env; `cslr init` makes them. */
+  tlsCert: string;
+  tlsKey: string;
   /** The user's `compose.override.yaml` beside config.yaml, applied after the generated file. */
   overrideFile: string;
   /** The output folder, `_build/` beside config.yaml by default. */
@@ -219,6 +223,8 @@ export function resolveProject(args: ProjectArgs, cwd = process.cwd(), options: 
     explicit: { config: args.config !== undefined, nodes: args.nodes !== undefined },
     dir,
     envFile: join(dir, ".env"),
+    tlsCert: join(dir, "election-cert.pem"),
+    tlsKey: join(dir, "election-key.pem"),
     overrideFile: join(dir, "compose.override.yaml"),
     out,
     composeFile: join(out, "compose.yaml"),

@@ -87,7 +87,10 @@ export interface Model {
   election: {
     whitelist: string[];
     headAddress: string | null;
+    /** The service's URL as this host's Ray nodes reach it; https unless plain HTTP was asked for. */
     url: string;
+    /** The certificate pin from nodes.yaml (a member's); the coordinator's comes from its certificate file. */
+    pin?: string;
     timeout: number;
     leaseTtl: number;
   };

@@ -77,3 +77,33 @@ export function cidrsOverlap(a: Ipv4Network, b: Ipv4Network): boolean {
   const bEnd = b.base + 2 ** (32 - b.prefix);
   return a.base < bEnd && b.base < aEnd;
 }
+
+export interface HttpUrl {
+  scheme: "http" | "https";
+  host: string;
+  port?: number;
+  /** The path, "" when there is none; never a query, a fragment or credentials. */
+  path: string;
+}
+
+/**
+ * A strict http(s) URL: scheme, a hostname, IPv4 or bracketed IPv6 host, an optional port and a
+ * plain path, checked on the raw text. `URL.canParse` is not enough: it silently drops TAB, CR
+ * and LF, so a URL it accepts can carry line breaks into a file. No control character, space,
+ * credentials, query or fragment passes.
+ */
+export function parseHttpUrl(raw: string): HttpUrl | undefined {
+  if (raw.length > 300) return undefined;
+  const match = /^(https?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(\/[A-Za-z0-9._~%/+-]*)?$/.exec(raw);
+  if (!match) return undefined;
+  const host = match[2]!;
+  if (!host.startsWith("[") && !isHostname(host)) return undefined;
+  if (host.startsWith("[") && !URL.canParse(raw)) return undefined;
+  const port = match[3] === undefined ? undefined : Number(match[3]);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  return { scheme: match[1] as "http" | "https", host, port, path: match[4] ?? "" };
+}
+
+export function isHttpUrl(raw: string): boolean {
+  return parseHttpUrl(raw) !== undefined;
+}

@@ -186,6 +186,8 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
   }
   const mismatch = rayVersionMismatch(rayNodes.filter((n) => n.ports).map((n) => ({ service: n.service, image: n.image })));
   if (mismatch) warnings.push(mismatch);
+  const plain = plainHttpWarning(config, nodes);
+  if (plain) warnings.push(plain);
   return {
     config,
     nodes,
@@ -198,12 +200,35 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
     election: {
       whitelist: nodes.head_whitelist,
       headAddress: nodes.head_address,
-      url: nodes.health_service.url,
+      url: electionUrlOf(config, nodes),
+      pin: nodes.health_service.pin,
       timeout: nodes.health_service.timeout,
       leaseTtl: config.services.health.lease_ttl,
     },
     warnings,
   };
+}
+
+/** Plain HTTP to the election service: allowed when asked for, never silent. */
+function plainHttpWarning(config: Config, nodes: Nodes): string | undefined {
+  if (config.services.health.enabled && !config.services.health.tls) {
+    return "services.health.tls is false: the election service speaks plain HTTP, so anyone on the network can read the cluster token and node keys, and answer in its place";
+  }
+  if (!config.services.health.enabled && nodes.head_address === null && nodes.health_service.url.startsWith("http:")) {
+    return `health_service.url ${nodes.health_service.url} is plain HTTP: anyone on the network can read the cluster token and node keys, and answer in the coordinator's place`;
+  }
+  return undefined;
+}
+
+/**
+ * The election service's URL. When this host runs it, its scheme is the service's
+ * (services.health.tls): a nodes.yaml saying http://health:8080 still gets HTTPS unless
+ * plain HTTP was asked for in config.yaml.
+ */
+function electionUrlOf(config: Config, nodes: Nodes): string {
+  const url = nodes.health_service.url;
+  if (!config.services.health.enabled) return url;
+  return url.replace(/^https?:/, config.services.health.tls ? "https:" : "http:");
 }
 
 /** `rayproject/ray:2.60.0-py311-gpu` → `2.60.0`; undefined when the tag names no version. */

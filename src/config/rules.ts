@@ -190,6 +190,18 @@ export function hostNetworkUrlProblems(config: Config, nodes: Nodes): Problem[] 
   ];
 }
 
+/** An https election service on another host is reached only with its certificate's pin. */
+export function electionPinProblems(config: Config, nodes: Nodes): Problem[] {
+  if (config.services.health.enabled || nodes.head_address !== null) return [];
+  if (!nodes.health_service.url.startsWith("https:") || nodes.health_service.pin !== undefined) return [];
+  return [
+    {
+      path: ["health_service", "url"],
+      message: `${nodes.health_service.url} is https with no health_service.pin; expected the pin from the join token (cslr1.<pin>.<secret>), which cslr join writes`,
+    },
+  ];
+}
+
 /**
  * The election service on another host (or a fixed head elsewhere) makes this a member of a
  * cluster spread over several workstations. In bridge networking its Ray nodes would advertise

@@ -4,7 +4,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "./zod.ts";
-import { isHostname, isIpv4Cidr, parseHostPort, parseIpv4 } from "./net.ts";
+import { isHostname, isHttpUrl, isIpv4Cidr, parseHostPort, parseIpv4 } from "./net.ts";
 import { pinnedVersions } from "./versions.ts";
 
 export { isHostname };
@@ -164,6 +164,10 @@ export const healthSchema = z
     enabled: z.boolean().default(true).meta({ description: "Run the election service here (off when another host runs it)" }),
     image: image.default("debian:12.11-slim").meta({ description: "glibc image the cslr binary runs in" }),
     port: port.default(8888).meta({ description: "Host port of the health/election service" }),
+    tls: z
+      .boolean()
+      .default(true)
+      .meta({ description: "Speak HTTPS with the certificate `cslr init` makes (clients pin it); false: plain HTTP, tokens readable on the network (a warning)" }),
     binary: z
       .string()
       .min(1)
@@ -219,7 +223,7 @@ export const mlflowSchema = z
       .meta({ description: "More Host headers MLflow accepts, beyond this host, its container name and private addresses (its DNS-rebinding check)" }),
     tracking_uri: z
       .string()
-      .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), { message: "not an http(s) URL; expected something like http://10.0.0.5:5000" })
+      .refine(isHttpUrl, { message: "not an http(s) URL; expected something like http://10.0.0.5:5000 (no spaces, control characters, credentials, query or fragment)" })
       .optional()
       .meta({ description: "MLflow as code on the cluster reaches it (default: this stack's MLflow); cslr join sets the coordinator's" }),
     postgres: postgresSchema,
@@ -319,11 +323,16 @@ export const nodesSchema = z
       .strictObject({
         url: z
           .string()
-          .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), {
-            message: "not an http(s) URL; expected something like http://health:8080",
+          .refine(isHttpUrl, {
+            message: "not an http(s) URL; expected something like http://health:8080 (no spaces, control characters, credentials, query or fragment)",
           })
           .default("http://health:8080")
-          .meta({ description: "Election service URL as Ray nodes reach it" }),
+          .meta({ description: "Election service URL as Ray nodes reach it (when this host runs it, its scheme follows services.health.tls)" }),
+        pin: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/, { message: "not a certificate pin; expected the 64 hex digits of the SHA-256 in the join token (cslr1.<pin>.<secret>)" })
+          .optional()
+          .meta({ description: "SHA-256 of the election service's certificate, for an https url on another host (cslr join writes it)" }),
         timeout: seconds
           .default(10)
           .meta({ description: "Seconds one request to the election service may take; nodes retry, never fall back to a head of their own" }),

@@ -5,10 +5,15 @@
 import type { Model } from "./model.ts";
 import { serviceOf } from "./names.ts";
 
+/** `https` unless plain HTTP was asked for (normalise gives a local service's URL its scheme). */
+function electionScheme(model: Model): "http" | "https" {
+  return model.election.url.startsWith("https:") ? "https" : "http";
+}
+
 /** The election service as seen from this host: its published port on loopback, or the configured URL when it runs elsewhere. */
 export function rosterUrl(model: Model): string {
   const health = model.config.services.health;
-  return health.enabled ? `http://127.0.0.1:${health.port}` : model.election.url;
+  return health.enabled ? `${electionScheme(model)}://127.0.0.1:${health.port}` : model.election.url;
 }
 
 /** The coordinator's host when the election service runs elsewhere (a member workstation); undefined on the coordinator. */
@@ -18,16 +23,14 @@ export function coordinatorHostOf(model: Model): string | undefined {
 
 /** The election service as this host's Ray nodes reach it. */
 export function electionUrlForNodes(model: Model): string {
-  const health = model.config.services.health;
   // On the host network the service's published port is on this host's loopback.
-  if (model.network.mode === "host" && health.enabled) return `http://127.0.0.1:${health.port}`;
-  return model.election.url;
+  return model.network.mode === "host" ? rosterUrl(model) : model.election.url;
 }
 
 /** The election service as other workstations reach it (what `cslr join` is given). */
 export function coordinatorUrl(model: Model, hostAddress: string): string | undefined {
   const health = model.config.services.health;
-  return health.enabled ? `http://${hostAddress}:${health.port}` : undefined;
+  return health.enabled ? `${electionScheme(model)}://${hostAddress}:${health.port}` : undefined;
 }
 
 /**

@@ -19,6 +19,7 @@ import { dotEnvNames, hasNvidiaRuntime, rayExposure, requiredEnvVars } from "./c
 import { engineOf, listDockerNetworks, subnetConflicts } from "../compose/networks.ts";
 import { testProjectName } from "../render/cluster-test.ts";
 import { missingSecrets } from "../render/generate.ts";
+import { electionAccess } from "../election/access.ts";
 import { log } from "../log.ts";
 import { engineImageProbe, imagesCheck, imagesOf, type ImageProbe } from "./images.ts";
 
@@ -169,7 +170,8 @@ const checks: DoctorCheck[] = [
       if (model.config.services.health.enabled) return skip("health", "health service", "runs in this stack (checked by `cslr up --wait`)");
       const url = `${model.election.url.replace(/\/+$/, "")}/healthz`;
       try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+        // Pinned like every client: a service without the cluster's certificate is not the health service.
+        const response = await electionAccess(model, ctx.paths, model.election.url).fetch(url, { signal: AbortSignal.timeout(3000) });
         await response.body?.cancel();
         return response.ok
           ? ok("health", "health service", `${url} answered ${response.status}`)

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { joinInfoSchema, probeAnswer, type JoinInfo, type ProbeAnswer } from "./membership.ts";
 import { parseClusterView, type RosterView } from "./roster.ts";
+import { oneLine } from "../text.ts";
 
 /** Reads a body up to `maxBytes`; a longer (or endless) one is undefined, never a hang past the signal. */
 export async function readBounded(res: Response, signal: AbortSignal, maxBytes: number): Promise<string | undefined> {
@@ -149,12 +150,13 @@ async function adminCall<T>(url: string, token: string, method: string, path: st
   }
   if (status !== 200) {
     const error = (json as { error?: unknown } | null)?.error;
-    return { ok: false, status, reason: typeof error === "string" ? error.slice(0, 300) : `HTTP ${status}` };
+    return { ok: false, status, reason: typeof error === "string" ? oneLine(error, 300) : `HTTP ${status}` };
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0]!;
-  return { ok: false, status, reason: `${target}: ${issue.path.join(".") || "answer"}: ${issue.message}` };
+  // The issue names keys the server sent: printable text only.
+  return { ok: false, status, reason: oneLine(`${target}: ${issue.path.join(".") || "answer"}: ${issue.message}`, 300) };
 }
 
 export interface AdminOptions {

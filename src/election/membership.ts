@@ -5,11 +5,17 @@
  * hands it to holders of the cluster token, and `cslr join` checks every field before using it.
  */
 import { z } from "zod";
-import { isHostname, parseIpv4 } from "../config/net.ts";
+import { isHostname, isHttpUrl, parseIpv4 } from "../config/net.ts";
 
 const port = z.int().min(1).max(65535);
-const url = z.string().max(300).refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), { message: "expected an http(s) URL" });
-const image = z.string().min(1).max(300).refine((v) => !/\s/.test(v), { message: "expected an image reference" });
+const url = z.string().max(300).refine(isHttpUrl, { message: "expected a plain http(s) URL (no control characters, spaces, credentials, query or fragment)" });
+/**
+ * An image reference as Docker writes it ([registry[:port]/]path[:tag][@digest]): what the
+ * coordinator may choose for a member's Ray nodes. Never an option (`--privileged`), never a
+ * space or a line break.
+ */
+const imageReference = /^[a-z0-9][a-z0-9._-]*(?::[0-9]{1,5})?(?:\/[a-z0-9][a-z0-9._-]*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+const image = z.string().min(1).max(300).regex(imageReference, { message: "expected an image reference like rayproject/ray:2.60.0" });
 const name = z.string().max(253).refine(isHostname, { message: "expected a name (letters, digits, '-' and '.')" });
 const ipv4 = z.string().refine((v) => parseIpv4(v) !== undefined, { message: "expected an IPv4 address" });
 const headPorts = z.strictObject({ head_port: port, dashboard_port: port, client_port: port });
@@ -36,7 +42,7 @@ export const joinInfoSchema = z.strictObject({
     authToken: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/).optional(),
   }),
   mlflow: z.strictObject({ trackingUri: url.optional() }),
-  redis: z.strictObject({ url: z.string().max(300).regex(/^redis:\/\/[^\s/]+$/).optional() }),
+  redis: z.strictObject({ url: z.string().max(300).regex(/^redis:\/\/[A-Za-z0-9.-]+:\d{1,5}$/, { message: "expected redis://HOST:PORT" }).optional() }),
 });
 
 export type JoinInfo = z.output<typeof joinInfoSchema>;

@@ -23,6 +23,8 @@ export interface ElectionServerOptions extends ElectionServiceOptions {
   maxPerPeer?: number;
   /** Milliseconds a request's body may take to arrive in full; slower ones get 408. */
   bodyDeadlineMs?: number;
+  /** PEM certificate and key: the service speaks HTTPS (clients pin the certificate, src/election/tls.ts). */
+  tls?: { cert: string; key: string };
   /** More routes served beside the election's (the lab page, src/page/server.ts), stopped with it. */
   extend?: (service: ElectionService) => ServerExtension;
 }
@@ -76,6 +78,7 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
     port: options.port,
     // Bun's own limit backs up the streaming check in the routes (413).
     maxRequestBodySize: 64 * 1024,
+    ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
     idleTimeout: options.idleTimeoutSeconds ?? 10,
     async fetch(req, srv) {
       const url = new URL(req.url);
@@ -100,7 +103,7 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
   service.start();
 
   return {
-    url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`,
+    url: `${options.tls ? "https" : "http"}://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`,
     port: server.port ?? options.port,
     service,
     async stop() {

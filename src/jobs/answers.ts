@@ -4,12 +4,9 @@
  * hostile answer cannot move the cursor or recolour the terminal.
  */
 import type { z } from "zod";
+import { oneLine } from "../text.ts";
 
-/** Printable text only, on one line, at most `max` characters. */
-export function oneLine(value: string, max = 200): string {
-  const flat = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
+export { oneLine };
 
 /** Does this body look like an HTML page (a proxy's or another service's error page)? */
 export function looksLikeHtml(contentType: string | null, body: string): boolean {

@@ -5,8 +5,9 @@
 import { readSecret } from "../config/dotenv.ts";
 import { loadProject, resolveProject } from "../config/load.ts";
 import { hostOf } from "../config/net.ts";
-import { headPortsOf, mlflowUrlForNodes, rosterUrl } from "../config/urls.ts";
+import { headPortsOf, mlflowUrlForNodes } from "../config/urls.ts";
 import { readCluster } from "../election/client.ts";
+import { electionAccess } from "../election/access.ts";
 import { hostAddressOf } from "../config/host-address.ts";
 import { addressOnlyTarget, type TargetOptions } from "./cli-io.ts";
 import { dashboardUrl, noClusterError, noReadyHeadError, type JobsTarget } from "./target.ts";
@@ -17,7 +18,8 @@ export async function projectTarget(options: TargetOptions): Promise<JobsTarget>
   const paths = resolveProject(options);
   const model = await loadProject(paths);
   const clusterToken = readSecret(paths.envFile, "CSLR_CLUSTER_TOKEN");
-  const roster = await readCluster(rosterUrl(model), { token: clusterToken, timeoutMs: 3000 });
+  const election = electionAccess(model, paths);
+  const roster = await readCluster(election.url, { token: clusterToken, timeoutMs: 3000, fetch: election.fetch });
   if ("error" in roster) {
     const error = noClusterError();
     throw new CslrError(`${error.message} (${roster.error})`);

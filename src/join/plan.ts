@@ -3,76 +3,80 @@
  * member host (config.yaml, nodes.yaml, .env), the ports other hosts will dial on it, and the
  * firewall lines that open them. `cslr join` and `cslr ports` print from here.
  */
+import { Document, isMap, isScalar } from "yaml";
 import type { Model } from "../config/model.ts";
 import { pinnedPortList } from "../config/normalise.ts";
 import type { JoinInfo } from "../election/membership.ts";
 
+/** Comments on keys of the written file: `["network", "mode"]` → the text after the value. */
+type KeyComments = [path: string[], comment: string][];
+
+/**
+ * YAML text from data, by the YAML library: every value is a scalar the library quotes as
+ * needed, so nothing the coordinator sent can add a key, a block or an alias to the file.
+ */
+function yamlDocument(header: string[], data: object, comments: KeyComments): string {
+  const doc = new Document(data);
+  doc.commentBefore = header.join("\n");
+  for (const [path, comment] of comments) {
+    const node = doc.getIn(path, true);
+    if (isScalar(node) || isMap(node)) node.comment = comment;
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
 /** A member host: Ray nodes only (no election service, Redis, MLflow or Marimo), on the host network. */
 export function memberConfig(info: JoinInfo, host: { name: string; address: string }): string {
   const r = info.ray;
-  const lines = [
-    "# yaml-language-server: $schema=./config.schema.json",
-    `# A member workstation of the cluster ${info.project}, written by \`cslr join\` from ${info.coordinator.url}.`,
-    "# Ray nodes only: the election service, Redis, MLflow and Marimo run on the coordinator.",
-    "",
-    "project:",
-    `  name: ${info.project}`,
-    "",
-    "network:",
-    "  mode: host                # Ray nodes on the host network: other workstations dial them back here",
-    "",
-    "host:",
-    `  name: ${host.name}`,
-    `  address: auto            # the source address of the route to the coordinator (${host.address} when joined)`,
-    "",
-    "services:",
-    "  health:",
-    "    enabled: false          # the coordinator runs it",
-    "  ray:",
-    "    cpu:",
-    "      enabled: true",
-    `      image: ${r.cpuImage}`,
-    `      head_port: ${r.cpu.head_port}`,
-    `      dashboard_port: ${r.cpu.dashboard_port}`,
-    `      client_port: ${r.cpu.client_port}`,
-    "    gpu:",
-    "      enabled: auto         # on when `nvidia-smi -L` lists a GPU",
-    `      image: ${r.gpuImage}`,
-    `      head_port: ${r.gpu.head_port}`,
-    `      dashboard_port: ${r.gpu.dashboard_port}`,
-    `      client_port: ${r.gpu.client_port}`,
-    `    auth: ${r.auth}`,
-    "    workers: 0",
-    "    host_ports:",
-    `      base: ${r.hostPorts.base}`,
-    `      per_node: ${r.hostPorts.per_node}`,
-    "  redis:",
-    "    enabled: false",
-    "  mlflow:",
-    "    enabled: false",
-    ...(info.mlflow.trackingUri ? [`    tracking_uri: ${info.mlflow.trackingUri}   # the coordinator's MLflow`] : []),
-    "  marimo:",
-    "    enabled: false",
-    "",
-  ];
-  return lines.join("\n");
+  const head = (ports: JoinInfo["ray"]["cpu"]) => ({ head_port: ports.head_port, dashboard_port: ports.dashboard_port, client_port: ports.client_port });
+  const data = {
+    project: { name: info.project },
+    network: { mode: "host" },
+    host: { name: host.name, address: "auto" },
+    services: {
+      health: { enabled: false },
+      ray: {
+        cpu: { enabled: true, image: r.cpuImage, ...head(r.cpu) },
+        gpu: { enabled: "auto", image: r.gpuImage, ...head(r.gpu) },
+        auth: r.auth,
+        workers: 0,
+        host_ports: { base: r.hostPorts.base, per_node: r.hostPorts.per_node },
+      },
+      redis: { enabled: false },
+      mlflow: { enabled: false, ...(info.mlflow.trackingUri ? { tracking_uri: info.mlflow.trackingUri } : {}) },
+      marimo: { enabled: false },
+    },
+  };
+  return yamlDocument(
+    [
+      " yaml-language-server: $schema=./config.schema.json",
+      ` A member workstation of the cluster ${info.project}, written by \`cslr join\` from ${info.coordinator.url}.`,
+      " Ray nodes only: the election service, Redis, MLflow and Marimo run on the coordinator.",
+    ],
+    data,
+    [
+      [["network", "mode"], " Ray nodes on the host network: other workstations dial them back here"],
+      [["host", "address"], ` the source address of the route to the coordinator (${host.address} when joined)`],
+      [["services", "health", "enabled"], " the coordinator runs it"],
+      [["services", "ray", "gpu", "enabled"], " on when `nvidia-smi -L` lists a GPU"],
+      ...(info.mlflow.trackingUri ? [[["services", "mlflow", "tracking_uri"], " the coordinator's MLflow"] as [string[], string]] : []),
+    ],
+  );
 }
 
-export function memberNodes(info: JoinInfo): string {
-  return [
-    "# yaml-language-server: $schema=./nodes.schema.json",
-    `# Written by \`cslr join\` from ${info.coordinator.url}: the cluster's whitelist and election service.`,
-    "",
-    "head_whitelist:",
-    ...info.election.whitelist.map((name) => `  - ${name}`),
-    "",
-    "health_service:",
-    `  url: ${info.coordinator.url}`,
-    `  timeout: ${info.election.timeout}`,
-    "",
-  ].join("\n");
+/** `pin`: the coordinator's certificate SHA-256, from the join token (undefined: plain HTTP, asked for). */
+export function memberNodes(info: JoinInfo, pin?: string): string {
+  return yamlDocument(
+    [" yaml-language-server: $schema=./nodes.schema.json", ` Written by \`cslr join\` from ${info.coordinator.url}: the cluster's whitelist and election service.`],
+    {
+      head_whitelist: [...info.election.whitelist],
+      health_service: { url: info.coordinator.url, timeout: info.election.timeout, ...(pin ? { pin } : {}) },
+    },
+    [],
+  );
 }
 
+/** The member's .env: both tokens matched a strict grammar (no line break can add a variable). */
 export function memberEnv(clusterToken: string, rayToken: string | undefined): string {
   const lines = ["# Secrets for cslr on a member workstation (the cluster's tokens). Keep this file private (mode 0600).", `CSLR_CLUSTER_TOKEN=${clusterToken}`];
   if (rayToken) lines.push(`RAY_AUTH_TOKEN=${rayToken}`);

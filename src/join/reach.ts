@@ -4,7 +4,7 @@
  * and asks it to dial them. A refused or silent port is one the coordinator cannot reach.
  */
 import type { TCPSocketListener } from "bun";
-import { probeHost, registerHost } from "../election/client.ts";
+import { probeHost, registerHost, type Fetch } from "../election/client.ts";
 import type { PlannedPort } from "./plan.ts";
 
 export interface ReachResult {
@@ -31,13 +31,13 @@ function listenAll(address: string, plan: PlannedPort[]): { listeners: TCPSocket
   return { listeners, busy };
 }
 
-export async function checkReachBack(coordinator: string, token: string, host: { name: string; address: string }, plan: PlannedPort[]): Promise<ReachOutcome> {
+export async function checkReachBack(coordinator: string, token: string, host: { name: string; address: string }, plan: PlannedPort[], fetch?: Fetch): Promise<ReachOutcome> {
   const { listeners, busy } = listenAll(host.address, plan);
   try {
-    const registered = await registerHost(coordinator, token, host.name, host.address);
+    const registered = await registerHost(coordinator, token, host.name, host.address, { fetch });
     if (!registered.ok) return { ok: false, reason: registered.reason, status: registered.status };
     const ports = plan.filter((p) => !busy.includes(p)).map((p) => p.port);
-    const probed = await probeHost(coordinator, token, host.name, ports);
+    const probed = await probeHost(coordinator, token, host.name, ports, { fetch });
     if (!probed.ok) return { ok: false, reason: probed.reason, status: probed.status };
     const byPort = new Map(plan.map((p) => [p.port, p]));
     const closed = probed.value.results.filter((r) => !r.reachable).map((r) => ({ ...byPort.get(r.port)!, error: r.error ?? "unreachable" }));

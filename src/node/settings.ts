@@ -43,6 +43,8 @@ export interface NodeSettings {
   objectStoreMemory?: number;
   ports: PinnedPorts;
   electionUrl: string;
+  /** SHA-256 of the election service's certificate (CSLR_HEALTH_PIN): required for an https URL. */
+  electionPin?: string;
   /** Seconds each call to the election service may take. */
   callTimeoutMs: number;
   /** A fixed head (`host:port`): no election. */
@@ -80,6 +82,8 @@ export function parseSettings(env: Env, fallbackName: string): NodeSettings {
   if (!isHostname(node)) throw new SettingsError(`node name ${JSON.stringify(node)} (from the hostname): expected letters, digits, '-' and '.'; set CSLR_NODE_NAME`);
   const url = required(read(env, "CSLR_HEALTH_URL", z.string().url(), "an http(s) URL like http://health:8080"), "CSLR_HEALTH_URL", "the election service URL");
   if (!/^https?:\/\//.test(url)) throw new SettingsError(`CSLR_HEALTH_URL=${JSON.stringify(url)}: expected an http:// or https:// URL`);
+  const electionPin = read(env, "CSLR_HEALTH_PIN", z.string().regex(/^[0-9a-f]{64}$/), "the 64 hex digits of the election service's certificate SHA-256");
+  if (url.startsWith("https:") && electionPin === undefined) throw new SettingsError(`CSLR_HEALTH_URL=${JSON.stringify(url)} is https: expected CSLR_HEALTH_PIN, the certificate's SHA-256 (cslr generate sets it)`);
   const explicitHead = read(env, "HEAD_ADDRESS", z.string().refine((v) => parseHostPort(v) !== undefined), "host:port, like 10.0.0.5:6379");
   const ports: PinnedPorts = {};
   for (const [key, [name]] of Object.entries(rayPortFlags) as [keyof typeof rayPortFlags, readonly [string, string]][]) {
@@ -108,6 +112,7 @@ export function parseSettings(env: Env, fallbackName: string): NodeSettings {
     objectStoreMemory,
     ports,
     electionUrl: url,
+    electionPin,
     callTimeoutMs: Math.round(timeout * 1000),
     explicitHead,
     rayUser: rayUser === undefined ? undefined : { uid: Number(rayUser.split(":")[0]), gid: Number(rayUser.split(":")[1]) },

@@ -13,7 +13,7 @@ import { parseIpv4Cidr } from "../config/net.ts";
 import { rosterUrl } from "../config/urls.ts";
 import { renderTemplateText, templates } from "./engine.ts";
 import { needsClusterToken } from "../config/secrets.ts";
-import { agentMounts, clusterTokenSecret, paths, pinnedPortEnvironment, rayAuthEnvironment, type EnvEntry, type Mount } from "./compose-data.ts";
+import { agentMounts, clusterTokenSecret, paths, pinnedPortEnvironment, rayAuthEnvironment, type ElectionTls, type EnvEntry, type Mount } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 
 /** Names inside the test stack; `cslr test` and the e2e tests use the same ones. */
@@ -85,7 +85,7 @@ export function testImage(model: Model): string {
  * it advertises, which only exists there), advertising this host's address with its own pinned
  * ports, as a worker on another workstation would. The client stays on the isolated network.
  */
-export function clusterTestData(model: Model, opts: { hostAddress: string; cslrBinary: string; outDir: string }): ClusterTestView {
+export function clusterTestData(model: Model, opts: { hostAddress: string; cslrBinary: string; outDir: string; tls?: ElectionTls }): ClusterTestView {
   const w = model.clusterTest.worker;
   const electionUrl = rosterUrl(model);
   const environment: EnvEntry[] = [
@@ -98,6 +98,7 @@ export function clusterTestData(model: Model, opts: { hostAddress: string; cslrB
     { name: "CSLR_NUM_CPUS", value: 1 },
     { name: "CSLR_HEALTH_URL", value: electionUrl },
     { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },
+    ...(opts.tls && electionUrl.startsWith("https:") ? [{ name: "CSLR_HEALTH_PIN", value: opts.tls.pin }] : []),
   ];
   if (model.election.headAddress) environment.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
   environment.push(...rayAuthEnvironment(model));
@@ -126,7 +127,7 @@ export function clusterTestData(model: Model, opts: { hostAddress: string; cslrB
 /** Renders the cluster-test compose file; `templateText` is a project override when given. */
 export function renderClusterTest(
   model: Model,
-  opts: { hostAddress: string; cslrBinary: string; outDir: string },
+  opts: { hostAddress: string; cslrBinary: string; outDir: string; tls?: ElectionTls },
   templateText: string = templates["cluster-test.compose.yaml"].text,
 ): string {
   const view = clusterTestData(model, opts);

@@ -15,6 +15,8 @@ export const paths = {
   pageInfo: "/opt/cslr/page.json",
   rayEntrypoint: "/opt/cslr/ray-ep.sh",
   electionState: "/var/lib/cslr",
+  tlsCert: "/opt/cslr/tls/cert.pem",
+  tlsKey: "/opt/cslr/tls/key.pem",
   redisData: "/data",
   postgresData: "/var/lib/postgresql/data",
   mlflowArtifacts: "/mlflow/artifacts",
@@ -114,6 +116,18 @@ export interface ComposeInputs {
   /** This host's address as other workstations reach it (resolved from host.address). */
   hostAddress: string;
   version: string;
+  /**
+   * The election service's certificate: its pin (what Ray nodes check), and on the coordinator
+   * the files the health container serves HTTPS with. Undefined: plain HTTP, asked for.
+   */
+  tls?: ElectionTls;
+}
+
+export interface ElectionTls {
+  pin: string;
+  /** Absolute paths of the certificate and its key (0600), when this host runs the service. */
+  certFile?: string;
+  keyFile?: string;
 }
 
 /**
@@ -160,7 +174,7 @@ const pinnedEnv: [keyof PinnedRayPorts, string][] = [
 ];
 
 /** The node agent's environment (the contract documented in templates/ray-ep.sh). */
-function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEntry[] {
+function rayEnvironment(model: Model, node: RayNode, hostAddress: string, tls: ElectionTls | undefined): EnvEntry[] {
   const host = model.network.mode === "host";
   // On the host network the node advertises this host's address; in bridge networking its
   // service name, which compose's DNS resolves to the container.
@@ -171,6 +185,7 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
     { name: "CSLR_NODE_ADDRESS", value: address },
     { name: "CSLR_HEALTH_URL", value: electionUrlForNodes(model) },
     { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },
+    ...electionPinEnvironment(model, tls),
   ];
   if (host) env.push({ name: "CSLR_NODE_IP_ADDRESS", value: model.host.address });
   if (node.ports) {
@@ -199,6 +214,11 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
   return env;
 }
 
+/** The certificate pin the node agent checks the election service against (public: a hash). */
+export function electionPinEnvironment(model: Model, tls: ElectionTls | undefined): EnvEntry[] {
+  return tls && electionUrlForNodes(model).startsWith("https:") ? [{ name: "CSLR_HEALTH_PIN", value: tls.pin }] : [];
+}
+
 /** Ray's token authentication (Ray >= 2.52): every Ray process and client of this cluster holds RAY_AUTH_TOKEN. */
 export function rayAuthEnvironment(model: Model): EnvEntry[] {
   if (!needsRayToken(model)) return [];
@@ -222,7 +242,7 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
     hostname: hostNetwork ? undefined : node.service,
     hostNetwork,
     image: node.image,
-    environment: rayEnvironment(model, node, inputs.hostAddress),
+    environment: rayEnvironment(model, node, inputs.hostAddress, inputs.tls),
     ports,
     mounts: agentMounts(inputs.cslrBinary, inputs.outDir),
     shmSize: node.shmSize,
@@ -287,12 +307,18 @@ type OptionalService = "health" | "redis" | "postgres" | "mlflow" | "marimo";
 /** One service of the stack besides Ray: its view, or undefined when the config leaves it off. */
 type ServiceBuilder<K extends OptionalService> = (inputs: ComposeInputs) => ComposeView[K];
 
-/** The election service: leases the head, hands workstations what they need to join. */
-function healthService({ model, cslrBinary, outDir }: ComposeInputs): ComposeView["health"] {
+/**
+ * The election service: leases the head, hands workstations what they need to join. With TLS
+ * it serves the certificate `cslr init` made; its key is mounted into this container only
+ * (read-only, mode 0600 on the host), never into a Ray container.
+ */
+function healthService({ model, cslrBinary, outDir, tls: given }: ComposeInputs): ComposeView["health"] {
   const health = model.config.services.health;
   if (!health.enabled) return undefined;
   const inner = healthContainerPort(model);
   const hostNetwork = model.network.mode === "host";
+  const tls = health.tls ? given : undefined;
+  if (health.tls && !(tls?.certFile && tls.keyFile)) throw new Error("services.health.tls is on but no certificate was given to render");
   return {
     image: health.image,
     command: [
@@ -304,8 +330,9 @@ function healthService({ model, cslrBinary, outDir }: ComposeInputs): ComposeVie
       "--lease-ttl", `${health.lease_ttl}s`,
       ...(hostNetwork ? ["--join-info", paths.joinInfo] : []),
       "--page", paths.pageInfo,
+      ...(tls ? ["--tls-cert", paths.tlsCert, "--tls-key", paths.tlsKey] : []),
     ],
-    healthcheck: [paths.cslrBinary, "health", "ping", "--url", `http://127.0.0.1:${inner}`, "--timeout", "2"],
+    healthcheck: [paths.cslrBinary, "health", "ping", "--url", `${tls ? "https" : "http"}://127.0.0.1:${inner}`, ...(tls ? ["--pin", tls.pin] : []), "--timeout", "2"],
     // Ray's token: the lab page asks the head's dashboard with it; with host networking the
     // service also hands it to workstations that join (with the cluster token).
     environment: [secret("CSLR_CLUSTER_TOKEN"), ...rayAuthEnvironment(model)],
@@ -313,6 +340,12 @@ function healthService({ model, cslrBinary, outDir }: ComposeInputs): ComposeVie
       { type: "bind", source: cslrBinary, target: paths.cslrBinary, readOnly: true },
       ...(hostNetwork ? [{ type: "bind" as const, source: join(outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
       { type: "bind", source: join(outDir, "page.json"), target: paths.pageInfo, readOnly: true },
+      ...(tls
+        ? [
+            { type: "bind" as const, source: tls.certFile!, target: paths.tlsCert, readOnly: true },
+            { type: "bind" as const, source: tls.keyFile!, target: paths.tlsKey, readOnly: true },
+          ]
+        : []),
       { type: "volume", source: "election-state", target: paths.electionState, readOnly: false },
     ],
     port: published(model, inner, health.port),

@@ -17,6 +17,8 @@ import { templateNames } from "./engine.ts";
 import { embeddedTemplateSet, renderBuild, type RenderedFile, type TemplateSet } from "./render.ts";
 import { parseDotenv } from "../config/dotenv.ts";
 import { requiredSecrets } from "../config/secrets.ts";
+import { localCertificate } from "../election/access.ts";
+import type { ElectionTls } from "./compose-data.ts";
 
 /** Embedded templates, with `templates/NAME.eta` from the project's folder (beside config.yaml) on top. */
 export function loadTemplateSet(dir: string): TemplateSet {
@@ -84,6 +86,22 @@ export function staleFiles(outDir: string, files: RenderedFile[]): string[] {
     .map((file) => file.name);
 }
 
+/**
+ * The election service's certificate as the render needs it: its pin for the Ray nodes, and on
+ * the coordinator the files the health container serves. Plain HTTP (asked for): undefined.
+ */
+export function electionTlsOf(model: Model, paths: ProjectPaths, options: { allowMissing?: boolean } = {}): ElectionTls | undefined {
+  const runsHere = model.config.services.health.enabled;
+  if (runsHere ? !model.config.services.health.tls : !model.election.url.startsWith("https:")) return undefined;
+  if (!runsHere) return model.election.pin ? { pin: model.election.pin } : undefined;
+  const local = localCertificate(paths);
+  if (!local || !existsSync(paths.tlsKey)) {
+    if (options.allowMissing) return { pin: "0".repeat(64), certFile: paths.tlsCert, keyFile: paths.tlsKey };
+    throw new UsageError(`${local ? paths.tlsKey : paths.tlsCert}: missing; the election service speaks HTTPS with it (services.health.tls); run \`cslr init\` to create it`);
+  }
+  return { pin: local.pin, certFile: paths.tlsCert, keyFile: paths.tlsKey };
+}
+
 export interface GenerateOptions {
   /** Skip the secrets check (for `--stdout` previews, which write nothing that runs). */
   allowMissingSecrets?: boolean;
@@ -107,7 +125,8 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
   // Containers run cslr's own copy of it (src/host/binary-store.ts), never the downloaded file.
   const cslrBinary = await installCopy(resolveCslrBinary(model, paths.dir), pkg.version, { dryRun: options.dryRun });
   const hostAddress = testHostAddress(model, await detectedHostAddressOf(model));
-  const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, templates: loadTemplateSet(join(paths.dir, "templates")) });
+  const tls = electionTlsOf(model, paths, { allowMissing: options.allowMissingSecrets });
+  const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, tls, templates: loadTemplateSet(join(paths.dir, "templates")) });
   if (!options.dryRun) writeBuildAtomically(paths.out, files);
   return { model, paths, files, cslrBinary };
 }

@@ -86,12 +86,15 @@ async function assertReadyToTest(paths: ProjectPaths, model: Model, { compose, t
 /** Starts the client, runs the checks (which start the worker), and prints the verdict. */
 async function checkFromTestStack(model: Model, { compose, doc }: Session, options: ClusterTestOptions): Promise<void> {
   const advertised = doc.services?.[clusterTest.worker]?.environment?.CSLR_NODE_ADDRESS;
+  const pin = doc.services?.[clusterTest.worker]?.environment?.CSLR_HEALTH_PIN;
   // The client first: the checks read the roster before the worker joins (see startWorker).
   await composeOrThrow(compose, upArgs({ detach: true, forceRecreate: true, removeOrphans: true, services: [clusterTest.client] }), "starting the test client");
   const results = await runClusterChecks(
     model,
     {
       hostAddress: typeof advertised === "string" ? advertised : "",
+      // The pin the test worker checks the election service against, as rendered for it.
+      electionPin: typeof pin === "string" ? pin : undefined,
       timeoutMs: options.timeoutMs ?? model.clusterTest.timeout * 1000,
       onResult: (r) => log.debug(renderChecks([r]).trimEnd()),
     },

@@ -8,21 +8,25 @@ import { existsSync } from "node:fs";
 import pkg from "../../package.json" with { type: "json" };
 import { schemaFiles } from "../config/json-schema.ts";
 import { displayPath, modelFromTexts, type ProjectPaths } from "../config/load.ts";
-import { getJoinInfo } from "../election/client.ts";
+import { getJoinInfo, type Fetch } from "../election/client.ts";
+import { pinnedFetch } from "../election/tls.ts";
 import { maxProbePorts, type JoinInfo } from "../election/membership.ts";
-import { CslrError, UsageError } from "../errors.ts";
+import { CslrError, ExitCode, UsageError } from "../errors.ts";
 import { writeFilesAtomically } from "../files.ts";
 import { routeSourceAddress } from "../host/address.ts";
 import { detectGpuSync } from "../host/gpu.ts";
 import { clusterSource, firewallLines, memberConfig, memberEnv, memberNodes, portRanges, rayPortPlan, type PlannedPort } from "../join/plan.ts";
 import { checkReachBack } from "../join/reach.ts";
+import type { JoinToken } from "../join/token.ts";
 import { log } from "../log.ts";
+import { oneLine } from "../text.ts";
 import { defaultWaitSeconds } from "../status/wait.ts";
 
 export interface JoinRequest {
   /** The coordinator's election service. */
   url: string;
-  token: string;
+  /** The join token: the cluster token and, for an https coordinator, its certificate's pin. */
+  token: JoinToken;
   /** This workstation's name in the cluster. */
   name: string;
   /** Replace an existing config.yaml and nodes.yaml. */
@@ -52,20 +56,23 @@ export async function joinCluster(paths: ProjectPaths, request: JoinRequest): Pr
   if (existing.length > 0 && !request.force) {
     throw new CslrError(`${existing.map(displayPath).join(" and ")} already exist here; join from an empty folder, or pass --force to replace them`);
   }
-  const info = await askCoordinator(request);
+  if (!request.token.pin) log.warn(`joining over plain HTTP (${request.url}): anyone on the network can read the cluster token and answer in the coordinator's place`);
+  // Pinned: no request (and no token) reaches a server without the coordinator's certificate.
+  const coordinator = request.token.pin ? pinnedFetch(request.token.pin) : fetch;
+  const info = await askCoordinator(request, coordinator);
   const address = await routeSourceAddress(new URL(request.url).hostname);
   if (!address) throw new CslrError(`this host has no route to ${new URL(request.url).hostname}: check its network`);
 
   const config = memberConfig(info, { name: request.name, address });
-  const nodes = memberNodes(info);
+  const nodes = memberNodes(info, request.token.pin);
   // The files are checked as `cslr generate` would before anything is written.
   const model = await modelFromTexts({ file: "config.yaml", text: config }, { file: "nodes.yaml", text: nodes }, () => detectGpuSync(), request.name);
-  await assertReachedBack(request, info, address, rayPortPlan(model));
+  await assertReachedBack(request, info, address, rayPortPlan(model), coordinator);
 
   writeFilesAtomically([
     { path: paths.config, content: config, mode: 0o644 },
     { path: paths.nodes, content: nodes, mode: 0o644 },
-    { path: paths.envFile, content: memberEnv(request.token, info.ray.authToken), mode: 0o600 },
+    { path: paths.envFile, content: memberEnv(request.token.secret, info.ray.authToken), mode: 0o600 },
     ...schemaFiles(paths.dir),
   ]);
   log.success(`${request.name} (${address}) is a member of ${info.project}: wrote ${displayPath(paths.config)}, ${displayPath(paths.nodes)} and ${displayPath(paths.envFile)}`);
@@ -74,17 +81,25 @@ export async function joinCluster(paths: ProjectPaths, request: JoinRequest): Pr
     log.info("next: `cslr up -d --wait` starts this workstation's Ray nodes");
     return;
   }
+  // The stack reads the cluster token from .env now. A join token in this process's
+  // environment (CSLR_CLUSTER_TOKEN=cslr1.<pin>.<secret>) would win over .env in compose's
+  // interpolation and hand the nodes a wrong key.
+  delete process.env.CSLR_CLUSTER_TOKEN;
   const [{ sessionAt }, { upStack }] = await Promise.all([import("./session.ts"), import("./up.ts")]);
   const session = await sessionAt(paths, { generate: true });
   await upStack(session, { services: [], waitSeconds: defaultWaitSeconds });
 }
 
 /** What a member needs, from the coordinator; refused tokens, other versions and missing Ray tokens are one line each. */
-async function askCoordinator({ url, token, name }: JoinRequest): Promise<JoinInfo> {
-  const answer = await getJoinInfo(url, token);
+async function askCoordinator({ url, token, name }: JoinRequest, coordinator: Fetch): Promise<JoinInfo> {
+  const answer = await getJoinInfo(url, token.secret, { fetch: coordinator });
   if (!answer.ok) {
     if (answer.status === 401) throw new CslrError(`the coordinator at ${url} refused the token: use the CSLR_CLUSTER_TOKEN from its .env`);
-    if (answer.status === 0) throw new CslrError(`cannot reach the coordinator: ${answer.reason} (is its stack up, and its port open to this host?)`);
+    if (answer.status === 0) throw new CslrError(`cannot reach the coordinator: ${oneLine(answer.reason, 300)} (is its stack up, and its port open to this host?)`);
+    // An answer that is not what the protocol allows is bad input: refused with the field, nothing written.
+    if (answer.status === 200) {
+      throw new CslrError(`the coordinator at ${url} sent join information cslr does not accept (${answer.reason}); nothing was written`, ExitCode.usage);
+    }
     throw new CslrError(`the coordinator at ${url} cannot take members: ${answer.reason}`);
   }
   const info = answer.value;
@@ -94,16 +109,19 @@ async function askCoordinator({ url, token, name }: JoinRequest): Promise<JoinIn
   if (info.ray.auth === "token" && !info.ray.authToken) {
     throw new CslrError("the coordinator uses Ray's token authentication but did not hand out the token: restart its health service (cslr up there)");
   }
+  if (token.pin && !info.coordinator.url.startsWith("https:")) {
+    throw new CslrError(`the coordinator at ${url} gives its URL as ${info.coordinator.url}, which is not HTTPS; refusing to hand this member a plain-HTTP election service`, ExitCode.usage);
+  }
   if (name === info.coordinator.name) throw new UsageError(`--name: ${name} is the coordinator's name; give this workstation its own (--name ws2)`);
   return info;
 }
 
 /** The coordinator must reach this host on Ray's ports: busy ports and closed ones (with the firewall lines) fail. */
-async function assertReachedBack(request: JoinRequest, info: JoinInfo, address: string, plan: PlannedPort[]): Promise<void> {
+async function assertReachedBack(request: JoinRequest, info: JoinInfo, address: string, plan: PlannedPort[], coordinator: Fetch): Promise<void> {
   const probed = portsToProbe(plan);
   log.start(`checking that ${info.coordinator.address} reaches ${address} on ${probed.length} ports`);
-  const reach = await checkReachBack(request.url, request.token, { name: request.name, address }, probed);
-  if (!reach.ok) throw new CslrError(`the reach-back check failed: ${reach.reason}`);
+  const reach = await checkReachBack(request.url, request.token.secret, { name: request.name, address }, probed, coordinator);
+  if (!reach.ok) throw new CslrError(`the reach-back check failed: ${oneLine(reach.reason, 300)}`);
   const { busy, closed } = reach.result;
   if (busy.length > 0) {
     const ranges = portRanges(busy.map((p) => p.port)).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`));
@@ -115,7 +133,7 @@ async function assertReachedBack(request: JoinRequest, info: JoinInfo, address: 
   const lines = firewallLines(closed.map((p) => p.port), clusterSource(info.coordinator.address));
   process.stderr.write(
     [
-      `The coordinator (${info.coordinator.address}) cannot reach this host (${address}) on ${closed.length} port(s): ${closed[0]!.error}.`,
+      `The coordinator (${info.coordinator.address}) cannot reach this host (${address}) on ${closed.length} port(s): ${oneLine(closed[0]!.error)}.`,
       "Open them to the cluster's network, then run the same `cslr join` again. With ufw:",
       ...lines.ufw.map((l) => `  ${l}`),
       "With firewalld:",

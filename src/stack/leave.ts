@@ -7,6 +7,7 @@
 import { downArgs } from "../compose/argv.ts";
 import type { Session } from "./session.ts";
 import { readSecret } from "../config/dotenv.ts";
+import { electionAccess } from "../election/access.ts";
 import { leaveCluster } from "../election/client.ts";
 import { CslrError } from "../errors.ts";
 import { log } from "../log.ts";
@@ -20,7 +21,8 @@ export async function leaveStack(session: Session, options: { dryRun?: boolean }
   if (!token) throw new CslrError(`${session.paths.envFile}: no CSLR_CLUSTER_TOKEN; the coordinator needs it to take this host off its roster`);
   await session.compose.run(downArgs({ removeOrphans: true }));
   if (options.dryRun) return;
-  const answer = await leaveCluster(model.election.url, token, model.host.name);
+  const access = electionAccess(model, session.paths, model.election.url);
+  const answer = await leaveCluster(access.url, token, model.host.name, { fetch: access.fetch });
   if (!answer.ok) throw new CslrError(`stopped this host's nodes, but the coordinator did not confirm: ${answer.reason}`);
   const removed = answer.value.removed;
   log.success(`${model.host.name} left the cluster${removed.length > 0 ? ` (the coordinator dropped ${removed.join(", ")})` : ""}`);

@@ -14,6 +14,8 @@ import { loadProject, type ProjectPaths } from "../config/load.ts";
 import type { Model } from "../config/model.ts";
 import { hostNameOf } from "../config/normalise.ts";
 import { readCluster, readServiceVersion } from "../election/client.ts";
+import { electionPin } from "../election/access.ts";
+import { pinnedFetch } from "../election/tls.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { resolveHostAddress } from "../host/address.ts";
 import { formatJson } from "../json.ts";
@@ -46,10 +48,15 @@ async function modelOrWarning(paths: ProjectPaths): Promise<Model | undefined> {
 export async function showStatus(paths: ProjectPaths, options: { json?: boolean; host?: string }): Promise<void> {
   const model = await modelOrWarning(paths);
   const session = await sessionAt(paths, { secrets: "placeholders" });
-  const stack = model ? stackFactsOfModel(model) : stackFactsOfCompose(session.doc, hostNameOf(hostname()));
+  const stack = model ? stackFactsOfModel(model, electionPin(model, paths)) : stackFactsOfCompose(session.doc, hostNameOf(hostname()));
   const rows = parsePs(await session.compose.captureOk(psArgs({ json: true, all: true })));
   const clusterToken = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
-  const [roster, serviceVersion] = await Promise.all([readCluster(stack.rosterUrl, { timeoutMs: 2000, token: clusterToken }), readServiceVersion(stack.rosterUrl)]);
+  // The pinned client: nothing, the token least of all, goes to a server without the cluster's certificate.
+  const fetcher = stack.electionPin ? pinnedFetch(stack.electionPin) : fetch;
+  const [roster, serviceVersion] = await Promise.all([
+    readCluster(stack.rosterUrl, { timeoutMs: 2000, token: clusterToken, fetch: fetcher }),
+    readServiceVersion(stack.rosterUrl, { fetch: fetcher }),
+  ]);
 
   const address = options.host ?? (await resolveHostAddress(stack.hostAddress, stack.coordinatorHost));
   if (!address) log.warn("no external address found for this host; showing 127.0.0.1 (set host.address, or pass --host)");

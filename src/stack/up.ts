@@ -18,10 +18,12 @@ import type { Model } from "../config/model.ts";
 import { readSecret } from "../config/dotenv.ts";
 import { parseDurationMs } from "../config/units.ts";
 import { readCluster } from "../election/client.ts";
+import { electionAccess, type ElectionAccess } from "../election/access.ts";
+import { formatJoinToken, joinInstructions } from "../join/token.ts";
 import { CslrError, UsageError } from "../errors.ts";
 import { isQuiet } from "../log.ts";
 import { hostAddressOf } from "../config/host-address.ts";
-import { coordinatorUrl, rosterUrl } from "../config/urls.ts";
+import { coordinatorUrl } from "../config/urls.ts";
 import { describePhase } from "../status/phase.ts";
 import { stackFactsOfModel } from "../status/stack.ts";
 import { endpoints } from "../status/view.ts";
@@ -88,12 +90,19 @@ export function waitDeadline(wait: boolean | undefined, timeout: string | undefi
 async function waitUntilReady(session: Session, services: string[], seconds: number): Promise<void> {
   const { compose, model } = session;
   const expect = waitExpectation(services, model);
-  const url = model ? rosterUrl(model) : undefined;
+  // A missing certificate is the roster's problem to report: the containers' own state still is.
+  let access: ElectionAccess | undefined;
+  let noAccess = "no election service configured";
+  try {
+    access = model ? electionAccess(model, session.paths) : undefined;
+  } catch (error) {
+    noAccess = (error as Error).message;
+  }
   const token = readSecret(session.paths.envFile, "CSLR_CLUSTER_TOKEN");
   const printer = progressPrinter(process.stderr, { quiet: isQuiet() });
   const { phase, timedOut } = await waitForCluster(expect, seconds, {
     ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
-    roster: () => (url ? readCluster(url, { timeoutMs: 2000, token }) : Promise.resolve({ error: "no election service configured" })),
+    roster: () => (access ? readCluster(access.url, { timeoutMs: 2000, token, fetch: access.fetch }) : Promise.resolve({ error: noAccess })),
     now: () => Date.now(),
     sleep: (ms) => Bun.sleep(ms),
     progress: (_phase, text) => printer.show(text),
@@ -101,7 +110,7 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
   printer.done();
   if (phase.kind === "ready") {
     // The addresses are information: `cslr status` shows them again.
-    if (model && !isQuiet()) await printAddresses(model, url, token);
+    if (model && access && !isQuiet()) await printAddresses(model, access, token);
     return;
   }
   const why = timedOut ? `not ready after ${seconds}s: ${describePhase(phase)}` : describePhase(phase);
@@ -114,11 +123,11 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
 }
 
 /** The URLs to use, with the Ray ones taken from the elected head, and the line that adds a workstation. */
-async function printAddresses(model: Model, url: string | undefined, token: string | undefined) {
+async function printAddresses(model: Model, access: ElectionAccess, token: string | undefined) {
   const address = await hostAddressOf(model);
-  const roster = url ? await readCluster(url, { timeoutMs: 2000, token }) : undefined;
-  const head = roster && "roster" in roster ? roster.roster.head : null;
-  const urls = endpoints(stackFactsOfModel(model), address, head);
+  const roster = await readCluster(access.url, { timeoutMs: 2000, token, fetch: access.fetch });
+  const head = "roster" in roster ? roster.roster.head : null;
+  const urls = endpoints(stackFactsOfModel(model, access.pin), address, head);
   const lines = [
     urls.rayDashboard && `  Ray dashboard  ${urls.rayDashboard}`,
     urls.rayClient && `  Ray client     ${urls.rayClient}`,
@@ -127,6 +136,6 @@ async function printAddresses(model: Model, url: string | undefined, token: stri
     urls.redis && `  Redis          ${urls.redis}`,
   ].filter(Boolean);
   const join = coordinatorUrl(model, address);
-  if (model.network.mode === "host" && join && token) lines.push("", "Add a workstation (Linux, Docker Engine; the token is the cluster's secret):", `  cslr join ${join} --token ${token}`);
+  if (model.network.mode === "host" && join && token) lines.push("", ...joinInstructions(join, formatJoinToken({ secret: token, pin: access.pin })));
   if (lines.length > 0) process.stderr.write(`${lines.join("\n")}\n`);
 }

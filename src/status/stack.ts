@@ -20,6 +20,8 @@ export interface StackFacts {
   mode: "bridge" | "host";
   /** Where this host asks the election service for the roster. */
   rosterUrl: string;
+  /** The SHA-256 of the election service's certificate, when it speaks HTTPS. */
+  electionPin?: string;
   /** host.address: "auto" or a fixed address. */
   hostAddress: string;
   /** The coordinator's host when the election service runs elsewhere (to find this host's route to it). */
@@ -34,13 +36,15 @@ export interface StackFacts {
   bindAddress?: string;
 }
 
-export function stackFactsOfModel(model: Model): StackFacts {
+/** `pin`: the election service's certificate pin (src/election/access.ts reads it). */
+export function stackFactsOfModel(model: Model, pin?: string): StackFacts {
   const s = model.config.services;
   const bind = model.network.bindAddress;
   return {
     hostName: model.host.name,
     mode: model.network.mode,
     rosterUrl: rosterUrl(model),
+    electionPin: rosterUrl(model).startsWith("https:") ? pin : undefined,
     hostAddress: model.host.address,
     coordinatorHost: coordinatorHostOf(model),
     localHeads: model.rayNodes.filter((n) => n.ports).map((n) => ({ name: n.name, service: n.service })),
@@ -90,10 +94,12 @@ export function stackFactsOfCompose(doc: ComposeDoc, fallbackHostName: string): 
   const byName = Object.fromEntries(services);
   const health = firstPublished(byName.health);
   const electionUrl = ray.find((r) => r.env.CSLR_HEALTH_URL)?.env.CSLR_HEALTH_URL;
+  const pin = ray.find((r) => r.env.CSLR_HEALTH_PIN)?.env.CSLR_HEALTH_PIN;
   return {
     hostName: ray.find((r) => r.env.CSLR_HOST_NAME)?.env.CSLR_HOST_NAME ?? fallbackHostName,
     mode,
-    rosterUrl: health.port !== undefined ? `http://127.0.0.1:${health.port}` : (electionUrl ?? "http://127.0.0.1:8888"),
+    rosterUrl: health.port !== undefined ? `${pin ? "https" : "http"}://127.0.0.1:${health.port}` : (electionUrl ?? "http://127.0.0.1:8888"),
+    electionPin: pin,
     hostAddress: mode === "host" ? (ray[0]?.env.CSLR_NODE_ADDRESS ?? "auto") : "auto",
     coordinatorHost: health.port === undefined && electionUrl && URL.canParse(electionUrl) ? new URL(electionUrl).hostname : undefined,
     localHeads,

@@ -8,6 +8,7 @@ import { hostOfNode, serviceOf } from "../config/names.ts";
 import { hostOf } from "../config/net.ts";
 import type { RosterView, RosterHeadView, RosterMember } from "../election/roster.ts";
 import type { HeadPorts, StackFacts } from "./stack.ts";
+import { formatJoinToken, joinInstructions } from "../join/token.ts";
 
 /** A container of a service here, with the same fields as in `ps --json`. */
 export type ServiceStatus = ContainerJson;
@@ -54,10 +55,14 @@ export interface StatusReport {
   endpoints: Endpoints;
   /** What `ray start --address` takes to join this cluster's head. */
   gcsAddress?: string;
-  /** The line that adds a workstation (on a coordinator with host networking). */
+  /** The command that adds a workstation (on a coordinator with host networking); it reads the token from standard input. */
   join?: string;
   /** The lab page (the election service's `/`): where `cslr open` goes. */
   page?: string;
+  /** The coordinator's URL in that command. */
+  joinUrl?: string;
+  /** The join token to paste into it: cslr1.<certificate pin>.<cluster token>. */
+  joinToken?: string;
   /** The cslr version the election service runs, when it answered; `versionMismatch` when it is not this CLI's. */
   serviceVersion?: string;
   cliVersion?: string;
@@ -93,7 +98,8 @@ export function endpoints(stack: StackFacts, address: string, head: RosterHeadVi
   if (p.mlflow !== undefined) out.mlflow = `http://${here}:${p.mlflow}`;
   if (p.marimo !== undefined) out.marimo = `http://${here}:${p.marimo}`;
   if (p.redis !== undefined) out.redis = `redis://${here}:${p.redis}`;
-  if (p.health !== undefined) out.health = `http://${here}:${p.health}`;
+  // The election service speaks HTTPS unless plain HTTP was asked for: its scheme is the roster URL's.
+  if (p.health !== undefined) out.health = `${stack.rosterUrl.startsWith("https:") ? "https" : "http"}://${here}:${p.health}`;
   return out;
 }
 
@@ -102,8 +108,9 @@ export function endpoints(stack: StackFacts, address: string, head: RosterHeadVi
  * else at the coordinator's URL (a member workstation). Undefined when only loopback is known.
  */
 export function pageUrlOf(stack: StackFacts, address: string): string | undefined {
-  if (stack.published.health !== undefined) return `http://${stack.bindAddress ?? address}:${stack.published.health}/`;
   const url = new URL(stack.rosterUrl);
+  // The page is served the way the election service speaks: https once it has its certificate.
+  if (stack.published.health !== undefined) return `${url.protocol}//${stack.bindAddress ?? address}:${stack.published.health}/`;
   return url.hostname === "127.0.0.1" || url.hostname === "localhost" ? undefined : `${url.origin}/`;
 }
 
@@ -135,8 +142,11 @@ export function buildStatus(input: {
   const { stack } = input;
   const roster = "roster" in input.roster ? input.roster.roster : undefined;
   const head = roster?.head ?? null;
-  const coordinator = stack.published.health !== undefined ? `http://${input.address}:${stack.published.health}` : undefined;
-  const join = stack.mode === "host" && coordinator && input.clusterToken ? `cslr join ${coordinator} --token ${input.clusterToken}` : undefined;
+  const scheme = stack.rosterUrl.startsWith("https:") ? "https" : "http";
+  const coordinator = stack.published.health !== undefined ? `${scheme}://${input.address}:${stack.published.health}` : undefined;
+  const joinable = stack.mode === "host" && coordinator && input.clusterToken;
+  const join = joinable ? `cslr join ${coordinator} --token -` : undefined;
+  const joinToken = joinable ? formatJoinToken({ secret: input.clusterToken!, pin: stack.electionPin }) : undefined;
   return {
     schemaVersion: 1,
     project: input.projectName,
@@ -153,6 +163,8 @@ export function buildStatus(input: {
     gcsAddress: head?.ready ? gcsAddressOf(stack, head, input.address) : undefined,
     join,
     page: pageUrlOf(stack, input.address),
+    joinUrl: joinable ? coordinator : undefined,
+    joinToken,
     serviceVersion: input.serviceVersion,
     cliVersion: input.cliVersion,
     versionMismatch: input.serviceVersion !== undefined && input.cliVersion !== undefined && input.serviceVersion !== input.cliVersion ? true : undefined,
@@ -216,6 +228,6 @@ export function renderStatus(report: StatusReport): string {
   if (report.versionMismatch) {
     lines.push("", `Note: the election service runs cslr ${report.serviceVersion}, this CLI is ${report.cliVersion}: \`cslr up\` updates it (and the Ray nodes, whose agent is cslr too)`);
   }
-  if (report.join) lines.push("", "Add a workstation (Linux, Docker Engine; the token is the cluster's secret):", `  ${report.join}`);
+  if (report.joinUrl && report.joinToken) lines.push("", ...joinInstructions(report.joinUrl, report.joinToken));
   return `${lines.join("\n")}\n`;
 }

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { preflightProblem } from "../../src/clustertest/preflight.ts";
-import { dotenvText, fakeHealthBinary, repoRoot, runCli } from "../helpers/cli.ts";
+import { dotenvText, fakeHealthBinary, repoRoot, runCli, writeElectionCertificate } from "../helpers/cli.ts";
 import { modelFixture } from "../helpers/model.ts";
 import { sandbox } from "../fixtures/recorder.ts";
 
@@ -35,6 +35,7 @@ test("cslr test with the stack down fails in seconds, saying so, and starts no t
     writeFileSync(join(project, "config.yaml"), config);
     writeFileSync(join(project, "nodes.yaml"), readFileSync(join(repoRoot, "nodes.yaml"), "utf8"));
     writeFileSync(join(project, ".env"), dotenvText(), { mode: 0o600 });
+    writeElectionCertificate(project);
     const started = performance.now();
     const result = await runCli(["test"], { cwd: project, env: box.env, replaceEnv: true, timeoutMs: 20_000 });
     const seconds = (performance.now() - started) / 1000;

@@ -5,6 +5,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { parseHttpResponse } from "../../src/clustertest/http.ts";
 import { httpGetProbe, rayFlavourProbe, tcpProbe } from "../../src/clustertest/probes.ts";
+import { pinOfPem } from "../../src/election/tls.ts";
+import { createSelfSignedCertificate } from "../../src/election/x509.ts";
 
 async function run(argv: string[], env?: Record<string, string>) {
   const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
@@ -81,5 +83,35 @@ describe("probes on real sockets", () => {
     } finally {
       await run(["rm", "-rf", dir]);
     }
+  });
+});
+
+describe("httpGetProbe over pinned TLS (the election service's certificate)", () => {
+  const ours = createSelfSignedCertificate("cslr election service");
+  const other = createSelfSignedCertificate("cslr election service");
+  const seen: string[] = [];
+  const tlsServer = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    tls: ours,
+    fetch(req) {
+      seen.push(new URL(req.url).pathname);
+      return Response.json({ head: null, term: 0, workers: [] });
+    },
+  });
+  afterAll(() => tlsServer.stop(true));
+
+  test("the right pin: the response, as over plain HTTP", async () => {
+    const result = await run(httpGetProbe("127.0.0.1", tlsServer.port!, "/v1/cluster", pinOfPem(ours.cert)));
+    expect(result.code).toBe(0);
+    expect(parseHttpResponse(result.stdout)!.status).toBe(200);
+  });
+
+  test("another pin: refused before the request is sent", async () => {
+    seen.length = 0;
+    const result = await run(httpGetProbe("127.0.0.1", tlsServer.port!, "/v1/cluster", pinOfPem(other.cert)));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("pin mismatch");
+    expect(seen).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
 import { afterAll, beforeEach, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cliVariants, runCli } from "../helpers/cli.ts";
+import { cliVariants, runCli, testElectionCertificate, writeElectionCertificate } from "../helpers/cli.ts";
 import { freePort } from "../helpers/ports.ts";
 import { sandbox, writeProject, type Sandbox } from "../fixtures/recorder.ts";
 
@@ -286,6 +286,8 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
     server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
+      // The election service speaks HTTPS with the project's certificate; cslr pins it.
+      tls: testElectionCertificate(),
       fetch: (req) => (new URL(req.url).pathname === "/v1/cluster" ? Response.json({ head, term: 3, workers: [{ node: "ray-cpu", address: "172.28.0.3", term: 3, joinedAt: 1, ageMs: 5 }] }) : new Response("", { status: 404 })),
     });
     writeProject(project, { name, ports: { health: [server.port!], "ray-cpu": [16379] } });
@@ -294,6 +296,7 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
       `project:\n  name: ${name}\nservices:\n  health:\n    port: ${server.port}\n  ray:\n    gpu:\n      enabled: false\n`,
     );
     writeFileSync(join(project, "nodes.yaml"), "head_whitelist: [ray-cpu, lab-cpu]\n");
+    writeElectionCertificate(project);
     const psFile = join(box.dir, "ps.json");
     writeFileSync(
       psFile,

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { dotenvText, fakeHealthBinary, runCli } from "../helpers/cli.ts";
+import { dotenvText, fakeHealthBinary, runCli, writeElectionCertificate } from "../helpers/cli.ts";
 import { templates } from "../../src/render/engine.ts";
 
 const roots: string[] = [];
@@ -26,6 +26,7 @@ function layout(): { cwd: string; other: string } {
   // other/nodes.yaml: a timeout only it has, so its use shows in the rendered file.
   writeFileSync(join(other, "nodes.yaml"), "head_whitelist: [ray-cpu]\nhealth_service:\n  timeout: 7\n");
   writeFileSync(join(other, ".env"), dotenvText(), { mode: 0o600 });
+  writeElectionCertificate(other);
   // The decoy: a nodes.yaml in the working folder that must not be read.
   writeFileSync(join(cwd, "nodes.yaml"), "head_whitelist: [ray-cpu]\nhealth_service:\n  timeout: 3\n");
   return { cwd, other };

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { parseDotenv, withSecrets } from "../../src/config/dotenv.ts";
 import { alterRoleSql, servicesUsing } from "../../src/secrets/rotate.ts";
-import { dotenvText, fakeHealthBinary, repoRoot, runCli, testSecrets } from "../helpers/cli.ts";
+import { dotenvText, fakeHealthBinary, repoRoot, runCli, testSecrets, writeElectionCertificate } from "../helpers/cli.ts";
 import { sandbox, type Sandbox } from "../fixtures/recorder.ts";
 
 let box: Sandbox;
@@ -78,6 +78,7 @@ describe("cslr secrets rotate", () => {
   beforeEach(() => {
     writeConfig();
     writeFileSync(join(project, ".env"), `# mine\n${dotenvText()}EXTRA=1\n`, { mode: 0o644 });
+    writeElectionCertificate(project);
   });
 
   test("REDIS_PASSWORD: a new value, everything else kept, mode 0600, and who must be recreated", async () => {

@@ -11,7 +11,7 @@ import { assertSubnetsFree, declaredSubnets, parseNetworkInspect, subnetConflict
 import { ConfigError } from "../../src/config/config-error.ts";
 import { resolveProject } from "../../src/config/load.ts";
 import { embeddedTemplateSet, renderBuild } from "../../src/render/render.ts";
-import { modelFixture } from "../helpers/model.ts";
+import { modelFixture, renderTls } from "../helpers/model.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 
 function compose(config: ConfigInput = {}): Record<string, any> {
@@ -22,6 +22,7 @@ function compose(config: ConfigInput = {}): Record<string, any> {
     outDir: "/p/_build",
     hostAddress: "10.0.0.5",
     version: "0",
+    tls: renderTls,
     templates: embeddedTemplateSet(),
   });
   return Object.fromEntries(files.filter((f) => f.name.endsWith(".yaml")).map((f) => [f.name, parse(f.content)]));

@@ -36,3 +36,13 @@ test("runInteractive returns the child's exit code, and 128+N when a signal ends
   expect(await runInteractive(["bash", "-c", "exit 5"])).toBe(5);
   expect(await runInteractive(["bash", "-c", "kill -TERM $$"])).toBe(143);
 });
+
+test("a variable cslr removed from its environment does not reach the child (compose would prefer it to .env)", async () => {
+  // The variable must be in the environment cslr starts with: Bun's spawn without env passes that one.
+  const script = `import { probeProgram } from ${JSON.stringify(`${import.meta.dir}/../../src/compose/runner.ts`)};
+delete process.env.CSLR_TEST_DROPPED;
+const result = await probeProgram(["sh", "-c", 'printf "%s" "\${CSLR_TEST_DROPPED-unset}"']);
+process.stdout.write(result?.stdout ?? "no result");`;
+  const proc = Bun.spawnSync([process.execPath, "-e", script], { env: { ...process.env, CSLR_TEST_DROPPED: "cslr1.pin.secret" } });
+  expect(proc.stdout.toString()).toBe("unset");
+});

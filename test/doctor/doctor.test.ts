@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { resolveProject } from "../../src/config/load.ts";
 import { engineImageProbe, imagesCheck, imagesOf, registryReason } from "../../src/doctor/images.ts";
 import { runDoctor } from "../../src/doctor/run.ts";
-import { dotenvText, repoRoot, runCli } from "../helpers/cli.ts";
+import { dotenvText, repoRoot, runCli, writeElectionCertificate } from "../helpers/cli.ts";
 import { modelFixture } from "../helpers/model.ts";
 import { sandbox, type Sandbox } from "../fixtures/recorder.ts";
 
@@ -45,6 +45,7 @@ describe("cslr doctor in an empty folder", () => {
   test("only nodes.yaml missing: the config is valid and the example's whitelist would be used", async () => {
     writeFileSync(join(dir, "config.yaml"), "project:\n  name: lab\n");
     writeFileSync(join(dir, ".env"), dotenvText());
+    writeElectionCertificate(dir);
     const result = await runCli(["doctor"], { cwd: dir, env: box.env, replaceEnv: true });
     expect(result.stdout).toContain("! config: config.yaml is valid; nodes.yaml is missing: `cslr generate` and `cslr up` would use the embedded example");
   });
@@ -52,6 +53,7 @@ describe("cslr doctor in an empty folder", () => {
   test("an image neither local nor in its registry fails, naming the key; the registry is asked within a bound", async () => {
     writeFileSync(join(dir, "config.yaml"), "services:\n  redis:\n    image: lab/redis:9\n");
     writeFileSync(join(dir, ".env"), dotenvText());
+    writeElectionCertificate(dir);
     const images = "debian:12.11-slim rayproject/ray:2.60.0 ghcr.io/mlflow/mlflow:v3.17.2-full postgres:15 ghcr.io/marimo-team/marimo:0.25.2-sql";
     const result = await runCli(["doctor"], { cwd: dir, env: { ...box.env, FAKE_IMAGES: images, FAKE_MANIFEST: "manifest unknown" }, replaceEnv: true });
     expect(result.stdout).toContain("✗ images: not on this machine and not pullable (the registry does not have it): lab/redis:9 (services.redis.image)");

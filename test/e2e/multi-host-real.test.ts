@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { pinnedFetch, pinOfPem } from "../../src/election/tls.ts";
 import { compiledCslr } from "../helpers/binary.ts";
 import { cleanupStale, describeNetns } from "../helpers/netns.ts";
 import { describeE2E, realImages, testImages } from "./lib/engine.ts";
@@ -33,9 +34,9 @@ describeE2E(
       const project = `mhr${Math.random().toString(36).slice(2, 7)}`;
       const root = mkdtempSync(join(tmpdir(), "cslr-e2e-multihost-real-"));
       const dirOf = (w: Workstation) => join(root, w.name);
-      const cslr = (w: Workstation, args: string[], timeoutMs = 300_000, cwd = dirOf(w)) => w.exec([binary, ...args], {}, { cwd, timeoutMs });
-      const ok = async (w: Workstation, args: string[], timeoutMs?: number, cwd?: string) => {
-        const result = await cslr(w, args, timeoutMs, cwd);
+      const cslr = (w: Workstation, args: string[], timeoutMs = 300_000, cwd = dirOf(w), env: Record<string, string> = {}) => w.exec([binary, ...args], env, { cwd, timeoutMs });
+      const ok = async (w: Workstation, args: string[], timeoutMs?: number, cwd?: string, env?: Record<string, string>) => {
+        const result = await cslr(w, args, timeoutMs, cwd, env);
         if (result.code !== 0) throw new Error(`cslr ${args.join(" ")} on ${w.name} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
         return result;
       };
@@ -44,7 +45,8 @@ describeE2E(
 
       async function roster(): Promise<Roster | undefined> {
         try {
-          const response = await fetch(`http://${a.address}:${healthPort}/v1/cluster`, { headers: { authorization: `Bearer ${secret("CSLR_CLUSTER_TOKEN")}` }, signal: AbortSignal.timeout(1500) });
+          const pin = pinOfPem(readFileSync(join(dirOf(a), "election-cert.pem"), "utf8"))!;
+          const response = await pinnedFetch(pin)(`https://${a.address}:${healthPort}/v1/cluster`, { headers: { authorization: `Bearer ${secret("CSLR_CLUSTER_TOKEN")}` }, signal: AbortSignal.timeout(1500) });
           return response.ok ? ((await response.json()) as Roster) : undefined;
         } catch {
           return undefined;
@@ -100,9 +102,12 @@ describeE2E(
         };
         writeFileSync(join(dirOf(a), "config.yaml"), stringify(config));
         const up = await ok(a, ["up", "-d", "--wait"], 400_000);
-        const line = /^\s*cslr (join http:\/\/\S+ --token \S+)\s*$/m.exec(up.stderr)?.[1];
+        // The printed line reads the token from standard input; here it goes in the environment.
+        const line = /^\s*cslr (join https:\/\/\S+) --token -\s*$/m.exec(up.stderr)?.[1];
+        const joinToken = /^\s*(cslr1\.\S+)\s*$/m.exec(up.stderr)?.[1];
         expect(line).toBeDefined();
-        await ok(b, [...line!.split(" "), "--up"], 400_000);
+        expect(joinToken).toBeDefined();
+        await ok(b, [...line!.split(" "), "--up"], 400_000, undefined, { CSLR_CLUSTER_TOKEN: joinToken! });
 
         const formed = await waitFor("both nodes on the roster", 120_000, async () => {
           const r = await roster();

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { pinnedFetch, pinOfPem } from "../../src/election/tls.ts";
 import { compiledCslr } from "../helpers/binary.ts";
 import { cleanupStale, describeNetns } from "../helpers/netns.ts";
 import { describeE2E, testImages } from "./lib/engine.ts";
@@ -78,24 +79,28 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
     let a: Workstation, b: Workstation, c: Workstation;
     let binary = "";
     let joinLine = "";
+    /** The join token the coordinator printed (cslr1.<certificate pin>.<secret>): members get it in their environment, never in argv. */
+    let joinToken = "";
     /** The member that left: the later scenarios run there, on a host with nothing of the cluster left. */
     let spare: Workstation;
     const project = `mh${Math.random().toString(36).slice(2, 7)}`;
     const root = mkdtempSync(join(tmpdir(), "cslr-e2e-multihost-"));
     const dirOf = (w: Workstation, sub = "") => join(root, w.name, sub);
 
-    const cslr = (w: Workstation, args: string[], opts: { timeoutMs?: number; sub?: string } = {}) =>
-      w.exec([binary, ...args], {}, { cwd: dirOf(w, opts.sub), timeoutMs: opts.timeoutMs ?? 180_000 });
-    const ok = async (w: Workstation, args: string[], opts: { timeoutMs?: number; sub?: string } = {}) => {
+    const cslr = (w: Workstation, args: string[], opts: { timeoutMs?: number; sub?: string; env?: Record<string, string> } = {}) =>
+      w.exec([binary, ...args], opts.env ?? {}, { cwd: dirOf(w, opts.sub), timeoutMs: opts.timeoutMs ?? 180_000 });
+    const ok = async (w: Workstation, args: string[], opts: { timeoutMs?: number; sub?: string; env?: Record<string, string> } = {}) => {
       const result = await cslr(w, args, opts);
       if (result.code !== 0) throw new Error(`cslr ${args.join(" ")} on ${w.name} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
       return result;
     };
 
     const token = () => /^CSLR_CLUSTER_TOKEN=(.*)$/m.exec(readFileSync(join(dirOf(a), ".env"), "utf8"))![1]!;
+    /** The coordinator's certificate pin: the test talks to it as a member would. */
+    const pin = () => pinOfPem(readFileSync(join(dirOf(a), "election-cert.pem"), "utf8"))!;
     async function roster(): Promise<Roster | undefined> {
       try {
-        const response = await fetch(`http://${a.address}:${healthPort}/v1/cluster`, { headers: { authorization: `Bearer ${token()}` }, signal: AbortSignal.timeout(1500) });
+        const response = await pinnedFetch(pin())(`https://${a.address}:${healthPort}/v1/cluster`, { headers: { authorization: `Bearer ${token()}` }, signal: AbortSignal.timeout(1500) });
         return response.ok ? ((await response.json()) as Roster) : undefined;
       } catch {
         return undefined;
@@ -186,15 +191,19 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
       };
       writeFileSync(join(dirOf(a), "config.yaml"), stringify(config));
       const up = await ok(a, ["up", "-d", "--wait"], { timeoutMs: 240_000 });
-      joinLine = /^\s*(cslr join http:\/\/\S+ --token \S+)\s*$/m.exec(up.stderr)?.[1] ?? "";
-      expect(joinLine).toBe(`cslr join http://${a.address}:${healthPort} --token ${token()}`);
+      joinLine = /^\s*(cslr join https:\/\/\S+ --token -)\s*$/m.exec(up.stderr)?.[1] ?? "";
+      expect(joinLine).toBe(`cslr join https://${a.address}:${healthPort} --token -`);
+      joinToken = /^\s*(cslr1\.\S+)\s*$/m.exec(up.stderr)?.[1] ?? "";
+      expect(joinToken).toBe(`cslr1.${pin()}.${token()}`);
       const r = await waitFor("the coordinator's two nodes", 60_000, formed(2));
       expect(addressOfHost(r.head!.host)).toBe(a.address);
     }, 300_000);
 
     test("two workstations join with the printed line; every node registered with the head at its host's address", async () => {
-      const args = [...joinLine.split(" ").slice(1), "--up"];
-      await Promise.all([ok(b, args, { timeoutMs: 240_000 }), ok(c, args, { timeoutMs: 240_000 })]);
+      // The printed line with its `--token -` dropped: the token comes from the environment.
+      const args = [...joinLine.split(" ").slice(1, -2), "--up"];
+      const env = { CSLR_CLUSTER_TOKEN: joinToken };
+      await Promise.all([ok(b, args, { timeoutMs: 240_000, env }), ok(c, args, { timeoutMs: 240_000, env })]);
       for (const w of [b, c]) {
         expect(parse(readFileSync(join(dirOf(w), "config.yaml"), "utf8")).network.mode).toBe("host");
         expect((Bun.spawnSync(["stat", "-c", "%a", join(dirOf(w), ".env")]).stdout.toString().trim())).toBe("600");
@@ -303,7 +312,7 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
 
     test("a wrong token is refused with one line, and nothing is written", async () => {
       mkdirSync(dirOf(spare, "wrong"), { recursive: true });
-      const result = await cslr(spare, ["join", `http://${a.address}:${healthPort}`, "--token", "not-the-token"], { sub: "wrong" });
+      const result = await cslr(spare, ["join", `https://${a.address}:${healthPort}`], { sub: "wrong", env: { CSLR_CLUSTER_TOKEN: `cslr1.${pin()}.not-the-token-at-all` } });
       expect(result.code).not.toBe(0);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
       expect(result.stderr).toContain("refused the token");
@@ -312,7 +321,7 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
 
     test("a worker-only host (no ray-cpu, one worker replica) joins at its host's address", async () => {
       mkdirSync(dirOf(spare, "workers"), { recursive: true });
-      await ok(spare, [...joinLine.split(" ").slice(1)], { sub: "workers" });
+      await ok(spare, joinLine.split(" ").slice(1, -2), { sub: "workers", env: { CSLR_CLUSTER_TOKEN: joinToken } });
       const file = join(dirOf(spare, "workers"), "config.yaml");
       const config = parse(readFileSync(file, "utf8"));
       config.services.ray.cpu.enabled = false;
@@ -331,7 +340,7 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
 
     test("bridge networking across hosts: refused by the config, and forced by hand it fails as Ray does (GCS health check failed)", async () => {
       mkdirSync(dirOf(spare, "bridge"), { recursive: true });
-      await ok(spare, [...joinLine.split(" ").slice(1)], { sub: "bridge" });
+      await ok(spare, joinLine.split(" ").slice(1, -2), { sub: "bridge", env: { CSLR_CLUSTER_TOKEN: joinToken } });
       const file = join(dirOf(spare, "bridge"), "config.yaml");
       const config = parse(readFileSync(file, "utf8"));
       config.network.mode = "bridge";

@@ -45,7 +45,9 @@ test("an unreachable service becomes a one-line reason", async () => {
 });
 
 test("rosterUrl: the published port on loopback, or the configured URL when the service runs elsewhere", () => {
-  expect(rosterUrl(modelFixture({ services: { health: { port: 8888 } } }))).toBe("http://127.0.0.1:8888");
+  expect(rosterUrl(modelFixture({ services: { health: { port: 8888 } } }))).toBe("https://127.0.0.1:8888");
+  // Plain HTTP only when asked for.
+  expect(rosterUrl(modelFixture({ services: { health: { port: 8888, tls: false } } }))).toBe("http://127.0.0.1:8888");
   const remote = modelFixture({ services: { health: { enabled: false } } }, { head_whitelist: ["ray-cpu"], health_service: { url: "http://10.0.0.9:8888" } });
   expect(rosterUrl(remote)).toBe("http://10.0.0.9:8888");
 });

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compiledCslr, repoRoot } from "./binary.ts";
+import { createSelfSignedCertificate, type SelfSigned } from "../../src/election/x509.ts";
 
 export { repoRoot };
 export const sourceCli = [process.execPath, join(repoRoot, "src/cli.ts")];
@@ -83,8 +84,25 @@ export function makeProject(files: { config?: string | null; nodes?: string | nu
   };
   write("config.yaml", files.config, "config.example.yaml");
   write("nodes.yaml", files.nodes, "nodes.yaml");
-  if (files.env !== null) writeFileSync(join(dir, ".env"), files.env ?? dotenvText(), { mode: 0o600 });
+  if (files.env !== null) {
+    writeFileSync(join(dir, ".env"), files.env ?? dotenvText(), { mode: 0o600 });
+    writeElectionCertificate(dir);
+  }
   return dir;
+}
+
+let electionCertificate: SelfSigned | undefined;
+
+/** The election service's certificate and key, as `cslr init` writes them (one pair per test process). */
+export function testElectionCertificate(): SelfSigned {
+  electionCertificate ??= createSelfSignedCertificate("cslr election service");
+  return electionCertificate;
+}
+
+export function writeElectionCertificate(dir: string): void {
+  const { cert, key } = testElectionCertificate();
+  writeFileSync(join(dir, "election-cert.pem"), cert, { mode: 0o644 });
+  writeFileSync(join(dir, "election-key.pem"), key, { mode: 0o600 });
 }
 
 export function removeProject(dir: string): void {

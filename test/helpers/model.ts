@@ -11,6 +11,9 @@ export function modelFixture(
   return normalise(configSchema.parse(configInput), nodesSchema.parse(nodesInput), { gpuDetected: false, hostname: "ws1", ...host });
 }
 
+/** The election service's certificate as renderBuild takes it (generate reads the real one from the project). */
+export const renderTls = { pin: "ab".repeat(32), certFile: "/p/election-cert.pem", keyFile: "/p/election-key.pem" };
+
 /** A Model whose CPU node is named as a lab machine would name it (`lab-cpu`), to tell node names from service names. */
 export function labModelFixture(opts: { config?: ConfigInput; workers?: number; headAddress?: string | null } = {}): Model {
   const input = opts.config ?? {};

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { clusterTest, clusterTestData, networkGateway, renderClusterTest, testHostAddress } from "../../src/render/cluster-test.ts";
-import { modelFixture } from "../helpers/model.ts";
+import { modelFixture, renderTls } from "../helpers/model.ts";
 
 interface Service {
   image: string;
@@ -23,7 +23,7 @@ interface Doc {
   networks: Record<string, { ipam: { config: { subnet: string }[] } }>;
 }
 
-const opts = (hostAddress = "10.0.0.5") => ({ hostAddress, cslrBinary: "/opt/bin/cslr-linux", outDir: "/project/_build" });
+const opts = (hostAddress = "10.0.0.5") => ({ hostAddress, cslrBinary: "/opt/bin/cslr-linux", outDir: "/project/_build", tls: renderTls });
 const render = (model = modelFixture(), hostAddress = "10.0.0.5") => parse(renderClusterTest(model, opts(hostAddress))) as Doc;
 
 const docker = Bun.which("docker");
@@ -48,7 +48,8 @@ describe("renderClusterTest", () => {
       CSLR_HOST_NAME: "ws1",
       CSLR_NODE_ADDRESS: "192.0.2.7",
       CSLR_NODE_IP_ADDRESS: "192.0.2.7",
-      CSLR_HEALTH_URL: "http://127.0.0.1:18888",
+      CSLR_HEALTH_URL: "https://127.0.0.1:18888",
+      CSLR_HEALTH_PIN: renderTls.pin,
       CSLR_NODE_MANAGER_PORT: 6700,
       CSLR_OBJECT_MANAGER_PORT: 6701,
       CSLR_RUNTIME_ENV_AGENT_PORT: 6702,

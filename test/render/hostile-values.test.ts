@@ -10,6 +10,7 @@ import { embeddedExamples, modelFromTexts } from "../../src/config/load.ts";
 import type { Model } from "../../src/config/model.ts";
 import { composeUnescape } from "../../src/render/escape.ts";
 import { embeddedTemplateSet, renderBuild } from "../../src/render/render.ts";
+import { renderTls } from "../helpers/model.ts";
 
 const nasty = ['"', "'", ":", ": ", "#", " #", "\n", "\r\n", "${X}", "$$", "$", "{", "}", "[", "]", "&a", "*a", "!tag", "|", ">", "%", "@", "`", "\\", "\t", "---", "...", "- ", "? ", ",", "é", "🙂", "\u0000", "\u2028", "null", "true", "0x1F", "~"];
 
@@ -77,6 +78,7 @@ function renderWith(h: Hostile) {
     outDir: "/project/_build",
     hostAddress: "192.0.2.10",
     version: "test",
+    tls: renderTls,
     templates: embeddedTemplateSet(),
   });
   return parse(files.find((f) => f.name === "compose.yaml")!.content);

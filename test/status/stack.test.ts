@@ -11,14 +11,14 @@ import type { ComposeDoc } from "../../src/compose/target.ts";
 import type { ConfigInput, NodesInput } from "../../src/config/schema.ts";
 import { embeddedTemplateSet, renderBuild } from "../../src/render/render.ts";
 import { stackFactsOfCompose, stackFactsOfModel, type StackFacts } from "../../src/status/stack.ts";
-import { dotenvText, fakeHealthBinary, runCli } from "../helpers/cli.ts";
-import { modelFixture } from "../helpers/model.ts";
+import { dotenvText, fakeHealthBinary, runCli, testElectionCertificate, writeElectionCertificate } from "../helpers/cli.ts";
+import { modelFixture, renderTls } from "../helpers/model.ts";
 import { sandbox, type Sandbox } from "../fixtures/recorder.ts";
 
 function composeOf(config: ConfigInput, nodes?: NodesInput): { doc: ComposeDoc; facts: StackFacts } {
   const model = modelFixture(config, nodes);
-  const [file] = renderBuild({ model, cslrBinary: "/c", projectDir: "/p", outDir: "/p/_build", hostAddress: "10.0.0.5", version: "0", templates: embeddedTemplateSet() });
-  return { doc: parse(file!.content) as ComposeDoc, facts: stackFactsOfModel(model) };
+  const [file] = renderBuild({ model, cslrBinary: "/c", projectDir: "/p", outDir: "/p/_build", hostAddress: "10.0.0.5", version: "0", tls: renderTls, templates: embeddedTemplateSet() });
+  return { doc: parse(file!.content) as ComposeDoc, facts: stackFactsOfModel(model, renderTls.pin) };
 }
 
 describe("the facts in _build/compose.yaml are the model's", () => {
@@ -45,10 +45,11 @@ describe("cslr status with an error in config.yaml", () => {
     box = sandbox();
     project = join(box.dir, "project");
     mkdirSync(project);
-    server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.json({ head, term: 2, workers: [] }) });
+    server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: testElectionCertificate(), fetch: () => Response.json({ head, term: 2, workers: [] }) });
     writeFileSync(join(project, "config.yaml"), `project:\n  name: lab\nservices:\n  health:\n    port: ${server.port}\n    binary: ${fakeHealthBinary(project)}\n  ray:\n    gpu:\n      enabled: false\n`);
     writeFileSync(join(project, "nodes.yaml"), "head_whitelist: [ray-cpu]\n");
     writeFileSync(join(project, ".env"), dotenvText(), { mode: 0o600 });
+    writeElectionCertificate(project);
     expect((await runCli(["generate"], { cwd: project, env: box.env, replaceEnv: true })).exitCode).toBe(0);
     const ps = join(box.dir, "ps.json");
     writeFileSync(ps, [{ Service: "health", Name: "lab-health-1", State: "running", Health: "healthy", Status: "Up" }, { Service: "ray-cpu", Name: "lab-ray-cpu-1", State: "running", Health: "", Status: "Up" }].map((r) => JSON.stringify(r)).join("\n"));
@@ -68,14 +69,14 @@ describe("cslr status with an error in config.yaml", () => {
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({ project: "lab", head, mode: "bridge" });
-    expect(report.endpoints).toMatchObject({ rayDashboard: "http://10.1.2.3:8265", health: `http://10.1.2.3:${server.port}`, mlflow: "http://10.1.2.3:5000" });
+    expect(report.endpoints).toMatchObject({ rayDashboard: "http://10.1.2.3:8265", health: `https://10.1.2.3:${server.port}`, mlflow: "http://10.1.2.3:5000" });
     expect(report.services.map((s: { service: string }) => s.service)).toEqual(["health", "ray-cpu"]);
   });
 
   test("no ready head: exit 3; the election service unreachable: exit 1", async () => {
     const port = server.port;
     server.stop(true);
-    server = Bun.serve({ hostname: "127.0.0.1", port, fetch: () => Response.json({ head: null, term: 2, workers: [] }) });
+    server = Bun.serve({ hostname: "127.0.0.1", port, tls: testElectionCertificate(), fetch: () => Response.json({ head: null, term: 2, workers: [] }) });
     expect((await runCli(["status"], { cwd: project, env: box.env, replaceEnv: true })).exitCode).toBe(3);
     server.stop(true);
     const result = await runCli(["status"], { cwd: project, env: box.env, replaceEnv: true });

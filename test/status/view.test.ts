@@ -24,7 +24,7 @@ test("endpoints: Ray from the local head's ports on HOST; services by their conf
     rayClient: "ray://192.168.1.20:10001",
     mlflow: "http://192.168.1.20:5000",
     redis: "redis://192.168.1.20:6381",
-    health: "http://192.168.1.20:8888",
+    health: "https://192.168.1.20:8888",
   });
 });
 
@@ -64,7 +64,8 @@ test("several workstations: nodes grouped by host, the GCS address and the join 
       { node: "ray-gpu.ws3", address: "10.0.0.13", ageMs: 500, term: 2 },
     ],
   };
-  const report = buildStatus({ stack: stackFactsOfModel(model), projectName: "lab", address: "10.0.0.11", rows, roster: { roster }, clusterToken: "tok" });
+  const pin = "ab".repeat(32);
+  const report = buildStatus({ stack: stackFactsOfModel(model, pin), projectName: "lab", address: "10.0.0.11", rows, roster: { roster }, clusterToken: "tok" });
   expect(report.hosts.map((h) => [h.name, h.address, h.nodes.map((n) => `${n.node}:${n.role}`)])).toEqual([
     ["ws1", "10.0.0.11", ["ray-cpu.ws1:worker", "ray-worker-1.ws1:worker"]],
     ["ws2", "10.0.0.12", ["ray-cpu.ws2:head"]],
@@ -72,10 +73,14 @@ test("several workstations: nodes grouped by host, the GCS address and the join 
   ]);
   expect(report.gcsAddress).toBe("10.0.0.12:6379");
   expect(report.endpoints.rayDashboard).toBe("http://10.0.0.12:8265");
-  expect(report.join).toBe("cslr join http://10.0.0.11:8888 --token tok");
+  // The token is read from standard input, never put on the command line (issue 17, finding 5).
+  expect(report.join).toBe("cslr join https://10.0.0.11:8888 --token -");
+  expect(report.joinToken).toBe(`cslr1.${pin}.tok`);
   const screen = renderStatus(report);
   expect(screen).toContain("  ws2 (10.0.0.12)");
-  expect(screen).toContain("  cslr join http://10.0.0.11:8888 --token tok");
+  expect(screen).toContain("  cslr join https://10.0.0.11:8888 --token -\n");
+  expect(screen).toContain(`  cslr1.${pin}.tok\n`);
+  expect(screen).not.toContain("--token tok");
 });
 
 test("status without a reachable roster says why, and nothing running says how to start", () => {

@@ -8,6 +8,7 @@ import { startLabServer, type LabServer } from "../../page/server.ts";
 import { joinInfoSchema, type JoinInfo } from "../../election/membership.ts";
 import { UsageError } from "../../errors.ts";
 import { pageConfigSchema, type PageConfig } from "../../page/config.ts";
+import { pinOfPem } from "../../election/tls.ts";
 
 /** The whitelist of a nodes.yaml; each problem is one line naming the file, position and field. */
 function whitelistFromNodesFile(path: string): string[] {
@@ -46,6 +47,26 @@ function readJoinInfo(path: string): JoinInfo {
   return parsed.data;
 }
 
+/** The certificate and key for HTTPS, both or neither; a file that is not PEM is exit 2 with its flag. */
+function readTls(certPath: string | undefined, keyPath: string | undefined): { cert: string; key: string } | undefined {
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined || keyPath === undefined) throw new UsageError("--tls-cert and --tls-key: expected both (the certificate and its key), or neither for plain HTTP");
+  const read = (flag: string, path: string, label: RegExp) => {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      throw new UsageError(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); expected a PEM file`);
+    }
+    if (!label.test(text)) throw new UsageError(`${flag} ${path}: not a PEM ${flag === "--tls-cert" ? "certificate" : "private key"}; expected the file cslr init writes`);
+    return text;
+  };
+  const cert = read("--tls-cert", certPath, /-----BEGIN CERTIFICATE-----/);
+  if (pinOfPem(cert) === undefined) throw new UsageError(`--tls-cert ${certPath}: not a readable certificate; expected the file cslr init writes`);
+  return { cert, key: read("--tls-key", keyPath, /-----BEGIN (EC |)PRIVATE KEY-----/) };
+}
+
+
 /** The lab page's file, checked against its schema: a bad one is exit 2 with the field. */
 function readPageConfig(path: string): PageConfig {
   let json: unknown;
@@ -75,6 +96,8 @@ export default defineCommand({
     "lease-ttl": { type: "string", description: "Lease lifetime without a renewal, 1s to 1h: 30s, 2m or seconds", default: "30s" },
     "join-info": { type: "string", description: "What workstations that join are told (_build/join-info.json)", valueHint: "FILE" },
     page: { type: "string", description: "What the lab page at / shows beyond the election (_build/page.json)", valueHint: "FILE" },
+    "tls-cert": { type: "string", description: "PEM certificate: speak HTTPS (with --tls-key; clients pin its SHA-256)", valueHint: "FILE" },
+    "tls-key": { type: "string", description: "PEM private key of --tls-cert", valueHint: "FILE" },
   },
   async run({ args }) {
     const port = portSchema.safeParse(Number(args.port));
@@ -92,6 +115,7 @@ export default defineCommand({
     const joinInfo = args["join-info"] ? readJoinInfo(args["join-info"]) : undefined;
     // Ray's token (for the head's Jobs API and node figures) comes from the environment, never a file.
     const page = { ...(args.page ? { config: readPageConfig(args.page) } : {}), rayToken: process.env.RAY_AUTH_TOKEN || undefined };
+    const tls = readTls(args["tls-cert"], args["tls-key"]);
 
     // Listen for the stop signal before the port opens: whoever sees the port may stop us.
     const stopped = new Promise<void>((resolve) => {
@@ -99,13 +123,13 @@ export default defineCommand({
       process.once("SIGINT", resolve);
     });
     try {
-      running = startLabServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo, page });
+      running = startLabServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo, page, tls });
     } catch (error) {
       if (error instanceof Error && error.name === "CslrError") throw error;
       throw new UsageError(`cannot listen on ${args.host}:${args.port}: ${(error as Error).message}`);
     }
     process.stderr.write(
-      `${JSON.stringify({ ts: new Date().toISOString(), event: "listen", url: running.url, whitelist, leaseTtlMs, auth: token ? "token" : "none", state: args.state ?? null })}\n`,
+      `${JSON.stringify({ ts: new Date().toISOString(), event: "listen", url: running.url, whitelist, leaseTtlMs, auth: token ? "token" : "none", tls: tls ? pinOfPem(tls.cert) : null, state: args.state ?? null })}\n`,
     );
     await stopped;
   },

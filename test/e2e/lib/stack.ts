@@ -14,6 +14,7 @@ import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { tcpProbe } from "../../../src/clustertest/probes.ts";
 import { cidrsOverlap, parseIpv4Cidr } from "../../../src/config/net.ts";
+import { pinnedFetch, pinOfPem } from "../../../src/election/tls.ts";
 import { realImages, testImages } from "./engine.ts";
 
 
@@ -194,7 +195,11 @@ export class Stack {
     try {
       // The full roster (terms included) needs the cluster token, as `cslr status` reads it.
       const token = this.env().get("CSLR_CLUSTER_TOKEN");
-      const response = await fetch(`http://127.0.0.1:${this.ports.health}/v1/cluster`, {
+      // Over HTTPS, pinned to the certificate `cslr init` made here.
+      const certFile = join(this.dir, "election-cert.pem");
+      const tls = existsSync(certFile);
+      const get = tls ? pinnedFetch(pinOfPem(readFileSync(certFile, "utf8"))!) : fetch;
+      const response = await get(`${tls ? "https" : "http"}://127.0.0.1:${this.ports.health}/v1/cluster`, {
         signal: AbortSignal.timeout(1000),
         headers: token ? { authorization: `Bearer ${token}` } : {},
       });
