@@ -51,8 +51,9 @@ describeE2E(
         return roster?.head?.ready && roster.workers.length === 1 ? roster : undefined;
       });
       const status = await stack.cli(["status"]);
-      url = /Lab page\s+(http:\/\/\S+)/.exec(status.stdout)?.[1] ?? "";
-      expect(url).toMatch(new RegExp(`^http://[\\d.]+:${stack.ports.health}/$`));
+      url = /Lab page\s+(https?:\/\/\S+)/.exec(status.stdout)?.[1] ?? "";
+      // The election service speaks HTTPS with its self-signed certificate (the test browser accepts it).
+      expect(url).toMatch(new RegExp(`^https://[\\d.]+:${stack.ports.health}/$`));
       browser = await Browser.launch();
       page = await browser.newPage(1400, 1000);
     }, 900_000);
