@@ -23,6 +23,7 @@ export function pageInfoOf(model: Model, hostAddress: string): PageConfig | unde
     dashboardPorts: { "ray-cpu": s.ray.cpu.dashboard_port, "ray-gpu": s.ray.gpu.dashboard_port },
     services,
     ...(s.mlflow.enabled ? { mlflow: { api: `http://mlflow:${s.mlflow.port}`, ui: at(s.mlflow.port) } } : {}),
-    ...(coordinator ? { joinLine: `cslr join ${coordinator} --token "$CSLR_CLUSTER_TOKEN"` } : {}),
+    // `--token -`: the join token (cslr1.<pin>.<secret>, from `cslr status`) is pasted when asked, never shown here.
+    ...(coordinator ? { joinLine: `cslr join ${coordinator} --token -` } : {}),
   };
 }

@@ -36,6 +36,6 @@ describe("cslr handover arguments", () => {
     projects.push(dir);
     const result = await runCli(["handover"], { cwd: dir });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain("could not ask the election service: http://127.0.0.1:8888/v1/handover unreachable");
+    expect(result.stderr).toContain("could not ask the election service: https://127.0.0.1:8888/v1/handover unreachable");
   });
 });

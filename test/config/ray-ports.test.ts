@@ -11,6 +11,7 @@ import { bridgeWorkerPorts } from "../../src/config/ray-ports.ts";
 import { rayStartArgv } from "../../src/node/ray.ts";
 import { parseSettings } from "../../src/node/settings.ts";
 import { composeView } from "../../src/render/compose-data.ts";
+import { renderTls } from "../helpers/model.ts";
 
 const nodes = { file: "nodes.yaml", text: "head_whitelist: [ray-cpu, ray-gpu]\n" };
 
@@ -65,7 +66,7 @@ describe("configured ports against the ports Ray takes itself", () => {
 describe("the worker range is pinned in every layout", () => {
   test("bridge: each Ray node's agent is told the pinned range and passes it to ray start", async () => {
     const model = await load("project:\n  name: cslr\n");
-    const view = composeView({ model, cslrBinary: "/bin/cslr", projectDir: "/p", outDir: "/p/_build", hostAddress: "10.0.0.5", version: "0" });
+    const view = composeView({ model, cslrBinary: "/bin/cslr", projectDir: "/p", outDir: "/p/_build", hostAddress: "10.0.0.5", version: "0", tls: renderTls });
     for (const service of view.rayServices) {
       const env = Object.fromEntries(service.environment.map((e) => [e.name, e.value]));
       expect([env.CSLR_MIN_WORKER_PORT, env.CSLR_MAX_WORKER_PORT]).toEqual([bridgeWorkerPorts.min, bridgeWorkerPorts.max]);

@@ -10,7 +10,7 @@ import { modelFixture } from "../helpers/model.ts";
 
 test("the page is the election service's / at this host's published port, or the coordinator's URL on a member", () => {
   const here = stackFactsOfModel(modelFixture({}));
-  expect(pageUrlOf(here, "10.0.0.5")).toBe(`http://10.0.0.5:${here.published.health}/`);
+  expect(pageUrlOf(here, "10.0.0.5")).toBe(`https://10.0.0.5:${here.published.health}/`);
   const member = { ...here, published: { ...here.published, health: undefined }, rosterUrl: "http://10.0.0.9:8888" };
   expect(pageUrlOf(member, "10.0.0.5")).toBe("http://10.0.0.9:8888/");
   expect(pageUrlOf({ ...member, rosterUrl: "http://127.0.0.1:8888" }, "10.0.0.5")).toBeUndefined();
@@ -20,8 +20,8 @@ test("cslr status prints the page's address, without the token", () => {
   const stack = stackFactsOfModel(modelFixture({}));
   const report = buildStatus({ stack, projectName: "p", address: "10.0.0.5", rows: [], roster: { error: "down" }, clusterToken: "secret-token-abc" });
   const text = renderStatus(report);
-  expect(text).toContain(`Lab page         http://10.0.0.5:${stack.published.health}/`);
-  expect(report.page).toBe(`http://10.0.0.5:${stack.published.health}/`);
+  expect(text).toContain(`Lab page         https://10.0.0.5:${stack.published.health}/`);
+  expect(report.page).toBe(`https://10.0.0.5:${stack.published.health}/`);
   expect(text.split("\n").find((l) => l.includes("Lab page"))).not.toContain("secret-token-abc");
 });
 

@@ -146,15 +146,20 @@ export class Kit {
 }
 
 /** Base options for a head that takes only free ports (tests run next to other things). */
+/** n free ports, all different: a port freed after one probe can be handed out again by the next, and Ray (the stand-in too) refuses one port for two components. */
+function distinctFreePorts(n: number): number[] {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(freePort("0.0.0.0"));
+  return [...ports];
+}
+
 export function headArgs(extra: string[] = []): { args: string[]; port: number; dashboardPort: number; clientPort: number } {
-  const port = freePort("0.0.0.0");
-  const dashboardPort = freePort("0.0.0.0");
-  const clientPort = freePort("0.0.0.0");
+  const [port, dashboardPort, clientPort, agentPort] = distinctFreePorts(4) as [number, number, number, number];
   return {
     port,
     dashboardPort,
     clientPort,
-    args: ["start", "--head", "--block", `--port=${port}`, `--dashboard-port=${dashboardPort}`, `--ray-client-server-port=${clientPort}`, `--dashboard-agent-listen-port=${freePort("0.0.0.0")}`, "--disable-usage-stats", ...extra],
+    args: ["start", "--head", "--block", `--port=${port}`, `--dashboard-port=${dashboardPort}`, `--ray-client-server-port=${clientPort}`, `--dashboard-agent-listen-port=${agentPort}`, "--disable-usage-stats", ...extra],
   };
 }
 
