@@ -16,7 +16,7 @@ import { hostNameOf } from "../config/normalise.ts";
 import { getJoinInfo } from "../election/client.ts";
 import { CslrError, UsageError } from "../errors.ts";
 import { detectGpuSync } from "../host/gpu.ts";
-import { routeSourceAddress } from "../host/address.ts";
+import { chooseHostAddressNow } from "../host/address.ts";
 import { clusterSource, firewallLines, memberConfig, memberEnv, memberNodes, portRanges, rayPortPlan, type PlannedPort } from "../join/plan.ts";
 import { checkReachBack } from "../join/reach.ts";
 import { log } from "../log.ts";
@@ -88,8 +88,10 @@ export default defineCommand({
     }
     if (name === info.coordinator.name) throw new UsageError(`--name: ${name} is the coordinator's name; give this workstation its own (--name ws2)`);
 
-    const address = await routeSourceAddress(new URL(url).hostname);
-    if (!address) throw new CslrError(`this host has no route to ${new URL(url).hostname}: check its network`);
+    const choice = await chooseHostAddressNow("auto", new URL(url).hostname, "give this host a route to the coordinator, or an address on its subnet");
+    if ("problem" in choice) throw new CslrError(`cannot tell this host's address: ${choice.problem}`);
+    if (choice.fallback) log.info(`this host's address: ${choice.address} (${choice.why})`);
+    const address = choice.address;
 
     const config = memberConfig(info, { name, address });
     const nodes = memberNodes(info);

@@ -77,3 +77,21 @@ export function cidrsOverlap(a: Ipv4Network, b: Ipv4Network): boolean {
   const bEnd = b.base + 2 ** (32 - b.prefix);
   return a.base < bEnd && b.base < aEnd;
 }
+
+/**
+ * 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, ::, ::1 and fe80::/10: addresses no other host can
+ * dial, so never advertised as this host's.
+ */
+export function isUnadvertisable(address: string): boolean {
+  const v4 = parseIpv4(address);
+  if (v4 !== undefined) return v4 >>> 24 === 0 || v4 >>> 24 === 127 || v4 >>> 16 === (169 << 8) + 254;
+  const v6 = address.toLowerCase();
+  return v6 === "::" || v6 === "::1" || v6 === "localhost" || /^fe[89ab][0-9a-f]:/.test(v6);
+}
+
+/** Is `address` (IPv4) inside `cidr`? */
+export function ipv4InCidr(address: string, cidr: string): boolean {
+  const a = parseIpv4(address);
+  const net = parseIpv4Cidr(cidr);
+  return a !== undefined && net !== undefined && cidrsOverlap({ base: a, prefix: 32 }, net);
+}

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { testHostAddress } from "./cluster-test.ts";
 import { loadProject, type ProjectPaths } from "../config/load.ts";
-import { resolveHostAddress } from "../host/address.ts";
+import { chooseHostAddressNow, resolveHostAddress } from "../host/address.ts";
 import { installCopy } from "../host/binary-store.ts";
 import type { Model } from "../config/model.ts";
 import { UsageError } from "../errors.ts";
@@ -105,6 +105,19 @@ export interface GeneratedProject {
   cslrBinary: string;
 }
 
+/**
+ * The address this host advertises. On the host network (a lab of workstations) there must be
+ * a good one: without it the join line and Ray would advertise 0.0.0.0 or loopback, so refuse.
+ * In bridge networking the stack stays on this machine and a fallback will do.
+ */
+async function advertisedAddress(model: Model, coordinatorHost: string | undefined): Promise<string | undefined> {
+  if (model.network.mode !== "host") return resolveHostAddress(model.host.address, coordinatorHost);
+  const choice = await chooseHostAddressNow(model.host.address, coordinatorHost);
+  if ("problem" in choice) throw new UsageError(`host.address auto: ${choice.problem}`);
+  if (choice.fallback) log.info(`host.address auto: ${choice.address} (${choice.why})`);
+  return choice.address;
+}
+
 /** loadProject, then renders and atomically writes `_build/`; `_build/` is untouched on failure. */
 export async function generateProject(paths: ProjectPaths, options: GenerateOptions = {}): Promise<GeneratedProject> {
   const model = await loadProject(paths);
@@ -113,7 +126,7 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
   // Containers run cslr's own copy of it (src/host/binary-store.ts), never the downloaded file.
   const cslrBinary = await installCopy(resolveCslrBinary(model, paths.dir), pkg.version, { dryRun: options.dryRun });
   const coordinatorHost = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
-  const hostAddress = testHostAddress(model, await resolveHostAddress(model.host.address, coordinatorHost));
+  const hostAddress = testHostAddress(model, await advertisedAddress(model, coordinatorHost));
   const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, templates: loadTemplateSet(join(paths.dir, "templates")) });
   if (!options.dryRun) writeBuildAtomically(paths.out, files);
   return { model, paths, files, cslrBinary };
