@@ -54,7 +54,8 @@ export async function resolveCommand(rawArgs: string[]): Promise<ResolvedCommand
     if (!next) {
       // A command with both subcommands and its own run takes positionals (`cslr jobs logs ID`).
       if (command.run) break;
-      const names = Object.keys(subs);
+      // `__name` commands are for shell completion only (hidden from help): never offered.
+      const names = Object.keys(subs).filter((n) => !n.startsWith("__"));
       const suggestion = closestMatch(word, names);
       const where = path.length > 0 ? `cslr ${path.join(" ")}` : "cslr";
       throw new UsageError(
@@ -189,9 +190,15 @@ export function wantsHelp(resolved: ResolvedCommand, args: Record<string, ArgDef
   return ownWords(resolved, args).some((word) => word === "--help" || word === "-h");
 }
 
-/** A command's help, as `--help` shows it. */
+/**
+ * A command's help, as `--help` shows it. citty names a command by its parent's name and its
+ * own (`jobs logs`); a stand-in parent named by the whole path makes it `cslr jobs logs`.
+ */
 export async function showHelp(resolved: ResolvedCommand): Promise<void> {
-  await showUsage(resolved.command, resolved.parent);
+  if (resolved.path.length === 0) return showUsage(resolved.command);
+  const parentMeta = resolved.parent ? await resolveValue(resolved.parent.meta) : undefined;
+  const name = [pkg.name, ...resolved.path.slice(0, -1)].join(" ");
+  await showUsage(resolved.command, defineCommand({ meta: { ...parentMeta, name, version: pkg.version } }));
 }
 
 /** Runs the CLI and returns the process exit code; never throws. */

@@ -74,6 +74,8 @@ describe("strict arguments", () => {
     [["logs", "health", "--sinse", "45s"], 'cslr logs: unknown option "--sinse"; did you mean "--since"?'],
     [["logs", "--since"], "cslr logs: --since needs a value (TIME)"],
     [["upp"], 'cslr: unknown command "upp"; did you mean "up"?'],
+    [["stauts"], 'cslr: unknown command "stauts"; did you mean "status"?'],
+    [["zzzzzz"], 'cslr: unknown command "zzzzzz"; expected one of: init, generate, schema, templates, up, down, start, stop, restart, ps, logs, exec, compose, status, doctor, secrets, test, health, node, join, leave, ports, run, jobs, help, version, completion'],
     [["health", "serv"], 'cslr health: unknown command "serv"; did you mean "serve"?'],
     [["generate", "extra"], 'cslr generate: unexpected argument "extra"; this command takes no arguments'],
     [["logs", "--tail"], "cslr logs: --tail needs a value (N)"],
@@ -109,5 +111,17 @@ describe("cslr root", () => {
     for (const name of ["init", "generate", "up", "down", "ps", "logs", "status", "doctor", "schema"]) {
       expect(result.stdout + result.stderr).toContain(name);
     }
+  });
+});
+
+describe("usage lines name the program", () => {
+  test.each([
+    [["jobs", "logs", "--help"], "USAGE cslr jobs logs [OPTIONS] <ID>"],
+    [["health", "serve", "--help"], "USAGE cslr health serve [OPTIONS]"],
+    [["generate", "--help"], "USAGE cslr generate [OPTIONS]"],
+  ])("%j", async (args, line) => {
+    const result = await runCli(args, { cwd: repoRoot });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.split("\n").map((l) => l.trimEnd())).toContain(line);
   });
 });
