@@ -2,7 +2,8 @@
  * The process edges `cslr run` and `cslr jobs` share: where the head is, Ctrl-C, who is
  * submitting, and the client. Kept out of the pure modules so tests never touch them.
  */
-import { hostname, userInfo } from "node:os";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { CslrError } from "../errors.ts";
 import { JobsClient } from "./client.ts";
 import type { Interrupts } from "./run.ts";
@@ -47,12 +48,27 @@ export const processInterrupts: Interrupts = {
   },
 };
 
-export function whoAmI(): { user: string; host: string } {
-  let user = process.env.USER ?? process.env.USERNAME ?? "unknown";
+/**
+ * The submitting user's name: the passwd entry of this process's uid, then $USER/$LOGNAME,
+ * then `uid-N`. Not os.userInfo() alone: Bun's answers "unknown" when USER is unset (seen).
+ */
+export function userNameOf(uid: number | undefined, passwd: string | undefined, env: Record<string, string | undefined>): string {
+  const entry = uid === undefined ? undefined : passwd?.split("\n").map((line) => line.split(":")).find((f) => f.length >= 3 && f[2] === String(uid));
+  const fromPasswd = entry?.[0];
+  if (fromPasswd) return fromPasswd;
+  const fromEnv = env.USER || env.LOGNAME || env.USERNAME;
+  if (fromEnv) return fromEnv;
+  return uid === undefined ? "unknown" : `uid-${uid}`;
+}
+
+function readPasswd(): string | undefined {
   try {
-    user = userInfo().username;
+    return readFileSync("/etc/passwd", "utf8");
   } catch {
-    // No passwd entry (some containers): the environment's name will do.
+    return undefined;
   }
-  return { user, host: hostname() };
+}
+
+export function whoAmI(): { user: string; host: string } {
+  return { user: userNameOf(process.getuid?.(), readPasswd(), process.env), host: hostname() };
 }

@@ -17,15 +17,26 @@ import { embeddedTemplateSet, renderBuild, type RenderedFile, type TemplateSet }
 import { parseDotenv } from "../config/dotenv.ts";
 import { requiredSecrets } from "../config/secrets.ts";
 
-/** Embedded templates, with `templates/NAME.eta` from the project's folder (beside config.yaml) on top. */
+/**
+ * The file `cslr templates eject` writes beside the templates it ejected. Only a folder holding
+ * it overrides the embedded templates: a `templates/` that happens to lie beside config.yaml
+ * (cslr's own repository, a quick start in a checkout) is not the user's customisation.
+ */
+export const ejectedMarker = ".cslr-ejected";
+
+/** Embedded templates, with `templates/NAME.eta` from an ejected folder (see ejectedMarker) on top, said on stderr. */
 export function loadTemplateSet(dir: string): TemplateSet {
   const set = embeddedTemplateSet();
-  for (const name of templateNames) {
+  const present = templateNames.filter((name) => existsSync(join(dir, `${name}.eta`)));
+  if (present.length === 0) return set;
+  if (!existsSync(join(dir, ejectedMarker))) {
+    log.info(`${dir} has ${present.map((n) => `${n}.eta`).join(", ")} but no ${ejectedMarker} (written by cslr templates eject): using the embedded templates`);
+    return set;
+  }
+  for (const name of present) {
     const override = join(dir, `${name}.eta`);
-    if (existsSync(override)) {
-      log.info(`using template override ${override}`);
-      set[name] = readFileSync(override, "utf8");
-    }
+    log.info(`using template override ${override}`);
+    set[name] = readFileSync(override, "utf8");
   }
   return set;
 }
