@@ -10,6 +10,7 @@ import { publishedHostPorts } from "../config/rules.ts";
 import { resolveHostAddress } from "../host/address.ts";
 import { clusterSource, firewallLines, portRanges, rayPortPlan } from "../join/plan.ts";
 import { formatJson, jsonDocument } from "../json.ts";
+import { portTableLines } from "../status/port-table.ts";
 
 export default defineCommand({
   meta: { name: "ports", description: "This host's port plan: each port, its service and purpose, and the firewall lines" },
@@ -30,15 +31,7 @@ export default defineCommand({
       return;
     }
     const lines = [`Ports of ${model.host.name} (${address}), ${model.network.mode} networking:`];
-    // Consecutive ports of one service and purpose are one line.
-    let i = 0;
-    while (i < plan.length) {
-      let j = i;
-      while (j + 1 < plan.length && plan[j + 1]!.port === plan[j]!.port + 1 && plan[j + 1]!.service === plan[i]!.service && plan[j + 1]!.what === plan[i]!.what) j++;
-      const range = i === j ? `${plan[i]!.port}` : `${plan[i]!.port}-${plan[j]!.port}`;
-      lines.push(`  ${range.padEnd(11)}  ${plan[i]!.service.padEnd(14)}  ${plan[i]!.what}`);
-      i = j + 1;
-    }
+    lines.push(...portTableLines(plan));
     if (firewall) {
       lines.push("", `Open Ray's ports (${portRanges(ray.map((p) => p.port)).length} ranges) to the cluster's network. With ufw:`, ...firewall.ufw.map((l) => `  ${l}`), "With firewalld:", ...firewall.firewalld.map((l) => `  ${l}`));
     } else if (model.network.mode === "bridge") {
