@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { Model, PinnedRayPorts, RayNode } from "../config/model.ts";
 import { needsClusterToken, needsRayToken, type SecretName } from "../config/secrets.ts";
 import { electionUrlForNodes, mlflowUrlForNodes } from "../config/urls.ts";
+import { joinInfoDigest } from "./join-info.ts";
 import { secretReference } from "./secrets.ts";
 
 /** Where things live inside the containers. */
@@ -119,6 +120,12 @@ function dataMount(projectDir: string, hostPath: string | undefined, volume: str
   if (hostPath === undefined) return { type: "volume", source: volume, target, readOnly: false };
   const source = isAbsolute(hostPath) ? hostPath : resolve(projectDir, hostPath);
   return { type: "bind", source, target, readOnly: false };
+}
+
+/** The digest of what the health service serves (see joinInfoDigest): a change recreates it. */
+function joinInfoDigestEnvironment(inputs: ComposeInputs): EnvEntry[] {
+  const digest = joinInfoDigest(inputs.model, inputs.hostAddress, inputs.version);
+  return digest === undefined ? [] : [{ name: "CSLR_JOIN_INFO_SHA256", value: digest }];
 }
 
 /** The port the health service listens on inside its container: the one Ray nodes are told to use. */
@@ -295,7 +302,7 @@ export function composeView(inputs: ComposeInputs): ComposeView {
       ],
       healthcheck: [paths.cslrBinary, "health", "ping", "--url", `http://127.0.0.1:${inner}`, "--timeout", "2"],
       // With host networking the service hands Ray's token to workstations that join (with the cluster token).
-      environment: [secret("CSLR_CLUSTER_TOKEN"), ...(hostNetwork ? rayAuthEnvironment(model) : [])],
+      environment: [secret("CSLR_CLUSTER_TOKEN"), ...(hostNetwork ? rayAuthEnvironment(model) : []), ...joinInfoDigestEnvironment(inputs)],
       mounts: [
         { type: "bind", source: inputs.cslrBinary, target: paths.cslrBinary, readOnly: true },
         ...(hostNetwork ? [{ type: "bind" as const, source: join(inputs.outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
