@@ -110,6 +110,14 @@ export function hostsOf(roster: Roster | undefined, localHost: string): HostStat
   return [...byHost.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * In bridge networking every node is on this host and advertises its container's service name
+ * (ray-cpu:6379): the workstation's address shown is this host's, not a container name.
+ */
+function localAddresses(stack: StackFacts, hosts: HostStatus[], address: string): HostStatus[] {
+  return stack.mode === "bridge" ? hosts.map((h) => (h.name === stack.hostName ? { ...h, address } : h)) : hosts;
+}
+
 export function buildStatus(input: {
   stack: StackFacts;
   projectName: string;
@@ -135,7 +143,7 @@ export function buildStatus(input: {
     head,
     term: roster?.term ?? head?.term ?? null,
     workers: roster?.workers ?? [],
-    hosts: hostsOf(roster, stack.hostName),
+    hosts: localAddresses(stack, hostsOf(roster, stack.hostName), input.address),
     rosterError: "error" in input.roster ? input.roster.error : undefined,
     endpoints: endpoints(stack, input.address, head),
     gcsAddress: head?.ready ? gcsAddressOf(stack, head, input.address) : undefined,

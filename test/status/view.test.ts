@@ -54,6 +54,13 @@ test("status report and screen with a head and a worker", () => {
   expect(report.join).toBeUndefined(); // one workstation: nothing to join
 });
 
+test("one workstation in bridge networking: the host is shown at its address, not a container's name", () => {
+  const local = { node: "ray-cpu", address: "ray-cpu:6379", term: 1, since: "t", ready: true };
+  const report = buildStatus({ stack: stackFactsOfModel(modelFixture()), projectName: "cslr", address: "192.168.1.20", rows, roster: { roster: { head: local, term: 1, workers: [{ node: "ray-worker-1", address: "ray-worker-1", ageMs: 100 }] } } });
+  expect(report.hosts.map((h) => [h.name, h.address])).toEqual([["ws1", "192.168.1.20"]]);
+  expect(renderStatus(report)).toContain("\n  ws1 (192.168.1.20)\n");
+});
+
 test("several workstations: nodes grouped by host, the GCS address and the join line on the coordinator", () => {
   const model = baseModel({ network: { mode: "host" }, host: { name: "ws1" }, services: { ray: { workers: 1 } } }, { head_whitelist: ["ray-cpu"] });
   const roster = {
