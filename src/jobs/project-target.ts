@@ -11,11 +11,20 @@ import { resolveHostAddress } from "../host/address.ts";
 import { rosterUrl } from "../status/roster.ts";
 import { addressOnlyTarget, type TargetOptions } from "./cli-io.ts";
 import { dashboardUrl, noClusterError, noReadyHeadError, type JobsTarget } from "./target.ts";
-import { CslrError } from "../errors.ts";
+import { CslrError, UsageError } from "../errors.ts";
+import { existsSync } from "node:fs";
 
 export async function projectTarget(options: TargetOptions): Promise<JobsTarget> {
   if (options.address) return addressOnlyTarget(options);
   const paths = resolveProject(options);
+  // Outside a project the embedded example config would find whatever election service answers
+  // on this machine's loopback (another project's, say): never guess the cluster.
+  if (!paths.explicit.config && !existsSync(paths.config)) {
+    if (process.env.RAY_API_SERVER_ADDRESS) return addressOnlyTarget(options);
+    throw new UsageError(
+      `no cslr project here (no config.yaml with nodes.yaml in ${process.cwd()} or a folder above it): run this in the project's folder, or name the head with --address http://HEAD:8265 (and RAY_AUTH_TOKEN when the cluster uses Ray tokens)`,
+    );
+  }
   const model = await loadProject(paths);
   const clusterToken = readSecret(paths.envFile, "CSLR_CLUSTER_TOKEN");
   const roster = await readCluster(rosterUrl(model), { token: clusterToken, timeoutMs: 3000 });
