@@ -44,6 +44,19 @@ export function portsToProbe(plan: PlannedPort[]): PlannedPort[] {
   return [...fixed, ...workers.filter((_, i) => i % step === 0 || i === workers.length - 1)].slice(0, maxProbePorts);
 }
 
+function coordinatorUrlArg(url: string | undefined): string {
+  if (!url || !/^https?:\/\/[^\s/]+/.test(url) || !URL.canParse(url)) {
+    throw new UsageError("cslr join: expected the coordinator's URL, like `cslr join http://10.0.0.5:8888 --token TOKEN` (cslr status prints the line on the coordinator)");
+  }
+  return url;
+}
+
+function clusterTokenArg(flag: string | undefined): string {
+  const token = flag ?? process.env.CSLR_CLUSTER_TOKEN;
+  if (!token) throw new UsageError("cslr join: expected --token TOKEN (the CSLR_CLUSTER_TOKEN in the coordinator's .env), or CSLR_CLUSTER_TOKEN set");
+  return token;
+}
+
 export default defineCommand({
   meta: { name: "join", description: "Make this workstation a member of a cluster: cslr join URL --token TOKEN [--up]" },
   args: {
@@ -53,17 +66,20 @@ export default defineCommand({
     name: { type: "string", description: "This workstation's name in the cluster (default: its short hostname)", valueHint: "NAME" },
     up: { type: "boolean", description: "Start this workstation's Ray nodes and wait until they are on the roster" },
     force: { type: "boolean", description: "Replace an existing config.yaml and nodes.yaml" },
+    client: { type: "boolean", description: "Use this machine as a client (cslr run, cslr jobs from any folder): writes only ~/.config/cslr/client.json" },
   },
   async run({ args }) {
+    if (args.client) {
+      if (args.up || args.name !== undefined || args.force) throw new UsageError("cslr join --client: --up, --name and --force are for members; a client writes only its profile");
+      const { joinAsClient } = await import("../join/client.ts");
+      await joinAsClient(coordinatorUrlArg(args.url), clusterTokenArg(args.token));
+      return;
+    }
     if (process.platform !== "linux") {
       throw new CslrError(`several workstations need Linux hosts with Docker Engine (Ray uses host networking); this is ${process.platform}: use it as a client (cslr run, cslr status) or for a one-machine stack`);
     }
-    const url = args.url;
-    if (!url || !/^https?:\/\/[^\s/]+/.test(url) || !URL.canParse(url)) {
-      throw new UsageError("cslr join: expected the coordinator's URL, like `cslr join http://10.0.0.5:8888 --token TOKEN` (cslr status prints the line on the coordinator)");
-    }
-    const token = args.token ?? process.env.CSLR_CLUSTER_TOKEN;
-    if (!token) throw new UsageError("cslr join: expected --token TOKEN (the CSLR_CLUSTER_TOKEN in the coordinator's .env), or CSLR_CLUSTER_TOKEN set");
+    const url = coordinatorUrlArg(args.url);
+    const token = clusterTokenArg(args.token);
     const name = args.name ?? hostNameOf(hostname());
     if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new UsageError(`--name ${JSON.stringify(name)}: expected lowercase letters, digits and '-', like ws2`);
 

@@ -12,6 +12,8 @@ import type { JobsTarget } from "./target.ts";
 /** What a command says about where the head is: `--address`, or the project (its roster) otherwise. */
 export interface TargetOptions {
   address?: string;
+  /** The coordinator's URL (`--cluster`), for use outside a project. */
+  cluster?: string;
   config?: string;
   nodes?: string;
   out?: string;

@@ -11,20 +11,49 @@ import { resolveHostAddress } from "../host/address.ts";
 import { rosterUrl } from "../status/roster.ts";
 import { addressOnlyTarget, type TargetOptions } from "./cli-io.ts";
 import { dashboardUrl, noClusterError, noReadyHeadError, type JobsTarget } from "./target.ts";
-import { CslrError, UsageError } from "../errors.ts";
+import { CslrError } from "../errors.ts";
+import { serviceOf } from "../config/names.ts";
+import { clientProfilePath, clusterOf, noClusterNamedError, readClientProfile } from "./client-profile.ts";
 import { existsSync } from "node:fs";
+
+/** The dashboard ports when no profile names them: the config's defaults. */
+const defaultDashboardPorts: Record<string, number> = { "ray-cpu": 8265, "ray-gpu": 8266 };
+
+/**
+ * Outside a project: the cluster named by --cluster, CSLR_CLUSTER or the client profile
+ * (`cslr join --client`), whose roster names the head. The profile also gives Ray's token,
+ * MLflow's address and the experiment when it is the profile's cluster.
+ */
+async function clusterTarget(options: TargetOptions): Promise<JobsTarget> {
+  if (options.cluster === undefined && !process.env.CSLR_CLUSTER && process.env.RAY_API_SERVER_ADDRESS) return addressOnlyTarget(options);
+  const profilePath = clientProfilePath();
+  const profile = readClientProfile(profilePath);
+  const coordinator = clusterOf(options.cluster, process.env, profile);
+  if (!coordinator) throw noClusterNamedError(process.cwd(), profilePath);
+  const own = profile?.coordinator === coordinator ? profile : undefined;
+  const roster = await readCluster(coordinator, { timeoutMs: 3000 });
+  if ("error" in roster) throw new CslrError(`the cluster's coordinator at ${coordinator} does not answer (${roster.error}): is its stack up?`);
+  const head = roster.roster.head;
+  if (!head) throw noReadyHeadError("no head is elected");
+  if (!head.ready) throw noReadyHeadError(`${head.node} is starting`);
+  const service = serviceOf(head.node);
+  const port = own?.dashboardPorts[service as "ray-cpu" | "ray-gpu"] ?? defaultDashboardPorts[service];
+  if (port === undefined) throw noReadyHeadError(`head ${head.node} is not a ray-cpu or ray-gpu node, so its dashboard port is unknown here`);
+  return {
+    url: dashboardUrl(head.address, port),
+    token: own?.rayToken ?? (process.env.RAY_AUTH_TOKEN || undefined),
+    mlflowTrackingUri: own?.mlflowTrackingUri ?? (process.env.MLFLOW_TRACKING_URI || undefined),
+    projectName: own?.experiment ?? "cslr",
+  };
+}
 
 export async function projectTarget(options: TargetOptions): Promise<JobsTarget> {
   if (options.address) return addressOnlyTarget(options);
+  if (options.cluster !== undefined) return clusterTarget(options);
   const paths = resolveProject(options);
   // Outside a project the embedded example config would find whatever election service answers
   // on this machine's loopback (another project's, say): never guess the cluster.
-  if (!paths.explicit.config && !existsSync(paths.config)) {
-    if (process.env.RAY_API_SERVER_ADDRESS) return addressOnlyTarget(options);
-    throw new UsageError(
-      `no cslr project here (no config.yaml with nodes.yaml in ${process.cwd()} or a folder above it): run this in the project's folder, or name the head with --address http://HEAD:8265 (and RAY_AUTH_TOKEN when the cluster uses Ray tokens)`,
-    );
-  }
+  if (!paths.explicit.config && !existsSync(paths.config)) return clusterTarget(options);
   const model = await loadProject(paths);
   const clusterToken = readSecret(paths.envFile, "CSLR_CLUSTER_TOKEN");
   const roster = await readCluster(rosterUrl(model), { token: clusterToken, timeoutMs: 3000 });

@@ -40,22 +40,3 @@ test("cslr jobs lists, cslr jobs stop stops", async () => {
   expect(fake.calls().slice(-1)).toEqual([`POST /api/jobs/${id}/stop`]);
 });
 
-test("cslr run from an empty folder never falls back to the embedded example: one line saying what to do, exit 2, no request", async () => {
-  const { mkdtempSync, realpathSync, rmSync, writeFileSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const { runCli } = await import("../helpers/cli.ts");
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), "cslr-empty-")));
-  try {
-    writeFileSync(join(dir, "train.py"), "print(1)\n");
-    const before = fake.requests.length;
-    const result = await runCli(["run", "--", "python", "train.py"], { cwd: dir, env: { HOME: dir, RAY_API_SERVER_ADDRESS: undefined, RAY_AUTH_TOKEN: undefined } });
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr.trim()).toBe(
-      `no cslr project here (no config.yaml with nodes.yaml in ${dir} or a folder above it): run this in the project's folder, or name the head with --address http://HEAD:8265 (and RAY_AUTH_TOKEN when the cluster uses Ray tokens)`,
-    );
-    expect(fake.requests.length).toBe(before);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
