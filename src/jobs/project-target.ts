@@ -4,7 +4,7 @@
  */
 import { readSecret } from "../config/dotenv.ts";
 import { loadProject, resolveProject } from "../config/load.ts";
-import { hostOf } from "../config/net.ts";
+import { hostOf, parseIpv4 } from "../config/net.ts";
 import { headPortsOf, mlflowUrlForNodes } from "../config/urls.ts";
 import { readCluster } from "../election/client.ts";
 import { resolveHostAddress } from "../host/address.ts";
@@ -15,6 +15,16 @@ import { CslrError } from "../errors.ts";
 import { serviceOf } from "../config/names.ts";
 import { clientProfilePath, clusterOf, noClusterNamedError, readClientProfile } from "./client-profile.ts";
 import { existsSync } from "node:fs";
+
+/**
+ * Where a client reaches the head: its advertised address, except a one-machine stack's head,
+ * which advertises its service name (ray-cpu:6379) and is published on the coordinator's host.
+ */
+export function reachableHeadAddress(headAddress: string, coordinator: string): string {
+  const host = hostOf(headAddress);
+  const routable = parseIpv4(host) !== undefined || host.includes(":") || host.includes(".");
+  return routable ? headAddress : new URL(coordinator).hostname;
+}
 
 /** The dashboard ports when no profile names them: the config's defaults. */
 const defaultDashboardPorts: Record<string, number> = { "ray-cpu": 8265, "ray-gpu": 8266 };
@@ -40,7 +50,7 @@ async function clusterTarget(options: TargetOptions): Promise<JobsTarget> {
   const port = own?.dashboardPorts[service as "ray-cpu" | "ray-gpu"] ?? defaultDashboardPorts[service];
   if (port === undefined) throw noReadyHeadError(`head ${head.node} is not a ray-cpu or ray-gpu node, so its dashboard port is unknown here`);
   return {
-    url: dashboardUrl(head.address, port),
+    url: dashboardUrl(reachableHeadAddress(head.address, coordinator), port),
     token: own?.rayToken ?? (process.env.RAY_AUTH_TOKEN || undefined),
     mlflowTrackingUri: own?.mlflowTrackingUri ?? (process.env.MLFLOW_TRACKING_URI || undefined),
     projectName: own?.experiment ?? "cslr",

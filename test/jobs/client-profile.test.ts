@@ -12,6 +12,7 @@ import { nodeKey } from "../../src/election/auth.ts";
 import type { JoinInfo } from "../../src/election/membership.ts";
 import { startElectionServer, type ElectionServer } from "../../src/election/server.ts";
 import { clientProfilePath, clusterOf, readClientProfile } from "../../src/jobs/client-profile.ts";
+import { reachableHeadAddress } from "../../src/jobs/project-target.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { runCli } from "../helpers/cli.ts";
 import { FakeRay } from "./fake-ray.ts";
@@ -85,6 +86,7 @@ test("join --client writes only the profile (0600), and run from an empty folder
   });
   expect(existsSync(join(dir, "config.yaml"))).toBe(false);
 
+
   writeFileSync(join(dir, "train.py"), "print('sum of squares:', 285)\n");
   const before = fake.submitted().length;
   const run = await runCli(["run", "--", "python", "train.py"], { cwd: dir, env });
@@ -94,7 +96,7 @@ test("join --client writes only the profile (0600), and run from an empty folder
   const body = fake.submitted()[before]!;
   expect(body.entrypoint).toBe("python train.py");
   expect(body.runtime_env!.env_vars).toMatchObject({ MLFLOW_EXPERIMENT_NAME: "lab", MLFLOW_TRACKING_URI: "http://10.0.0.5:5000" });
-});
+}, 60_000);
 
 test("--cluster and CSLR_CLUSTER name the coordinator (the profile's ports and token apply to its own cluster); a bad one is exit 2", async () => {
   const { dir, env } = laptop("b");
@@ -107,7 +109,7 @@ test("--cluster and CSLR_CLUSTER name the coordinator (the profile's ports and t
   const bad = await runCli(["jobs", "--cluster", "not-a-url"], { cwd: dir, env });
   expect(bad.exitCode).toBe(2);
   expect(bad.stderr.trim()).toBe('--cluster "not-a-url": expected the coordinator\'s URL, like http://10.0.0.5:8888');
-});
+}, 60_000);
 
 test("no project, no cluster named, no profile: one line saying what to do, exit 2", async () => {
   const { home, dir, env } = laptop("c");
@@ -116,11 +118,19 @@ test("no project, no cluster named, no profile: one line saying what to do, exit
   expect(result.stderr.trim()).toBe(
     `no cslr project here (no config.yaml with nodes.yaml in ${dir} or a folder above it) and no cluster named: run \`cslr join --client URL --token TOKEN\` once (writes ${join(home, ".config/cslr/client.json")}), or pass --cluster URL (or set CSLR_CLUSTER), or --address http://HEAD:8265`,
   );
-});
+}, 60_000);
 
 test("clusterOf and clientProfilePath", () => {
   expect(clusterOf(undefined, {}, undefined)).toBeUndefined();
   expect(clusterOf(undefined, { CSLR_CLUSTER: "http://h:8888" }, undefined)).toBe("http://h:8888");
   expect(clientProfilePath({ HOME: "/home/ada" })).toBe("/home/ada/.config/cslr/client.json");
   expect(clientProfilePath({ HOME: "/home/ada", XDG_CONFIG_HOME: "/cfg" })).toBe("/cfg/cslr/client.json");
+});
+
+test.each([
+  ["10.0.0.12:6379", "http://10.0.0.5:8888", "10.0.0.12:6379"],
+  ["gpu-box.lan:6380", "http://10.0.0.5:8888", "gpu-box.lan:6380"],
+  ["ray-cpu:6379", "http://10.0.0.5:8888", "10.0.0.5"],
+])("a client reaches head %p of coordinator %p at %p", (head, coordinator, expected) => {
+  expect(reachableHeadAddress(head, coordinator)).toBe(expected);
 });
