@@ -49,6 +49,8 @@ export interface StatusReport {
   term: number | null;
   workers: RosterWorker[];
   hosts: HostStatus[];
+  /** Workstations whose nodes were in the cluster and have all been silent for three lease TTLs (read with the cluster token). */
+  goneHosts: { host: string; address: string; lastSeen: string }[];
   /** Why the roster is missing, when it is. */
   rosterError?: string;
   endpoints: Endpoints;
@@ -144,6 +146,7 @@ export function buildStatus(input: {
     term: roster?.term ?? head?.term ?? null,
     workers: roster?.workers ?? [],
     hosts: localAddresses(stack, hostsOf(roster, stack.hostName), input.address),
+    goneHosts: roster?.gone ?? [],
     rosterError: "error" in input.roster ? input.roster.error : undefined,
     endpoints: endpoints(stack, input.address, head),
     gcsAddress: head?.ready ? gcsAddressOf(stack, head, input.address) : undefined,
@@ -202,6 +205,11 @@ export function renderStatus(report: StatusReport): string {
       const rows = host.nodes.map((n) => [n.node, n.role === "head" ? (n.ready ? "head" : "head, starting") : "worker", n.address, n.role === "worker" ? `last report ${seconds(n.ageMs)}` : ""]);
       lines.push(...table(rows).map((l) => `    ${l}`));
     }
+  }
+  if (!report.rosterError && report.goneHosts.length > 0) {
+    lines.push("", "Gone (were in the cluster; no report from their nodes for three lease TTLs):");
+    for (const gone of report.goneHosts) lines.push(`  ${gone.host} (${gone.address}), last report ${gone.lastSeen}`);
+    lines.push("  A rebooted workstation rejoins by itself once its Docker runs again; `cslr leave` there, once it is back, takes it out for good.");
   }
   lines.push("", "Addresses:");
   const rows = endpointLabels.filter(([key]) => report.endpoints[key]).map(([key, label]) => [label, report.endpoints[key]!]);

@@ -61,6 +61,15 @@ test("one workstation in bridge networking: the host is shown at its address, no
   expect(renderStatus(report)).toContain("\n  ws1 (192.168.1.20)\n");
 });
 
+test("the coordinator's status names workstations that were members and are gone", () => {
+  const model = baseModel({ network: { mode: "host" }, host: { name: "ws1" } }, { head_whitelist: ["ray-cpu"] });
+  const roster = { head: { node: "ray-cpu.ws1", host: "ws1", address: "10.0.0.11:6379", term: 2, since: "t", ready: true }, term: 2, workers: [], gone: [{ host: "ws2", address: "10.0.0.12", lastSeen: "2026-12-04T13:40:02.000Z" }] };
+  const report = buildStatus({ stack: stackFactsOfModel(model), projectName: "lab", address: "10.0.0.11", rows, roster: { roster }, clusterToken: "tok" });
+  expect(report.goneHosts).toEqual(roster.gone);
+  const screen = renderStatus(report);
+  expect(screen).toContain("Gone (were in the cluster; no report from their nodes for three lease TTLs):\n  ws2 (10.0.0.12), last report 2026-12-04T13:40:02.000Z\n");
+});
+
 test("several workstations: nodes grouped by host, the GCS address and the join line on the coordinator", () => {
   const model = baseModel({ network: { mode: "host" }, host: { name: "ws1" }, services: { ray: { workers: 1 } } }, { head_whitelist: ["ray-cpu"] });
   const roster = {
