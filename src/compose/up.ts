@@ -96,6 +96,7 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
   const { phase, timedOut } = await waitForCluster(expect, seconds, {
     ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
     roster: () => (url ? readCluster(url, { timeoutMs: 2000, token }) : Promise.resolve({ error: "no election service configured" })),
+    jobsApi: model ? () => jobsApiProblem(model, session.paths) : undefined,
     now: () => Date.now(),
     sleep: (ms) => Bun.sleep(ms),
     progress: (_phase, text) => printer.show(text),
@@ -113,6 +114,21 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
     process.stderr.write(`--- last log lines of ${culprit} ---\n${logs.stdout}${logs.stderr}--- end of ${culprit} logs ---\n`);
   }
   throw new CslrError(why);
+}
+
+/**
+ * Why the elected head's Jobs API does not take a job yet (undefined: it answers GET
+ * /api/version, with Ray's token when the cluster uses one): what `cslr run` will call first.
+ */
+async function jobsApiProblem(model: Model, paths: Session["paths"]): Promise<string | undefined> {
+  const [{ modelTarget }, { clientFor }] = await Promise.all([import("../jobs/project-target.ts"), import("../jobs/cli-io.ts")]);
+  try {
+    const target = await modelTarget(model, paths);
+    await clientFor(target, "wait").version(AbortSignal.timeout(3000));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split("\n")[0]!.slice(0, 200);
+  }
 }
 
 /** The URLs to use, with the Ray ones taken from the elected head, and the line that adds a workstation. */

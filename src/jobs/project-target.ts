@@ -3,7 +3,8 @@
  * at the dashboard port of the service it runs, with Ray's token when the cluster uses one.
  */
 import { readSecret } from "../config/dotenv.ts";
-import { loadProject, resolveProject } from "../config/load.ts";
+import { loadProject, resolveProject, type ProjectPaths } from "../config/load.ts";
+import type { Model } from "../config/model.ts";
 import { hostOf, parseIpv4 } from "../config/net.ts";
 import { headPortsOf, mlflowUrlForNodes } from "../config/urls.ts";
 import { readCluster } from "../election/client.ts";
@@ -64,7 +65,11 @@ export async function projectTarget(options: TargetOptions): Promise<JobsTarget>
   // Outside a project the embedded example config would find whatever election service answers
   // on this machine's loopback (another project's, say): never guess the cluster.
   if (!paths.explicit.config && !existsSync(paths.config)) return clusterTarget(options);
-  const model = await loadProject(paths);
+  return modelTarget(await loadProject(paths), paths);
+}
+
+/** The head of a loaded project's cluster (also what `up --wait` checks before it says ready). */
+export async function modelTarget(model: Model, paths: ProjectPaths): Promise<JobsTarget> {
   const clusterToken = readSecret(paths.envFile, "CSLR_CLUSTER_TOKEN");
   const roster = await readCluster(rosterUrl(model), { token: clusterToken, timeoutMs: 3000 });
   if ("error" in roster) {
