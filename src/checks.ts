@@ -1,9 +1,9 @@
-import { jsonDocument, type JsonDocument } from "./json.ts";
-
 /**
  * One check, as `cslr doctor` and `cslr test` report it: ✓ passed, ✗ failed (with the fix),
  * - not applicable here. One renderer for both, and the same shape in their `--json`.
  */
+import { jsonDocument, type JsonDocument } from "./json.ts";
+
 /** ok passed; fail must be fixed; warn works but is worth fixing (never fails the command); skip does not apply here. */
 export type CheckStatus = "ok" | "fail" | "warn" | "skip";
 

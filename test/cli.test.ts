@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { checkArgs, ownWords, resolveCommand, wantsHelp, type ResolvedCommand } from "../src/cli.ts";
+import { main } from "../src/cli.ts";
+import { checkArgs, ownWords, resolveCommand as resolveFrom, wantsHelp, type ResolvedCommand } from "../src/dispatch.ts";
 import { repoRoot, runCli } from "./helpers/cli.ts";
+
+const resolveCommand = (words: string[]) => resolveFrom(main, words);
 
 async function argsOf(resolved: ResolvedCommand) {
   return (await (typeof resolved.command.args === "function" ? resolved.command.args() : resolved.command.args)) ?? {};

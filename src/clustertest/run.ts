@@ -115,7 +115,18 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
     record(checkWorkerInRay(undefined, worker, await io.workerState()));
     return results;
   }
-  // Real Ray: one ray.init both proves the client port and lists the nodes the head knows.
+  await checkThroughRayClient(io, { deadline, pollMs }, head, worker, record);
+  return results;
+}
+
+/** Real Ray: one ray.init both proves the client port and lists the nodes the head knows; then the worker among them. */
+async function checkThroughRayClient(
+  io: ClusterTestIo,
+  { deadline, pollMs }: { deadline: number; pollMs: number },
+  head: NonNullable<ReturnType<typeof headTarget>>,
+  worker: WorkerExpectation,
+  record: (result: CheckResult) => void,
+): Promise<void> {
   const first = checkRayClient(await io.probe(rayClientProbe(head.client.host, head.client.port)), head);
   record(first.result);
   const verdict = await poll(io, deadline, pollMs, async () => {
@@ -125,5 +136,4 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
     return { done: value.status === "ok" || !first.report || (state !== undefined && state !== "running"), value };
   });
   record(verdict);
-  return results;
 }

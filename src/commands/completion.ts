@@ -6,7 +6,8 @@ import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { logArgs } from "../args.ts";
 import { UsageError } from "../errors.ts";
-import { shells, type Shell } from "../completion/spec.ts";
+import { completionSpec, shells, type Shell } from "../completion/spec.ts";
+import { rootOf } from "../dispatch.ts";
 
 export function parseShell(word: string | undefined): Shell {
   if (word !== undefined && (shells as readonly string[]).includes(word)) return word as Shell;
@@ -20,11 +21,9 @@ export default defineCommand({
     ...logArgs,
     shell: { type: "positional", required: false, description: "bash, zsh or fish", valueHint: "SHELL" },
   },
-  async run({ args }) {
+  async run({ args, data }) {
     const shell = parseShell(args._[0] === undefined ? undefined : String(args._[0]));
-    // Loaded here: cli.ts loads this file through the command table.
-    const [{ main }, { completionSpec }] = await Promise.all([import("../cli.ts"), import("../completion/spec.ts")]);
-    const spec = await completionSpec(main, pkg.name, pkg.version);
+    const spec = await completionSpec(rootOf(data), pkg.name, pkg.version);
     const render = {
       bash: () => import("../completion/bash.ts").then((m) => m.bashScript(spec)),
       zsh: () => import("../completion/zsh.ts").then((m) => m.zshScript(spec)),

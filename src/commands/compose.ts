@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { composeArgs } from "../args.ts";
 import { passthroughArgs } from "../compose/argv.ts";
 import { childExit } from "../compose/runner.ts";
-import { openSession } from "../compose/session.ts";
+import { openSession } from "../stack/session.ts";
 import { UsageError } from "../errors.ts";
 
 export default defineCommand({

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { composeArgs, stopTimeoutArgs } from "../args.ts";
 import { downArgs, parseStopTimeout } from "../compose/argv.ts";
-import { openSession } from "../compose/session.ts";
+import { openSession } from "../stack/session.ts";
 
 export default defineCommand({
   meta: { name: "down", description: "Stop and remove the stack's containers and network (docker compose down)" },

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { composeArgs } from "../args.ts";
 import { execArgs, optionValue, parseReplicaIndex, splitExecArgs } from "../compose/argv.ts";
-import { openSession } from "../compose/session.ts";
+import { openSession } from "../stack/session.ts";
 import { checkServices } from "../compose/target.ts";
 import { UsageError } from "../errors.ts";
 

@@ -5,6 +5,7 @@
  */
 import { defineCommand } from "citty";
 import { logArgs } from "../args.ts";
+import { resolveCommand, rootOf, showHelp } from "../dispatch.ts";
 import { UsageError } from "../errors.ts";
 
 export default defineCommand({
@@ -13,11 +14,9 @@ export default defineCommand({
     ...logArgs,
     command: { type: "positional", required: false, description: "The command (and subcommand) to explain", valueHint: "COMMAND..." },
   },
-  async run({ args }) {
-    // Loaded here, not at the top: cli.ts loads this file through the command table.
-    const { resolveCommand, showHelp } = await import("../cli.ts");
+  async run({ args, data }) {
     const words = args._.map(String);
-    const resolved = await resolveCommand(words);
+    const resolved = await resolveCommand(rootOf(data), words);
     const extra = resolved.args[0];
     if (extra !== undefined) {
       const where = ["cslr", ...resolved.path].join(" ");

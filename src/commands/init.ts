@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { logArgs } from "../args.ts";
 import { embeddedExamples } from "../config/load.ts";
-import { jsonSchemaOf } from "../config/json-schema.ts";
+import { schemaFiles } from "../config/json-schema.ts";
 import { log } from "../log.ts";
 import { withMissingSecrets } from "../config/dotenv.ts";
 import { CslrError } from "../errors.ts";
@@ -52,8 +52,7 @@ export default defineCommand({
     const dir = dirname(configPath);
     writeUnlessPresent(configPath, embeddedExamples.config, Boolean(args.force));
     writeUnlessPresent(args.nodes !== undefined ? resolve(args.nodes) : join(dir, "nodes.yaml"), embeddedExamples.nodes, Boolean(args.force));
-    writeFileSync(join(dir, "config.schema.json"), `${JSON.stringify(jsonSchemaOf("config"), null, 2)}\n`);
-    writeFileSync(join(dir, "nodes.schema.json"), `${JSON.stringify(jsonSchemaOf("nodes"), null, 2)}\n`);
+    for (const file of schemaFiles(dir)) writeFileSync(file.path, file.content);
     const envPath = join(dir, ".env");
     const existing = existsSync(envPath) ? readFileSync(envPath, "utf8") : "";
     const { text, added } = withMissingSecrets(existing);

@@ -3,7 +3,7 @@ import { composeArgs } from "../args.ts";
 import { logsArgs, parseLogTime, parseReplicaIndex } from "../compose/argv.ts";
 import { replicaLogs } from "../compose/replica.ts";
 import { eraseLineStripper } from "../compose/runner.ts";
-import { openSession } from "../compose/session.ts";
+import { openSession } from "../stack/session.ts";
 import { checkServices } from "../compose/target.ts";
 import { UsageError } from "../errors.ts";
 

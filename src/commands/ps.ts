@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { composeArgs } from "../args.ts";
 import { psArgs } from "../compose/argv.ts";
 import { containerJson, parsePs } from "../compose/ps.ts";
-import { openSession } from "../compose/session.ts";
+import { openSession } from "../stack/session.ts";
 import { formatJson, jsonDocument } from "../json.ts";
 
 export default defineCommand({

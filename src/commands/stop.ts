@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { composeArgs, stopTimeoutArgs } from "../args.ts";
 import { parseStopTimeout, stopArgs } from "../compose/argv.ts";
-import { openSession } from "../compose/session.ts";
+import { openSession } from "../stack/session.ts";
 import { checkServices } from "../compose/target.ts";
 
 export default defineCommand({

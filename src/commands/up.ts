@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
 import { composeArgs } from "../args.ts";
-import { openSession } from "../compose/session.ts";
-import { defaultWaitSeconds, upStack, waitDeadline } from "../compose/up.ts";
+import { openSession } from "../stack/session.ts";
+import { upStack, waitDeadline } from "../stack/up.ts";
+import { defaultWaitSeconds } from "../status/wait.ts";
 
 export default defineCommand({
   meta: { name: "up", description: "Generate _build/ and start the stack (docker compose up)" },

@@ -75,7 +75,6 @@ export function isEngineDown(stderr: string): boolean {
   return /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|docker\.sock: connect/i.test(stderr);
 }
 
-/** The message cslr prints instead of compose's own output when the engine is down. */
 /** The line of an engine error that says why; wrappers may print other lines first. */
 export function engineFailureLine(detail: string): string {
   const lines = detail.trim().split("\n").filter((l) => l.trim() !== "");

@@ -1,11 +1,8 @@
 /**
  * What compose is pointed at: a generated file, the project name, `.env` and the user's
- * compose.override.yaml. `up` regenerates `_build/` first and acts on that; the other commands
- * act on the generation compose last accepted (`_build/applied/`), which describes what runs
- * even if config.yaml, or a failed `up`, has changed `_build/` since.
+ * compose.override.yaml. Which generation a command acts on is src/stack/generation.ts's.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import type { ProjectPaths } from "../config/load.ts";
 import { CslrError, UsageError } from "../errors.ts";
 import type { ComposeTarget } from "./argv.ts";
@@ -47,19 +44,6 @@ export function readComposeFile(file: string, howToCreate = "run `cslr up` (or `
 
 export function serviceNames(doc: ComposeDoc): string[] {
   return Object.keys(doc.services ?? {});
-}
-
-/** After compose accepted `_build/compose.yaml`: it becomes the applied generation (atomic copy). */
-export function recordApplied(paths: ProjectPaths): void {
-  mkdirSync(dirname(paths.appliedComposeFile), { recursive: true });
-  const temp = `${paths.appliedComposeFile}.${process.pid}.tmp`;
-  copyFileSync(paths.composeFile, temp);
-  renameSync(temp, paths.appliedComposeFile);
-}
-
-/** The file commands on the running stack act on: the applied generation, else the latest. */
-export function runningComposeFile(paths: ProjectPaths): string {
-  return existsSync(paths.appliedComposeFile) ? paths.appliedComposeFile : paths.composeFile;
 }
 
 /** Services named on the command line must be in the compose file: exit 2 naming those that are. */

@@ -3,16 +3,13 @@
  * Schema (`cslr schema`) and the README's config reference all come from these schemas.
  */
 import { isIP } from "node:net";
-import { z } from "zod";
+import { z } from "./zod.ts";
 import { isHostname, isIpv4Cidr, isUnadvertisable, parseHostPort, parseIpv4 } from "./net.ts";
 import { pinnedVersions } from "./versions.ts";
 
 export { isHostname };
 import { parseMemorySize } from "./units.ts";
 
-// A CLI run validates each schema once: zod's JIT-compiled parsers cost more to build (~4 ms
-// at start-up) than they save.
-z.config({ jitless: true });
 
 // ---------------------------------------------------------------- scalars
 
@@ -50,7 +47,10 @@ export const bindAddress = z
   .string()
   .refine((v) => isIP(v) !== 0, { message: "not an IP address; expected 0.0.0.0 (every address), 127.0.0.1 (this machine only) or one of this host's addresses" });
 
-/** Images must be pinned: a Ray client and cluster of different versions fail confusingly. */
+/**
+ * An image reference. Pin it to a version: a Ray client and cluster of different versions fail
+ * confusingly, so an unpinned or `:latest` image is a warning (config/normalise.ts), not an error.
+ */
 export const image = z
   .string()
   .min(1, { message: "empty image; expected an image reference like rayproject/ray:2.60.0" })

@@ -5,6 +5,17 @@
 import type { Model } from "./model.ts";
 import { serviceOf } from "./names.ts";
 
+/** The election service as seen from this host: its published port on loopback, or the configured URL when it runs elsewhere. */
+export function rosterUrl(model: Model): string {
+  const health = model.config.services.health;
+  return health.enabled ? `http://127.0.0.1:${health.port}` : model.election.url;
+}
+
+/** The coordinator's host when the election service runs elsewhere (a member workstation); undefined on the coordinator. */
+export function coordinatorHostOf(model: Model): string | undefined {
+  return model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
+}
+
 /** The election service as this host's Ray nodes reach it. */
 export function electionUrlForNodes(model: Model): string {
   const health = model.config.services.health;

@@ -9,7 +9,8 @@ import { detectCompose, engineFailureLine, installHint } from "../compose/detect
 import { busyConfiguredPorts, busyPublishedPorts, runningServices } from "../compose/ports.ts";
 import type { PublishedPort } from "../compose/published.ts";
 import { Compose, probeProgram } from "../compose/runner.ts";
-import { composeTarget, readComposeFile, runningComposeFile } from "../compose/target.ts";
+import { composeTarget, readComposeFile } from "../compose/target.ts";
+import { runningComposeFile } from "../stack/generation.ts";
 import type { ComposeTool } from "../compose/argv.ts";
 import { displayPath, loadProject, type ProjectPaths } from "../config/load.ts";
 import type { Model } from "../config/model.ts";

@@ -4,7 +4,7 @@
  * Safety rests on four rules:
  * - one lease slot: a head is granted only when the slot is empty, and only after the last
  *   lease has been expired for a margin (so a head cut off from the service has stopped
- *   itself, at 2/3 of the TTL, before anyone else is granted: see src/node/lease.ts);
+ *   itself, at 2/3 of the TTL, before anyone else is granted: see LeaseKeeper in src/node/agent.ts);
  * - terms only grow (persisted before any answer, never reused, capped below 2^53);
  * - only whitelisted nodes are ever granted the lease;
  * - leases follow a monotonic clock, never the wall clock (which people and NTP step).

@@ -6,7 +6,7 @@
  * UDP connect) answers 0.0.0.0, which must never be advertised.
  */
 import { networkInterfaces } from "node:os";
-import { ipv4InCidr, isUnadvertisable, parseIpv4 } from "../config/net.ts";
+import { ipv4InCidr, isUnadvertisable, parseIpv4 } from "./ipv4.ts";
 import { log } from "../log.ts";
 
 const containerInterface = /^(docker|br-|veth|virbr|cni|flannel|cali|podman|lxc)/;
@@ -45,10 +45,15 @@ export function chooseHostAddress(
   addresses: InterfaceAddress[],
   coordinator: string | undefined,
   fix = "set host.address in config.yaml to the address the other workstations reach this one by",
+  defaultRouteSource?: string,
 ): AddressChoice {
   const target = coordinator ?? `${defaultRouteProbe} (the default route)`;
   if (routeSource && !isUnadvertisable(routeSource)) return { address: routeSource, why: `the source address of the route to ${target}`, fallback: false };
   const noRoute = coordinator ? `no route to ${coordinator}` : "no default route";
+  // A coordinator named by a name this host cannot resolve (or route): the default route still says which LAN this is.
+  if (coordinator && defaultRouteSource && !isUnadvertisable(defaultRouteSource)) {
+    return { address: defaultRouteSource, why: `${noRoute}; the source address of the default route`, fallback: true };
+  }
   const candidates = lanCandidates(addresses);
   const list = candidates.map((c) => `${c.iface} ${c.address}`).join(", ");
   if (coordinator && parseIpv4(coordinator) !== undefined) {
@@ -118,7 +123,9 @@ export async function chooseHostAddressNow(configured: string, coordinatorHost: 
   if (configured !== "auto") return { address: configured, why: "host.address in config.yaml", fallback: false };
   const coordinator = coordinatorHost && !isLoopbackName(coordinatorHost) ? coordinatorHost : undefined;
   const viaRoute = await routeSourceAddress(coordinator ?? defaultRouteProbe);
-  return chooseHostAddress(viaRoute, interfaceAddresses(), coordinator, fix);
+  const routed = viaRoute !== undefined && !isUnadvertisable(viaRoute);
+  const viaDefault = coordinator && !routed ? await routeSourceAddress(defaultRouteProbe) : undefined;
+  return chooseHostAddress(viaRoute, interfaceAddresses(), coordinator, fix, viaDefault);
 }
 
 const announced = new Set<string>();

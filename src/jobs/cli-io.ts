@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { CslrError } from "../errors.ts";
 import { JobsClient } from "./client.ts";
-import type { Interrupts } from "./run.ts";
+import type { Interrupts } from "./follow-to-end.ts";
 import type { JobsTarget } from "./target.ts";
 
 /** What a command says about where the head is: `--address`, or the project (its roster) otherwise. */

@@ -4,10 +4,7 @@
  */
 import { formatDuration, oneLine } from "./answers.ts";
 import type { JobsClient } from "./client.ts";
-import { followJob, type FollowOptions } from "./follow.ts";
-import { exitInterrupted, LastLines, outcomeOf } from "./outcome.ts";
-import type { Interrupts } from "./run.ts";
-import { leftRunningLine, lostLine } from "./run.ts";
+import { followToEnd, type FollowToEndIo, type Interrupts } from "./follow-to-end.ts";
 import type { JobDetails } from "./spec.ts";
 import { formatJson, jsonDocument } from "../json.ts";
 
@@ -76,15 +73,8 @@ export async function listJobs(client: JobsClient, options: { json: boolean; now
   return 0;
 }
 
-export interface LogsIo {
-  writeLog(text: string): void;
-  /** Lines that matter even under --quiet (a failed job, a lost head). */
-  say(line: string): void;
-  /** Information, silent under --quiet; default: say. */
-  info?(line: string): void;
-  logOnScreen: boolean;
+export interface LogsIo extends FollowToEndIo {
   interrupts: Interrupts;
-  follow?: Pick<FollowOptions, "sleep" | "now" | "watchdogMs" | "graceMs" | "pollMs" | "maxFailures" | "retryMs">;
 }
 
 /**
@@ -99,29 +89,7 @@ export async function showLogs(client: JobsClient, id: string, options: { follow
   await client.job(id);
   const following = new AbortController();
   const unsubscribe = io.interrupts.subscribe(() => following.abort());
-  const lastLines = new LastLines();
-  const end = await followJob({
-    ...io.follow,
-    client,
-    id,
-    signal: following.signal,
-    write: (text) => {
-      lastLines.push(text);
-      io.writeLog(text);
-    },
-  });
-  unsubscribe();
-  if (end.kind === "aborted") {
-    io.say(leftRunningLine(id));
-    return exitInterrupted;
-  }
-  if (end.kind === "lost") {
-    io.say(lostLine(id, client.url, end.detail));
-    return 1;
-  }
-  const outcome = outcomeOf({ job: end.job, id, stoppedByUser: false, lastLines: lastLines.get(), linesOnScreen: io.logOnScreen });
-  for (const line of outcome.lines) (outcome.exitCode === 0 ? (io.info ?? io.say) : io.say)(line);
-  return outcome.exitCode;
+  return followToEnd(client, id, io, { signal: following.signal, settle: async () => unsubscribe() });
 }
 
 export async function stopJob(client: JobsClient, id: string, say: (line: string) => void): Promise<number> {

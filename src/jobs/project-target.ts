@@ -6,10 +6,9 @@ import { readSecret } from "../config/dotenv.ts";
 import { loadProject, resolveProject, type ProjectPaths } from "../config/load.ts";
 import type { Model } from "../config/model.ts";
 import { hostOf, parseIpv4 } from "../config/net.ts";
-import { headPortsOf, mlflowUrlForNodes } from "../config/urls.ts";
+import { headPortsOf, mlflowUrlForNodes, rosterUrl } from "../config/urls.ts";
 import { readCluster } from "../election/client.ts";
-import { resolveHostAddress } from "../host/address.ts";
-import { rosterUrl } from "../status/roster.ts";
+import { hostAddressOf } from "../config/host-address.ts";
 import { addressOnlyTarget, type TargetOptions } from "./cli-io.ts";
 import { dashboardUrl, noClusterError, noReadyHeadError, type JobsTarget } from "./target.ts";
 import { CslrError } from "../errors.ts";
@@ -84,8 +83,7 @@ export async function modelTarget(model: Model, paths: ProjectPaths): Promise<Jo
   // A head of this stack on one workstation publishes its dashboard on this host's loopback.
   const local = model.network.mode === "bridge" && model.rayNodes.some((n) => n.name === head.node);
   const url = local ? `http://127.0.0.1:${ports.dashboard}` : dashboardUrl(`${hostOf(head.address)}:${ports.head}`, ports.dashboard);
-  const coordinator = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
-  const hostAddress = (await resolveHostAddress(model.host.address, coordinator)) ?? "127.0.0.1";
+  const hostAddress = await hostAddressOf(model);
   // Ray's token authentication protects the Jobs API; cslr holds the token in .env.
   const token = model.config.services.ray.auth === "token" ? readSecret(paths.envFile, "RAY_AUTH_TOKEN") : undefined;
   return { url, token, mlflowTrackingUri: mlflowUrlForNodes(model, hostAddress), projectName: model.project.name };

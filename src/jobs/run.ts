@@ -9,10 +9,9 @@
  * it. Before the job is submitted, Ctrl-C cancels; if the submission may have reached the head,
  * the job is stopped too (cslr chose its id, so it can).
  */
-import { oneLine } from "./answers.ts";
 import type { JobsClient } from "./client.ts";
-import { followJob, type FollowOptions } from "./follow.ts";
-import { exitInterrupted, LastLines, outcomeOf } from "./outcome.ts";
+import { followToEnd, type FollowTimings, type Interrupts } from "./follow-to-end.ts";
+import { exitInterrupted } from "./outcome.ts";
 import { formatMiB, packWorkingDir, type WorkingDirPackage } from "./pack.ts";
 import type { JobDetails } from "./spec.ts";
 import { buildSubmitRequest, newSubmissionId, type GitInfo } from "./submit.ts";
@@ -34,11 +33,6 @@ export interface RunRequest {
   detach: boolean;
 }
 
-/** Ctrl-C, as the command delivers it (process.on("SIGINT") in the binary, a call in tests). */
-export interface Interrupts {
-  subscribe(handler: () => void): () => void;
-}
-
 export interface RunIo {
   /** The job's log, as it arrives (stdout). */
   writeLog(text: string): void;
@@ -57,21 +51,13 @@ export interface RunIo {
   git?: (dir: string) => GitInfo | undefined;
   pack?: (dir: string) => WorkingDirPackage;
   /** Timings of the follower, for tests. */
-  follow?: Pick<FollowOptions, "sleep" | "now" | "watchdogMs" | "graceMs" | "pollMs" | "maxFailures" | "retryMs">;
+  follow?: FollowTimings;
 }
 
 class Interrupted extends Error {
   constructor() {
     super("interrupted");
   }
-}
-
-export function lostLine(id: string, url: string, detail: string): string {
-  return `lost the cluster while following job ${id}: the head at ${url} stopped answering (${oneLine(detail, 120)}); check it with cslr status, and once it is back see the job with cslr jobs logs ${id}`;
-}
-
-export function leftRunningLine(id: string): string {
-  return `stopped waiting for job ${id}, which may still be running: follow it with cslr jobs logs ${id} -f, stop it with cslr jobs stop ${id}`;
 }
 
 async function uploadIfNeeded(client: JobsClient, pkg: WorkingDirPackage, io: RunIo, signal: AbortSignal): Promise<void> {
@@ -82,6 +68,34 @@ async function uploadIfNeeded(client: JobsClient, pkg: WorkingDirPackage, io: Ru
   }
   await client.uploadPackage(pkg.name, pkg.bytes as Uint8Array<ArrayBuffer>, signal);
   (io.info ?? io.say)(`uploaded the working directory (${size}) as ${pkg.name}`);
+}
+
+function submitBody(request: RunRequest, target: JobsTarget, pkg: WorkingDirPackage, id: string, io: RunIo) {
+  return buildSubmitRequest({
+    command: request.command,
+    submissionId: id,
+    workingDirUri: pkg.uri,
+    mlflowTrackingUri: target.mlflowTrackingUri,
+    experiment: request.experiment,
+    env: request.env,
+    cpus: request.cpus,
+    gpus: request.gpus,
+    memoryBytes: request.memoryBytes,
+    origin: { ...io.identity, workingDir: pkg.root, cslrVersion: io.cslrVersion },
+    git: io.git?.(pkg.root),
+  });
+}
+
+/** Ctrl-C before the job ran: a submission that may have reached the head (`submitted`) is stopped too. */
+async function cancelled(client: JobsClient, submitted: string | undefined, io: RunIo): Promise<number> {
+  if (submitted) {
+    // The head may have accepted the job before the interrupt cut the answer off.
+    const stopped = await client.stop(submitted, AbortSignal.timeout(5000)).catch(() => false);
+    io.say(stopped ? `cancelled; stopped job ${submitted}, which had just been submitted` : "cancelled before the job started");
+  } else {
+    io.say("cancelled before the job was submitted");
+  }
+  return exitInterrupted;
 }
 
 export async function runJob(request: RunRequest, target: JobsTarget, client: JobsClient, io: RunIo): Promise<number> {
@@ -112,33 +126,14 @@ export async function runJob(request: RunRequest, target: JobsTarget, client: Jo
     await uploadIfNeeded(client, pkg, io, early.signal);
 
     id = newSubmissionId(request.namePrefix, io.random);
-    const body = buildSubmitRequest({
-      command: request.command,
-      submissionId: id,
-      workingDirUri: pkg.uri,
-      mlflowTrackingUri: target.mlflowTrackingUri,
-      experiment: request.experiment,
-      env: request.env,
-      cpus: request.cpus,
-      gpus: request.gpus,
-      memoryBytes: request.memoryBytes,
-      origin: { ...io.identity, workingDir: pkg.root, cslrVersion: io.cslrVersion },
-      git: io.git?.(pkg.root),
-    });
+    const body = submitBody(request, target, pkg, id, io);
     phase = "submitting";
     await client.submit(body, early.signal);
     phase = "submitted";
   } catch (error) {
     unsubscribe();
     if (!(error instanceof Interrupted)) throw error;
-    if (phase === "submitting" && id) {
-      // The head may have accepted the job before the interrupt cut the answer off.
-      const stopped = await client.stop(id, AbortSignal.timeout(5000)).catch(() => false);
-      io.say(stopped ? `cancelled; stopped job ${id}, which had just been submitted` : "cancelled before the job started");
-    } else {
-      io.say("cancelled before the job was submitted");
-    }
-    return exitInterrupted;
+    return cancelled(client, phase === "submitting" ? id : undefined, io);
   }
 
   if (request.detach) {
@@ -149,34 +144,17 @@ export async function runJob(request: RunRequest, target: JobsTarget, client: Jo
   }
 
   info(`submitted job ${id}; its log follows (Ctrl-C stops it)`);
-  const lastLines = new LastLines();
   let lastStatus = "PENDING";
-  const end = await followJob({
-    ...io.follow,
-    client,
-    id,
+  return followToEnd(client, id, io, {
     signal: following.signal,
-    write: (text) => {
-      lastLines.push(text);
-      io.writeLog(text);
-    },
     onStatus: (job: JobDetails) => {
       if (job.status !== lastStatus && (job.status === "PENDING" || job.status === "RUNNING")) info(`job ${id} is ${job.status}`);
       lastStatus = job.status;
     },
+    settle: async () => {
+      unsubscribe();
+      await stopCall;
+    },
+    stopAsked: () => stopAsked,
   });
-  unsubscribe();
-  await stopCall;
-
-  if (end.kind === "aborted") {
-    io.say(leftRunningLine(id));
-    return exitInterrupted;
-  }
-  if (end.kind === "lost") {
-    io.say(lostLine(id, client.url, end.detail));
-    return stopAsked ? exitInterrupted : 1;
-  }
-  const outcome = outcomeOf({ job: end.job, id, stoppedByUser: stopAsked, lastLines: lastLines.get(), linesOnScreen: io.logOnScreen });
-  for (const line of outcome.lines) (outcome.exitCode === 0 ? info : io.say)(line);
-  return outcome.exitCode;
 }

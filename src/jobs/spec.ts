@@ -15,10 +15,7 @@
  * Schemas are strict about the types of the fields cslr uses and let unknown fields through, so
  * a newer Ray that adds fields still works and a broken or hostile answer is a one-line error.
  */
-import { z } from "zod";
-
-// One validation per request: compiling validators would cost more than it saves (as in config).
-z.config({ jitless: true });
+import { z } from "../config/zod.ts";
 
 export const jobStatuses = ["PENDING", "RUNNING", "STOPPED", "SUCCEEDED", "FAILED"] as const;
 export type JobStatus = (typeof jobStatuses)[number];

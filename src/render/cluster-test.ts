@@ -10,6 +10,7 @@
  */
 import type { Model } from "../config/model.ts";
 import { parseIpv4Cidr } from "../config/net.ts";
+import { rosterUrl } from "../config/urls.ts";
 import { renderTemplateText, templates } from "./engine.ts";
 import { needsClusterToken } from "../config/secrets.ts";
 import { agentMounts, paths, pinnedPortEnvironment, rayAuthEnvironment, type EnvEntry, type Mount } from "./compose-data.ts";
@@ -86,8 +87,7 @@ export function testImage(model: Model): string {
  */
 export function clusterTestData(model: Model, opts: { hostAddress: string; cslrBinary: string; outDir: string }): ClusterTestView {
   const w = model.clusterTest.worker;
-  const health = model.config.services.health;
-  const electionUrl = health.enabled ? `http://127.0.0.1:${health.port}` : model.election.url;
+  const electionUrl = rosterUrl(model);
   const environment: EnvEntry[] = [
     { name: "CSLR_NODE_NAME", value: clusterTest.worker },
     { name: "CSLR_HOST_NAME", value: model.host.name },

@@ -271,104 +271,135 @@ function marimoRayAddress(model: Model, hostAddress: string): EnvEntry[] {
   return [{ name: "RAY_ADDRESS", value: `ray://${host}:${node.ports.client}` }];
 }
 
-export function composeView(inputs: ComposeInputs): ComposeView {
-  const { model, projectDir } = inputs;
-  const s = model.config.services;
-  const volumes = new Set<string>();
-  const track = (mount: Mount) => {
-    if (mount.type === "volume") volumes.add(mount.source);
-    return mount;
+type OptionalService = "health" | "redis" | "postgres" | "mlflow" | "marimo";
+
+/** One service of the stack besides Ray: its view, or undefined when the config leaves it off. */
+type ServiceBuilder<K extends OptionalService> = (inputs: ComposeInputs) => ComposeView[K];
+
+/** The election service: leases the head, hands workstations what they need to join. */
+function healthService(inputs: ComposeInputs): ComposeView["health"] {
+  const { model, cslrBinary, outDir } = inputs;
+  const health = model.config.services.health;
+  if (!health.enabled) return undefined;
+  const inner = healthContainerPort(model);
+  const hostNetwork = model.network.mode === "host";
+  return {
+    image: health.image,
+    command: [
+      "health", "serve",
+      "--host", "0.0.0.0",
+      "--port", String(inner),
+      "--whitelist", model.election.whitelist.join(","),
+      "--state", `${paths.electionState}/election.json`,
+      "--lease-ttl", `${health.lease_ttl}s`,
+      ...(hostNetwork ? ["--join-info", paths.joinInfo] : []),
+    ],
+    healthcheck: [paths.cslrBinary, "health", "ping", "--url", `http://127.0.0.1:${inner}`, "--timeout", "2"],
+    // With host networking the service hands Ray's token to workstations that join (with the cluster token).
+    environment: [secret("CSLR_CLUSTER_TOKEN"), ...(hostNetwork ? rayAuthEnvironment(model) : []), ...joinInfoDigestEnvironment(inputs)],
+    mounts: [
+      { type: "bind", source: cslrBinary, target: paths.cslrBinary, readOnly: true },
+      ...(hostNetwork ? [{ type: "bind" as const, source: join(outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
+      { type: "volume", source: "election-state", target: paths.electionState, readOnly: false },
+    ],
+    port: published(model, inner, health.port),
   };
-  const view: ComposeView = {
+}
+
+function redisService({ model, projectDir }: ComposeInputs): ComposeView["redis"] {
+  const redis = model.config.services.redis;
+  if (!redis.enabled) return undefined;
+  return {
+    image: redis.image,
+    script: redisScript,
+    environment: [secret("REDIS_PASSWORD")],
+    mounts: [dataMount(projectDir, redis.data_path, "redis-data", paths.redisData)],
+    port: published(model, 6379, redis.port),
+    healthcheck: 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
+  };
+}
+
+/** MLflow's PostgreSQL runs only for an enabled MLflow. */
+function withPostgres(model: Model): boolean {
+  return model.config.services.mlflow.enabled && model.config.services.mlflow.postgres.enabled;
+}
+
+function postgresService({ model, projectDir }: ComposeInputs): ComposeView["postgres"] {
+  if (!withPostgres(model)) return undefined;
+  const pg = model.config.services.mlflow.postgres;
+  return {
+    image: pg.image,
+    environment: [{ name: "POSTGRES_USER", value: pg.user }, { name: "POSTGRES_DB", value: pg.database }, secret("POSTGRES_PASSWORD")],
+    mounts: [dataMount(projectDir, pg.data_path, "postgres-data", paths.postgresData)],
+    healthcheck: 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB"',
+  };
+}
+
+function mlflowService({ model, projectDir, hostAddress }: ComposeInputs): ComposeView["mlflow"] {
+  const mlflow = model.config.services.mlflow;
+  if (!mlflow.enabled) return undefined;
+  const pg = mlflow.postgres;
+  const postgres = withPostgres(model);
+  return {
+    image: mlflow.image,
+    script: mlflowScript(postgres),
+    environment: [
+      { name: "MLFLOW_PORT", value: mlflow.port },
+      { name: "MLFLOW_SERVER_ALLOWED_HOSTS", value: mlflowAllowedHosts(model, hostAddress) },
+      // Job execution is a separate worker pool in MLflow 3; cslr's jobs run on Ray.
+      { name: "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", value: "false" },
+      ...(postgres ? [{ name: "PGUSER", value: pg.user }, { name: "PGDATABASE", value: pg.database }, secret("POSTGRES_PASSWORD")] : []),
+    ],
+    mounts: [dataMount(projectDir, mlflow.artifacts_path, "mlflow-artifacts", paths.mlflowArtifacts)],
+    port: published(model, mlflow.port, mlflow.port),
+    dependsOnPostgres: postgres,
+    healthcheck: `python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${mlflow.port}/health')"`,
+  };
+}
+
+function marimoService({ model, projectDir, hostAddress }: ComposeInputs): ComposeView["marimo"] {
+  const { marimo, mlflow } = model.config.services;
+  if (!marimo.enabled) return undefined;
+  return {
+    image: marimo.image,
+    script: marimoScript,
+    environment: [
+      { name: "MARIMO_PORT", value: marimo.port },
+      secret("MARIMO_TOKEN"),
+      ...(mlflow.enabled ? [{ name: "MLFLOW_TRACKING_URI", value: `http://mlflow:${mlflow.port}` }] : []),
+      ...marimoRayAddress(model, hostAddress),
+      ...rayAuthEnvironment(model),
+    ],
+    mounts: [dataMount(projectDir, marimo.notebooks_path, "marimo-notebooks", paths.notebooks)],
+    port: published(model, marimo.port, marimo.port),
+  };
+}
+
+/** The services besides Ray, one builder each; their named volumes are declared in this order. */
+const serviceBuilders: { [K in OptionalService]: ServiceBuilder<K> } = {
+  health: healthService,
+  redis: redisService,
+  postgres: postgresService,
+  mlflow: mlflowService,
+  marimo: marimoService,
+};
+
+function buildService<K extends OptionalService>(name: K, inputs: ComposeInputs, into: Pick<ComposeView, OptionalService>): void {
+  const view = serviceBuilders[name](inputs);
+  if (view) into[name] = view;
+}
+
+export function composeView(inputs: ComposeInputs): ComposeView {
+  const { model } = inputs;
+  const services: Pick<ComposeView, OptionalService> = {};
+  for (const name of Object.keys(serviceBuilders) as OptionalService[]) buildService(name, inputs, services);
+  const mounts = Object.values(services).flatMap((service) => service.mounts);
+  return {
     generatedBy: `cslr ${inputs.version}`,
     project: model.project.name,
     subnet: model.network.subnet,
+    ...services,
     rayServices: model.rayNodes.map((node) => rayService(model, node, inputs)),
-    volumes: [],
+    volumes: [...new Set(mounts.flatMap((mount) => (mount.type === "volume" ? [mount.source] : [])))],
   };
-  if (s.health.enabled) {
-    const inner = healthContainerPort(model);
-    const hostNetwork = model.network.mode === "host";
-    view.health = {
-      image: s.health.image,
-      command: [
-        "health", "serve",
-        "--host", "0.0.0.0",
-        "--port", String(inner),
-        "--whitelist", model.election.whitelist.join(","),
-        "--state", `${paths.electionState}/election.json`,
-        "--lease-ttl", `${s.health.lease_ttl}s`,
-        ...(hostNetwork ? ["--join-info", paths.joinInfo] : []),
-      ],
-      healthcheck: [paths.cslrBinary, "health", "ping", "--url", `http://127.0.0.1:${inner}`, "--timeout", "2"],
-      // With host networking the service hands Ray's token to workstations that join (with the cluster token).
-      environment: [secret("CSLR_CLUSTER_TOKEN"), ...(hostNetwork ? rayAuthEnvironment(model) : []), ...joinInfoDigestEnvironment(inputs)],
-      mounts: [
-        { type: "bind", source: inputs.cslrBinary, target: paths.cslrBinary, readOnly: true },
-        ...(hostNetwork ? [{ type: "bind" as const, source: join(inputs.outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
-        track({ type: "volume", source: "election-state", target: paths.electionState, readOnly: false }),
-      ],
-      port: published(model, inner, s.health.port),
-    };
-  }
-  if (s.redis.enabled) {
-    view.redis = {
-      image: s.redis.image,
-      script: redisScript,
-      environment: [secret("REDIS_PASSWORD")],
-      mounts: [track(dataMount(projectDir, s.redis.data_path, "redis-data", paths.redisData))],
-      port: published(model, 6379, s.redis.port),
-      healthcheck: 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
-    };
-  }
-  const pg = s.mlflow.postgres;
-  const withPostgres = s.mlflow.enabled && pg.enabled;
-  if (withPostgres) {
-    view.postgres = {
-      image: pg.image,
-      environment: [
-        { name: "POSTGRES_USER", value: pg.user },
-        { name: "POSTGRES_DB", value: pg.database },
-        secret("POSTGRES_PASSWORD"),
-      ],
-      mounts: [track(dataMount(projectDir, pg.data_path, "postgres-data", paths.postgresData))],
-      healthcheck: 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB"',
-    };
-  }
-  if (s.mlflow.enabled) {
-    view.mlflow = {
-      image: s.mlflow.image,
-      script: mlflowScript(withPostgres),
-      environment: [
-        { name: "MLFLOW_PORT", value: s.mlflow.port },
-        { name: "MLFLOW_SERVER_ALLOWED_HOSTS", value: mlflowAllowedHosts(model, inputs.hostAddress) },
-        // Job execution is a separate worker pool in MLflow 3; cslr's jobs run on Ray.
-        { name: "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", value: "false" },
-        ...(withPostgres
-          ? [{ name: "PGUSER", value: pg.user }, { name: "PGDATABASE", value: pg.database }, secret("POSTGRES_PASSWORD")]
-          : []),
-      ],
-      mounts: [track(dataMount(projectDir, s.mlflow.artifacts_path, "mlflow-artifacts", paths.mlflowArtifacts))],
-      port: published(model, s.mlflow.port, s.mlflow.port),
-      dependsOnPostgres: withPostgres,
-      healthcheck: `python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${s.mlflow.port}/health')"`,
-    };
-  }
-  if (s.marimo.enabled) {
-    view.marimo = {
-      image: s.marimo.image,
-      script: marimoScript,
-      environment: [
-        { name: "MARIMO_PORT", value: s.marimo.port },
-        secret("MARIMO_TOKEN"),
-        ...(s.mlflow.enabled ? [{ name: "MLFLOW_TRACKING_URI", value: `http://mlflow:${s.mlflow.port}` }] : []),
-        ...marimoRayAddress(model, inputs.hostAddress),
-        ...rayAuthEnvironment(model),
-      ],
-      mounts: [track(dataMount(projectDir, s.marimo.notebooks_path, "marimo-notebooks", paths.notebooks))],
-      port: published(model, s.marimo.port, s.marimo.port),
-    };
-  }
-  view.volumes = [...volumes];
-  return view;
 }

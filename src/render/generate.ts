@@ -2,12 +2,13 @@
  * I/O edge of rendering: template overrides from ./templates, the cslr binary to mount, the
  * secrets check against .env, and the atomic write of `_build/`.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFilesAtomically } from "../files.ts";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { testHostAddress } from "./cluster-test.ts";
 import { loadProject, type ProjectPaths } from "../config/load.ts";
-import { chooseHostAddressNow, resolveHostAddress } from "../host/address.ts";
+import { advertisedHostAddressOf } from "../config/host-address.ts";
 import { installCopy } from "../host/binary-store.ts";
 import type { Model } from "../config/model.ts";
 import { UsageError } from "../errors.ts";
@@ -79,16 +80,9 @@ export function assertSecretsPresent(model: Model, envFile: string): void {
   }
 }
 
-/** Writes each file to a temp name and renames it into place: readers never see half a file. */
-export function writeBuildAtomically(outDir: string, files: RenderedFile[]): void {
-  mkdirSync(outDir, { recursive: true });
-  const temps = files.map((file) => {
-    const temp = join(outDir, `.${file.name}.${process.pid}.tmp`);
-    writeFileSync(temp, file.content, { mode: file.mode });
-    chmodSync(temp, file.mode);
-    return { temp, final: join(outDir, file.name) };
-  });
-  for (const { temp, final } of temps) renameSync(temp, final);
+/** Writes `_build/` all or nothing: readers never see half a file. */
+function writeBuildAtomically(outDir: string, files: RenderedFile[]): void {
+  writeFilesAtomically(files.map((file) => ({ path: join(outDir, file.name), content: file.content, mode: file.mode })));
 }
 
 /** Names of files in `_build/` whose content differs from what would be generated now. */
@@ -116,19 +110,6 @@ export interface GeneratedProject {
   cslrBinary: string;
 }
 
-/**
- * The address this host advertises. On the host network (a lab of workstations) there must be
- * a good one: without it the join line and Ray would advertise 0.0.0.0 or loopback, so refuse.
- * In bridge networking the stack stays on this machine and a fallback will do.
- */
-async function advertisedAddress(model: Model, coordinatorHost: string | undefined): Promise<string | undefined> {
-  if (model.network.mode !== "host") return resolveHostAddress(model.host.address, coordinatorHost);
-  const choice = await chooseHostAddressNow(model.host.address, coordinatorHost);
-  if ("problem" in choice) throw new UsageError(`host.address auto: ${choice.problem}`);
-  if (choice.fallback) log.info(`host.address auto: ${choice.address} (${choice.why})`);
-  return choice.address;
-}
-
 /** loadProject, then renders and atomically writes `_build/`; `_build/` is untouched on failure. */
 export async function generateProject(paths: ProjectPaths, options: GenerateOptions = {}): Promise<GeneratedProject> {
   const model = await loadProject(paths);
@@ -136,8 +117,7 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
   // The health container and every Ray container (the node agent) run the mounted cslr; so does the cluster test's worker.
   // Containers run cslr's own copy of it (src/host/binary-store.ts), never the downloaded file.
   const cslrBinary = await installCopy(resolveCslrBinary(model, paths.dir), pkg.version, { dryRun: options.dryRun });
-  const coordinatorHost = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
-  const hostAddress = testHostAddress(model, await advertisedAddress(model, coordinatorHost));
+  const hostAddress = testHostAddress(model, await advertisedHostAddressOf(model));
   const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, templates: loadTemplateSet(join(paths.dir, "templates")) });
   if (!options.dryRun) writeBuildAtomically(paths.out, files);
   return { model, paths, files, cslrBinary };

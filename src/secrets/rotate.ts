@@ -9,7 +9,7 @@ import { CslrError } from "../errors.ts";
 import { log } from "../log.ts";
 import { psArgs } from "../compose/argv.ts";
 import { parsePs } from "../compose/ps.ts";
-import type { Session } from "../compose/session.ts";
+import type { Session } from "../stack/session.ts";
 import type { ComposeDoc } from "../compose/target.ts";
 import { describeData, postgresData, postgresDataExists } from "./postgres-data.ts";
 import { engineOf } from "../compose/networks.ts";

@@ -7,7 +7,7 @@
  * head and other workers are elsewhere, and a worker that left earlier is no news.
  */
 import type { PsRow } from "../compose/ps.ts";
-import type { Roster } from "./roster.ts";
+import type { RosterView } from "../election/roster.ts";
 
 export interface WaitExpectation {
   /** Compose services that must be running. */
@@ -32,7 +32,7 @@ export type WaitPhase =
 
 export function waitPhase(
   rows: PsRow[],
-  roster: { roster: Roster } | { error: string } | undefined,
+  roster: { roster: RosterView } | { error: string } | undefined,
   expect: WaitExpectation,
 ): WaitPhase {
   for (const row of rows) {

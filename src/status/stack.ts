@@ -6,7 +6,7 @@
 import type { ComposeDoc } from "../compose/target.ts";
 import { hostIpOf, hostPortOf } from "../compose/published.ts";
 import type { Model } from "../config/model.ts";
-import { rosterUrl } from "./roster.ts";
+import { coordinatorHostOf, rosterUrl } from "../config/urls.ts";
 
 export interface HeadPorts {
   head: number;
@@ -42,7 +42,7 @@ export function stackFactsOfModel(model: Model): StackFacts {
     mode: model.network.mode,
     rosterUrl: rosterUrl(model),
     hostAddress: model.host.address,
-    coordinatorHost: s.health.enabled ? undefined : new URL(model.election.url).hostname,
+    coordinatorHost: coordinatorHostOf(model),
     localHeads: model.rayNodes.filter((n) => n.ports).map((n) => ({ name: n.name, service: n.service })),
     headPorts: {
       "ray-cpu": { head: s.ray.cpu.head_port, dashboard: s.ray.cpu.dashboard_port, client: s.ray.cpu.client_port },

@@ -6,7 +6,7 @@
 import { containerJson, type ContainerJson, type PsRow } from "../compose/ps.ts";
 import { hostOfNode, serviceOf } from "../config/names.ts";
 import { hostOf } from "../config/net.ts";
-import type { Roster, RosterHead, RosterWorker } from "./roster.ts";
+import type { RosterView, RosterHeadView, RosterMember } from "../election/roster.ts";
 import type { HeadPorts, StackFacts } from "./stack.ts";
 
 /** A container of a service here, with the same fields as in `ps --json`. */
@@ -45,9 +45,9 @@ export interface StatusReport {
   address: string;
   mode: "bridge" | "host";
   services: ServiceStatus[];
-  head: RosterHead | null;
+  head: RosterHeadView | null;
   term: number | null;
-  workers: RosterWorker[];
+  workers: RosterMember[];
   hosts: HostStatus[];
   /** Workstations whose nodes were in the cluster and have all been silent for three lease TTLs (read with the cluster token). */
   goneHosts: { host: string; address: string; lastSeen: string }[];
@@ -65,13 +65,13 @@ export interface StatusReport {
 }
 
 /** A head of this stack in bridge networking: its ports are published on this host. */
-function localHead(stack: StackFacts, head: RosterHead): HeadPorts | undefined {
+function localHead(stack: StackFacts, head: RosterHeadView): HeadPorts | undefined {
   const local = stack.mode === "bridge" ? stack.localHeads.find((n) => n.name === head.node) : undefined;
   return local ? stack.headPorts[local.service] : undefined;
 }
 
 /** Where the head's dashboard and client are: this host's published ports, or the head's own address. */
-function headPlace(stack: StackFacts, head: RosterHead | null): { remoteHost?: string; ports?: HeadPorts } {
+function headPlace(stack: StackFacts, head: RosterHeadView | null): { remoteHost?: string; ports?: HeadPorts } {
   if (!head) return {};
   const local = localHead(stack, head);
   if (local) return { ports: local };
@@ -80,7 +80,7 @@ function headPlace(stack: StackFacts, head: RosterHead | null): { remoteHost?: s
 }
 
 /** The URLs to use; ports published on one address (network.bind_address) are shown there. */
-export function endpoints(stack: StackFacts, address: string, head: RosterHead | null): Endpoints {
+export function endpoints(stack: StackFacts, address: string, head: RosterHeadView | null): Endpoints {
   const here = stack.bindAddress ?? address;
   const out: Endpoints = {};
   const { remoteHost, ports } = headPlace(stack, head);
@@ -98,7 +98,7 @@ export function endpoints(stack: StackFacts, address: string, head: RosterHead |
 }
 
 /** The roster by workstation: a node's host is what it said, else the part of its name after the service. */
-export function hostsOf(roster: Roster | undefined, localHost: string): HostStatus[] {
+export function hostsOf(roster: RosterView | undefined, localHost: string): HostStatus[] {
   if (!roster) return [];
   const byHost = new Map<string, HostStatus>();
   const add = (entry: { node: string; host?: string; address: string }, node: HostNode) => {
@@ -125,7 +125,7 @@ export function buildStatus(input: {
   projectName: string;
   address: string;
   rows: PsRow[];
-  roster: { roster: Roster } | { error: string };
+  roster: { roster: RosterView } | { error: string };
   clusterToken?: string;
   serviceVersion?: string;
   cliVersion?: string;
@@ -158,7 +158,7 @@ export function buildStatus(input: {
 }
 
 /** The head as another machine reaches it: this host's address for a head published here, else its own. */
-function gcsAddressOf(stack: StackFacts, head: RosterHead, address: string): string {
+function gcsAddressOf(stack: StackFacts, head: RosterHeadView, address: string): string {
   const local = localHead(stack, head);
   return local ? `${stack.bindAddress ?? address}:${local.head}` : head.address;
 }

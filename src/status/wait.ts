@@ -2,31 +2,13 @@
  * `up --wait`: poll compose and the roster until the cluster is ready, fails, or the deadline
  * passes, showing the phase as it changes. The polling and the clock are injected.
  */
-import { UsageError } from "../errors.ts";
 import type { Model } from "../config/model.ts";
 import type { PsRow } from "../compose/ps.ts";
 import { describePhase, waitPhase, type WaitExpectation, type WaitPhase } from "./phase.ts";
-import type { Roster } from "./roster.ts";
+import type { RosterView } from "../election/roster.ts";
 
+/** How long `up --wait` and `join --up` wait when no --wait-timeout is given. */
 export const defaultWaitSeconds = 300;
-
-/** `--wait` → default deadline, `--wait=120` → 120, absent → undefined. */
-export function parseWaitSeconds(rawArgs: string[]): number | undefined {
-  let seconds: number | undefined;
-  for (const arg of rawArgs) {
-    if (arg === "--") break;
-    if (arg === "--wait") seconds = defaultWaitSeconds;
-    else if (arg.startsWith("--wait=")) {
-      const value = arg.slice("--wait=".length);
-      const n = Number(value);
-      if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
-        throw new UsageError(`--wait=${value}: expected a number of seconds greater than 0, like --wait=120`);
-      }
-      seconds = n;
-    }
-  }
-  return seconds;
-}
 
 /** What to wait for, from the services being started and (when loaded) the model. */
 export function waitExpectation(services: string[], model: Model | undefined): WaitExpectation {
@@ -66,7 +48,7 @@ export function culpritService(phase: WaitPhase, expect: WaitExpectation, model:
 export interface WaitIo {
   ps(): Promise<PsRow[]>;
   /** Called only once the containers are up and healthy. */
-  roster(): Promise<{ roster: Roster } | { error: string }>;
+  roster(): Promise<{ roster: RosterView } | { error: string }>;
   /**
    * Called only once a head is ready on the roster: undefined when its Jobs API answers (a
    * job can be submitted), else why not. Ready on the roster means the GCS port opened; the

@@ -3,23 +3,15 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { nodeKey } from "../../src/election/auth.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { runCli, sourceCli } from "../helpers/cli.ts";
+import { freePort } from "../helpers/ports.ts";
+import { until } from "../helpers/until.ts";
 
-const cli = resolve(import.meta.dir, "../../src/cli.ts");
 const dir = mkdtempSync(join(tmpdir(), "cslr-health-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cslr(args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawnSync(["bun", cli, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
-  return { code: proc.exitCode, stderr: proc.stderr.toString(), stdout: proc.stdout.toString() };
-}
-
-function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
+const cslr = (args: string[]) => runCli(args, { cwd: dir });
 
 describe("cslr health serve: bad input is one line and exit 2", () => {
   const badNodes = join(dir, "bad-nodes.yaml");
@@ -36,9 +28,9 @@ describe("cslr health serve: bad input is one line and exit 2", () => {
     { args: ["--whitelist", "a", "--port", "99999"], error: /--port "99999": expected an integer from 1 to 65535/ },
   ];
   for (const row of rows) {
-    test(row.args.join(" ") || "(no whitelist)", () => {
-      const { code, stderr } = cslr(["health", "serve", "--port", String(freePort()), ...row.args]);
-      expect(code).toBe(2);
+    test(row.args.join(" ") || "(no whitelist)", async () => {
+      const { exitCode, stderr } = await cslr(["health", "serve", "--port", String(freePort()), ...row.args]);
+      expect(exitCode).toBe(2);
       expect(stderr.trim().split("\n")).toHaveLength(1);
       expect(stderr).toMatch(row.error);
     });
@@ -51,17 +43,12 @@ describe("cslr health serve + ping", () => {
     writeFileSync(nodes, "head_whitelist: [ray-cpu, ray-gpu]\n");
     const port = freePort();
     const url = `http://127.0.0.1:${port}`;
-    const server = Bun.spawn(["bun", cli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--nodes", nodes, "--lease-ttl", "1s"], {
+    const server = Bun.spawn([...sourceCli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--nodes", nodes, "--lease-ttl", "1s"], {
       env: { ...process.env, CSLR_CLUSTER_TOKEN: "t0k" },
       stderr: "pipe",
     });
     try {
-      let up = false;
-      for (let i = 0; i < 100 && !up; i++) {
-        up = cslr(["health", "ping", "--url", url, "--timeout", "1"]).code === 0;
-        if (!up) await Bun.sleep(50);
-      }
-      expect(up).toBe(true);
+      await until("cslr health ping to answer 0", async () => (await cslr(["health", "ping", "--url", url, "--timeout", "1"])).exitCode === 0, 20_000);
       const claim = await fetch(`${url}/v1/claim`, {
         method: "POST",
         headers: { authorization: `Bearer ${nodeKey("t0k", "ray-gpu")}` },
@@ -72,8 +59,8 @@ describe("cslr health serve + ping", () => {
       server.kill("SIGTERM");
       expect(await server.exited).toBe(0);
     }
-    const after = cslr(["health", "ping", "--url", url, "--timeout", "500ms"]);
-    expect(after.code).toBe(1);
+    const after = await cslr(["health", "ping", "--url", url, "--timeout", "500ms"]);
+    expect(after.exitCode).toBe(1);
     expect(after.stderr).toContain("did not answer");
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { readCluster } from "../../src/election/client.ts";
 import { parseClusterView } from "../../src/election/roster.ts";
-import { rosterUrl } from "../../src/status/roster.ts";
+import { rosterUrl } from "../../src/config/urls.ts";
 import { modelFixture } from "../helpers/model.ts";
 
 const roster = {

@@ -45,4 +45,14 @@ describe("chooseHostAddress", () => {
     const choice = chooseHostAddress(source, addresses, coordinator);
     expect("problem" in choice ? `problem: ${choice.problem}` : `${choice.address} ${choice.why}`).toBe(expected);
   });
+
+  test("a coordinator this host cannot route to by name (health, with the election off): the default route's source", () => {
+    const choice = chooseHostAddress(undefined, twoLegs, "health", undefined, "10.0.0.7");
+    expect(choice).toEqual({ address: "10.0.0.7", why: "no route to health; the source address of the default route", fallback: true });
+  });
+
+  test.each(rows)("%s (no default route either)", (_name, source, addresses, coordinator, expected) => {
+    const choice = chooseHostAddress(source, addresses, coordinator, undefined, "0.0.0.0");
+    expect("problem" in choice ? `problem: ${choice.problem}` : `${choice.address} ${choice.why}`).toBe(expected);
+  });
 });

@@ -40,12 +40,12 @@ describeNetns("host.address auto without a default route", () => {
     must(["ip", "-n", twoLegs.netns, "addr", "add", "10.250.2.1/24", "dev", "lab1"]);
     must(["ip", "-n", twoLegs.netns, "link", "set", "lab0", "up"]);
     must(["ip", "-n", twoLegs.netns, "link", "set", "lab1", "up"]);
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await lan?.destroy();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   test("the only LAN interface is advertised, and the CLI says which and why", async () => {
     const dir = await coordinatorProject();
@@ -63,7 +63,7 @@ describeNetns("host.address auto without a default route", () => {
     const info = JSON.parse(readFileSync(join(dir, "_build/join-info.json"), "utf8"));
     expect(info.coordinator).toMatchObject({ url: `http://${lone.address}:8888`, address: lone.address });
     expect(readFileSync(join(dir, "_build/compose.yaml"), "utf8")).not.toContain("0.0.0.0:8888");
-  });
+  }, 120_000);
 
   test("with two candidate interfaces and no route, generate refuses with a fix line and writes nothing", async () => {
     const dir = await coordinatorProject();
@@ -73,5 +73,5 @@ describeNetns("host.address auto without a default route", () => {
     expect(generated.stderr).toContain("host.address auto: no default route and 3 interfaces (eth0");
     expect(generated.stderr).toContain("set host.address in config.yaml");
     expect(() => readFileSync(join(dir, "_build/join-info.json"))).toThrow();
-  });
+  }, 120_000);
 });

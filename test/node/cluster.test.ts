@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Harness, headDecisions, nodeAddress, until } from "./harness.ts";
+import { until } from "../helpers/until.ts";
+import { Harness, headDecisions, nodeAddress } from "./harness.ts";
 
 let harness: Harness | undefined;
 

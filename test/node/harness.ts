@@ -11,6 +11,7 @@ import type { Subprocess } from "bun";
 import type { ClusterView } from "../../src/election/state.ts";
 import { compiledCslr, compiledStandInDir, repoRoot } from "../helpers/binary.ts";
 import { freePort } from "../helpers/ports.ts";
+import { until } from "../helpers/until.ts";
 import type { NetnsHost } from "../helpers/netns.ts";
 
 const standInBin = join(repoRoot, "test/stand-in/bin");
@@ -25,20 +26,6 @@ export function nodeName(index: number): string {
   return `node${index + 1}`;
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (error) {
-      last = error;
-    }
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
-}
 
 class Proc {
   output = "";

@@ -12,7 +12,8 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createLan, describeNetns, type Lan } from "../helpers/netns.ts";
-import { Harness, nodeName, until } from "./harness.ts";
+import { until } from "../helpers/until.ts";
+import { Harness, nodeName } from "./harness.ts";
 
 const leaseTtl = 3;
 

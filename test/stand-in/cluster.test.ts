@@ -4,7 +4,9 @@
  * auth and the CLI's option checks. Multi-host cases are in netns.test.ts.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { freePort, headArgs, Kit, parseStatus, until, workerArgs } from "./testkit.ts";
+import { freePort } from "../helpers/ports.ts";
+import { until } from "../helpers/until.ts";
+import { headArgs, Kit, parseStatus, workerArgs } from "./testkit.ts";
 
 let kit: Kit;
 

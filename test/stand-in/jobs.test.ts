@@ -3,7 +3,8 @@
  * upload, submit, status polling, logs, stop, delete, strict request checks and token auth.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { headArgs, Kit, type Proc, until } from "./testkit.ts";
+import { until } from "../helpers/until.ts";
+import { headArgs, Kit, type Proc } from "./testkit.ts";
 import { zipFiles } from "./zip.ts";
 
 let kit: Kit;

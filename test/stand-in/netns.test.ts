@@ -6,7 +6,8 @@
  * manager port. The head must declare such a worker dead and the worker must exit non-zero.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { headArgs, Kit, netnsUnavailable, TwoHosts, until, workerArgs } from "./testkit.ts";
+import { until } from "../helpers/until.ts";
+import { headArgs, Kit, netnsUnavailable, TwoHosts, workerArgs } from "./testkit.ts";
 
 const unavailable = netnsUnavailable();
 if (unavailable) console.warn(`stand-in netns tests SKIPPED: ${unavailable}`);

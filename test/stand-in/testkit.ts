@@ -7,31 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort } from "../helpers/ports.ts";
+import { until } from "../helpers/until.ts";
 
 export const rayTs = join(import.meta.dir, "ray.ts");
 
-/** A free TCP port (bound on 0.0.0.0, then released). */
-export function freePort(): number {
-  const server = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (error) {
-      last = error;
-    }
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
-}
 
 export class Proc {
   output = "";
@@ -166,20 +147,20 @@ export class Kit {
 
 /** Base options for a head that takes only free ports (tests run next to other things). */
 export function headArgs(extra: string[] = []): { args: string[]; port: number; dashboardPort: number; clientPort: number } {
-  const port = freePort();
-  const dashboardPort = freePort();
-  const clientPort = freePort();
+  const port = freePort("0.0.0.0");
+  const dashboardPort = freePort("0.0.0.0");
+  const clientPort = freePort("0.0.0.0");
   return {
     port,
     dashboardPort,
     clientPort,
-    args: ["start", "--head", "--block", `--port=${port}`, `--dashboard-port=${dashboardPort}`, `--ray-client-server-port=${clientPort}`, `--dashboard-agent-listen-port=${freePort()}`, "--disable-usage-stats", ...extra],
+    args: ["start", "--head", "--block", `--port=${port}`, `--dashboard-port=${dashboardPort}`, `--ray-client-server-port=${clientPort}`, `--dashboard-agent-listen-port=${freePort("0.0.0.0")}`, "--disable-usage-stats", ...extra],
   };
 }
 
 /** Worker options with free ports for what has a fixed default. */
 export function workerArgs(head: string, extra: string[] = []): string[] {
-  return ["start", `--address=${head}`, "--block", `--dashboard-agent-listen-port=${freePort()}`, "--disable-usage-stats", ...extra];
+  return ["start", `--address=${head}`, "--block", `--dashboard-agent-listen-port=${freePort("0.0.0.0")}`, "--disable-usage-stats", ...extra];
 }
 
 // ---------------------------------------------------------------- network namespaces

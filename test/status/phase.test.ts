@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { PsRow } from "../../src/compose/ps.ts";
 import { describePhase, waitPhase, type WaitExpectation, type WaitPhase } from "../../src/status/phase.ts";
-import type { Roster } from "../../src/status/roster.ts";
+import type { RosterView } from "../../src/election/roster.ts";
 
 const row = (service: string, state = "running", health = "", exitCode = 0): PsRow => ({
   service,
@@ -15,7 +15,7 @@ const row = (service: string, state = "running", health = "", exitCode = 0): PsR
 const expectation: WaitExpectation = { services: ["health", "ray-cpu", "ray-worker"], healthService: "health", election: true, nodes: ["lab-cpu", "w1", "w2"] };
 const head = { node: "lab-cpu", address: "10.0.0.5:6379", term: 3, since: "2026-01-01T00:00:00Z", ready: true };
 const worker = (n: number, term = 3) => ({ node: `w${n}`, address: `10.0.0.${n}`, ageMs: 100, term });
-const roster = (r: Partial<Roster>) => ({ roster: { head: null, term: 0, workers: [], ...r } });
+const roster = (r: Partial<RosterView>) => ({ roster: { head: null, term: 0, workers: [], ...r } });
 const allUp = [row("health", "running", "healthy"), row("ray-cpu"), row("ray-worker"), row("ray-worker")];
 
 describe("waitPhase", () => {

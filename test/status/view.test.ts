@@ -3,8 +3,7 @@ import type { PsRow } from "../../src/compose/ps.ts";
 import { hostOf } from "../../src/config/net.ts";
 import { stackFactsOfModel } from "../../src/status/stack.ts";
 import { buildStatus, endpoints, renderStatus } from "../../src/status/view.ts";
-import { modelFixture as baseModel } from "../helpers/model.ts";
-import { modelFixture } from "./fixtures.ts";
+import { labModelFixture, modelFixture } from "../helpers/model.ts";
 
 const head = { node: "lab-cpu", address: "10.0.0.5:6379", term: 4, since: "2026-01-01T00:00:00Z", ready: true };
 const rows: PsRow[] = [
@@ -20,7 +19,7 @@ test.each([
 ])("hostOf(%s) = %s", (address, host) => expect(hostOf(address)).toBe(host));
 
 test("endpoints: Ray from the local head's ports on HOST; services by their config ports", () => {
-  expect(endpoints(stackFactsOfModel(modelFixture({ config: { services: { marimo: { enabled: false } } } })), "192.168.1.20", head)).toEqual({
+  expect(endpoints(stackFactsOfModel(labModelFixture({ config: { services: { marimo: { enabled: false } } } })), "192.168.1.20", head)).toEqual({
     rayDashboard: "http://192.168.1.20:8265",
     rayClient: "ray://192.168.1.20:10001",
     mlflow: "http://192.168.1.20:5000",
@@ -31,13 +30,13 @@ test("endpoints: Ray from the local head's ports on HOST; services by their conf
 
 test("endpoints: a head on another machine is reached at its own address", () => {
   const remote = { ...head, node: "gpu-box", address: "10.0.0.9:6380" };
-  expect(endpoints(stackFactsOfModel(modelFixture()), "192.168.1.20", remote)).toMatchObject({ rayDashboard: "http://10.0.0.9:8265", rayClient: "ray://10.0.0.9:10001" });
-  expect(endpoints(stackFactsOfModel(modelFixture()), "192.168.1.20", null).rayClient).toBeUndefined();
+  expect(endpoints(stackFactsOfModel(labModelFixture()), "192.168.1.20", remote)).toMatchObject({ rayDashboard: "http://10.0.0.9:8265", rayClient: "ray://10.0.0.9:10001" });
+  expect(endpoints(stackFactsOfModel(labModelFixture()), "192.168.1.20", null).rayClient).toBeUndefined();
 });
 
 test("status report and screen with a head and a worker", () => {
   const report = buildStatus({
-    stack: stackFactsOfModel(modelFixture()),
+    stack: stackFactsOfModel(labModelFixture()),
     projectName: "cslr",
     address: "192.168.1.20",
     rows,
@@ -56,13 +55,13 @@ test("status report and screen with a head and a worker", () => {
 
 test("one workstation in bridge networking: the host is shown at its address, not a container's name", () => {
   const local = { node: "ray-cpu", address: "ray-cpu:6379", term: 1, since: "t", ready: true };
-  const report = buildStatus({ stack: stackFactsOfModel(modelFixture()), projectName: "cslr", address: "192.168.1.20", rows, roster: { roster: { head: local, term: 1, workers: [{ node: "ray-worker-1", address: "ray-worker-1", ageMs: 100 }] } } });
+  const report = buildStatus({ stack: stackFactsOfModel(labModelFixture()), projectName: "cslr", address: "192.168.1.20", rows, roster: { roster: { head: local, term: 1, workers: [{ node: "ray-worker-1", address: "ray-worker-1", ageMs: 100 }] } } });
   expect(report.hosts.map((h) => [h.name, h.address])).toEqual([["ws1", "192.168.1.20"]]);
   expect(renderStatus(report)).toContain("\n  ws1 (192.168.1.20)\n");
 });
 
 test("the coordinator's status names workstations that were members and are gone", () => {
-  const model = baseModel({ network: { mode: "host" }, host: { name: "ws1" } }, { head_whitelist: ["ray-cpu"] });
+  const model = modelFixture({ network: { mode: "host" }, host: { name: "ws1" } }, { head_whitelist: ["ray-cpu"] });
   const roster = { head: { node: "ray-cpu.ws1", host: "ws1", address: "10.0.0.11:6379", term: 2, since: "t", ready: true }, term: 2, workers: [], gone: [{ host: "ws2", address: "10.0.0.12", lastSeen: "2026-12-04T13:40:02.000Z" }] };
   const report = buildStatus({ stack: stackFactsOfModel(model), projectName: "lab", address: "10.0.0.11", rows, roster: { roster }, clusterToken: "tok" });
   expect(report.goneHosts).toEqual(roster.gone);
@@ -71,7 +70,7 @@ test("the coordinator's status names workstations that were members and are gone
 });
 
 test("several workstations: nodes grouped by host, the GCS address and the join line on the coordinator", () => {
-  const model = baseModel({ network: { mode: "host" }, host: { name: "ws1" }, services: { ray: { workers: 1 } } }, { head_whitelist: ["ray-cpu"] });
+  const model = modelFixture({ network: { mode: "host" }, host: { name: "ws1" }, services: { ray: { workers: 1 } } }, { head_whitelist: ["ray-cpu"] });
   const roster = {
     head: { node: "ray-cpu.ws2", host: "ws2", address: "10.0.0.12:6379", term: 2, since: "t", ready: true },
     term: 2,
@@ -96,7 +95,7 @@ test("several workstations: nodes grouped by host, the GCS address and the join 
 });
 
 test("status without a reachable roster says why, and nothing running says how to start", () => {
-  const report = buildStatus({ stack: stackFactsOfModel(modelFixture()), projectName: "cslr", address: "h", rows: [], roster: { error: "http://127.0.0.1:8888/v1/cluster unreachable: refused" } });
+  const report = buildStatus({ stack: stackFactsOfModel(labModelFixture()), projectName: "cslr", address: "h", rows: [], roster: { error: "http://127.0.0.1:8888/v1/cluster unreachable: refused" } });
   expect(report.head).toBeNull();
   const screen = renderStatus(report);
   expect(screen).toContain("Services here: none running (start them with `cslr up -d`)");
@@ -105,7 +104,7 @@ test("status without a reachable roster says why, and nothing running says how t
 });
 
 test("the election service on another cslr version: said in status, with what to run; the same version: nothing", () => {
-  const base = { stack: stackFactsOfModel(modelFixture()), projectName: "lab", address: "10.0.0.11", rows: [], roster: { roster: { head: null, term: 0, workers: [] } } };
+  const base = { stack: stackFactsOfModel(labModelFixture()), projectName: "lab", address: "10.0.0.11", rows: [], roster: { roster: { head: null, term: 0, workers: [] } } };
   const older = buildStatus({ ...base, serviceVersion: "0.0.9", cliVersion: "0.1.0" });
   expect(older.versionMismatch).toBe(true);
   expect(renderStatus(older)).toContain("Note: the election service runs cslr 0.0.9, this CLI is 0.1.0: `cslr up` updates it");

@@ -1,26 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import type { PsRow } from "../../src/compose/ps.ts";
 import type { WaitPhase } from "../../src/status/phase.ts";
-import type { Roster } from "../../src/status/roster.ts";
-import { culpritService, parseWaitSeconds, progressPrinter, waitExpectation, waitForCluster } from "../../src/status/wait.ts";
-import { modelFixture } from "./fixtures.ts";
-
-describe("parseWaitSeconds", () => {
-  test.each([
-    [["-d"], undefined],
-    [["--wait"], 300],
-    [["--wait=120"], 120],
-    [["--wait", "ray-cpu"], 300],
-    [["--", "--wait=5"], undefined],
-  ] as [string[], number | undefined][])("%j → %p", (raw, expected) => expect(parseWaitSeconds(raw)).toBe(expected));
-
-  test.each([["--wait="], ["--wait=0"], ["--wait=-3"], ["--wait=soon"]])("%s is a usage error", (arg) => {
-    expect(() => parseWaitSeconds([arg])).toThrow(`${arg}: expected a number of seconds greater than 0`);
-  });
-});
+import type { RosterView } from "../../src/election/roster.ts";
+import { culpritService, progressPrinter, waitExpectation, waitForCluster } from "../../src/status/wait.ts";
+import { labModelFixture } from "../helpers/model.ts";
 
 test("waitExpectation counts the Ray nodes started and leaves out the head", () => {
-  const model = modelFixture({ workers: 3 });
+  const model = labModelFixture({ workers: 3 });
   expect(waitExpectation(["health", "ray-cpu", "ray-worker-1", "ray-worker-2", "ray-worker-3", "redis"], model)).toEqual({
     services: ["health", "ray-cpu", "ray-worker-1", "ray-worker-2", "ray-worker-3", "redis"],
     healthService: "health",
@@ -28,7 +14,7 @@ test("waitExpectation counts the Ray nodes started and leaves out the head", () 
     nodes: ["lab-cpu", "ray-worker-1", "ray-worker-2", "ray-worker-3"],
   });
   expect(waitExpectation(["redis"], model)).toMatchObject({ election: false, nodes: [], healthService: undefined });
-  expect(waitExpectation(["ray-cpu"], modelFixture({ headAddress: "10.0.0.9:6379" }))).toMatchObject({ election: false });
+  expect(waitExpectation(["ray-cpu"], labModelFixture({ headAddress: "10.0.0.9:6379" }))).toMatchObject({ election: false });
   expect(waitExpectation(["x"], undefined)).toEqual({ services: ["x"], election: false, nodes: [] });
 });
 
@@ -40,12 +26,12 @@ test.each([
   [{ kind: "workers", head: "lab-cpu", joined: 1, expected: 3, missing: ["ray-worker-1", "ray-worker-2"] }, "ray-worker-1"],
   [{ kind: "ready", joined: 0, expected: 0 }, undefined],
 ] as [WaitPhase, string | undefined][])("culpritService(%j) = %p", (phase, expected) => {
-  const model = modelFixture({ workers: 2 });
+  const model = labModelFixture({ workers: 2 });
   expect(culpritService(phase, waitExpectation(["health", "ray-cpu", "ray-worker-1", "ray-worker-2"], model), model)).toBe(expected);
 });
 
 /** A scripted cluster: each poll returns the next ps rows / roster; the clock advances per sleep. */
-function script(steps: { rows: PsRow[]; roster?: Roster }[]) {
+function script(steps: { rows: PsRow[]; roster?: RosterView }[]) {
   let step = 0;
   let now = 0;
   const shown: string[] = [];
@@ -109,7 +95,7 @@ test("a Jobs API that never answers: the deadline names it", async () => {
   const io = { ...s.io, jobsApi: async () => "connection refused" };
   const result = await waitForCluster({ services: ["health", "ray-cpu"], healthService: "health", election: true, nodes: ["lab-cpu"] }, 2, io, 500);
   expect(result).toEqual({ phase: { kind: "jobs-api", head: "lab-cpu", reason: "connection refused" }, timedOut: true });
-  expect(culpritService(result.phase, waitExpectation(["health", "ray-cpu"], modelFixture()), modelFixture())).toBe("ray-cpu");
+  expect(culpritService(result.phase, waitExpectation(["health", "ray-cpu"], labModelFixture()), labModelFixture())).toBe("ray-cpu");
 });
 
 test("waitForCluster does not call a container that dies right after starting ready", async () => {

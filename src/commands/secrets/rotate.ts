@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { commonArgs } from "../../args.ts";
-import { sessionAt } from "../../compose/session.ts";
+import { sessionAt } from "../../stack/session.ts";
 import { readComposeFile } from "../../compose/target.ts";
 import { randomSecret, withSecrets } from "../../config/dotenv.ts";
 import { loadProject, resolveProject } from "../../config/load.ts";

@@ -1,16 +1,17 @@
 /**
- * Bringing a stack up: the port check before compose, `docker compose up`, and with --wait the
- * phases until the cluster is ready, then the addresses to use. Shared by `cslr up` and
- * `cslr join --up`.
+ * The use case of bringing a stack up: the port check before compose, `docker compose up`, and
+ * with --wait the phases until the cluster is ready, then the addresses to use. Shared by
+ * `cslr up` and `cslr join --up`.
  */
-import { logsArgs, psArgs, upArgs } from "./argv.ts";
-import { assertSubnetsFree, engineOf } from "./networks.ts";
-import { busyPublishedPorts, runningServices } from "./ports.ts";
-import { parsePs } from "./ps.ts";
-import { portConflictMessage } from "./published.ts";
-import { Compose } from "./runner.ts";
+import { logsArgs, psArgs, upArgs } from "../compose/argv.ts";
+import { assertSubnetsFree, engineOf } from "../compose/networks.ts";
+import { busyPublishedPorts, runningServices } from "../compose/ports.ts";
+import { parsePs } from "../compose/ps.ts";
+import { portConflictMessage } from "../compose/published.ts";
+import { Compose } from "../compose/runner.ts";
+import { checkServices, composeTarget, readComposeFile, serviceNames } from "../compose/target.ts";
+import { recordApplied } from "./generation.ts";
 import type { Session } from "./session.ts";
-import { checkServices, composeTarget, readComposeFile, recordApplied, serviceNames } from "./target.ts";
 import { existsSync } from "node:fs";
 import { pruneUnusedCopies } from "../host/binary-store.ts";
 import type { Model } from "../config/model.ts";
@@ -18,16 +19,13 @@ import { readSecret } from "../config/dotenv.ts";
 import { parseDurationMs } from "../config/units.ts";
 import { readCluster } from "../election/client.ts";
 import { CslrError, UsageError } from "../errors.ts";
-import { resolveHostAddress } from "../host/address.ts";
 import { isQuiet } from "../log.ts";
-import { coordinatorUrl } from "../config/urls.ts";
+import { hostAddressOf } from "../config/host-address.ts";
+import { coordinatorUrl, rosterUrl } from "../config/urls.ts";
 import { describePhase } from "../status/phase.ts";
-import { rosterUrl } from "../status/roster.ts";
 import { stackFactsOfModel } from "../status/stack.ts";
 import { endpoints } from "../status/view.ts";
-import { culpritService, progressPrinter, waitExpectation, waitForCluster } from "../status/wait.ts";
-
-export const defaultWaitSeconds = 300;
+import { culpritService, defaultWaitSeconds, progressPrinter, waitExpectation, waitForCluster } from "../status/wait.ts";
 
 export interface UpOptions {
   services: string[];
@@ -133,8 +131,7 @@ async function jobsApiProblem(model: Model, paths: Session["paths"]): Promise<st
 
 /** The URLs to use, with the Ray ones taken from the elected head, and the line that adds a workstation. */
 async function printAddresses(model: Model, url: string | undefined, token: string | undefined) {
-  const coordinator = model.config.services.health.enabled ? undefined : new URL(model.election.url).hostname;
-  const address = (await resolveHostAddress(model.host.address, coordinator)) ?? "127.0.0.1";
+  const address = await hostAddressOf(model);
   const roster = url ? await readCluster(url, { timeoutMs: 2000, token }) : undefined;
   const head = roster && "roster" in roster ? roster.roster.head : null;
   const urls = endpoints(stackFactsOfModel(model), address, head);

@@ -7,10 +7,11 @@ import { loadProject, resolveProject, type ProjectArgs, type ProjectPaths } from
 import type { Model } from "../config/model.ts";
 import { isQuiet, log } from "../log.ts";
 import { generateProject } from "../render/generate.ts";
-import type { ComposeTarget } from "./argv.ts";
-import { placeholdersFor } from "./placeholders.ts";
-import { Compose } from "./runner.ts";
-import { composeTarget, readComposeFile, runningComposeFile, type ComposeDoc } from "./target.ts";
+import type { ComposeTarget } from "../compose/argv.ts";
+import { placeholdersFor } from "../compose/placeholders.ts";
+import { Compose } from "../compose/runner.ts";
+import { composeTarget, readComposeFile, type ComposeDoc } from "../compose/target.ts";
+import { runningComposeFile } from "./generation.ts";
 
 export interface SessionArgs extends ProjectArgs {
   "dry-run"?: boolean;
