@@ -21,7 +21,7 @@ import { readCluster } from "../election/client.ts";
 import { CslrError, UsageError } from "../errors.ts";
 import { isQuiet } from "../log.ts";
 import { hostAddressOf } from "../config/host-address.ts";
-import { coordinatorUrl, rosterUrl } from "../config/urls.ts";
+import { coordinatorUrl, headPortsOf, rosterUrl } from "../config/urls.ts";
 import { describePhase } from "../status/phase.ts";
 import { stackFactsOfModel } from "../status/stack.ts";
 import { endpoints } from "../status/view.ts";
@@ -94,7 +94,7 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
   const { phase, timedOut } = await waitForCluster(expect, seconds, {
     ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
     roster: () => (url ? readCluster(url, { timeoutMs: 2000, token }) : Promise.resolve({ error: "no election service configured" })),
-    jobsApi: model ? () => jobsApiProblem(model, session.paths) : undefined,
+    jobsApi: model ? (head) => jobsApiProblem(model, session.paths, head) : undefined,
     now: () => Date.now(),
     sleep: (ms) => Bun.sleep(ms),
     progress: (_phase, text) => printer.show(text),
@@ -117,8 +117,10 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
 /**
  * Why the elected head's Jobs API does not take a job yet (undefined: it answers GET
  * /api/version, with Ray's token when the cluster uses one): what `cslr run` will call first.
+ * A head cslr does not know the ports of (a fixed head_address's own name) is not checked.
  */
-async function jobsApiProblem(model: Model, paths: Session["paths"]): Promise<string | undefined> {
+async function jobsApiProblem(model: Model, paths: Session["paths"], head: string): Promise<string | undefined> {
+  if (!headPortsOf(model, head)) return undefined;
   const [{ modelTarget }, { clientFor }] = await Promise.all([import("../jobs/project-target.ts"), import("../jobs/cli-io.ts")]);
   try {
     const target = await modelTarget(model, paths);
