@@ -39,4 +39,3 @@ test("cslr jobs lists, cslr jobs stop stops", async () => {
   await runCommand(jobsCommand, { rawArgs: ["stop", id, "--address", fake.url] });
   expect(fake.calls().slice(-1)).toEqual([`POST /api/jobs/${id}/stop`]);
 });
-
