@@ -3,7 +3,8 @@
  * 1. the real `cslr health serve` under 64 concurrent keep-alive connections for 10 s on
  *    loopback, sending claims and heartbeats: requests/s, p50/p99 latency, server RSS;
  * 2. 32 real entrypoints with a zero-delay stand-in `ray`: time from the head's port opening
- *    until every worker joined (election roster) and registered with the head (data plane).
+ *    until every worker joined (election roster) and registered with the head (data plane);
+ * 3. failover after a SIGKILL of the head; 4. planned head changes (`cslr handover`, SIGTERM).
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { join, resolve } from "node:path";
 import { Harness } from "../test/node/harness.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { nodeKey } from "../src/election/auth.ts";
+import { handOver } from "../src/election/handover.ts";
 
 const repo = resolve(import.meta.dir, "..");
 const cli = join(repo, "src/cli.ts");
@@ -237,9 +239,53 @@ export async function benchFailover(nodes = 8, leaseTtl = 2): Promise<BenchRow> 
   }
 }
 
+/**
+ * Planned head changes at the default TTL (30 s), stand-in Ray (its stop takes milliseconds;
+ * real Ray's takes seconds, added to both figures): `cslr handover` (the use case, over HTTP)
+ * and a SIGTERM to the head's agent (what `cslr stop`/`down`/`leave` send), each until a new
+ * head is ready and until every worker re-joined it.
+ */
+export async function benchPlannedHandover(nodes = 4, leaseTtl = 30): Promise<BenchRow> {
+  const harness = await new Harness({ nodes, leaseTtl, headDelayMs: 20 }).prepare();
+  const newHead = async (term: number) => {
+    for (;;) {
+      const view = await harness.cluster();
+      if (view.head?.ready && view.head.term > term) return view;
+      await Bun.sleep(10);
+    }
+  };
+  try {
+    await harness.startServer();
+    for (let i = 0; i < nodes; i++) harness.startNode(i);
+    const before = await harness.formed(nodes - 1, 60_000);
+    const askedAt = Date.now();
+    const moved = await handOver({ url: harness.url, token: "open-service", to: null, timeoutMs: 60_000 });
+    if (!moved.ok) throw new Error(moved.reason);
+    const handoverReady = Date.now() - askedAt;
+    const rejoined = await harness.formed(nodes - 1, 60_000);
+    const handoverJoined = Math.max(...rejoined.workers.map((w) => w.joinedAt)) - askedAt;
+    const termAt = Date.now();
+    harness.nodes.get(rejoined.head!.node)!.signalGroup("SIGTERM");
+    const after = await newHead(rejoined.head!.term);
+    const sigtermReady = Date.now() - termAt;
+    const formed = await harness.formed(nodes - 2, 60_000);
+    return {
+      benchmark: `planned head change, ${nodes} nodes, lease TTL ${leaseTtl} s, stand-in Ray`,
+      "cslr handover → new head ready ms": handoverReady,
+      "cslr handover → all workers re-joined ms": handoverJoined,
+      "SIGTERM of the head → new head ready ms": sigtermReady,
+      "SIGTERM of the head → all workers re-joined ms": Math.max(...formed.workers.map((w) => w.joinedAt)) - termAt,
+      "goal ms": 5000,
+      "terms": `${before.head!.term} → ${rejoined.head!.term} → ${after.head!.term}`,
+    };
+  } finally {
+    await harness.cleanup();
+  }
+}
+
 /** Runs all, prints a table each, and returns the rows for the README. */
 export async function benchElection(): Promise<BenchRow[]> {
-  const rows = [await benchThroughput(), await benchHeldConnections(), await benchFormation(), await benchFailover()];
+  const rows = [await benchThroughput(), await benchHeldConnections(), await benchFormation(), await benchFailover(), await benchPlannedHandover()];
   for (const row of rows) {
     console.log(`\n${row.benchmark}`);
     console.table(Object.fromEntries(Object.entries(row).filter(([k]) => k !== "benchmark")));

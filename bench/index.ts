@@ -32,6 +32,10 @@ const { benchJobs } = await import("./jobs.ts");
 console.log("\n## cslr run\n");
 for (const row of await benchJobs()) print(row);
 
+const { benchPage } = await import("./page.ts");
+console.log("\n## Lab page\n");
+for (const row of await benchPage()) print(row);
+
 // Three simulated workstations need root, iproute2 and a Docker engine with the test images.
 const { benchHosts, hostsBenchProblem } = await import("./hosts.ts");
 console.log("\n## Three workstations (network namespaces, a dockerd each)\n");

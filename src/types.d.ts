@@ -8,3 +8,13 @@ declare module "*.eta" {
   const text: string;
   export default text;
 }
+
+declare module "*.css" {
+  const text: string;
+  export default text;
+}
+
+declare module "*.js" {
+  const text: string;
+  export default text;
+}

@@ -23,6 +23,7 @@ import {
   hostPortBlockProblems,
   multiHostBridgeProblems,
   publishedHostPorts,
+  rayOwnPortProblems,
   subnetProblems,
   whitelistProblems,
   workerPortRangeProblems,
@@ -87,8 +88,10 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
   const requested = config.services.ray.gpu.enabled;
   const gpuDetected = requested === false ? false : probeGpu();
   const gpuEnabled = resolveGpuEnabled(requested, gpuDetected);
+  const hostPorts = publishedHostPorts(config, gpuEnabled);
   const configProblems = [
-    ...duplicatePortProblems(publishedHostPorts(config, gpuEnabled)),
+    ...duplicatePortProblems(hostPorts),
+    ...rayOwnPortProblems(config, gpuEnabled, hostPorts),
     ...subnetProblems(config),
     ...workerPortRangeProblems(config),
     ...hostPortBlockProblems(config, gpuEnabled),

@@ -46,6 +46,8 @@ export interface RayNode {
   ports?: RayNodePorts;
   /** Pinned ports on the host network; undefined in bridge networking (each container has its own address). */
   pinned?: PinnedRayPorts;
+  /** Ray's worker port range, pinned in every layout (Ray's default 10002–19999 holds ray-gpu's client port). */
+  workerPorts: { min: number; max: number };
   whitelisted: boolean;
 }
 

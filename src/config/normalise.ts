@@ -2,6 +2,7 @@
 import type { ClusterTest, Model, PinnedRayPorts, RayNode } from "./model.ts";
 import { nodeName, whitelists } from "./names.ts";
 import { portRange } from "./net.ts";
+import { bridgeWorkerPorts } from "./ray-ports.ts";
 import type { Config, Nodes } from "./schema.ts";
 import { parseMemorySize } from "./units.ts";
 
@@ -55,10 +56,11 @@ export function rayNodesOf(config: Config, nodes: Nodes, gpuEnabled: boolean, ho
   const { cpu, gpu, workers, host_ports: block } = config.services.ray;
   const mode = config.network.mode;
   const list: RayNode[] = [];
-  const add = (node: Omit<RayNode, "name" | "whitelisted" | "pinned">) => {
+  const add = (node: Omit<RayNode, "name" | "whitelisted" | "pinned" | "workerPorts">) => {
     const name = nodeName(node.service, mode, hostName);
     const pinned = mode === "host" ? pinnedPortsOf(block.base, block.per_node, list.length) : undefined;
-    list.push({ ...node, name, pinned, whitelisted: node.ports !== undefined && whitelists(nodes.head_whitelist, name) });
+    const workerPorts = pinned ? { min: pinned.minWorkerPort, max: pinned.maxWorkerPort } : { ...bridgeWorkerPorts };
+    list.push({ ...node, name, pinned, workerPorts, whitelisted: node.ports !== undefined && whitelists(nodes.head_whitelist, name) });
   };
   if (cpu.enabled) {
     add({

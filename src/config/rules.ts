@@ -6,6 +6,7 @@
 import type { PathSegment } from "./config-error.ts";
 import { cidrsOverlap, parseHostPort, parseIpv4Cidr, portRange } from "./net.ts";
 import { pinnedPortList, pinnedPortsOf, testWorkerPinnedPorts } from "./normalise.ts";
+import { bridgeRaySpans, describeSpan, rayClientServerSpan, type PortSpan } from "./ray-ports.ts";
 import type { Config, Nodes } from "./schema.ts";
 
 /** A problem found by a rule across fields; positioned later, only when it is reported. */
@@ -212,4 +213,48 @@ export function whitelistProblems(config: Config, nodes: Nodes, enabledRayServic
       message: `no whitelisted node is an enabled Ray service, so no node could become head; expected at least one of: ${enabled}`,
     },
   ];
+}
+
+function spanOf(port: number, spans: PortSpan[]): PortSpan | undefined {
+  return spans.find((s) => port >= s.min && port <= s.max);
+}
+
+interface ConfiguredPort {
+  path: PathSegment[];
+  port: number;
+}
+
+/** The ports cslr configures for the Ray nodes here: each enabled head-capable node's GCS, dashboard and client ports. */
+function rayNodePorts(config: Config, gpuEnabled: boolean): ConfiguredPort[] {
+  const ray = config.services.ray;
+  const out: ConfiguredPort[] = [];
+  for (const [kind, enabled] of [["cpu", ray.cpu.enabled], ["gpu", gpuEnabled]] as const) {
+    if (!enabled) continue;
+    for (const field of ["head_port", "dashboard_port", "client_port"] as const) out.push({ path: ["services", "ray", kind, field], port: ray[kind][field] });
+  }
+  return out;
+}
+
+/**
+ * Every configured port that lies on a port Ray itself takes, with the fix. Bridge
+ * networking: a Ray node's own ports against what Ray takes in its container. Host
+ * networking: every host port the stack uses against Ray Client's range (the head's client
+ * server binds it on the host); the pinned blocks keep Ray's agents apart already.
+ */
+export function rayOwnPortProblems(config: Config, gpuEnabled: boolean, hostPorts: ConfiguredPort[]): Problem[] {
+  const host = config.network.mode === "host";
+  const spans = host ? [rayClientServerSpan] : bridgeRaySpans();
+  const ports = host ? hostPorts : rayNodePorts(config, gpuEnabled);
+  const avoid = spans.map(describeSpan).join(", ");
+  const out: Problem[] = [];
+  const seen = new Set<string>();
+  for (const { path, port } of ports) {
+    const span = spanOf(port, spans);
+    // One line per field: a block of pinned ports names its base once, not for every port.
+    const key = path.join(".");
+    if (!span || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, message: `port ${port} is one Ray takes itself (${describeSpan(span)}: ${span.owner}), so Ray would refuse to start or fail later; expected a port outside ${avoid}` });
+  }
+  return out;
 }

@@ -181,3 +181,10 @@ export function probeHost(url: string, token: string, name: string, ports: numbe
 export function leaveCluster(url: string, token: string, host: string, opts: AdminOptions = {}): Promise<AdminResult<{ removed: string[] }>> {
   return adminCall(url, token, "POST", "/v1/hosts/leave", { host }, leaveAnswer, opts.timeoutMs ?? 5000, opts.fetch ?? fetch);
 }
+
+const handoverAnswer = z.object({ ok: z.literal(true), term: z.int().min(1), from: z.string().max(253), to: z.string().max(253).nullable() });
+
+/** Asks the head to step down (to `to`, or to any other whitelisted node); the cluster token is needed. */
+export function askHandover(url: string, token: string, to: string | null, opts: AdminOptions = {}): Promise<AdminResult<z.output<typeof handoverAnswer>>> {
+  return adminCall(url, token, "POST", "/v1/handover", to === null ? {} : { to }, handoverAnswer, opts.timeoutMs ?? 5000, opts.fetch ?? fetch);
+}

@@ -7,6 +7,8 @@
  *   POST /v1/ready  {node, term}           the head's GCS port is open      200 {ok, term, leaseTtlMs} | 409 fenced
  *   POST /v1/heartbeat {node, term}        renews the lease                 200 | 409 (fenced: stop being head)
  *   POST /v1/release {node, term}          gives the lease up at once       200 | 409
+ *   POST /v1/watch  {node, term}           the head's held watch (≤ 25 s)   {ok, stepDown}: true once a handover is asked
+ *   POST /v1/handover {to?}                asks the head to step down       {ok, term, from, to} | 409 no head / bad to
  *   POST /v1/join   {node, address, host?} roster entry of a worker         {ok, term, head: address | null, leaseTtlMs}
  *   POST /v1/part   {node}                 a worker leaves the roster       {ok}
  *   POST /v1/hosts/leave {host}            a host leaves the cluster        {ok, removed[]}
@@ -14,6 +16,7 @@
  *   POST /v1/hosts/register {name, address} a workstation about to join
  *   POST /v1/hosts/probe {name, ports[]}   reach-back: the coordinator dials the host's ports   {ok, address, results[]}
  *   GET  /v1/head?wait=SECONDS             long-poll for a ready head       {ready, node, address}
+ *   GET  /v1/head?wait=SECONDS&other=TERM  long-poll until the ready head is not that of TERM (a worker's watch)
  *   GET  /v1/cluster                       the roster                       {head, workers[]} (+ term and lease detail
  *                                                                            with the cluster token)
  *
@@ -42,6 +45,11 @@ export const leaseBody = z.strictObject({ node: nodeName, term });
 export const joinBody = z.strictObject({ node: nodeName, address: nodeAddress, host: hostName.optional() });
 export const leaveBody = z.strictObject({ host: hostName });
 export const partBody = z.strictObject({ node: nodeName });
+export const watchBody = leaseBody;
+export const handoverBody = z.strictObject({ to: nodeName.optional() });
+
+/** How long the service holds a head's watch before answering `stepDown: false`. */
+export const watchHoldSeconds = 25;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -64,6 +72,14 @@ export function parseBody<T>(schema: z.ZodType<T>, text: string): Parsed<T> {
         ? "missing"
         : issue.message;
   return { ok: false, error: `${path}: ${message}` };
+}
+
+/** `other=TERM` of `GET /v1/head`: undefined when absent. */
+export function parseTermQuery(raw: string | null): Parsed<number | undefined> {
+  if (raw === null || raw === "") return { ok: true, value: undefined };
+  const value = Number(raw);
+  if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(value)) return { ok: false, error: "other: expected a whole term number" };
+  return { ok: true, value };
 }
 
 /** `wait=SECONDS` of `GET /v1/head`: a number from 0 to maxWaitSeconds (missing means do not wait). */

@@ -5,7 +5,7 @@
  */
 import pkg from "../../package.json" with { type: "json" };
 import { nodeKey, presentedBearer, sameSecret } from "./auth.ts";
-import { claimBody, joinBody, leaseBody, leaveBody, maxBodyBytes, partBody, parseBody, parseWaitQuery, type Parsed } from "./protocol.ts";
+import { claimBody, handoverBody, joinBody, leaseBody, leaveBody, maxBodyBytes, partBody, parseBody, parseTermQuery, parseWaitQuery, watchBody, watchHoldSeconds, type Parsed } from "./protocol.ts";
 import type { ElectionService } from "./service.ts";
 import { maxProbePorts, probeBody, probeTimeoutMs, registerBody } from "./membership.ts";
 import type { ClusterView, HeadLease } from "./state.ts";
@@ -22,7 +22,7 @@ export interface RouteContext {
   holdOpen(seconds: number): void;
 }
 
-type Handler = (ctx: RouteContext) => Promise<Response> | Response;
+export type Handler = (ctx: RouteContext) => Promise<Response> | Response;
 
 type Body = Record<string, unknown>;
 
@@ -35,7 +35,7 @@ export function errorReply(status: number, error: string): Response {
 }
 
 /** Reads at most maxBodyBytes; null when the body is larger. */
-async function readLimitedBody(req: Request): Promise<string | null> {
+export async function readLimitedBody(req: Request): Promise<string | null> {
   const header = req.headers.get("content-length");
   if (header !== null && Number(header) > maxBodyBytes) return null;
   if (!req.body) return "";
@@ -92,7 +92,7 @@ function leaseHandler(step: "ready" | "heartbeat" | "release"): Handler {
     const result = ctx.service.apply(() => ctx.service.election[step](body.node, body.term));
     if ("failed" in result) return errorReply(503, result.failed);
     const outcome = result.outcome;
-    return outcome.ok ? reply(200, { ok: true, term: outcome.term, leaseTtlMs: outcome.leaseTtlMs }) : reply(409, { ok: false, term: outcome.term, error: outcome.reason });
+    return outcome.ok ? reply(200, { ...outcome }) : reply(409, { ok: false, term: outcome.term, error: outcome.reason });
   };
 }
 
@@ -129,6 +129,24 @@ export const routes: Record<string, Handler> = {
   "POST /v1/ready": leaseHandler("ready"),
   "POST /v1/heartbeat": leaseHandler("heartbeat"),
   "POST /v1/release": leaseHandler("release"),
+
+  /** The head holds this open; it is answered at once when a handover is asked, so the head steps down without waiting for its next heartbeat. */
+  "POST /v1/watch": async (ctx) => {
+    const body = await nodeRequest(ctx, watchBody);
+    if (body instanceof Response) return body;
+    ctx.holdOpen(watchHoldSeconds + 5);
+    const stepDown = await ctx.service.watchLease(body.node, body.term, watchHoldSeconds);
+    return reply(200, { ok: true, stepDown });
+  },
+
+  "POST /v1/handover": async (ctx) => {
+    const body = await adminRequest(ctx, handoverBody);
+    if (body instanceof Response) return body;
+    const result = ctx.service.apply(() => ctx.service.election.askHandover(body.to ?? null));
+    if ("failed" in result) return errorReply(503, result.failed);
+    const outcome = result.outcome;
+    return outcome.ok ? reply(200, { ...outcome }) : errorReply(409, outcome.reason);
+  },
 
   "POST /v1/join": async (ctx) => {
     const body = await nodeRequest(ctx, joinBody);
@@ -199,8 +217,10 @@ export const routes: Record<string, Handler> = {
   "GET /v1/head": async (ctx) => {
     const wait = parseWaitQuery(ctx.url.searchParams.get("wait"));
     if (!wait.ok) return errorReply(400, wait.error);
+    const other = parseTermQuery(ctx.url.searchParams.get("other"));
+    if (!other.ok) return errorReply(400, other.error);
     if (wait.value > 0) ctx.holdOpen(wait.value + 5);
-    return reply(200, headBody(await ctx.service.waitForReadyHead(wait.value)));
+    return reply(200, headBody(await ctx.service.waitForReadyHead(wait.value, other.value)));
   },
 
   "GET /v1/cluster": (ctx) => {
@@ -210,8 +230,8 @@ export const routes: Record<string, Handler> = {
 };
 
 /** The allowed methods of a path, for 405; undefined for an unknown path. */
-export function methodsOf(path: string): string[] | undefined {
-  const methods = Object.keys(routes)
+export function methodsOf(path: string, table: Record<string, Handler> = routes): string[] | undefined {
+  const methods = Object.keys(table)
     .filter((key) => key.slice(key.indexOf(" ") + 1) === path)
     .map((key) => key.slice(0, key.indexOf(" ")));
   return methods.length > 0 ? methods : undefined;

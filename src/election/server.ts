@@ -6,6 +6,9 @@
 import type { Server } from "bun";
 import { errorReply, methodsOf, routes } from "./routes.ts";
 import { ElectionService, type ElectionServiceOptions } from "./service.ts";
+import { PageCollector, type CollectorOptions } from "../page/collector.ts";
+import { defaultPageConfig } from "../page/config.ts";
+import { pageRoutes } from "../page/routes.ts";
 
 export interface ElectionServerOptions extends ElectionServiceOptions {
   host: string;
@@ -16,17 +19,22 @@ export interface ElectionServerOptions extends ElectionServiceOptions {
   idleTimeoutSeconds?: number;
   /** Requests handled at once; more get 503 at once (a flood must not starve /healthz). */
   maxInFlight?: number;
+  /** The lab page at `/`: what it shows beyond the election (src/page/config.ts). */
+  page?: Partial<Omit<CollectorOptions, "service">>;
 }
 
 export interface ElectionServer {
   url: string;
   port: number;
   service: ElectionService;
+  page: PageCollector;
   stop(): Promise<void>;
 }
 
 export function startElectionServer(options: ElectionServerOptions): ElectionServer {
   const service = new ElectionService(options);
+  const page = new PageCollector({ ...options.page, config: options.page?.config ?? defaultPageConfig(), service });
+  const table = { ...routes, ...pageRoutes(page) };
   const maxInFlight = options.maxInFlight ?? 2048;
   let inFlight = 0;
   let lastOverload = 0;
@@ -34,9 +42,9 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
   async function handle(req: Request, server: Server<undefined>): Promise<Response> {
     const url = new URL(req.url);
     const method = req.method === "HEAD" ? "GET" : req.method;
-    const route = routes[`${method} ${url.pathname}`];
+    const route = table[`${method} ${url.pathname}`];
     if (!route) {
-      const allowed = methodsOf(url.pathname);
+      const allowed = methodsOf(url.pathname, table);
       return allowed ? errorReply(405, `${url.pathname} expects ${allowed.join(" or ")}`) : errorReply(404, `no such path ${url.pathname}`);
     }
     return route({ req, url, service, token: options.token, holdOpen: (seconds) => server.timeout(req, Math.min(255, Math.ceil(seconds))) });
@@ -75,7 +83,9 @@ export function startElectionServer(options: ElectionServerOptions): ElectionSer
     url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}`,
     port: server.port ?? options.port,
     service,
+    page,
     async stop() {
+      page.stop();
       service.stop();
       await server.stop(true);
     },

@@ -50,6 +50,8 @@ export class ElectionService {
   private readonly now: () => number;
   private timers: ReturnType<typeof setInterval>[] = [];
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set by stop(): held watches answer at once. */
+  private closing = false;
   /** Workstations registered for a reach-back check (bounded; the oldest go first). */
   readonly hosts = new Map<string, RegisteredHost>();
   /** Reach-back checks running now, by host: one at a time each. */
@@ -83,6 +85,7 @@ export class ElectionService {
   }
 
   stop(): void {
+    this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     clearTimeout(this.expiryTimer);
@@ -106,28 +109,69 @@ export class ElectionService {
    */
   apply<T>(step: () => Decision<T>): Applied<T> {
     const before = this.election.checkpoint();
+    const slotBefore = this.election.slotKey();
     const decision = step();
     if (decision.changed && !this.persist()) {
       this.election.rollback(before);
       return { failed: `cannot write the election state: ${this.storeProblem}` };
     }
     this.emit(decision.logs);
-    if (this.waiters.size > 0 && this.election.readyHead()) for (const wake of [...this.waiters]) wake();
+    // Waiters learn of a ready head, and of any change of the slot (a release, an expiry, a
+    // handover asked): a candidate claims at once instead of after its poll runs out.
+    if (this.waiters.size > 0 && (this.election.readyHead() || this.election.slotKey() !== slotBefore)) for (const wake of [...this.waiters]) wake();
     this.scheduleExpiry();
     return { outcome: decision.outcome };
   }
 
-  /** Resolves as soon as a ready head exists, or with null after `seconds` (or when the service stops). */
-  async waitForReadyHead(seconds: number): Promise<HeadLease | null> {
-    const head = this.election.readyHead();
-    if (head || seconds <= 0 || this.waiters.size >= this.maxWaiters) return head;
+  /**
+   * Resolves as soon as a ready head exists or the lease slot changes, or with null after
+   * `seconds` (or when the service stops). With `otherThan`, a worker's watch: resolves once the ready head is not that
+   * term's (another head, or none), so a worker learns of a release or handover at once.
+   */
+  async waitForReadyHead(seconds: number, otherThan?: number): Promise<HeadLease | null> {
+    // A candidate's wait ends on a ready head or on any change of the slot (a release: it claims at once).
+    const slot = this.election.slotKey();
+    const settled = () => {
+      const head = this.election.readyHead();
+      return otherThan === undefined ? head !== null || this.election.slotKey() !== slot : head?.term !== otherThan;
+    };
+    if (settled() || seconds <= 0 || this.waiters.size >= this.maxWaiters) return this.election.readyHead();
     return new Promise((resolve) => {
       const wake = () => {
+        if (!settled() && !timedOut && !this.closing) return;
         clearTimeout(timer);
         this.waiters.delete(wake);
         resolve(this.election.readyHead());
       };
-      const timer = setTimeout(wake, seconds * 1000);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        wake();
+      }, seconds * 1000);
+      this.waiters.add(wake);
+    });
+  }
+
+  /**
+   * The head's watch: resolves true as soon as its lease is asked to step down, false when the
+   * lease is no longer its own or after `seconds` (the head then asks again).
+   */
+  async watchLease(node: string, term: number, seconds: number): Promise<boolean> {
+    const asked = () => this.election.stepDownAsked(node, term);
+    const current = () => this.election.slotKey().startsWith(`${node}:${term}:`);
+    if (asked() || !current() || seconds <= 0 || this.waiters.size >= this.maxWaiters) return asked();
+    return new Promise((resolve) => {
+      const wake = () => {
+        if (!asked() && current() && !done && !this.closing) return;
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve(asked());
+      };
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        wake();
+      }, seconds * 1000);
       this.waiters.add(wake);
     });
   }

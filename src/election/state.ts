@@ -28,6 +28,8 @@ export interface HeadLease {
   grantedAt: number;
   /** Monotonic ms: the lease is void from here on. */
   expiresAt: number;
+  /** Set by `cslr handover`: the holder is asked to stop Ray and release (to `to` when named). */
+  stepDown?: { to: string | null };
 }
 
 export interface Member {
@@ -43,12 +45,26 @@ export interface Member {
   lastSeen: number;
 }
 
+/** One term of a head, for the page's history: wall-clock ms; `end` null while it holds. */
+export interface HeadTerm {
+  term: number;
+  node: string;
+  host?: string;
+  start: number;
+  end: number | null;
+}
+
+/** The history keeps the last this many terms (a flapping head must not grow the state file). */
+export const maxHistory = 200;
+
 /** What the state file holds: no monotonic times (they mean nothing to the next process). */
 export interface ElectionSnapshot {
   version: 2;
   term: number;
   head: { node: string; host?: string; address: string; term: number; ready: boolean; grantedAt: number } | null;
   members: { node: string; host?: string; address: string; term: number; joinedAt: number }[];
+  /** The heads so far, oldest first (absent in files written before cslr kept it). */
+  history?: HeadTerm[];
 }
 
 export interface ElectionOptions {
@@ -68,7 +84,9 @@ export type ClaimOutcome =
   | { role: "wait"; term: number; retryAfterMs: number; why: string; leaseTtlMs: number }
   | { role: "unavailable"; reason: string };
 
-export type LeaseOutcome = { ok: true; term: number; leaseTtlMs: number } | { ok: false; term: number; reason: string };
+export type LeaseOutcome = { ok: true; term: number; leaseTtlMs: number; stepDown?: boolean } | { ok: false; term: number; reason: string };
+
+export type HandoverOutcome = { ok: true; term: number; from: string; to: string | null } | { ok: false; reason: string };
 
 export interface JoinOutcome {
   ok: boolean;
@@ -81,7 +99,7 @@ export interface JoinOutcome {
 
 /** One structured line per decision: who, role, term, why. */
 export interface DecisionLog {
-  event: "claim" | "ready" | "heartbeat" | "release" | "join" | "expire" | "restore" | "prune" | "leave";
+  event: "claim" | "ready" | "heartbeat" | "release" | "join" | "expire" | "restore" | "prune" | "leave" | "handover";
   node: string;
   role?: "head" | "worker" | "wait" | "fenced" | "gone";
   term: number;
@@ -107,7 +125,8 @@ export interface GoneHost {
 /** The roster as the service shows it; `term`, lease detail and gone hosts only to holders of the cluster token. */
 export interface ClusterView {
   term: number;
-  gone: GoneHost[];
+  /** Always filled by cluster(); optional so views built elsewhere (tests, pages) need not. */
+  gone?: GoneHost[];
   head: { node: string; host?: string; address: string; term: number; ready: boolean; since: string; leaseRemainingMs: number } | null;
   workers: { node: string; host?: string; address: string; term: number; joinedAt: number; ageMs: number }[];
 }
@@ -131,6 +150,8 @@ export interface Checkpoint {
   members: Member[];
   grantsFrom: number;
   lastHolder: string | null;
+  handover: Handover | null;
+  history: HeadTerm[];
 }
 
 export function emptySnapshot(): ElectionSnapshot {
@@ -146,12 +167,29 @@ export function grantMarginMs(leaseTtlMs: number): number {
   return Math.min(Math.round(leaseTtlMs / 5), 3000);
 }
 
+/**
+ * After a handover's release, how long only the chosen successor (or anyone but the old
+ * holder) may claim: long enough for a waiting candidate that was woken to claim, short
+ * enough that a successor that never comes costs little. Then anyone whitelisted may.
+ */
+export function handoverWindowMs(leaseTtlMs: number): number {
+  return Math.min(leaseTtlMs, 10_000);
+}
+
+/** Who may take the free slot during a handover window. */
+export interface Handover {
+  from: string;
+  to: string | null;
+  until: number;
+}
+
 export class Election {
   private term: number;
   private lease: HeadLease | null = null;
   /** Monotonic ms before which nobody but the last holder is granted (the margin, or a quiet start). */
   private grantsFrom = Number.NEGATIVE_INFINITY;
   private lastHolder: string | null = null;
+  private handover: Handover | null = null;
   private readonly members = new Map<string, Member>();
   /**
    * Workstations whose nodes reported, so `status` can name one whose nodes all went silent
@@ -159,6 +197,7 @@ export class Election {
    * a restarted service starts afresh (restored members report again or are pruned).
    */
   private readonly hostsSeen = new Map<string, HostSeen>();
+  private history: HeadTerm[] = [];
   private readonly whitelist: readonly string[];
   private readonly leaseTtlMs: number;
   private readonly maxMembers: number;
@@ -175,6 +214,7 @@ export class Election {
     const now = this.now();
     if (snapshot.head) this.lease = { ...snapshot.head, expiresAt: now + this.leaseTtlMs };
     for (const m of snapshot.members) this.members.set(m.node, { ...m, lastSeen: now });
+    this.history = (snapshot.history ?? []).map((h) => ({ ...h }));
   }
 
   /**
@@ -215,6 +255,7 @@ export class Election {
       term: this.term,
       head: head ? { node: head.node, host: head.host, address: head.address, term: head.term, ready: head.ready, grantedAt: head.grantedAt } : null,
       members: [...this.members.values()].map(({ node, host, address, term, joinedAt }) => ({ node, host, address, term, joinedAt })),
+      history: this.history.map((h) => ({ ...h })),
     };
   }
 
@@ -227,6 +268,8 @@ export class Election {
       members: [...this.members.values()].map((m) => ({ ...m })),
       grantsFrom: this.grantsFrom,
       lastHolder: this.lastHolder,
+      handover: this.handover,
+      history: this.history.map((h) => ({ ...h })),
     };
   }
 
@@ -239,6 +282,19 @@ export class Election {
     for (const m of to.members) this.members.set(m.node, { ...m });
     this.grantsFrom = to.grantsFrom;
     this.lastHolder = to.lastHolder;
+    this.handover = to.handover;
+    this.history = to.history.map((h) => ({ ...h }));
+  }
+
+  /** The heads so far, oldest first: when each term began and ended (wall clock; an expiry is closed once noticed). */
+  headHistory(): HeadTerm[] {
+    return this.history.map((h) => ({ ...h }));
+  }
+
+  /** Closes the open term of the history at the wall clock's now (the lease ended). */
+  private endTerm(term: number): void {
+    const open = this.history.findLast((h) => h.term === term && h.end === null);
+    if (open) open.end = this.wallNow();
   }
 
   get currentTerm(): number {
@@ -279,7 +335,14 @@ export class Election {
     }
     if (!head && whitelisted) {
       const now = this.now();
-      if (now >= this.grantsFrom || node === this.lastHolder) {
+      const handing = this.handover && now < this.handover.until ? this.handover : null;
+      if (handing && !(handing.to === null ? node !== handing.from : node === handing.to)) {
+        const retryAfterMs = Math.max(1, Math.ceil(handing.until - now));
+        const why = `${handing.from} handed the head over to ${handing.to ?? "another whitelisted node"}; others may claim in ${retryAfterMs} ms`;
+        logs.push({ event: "claim", node, role: "wait", term: this.term, why });
+        return { outcome: { role: "wait", term: this.term, retryAfterMs, why, leaseTtlMs: ttl }, changed, logs };
+      }
+      if (handing || now >= this.grantsFrom || node === this.lastHolder) {
         return this.grant(node, address, host, logs, "no live head and the claimant is whitelisted");
       }
       const retryAfterMs = Math.max(1, Math.ceil(this.grantsFrom - now));
@@ -318,7 +381,34 @@ export class Election {
     if (!head || head.node !== node || head.term !== term) return this.fence("heartbeat", node, term, logs);
     this.seen(head.host, head.address);
     head.expiresAt = this.now() + this.leaseTtlMs;
-    return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs }, changed: logs.length > 0, logs };
+    return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs, ...(head.stepDown ? { stepDown: true } : {}) }, changed: logs.length > 0, logs };
+  }
+
+  /**
+   * `cslr handover [NODE]`: asks the holder to step down (it stops Ray while it keeps renewing,
+   * then releases). Only a live head can be asked, and only towards a whitelisted node other
+   * than itself; the request is not persisted (a restarted service has no one to pass it on to).
+   */
+  askHandover(to: string | null): Decision<HandoverOutcome> {
+    const logs = this.expireIfDue();
+    const head = this.lease;
+    const fail = (reason: string): Decision<HandoverOutcome> => ({ outcome: { ok: false, reason }, changed: logs.length > 0, logs });
+    if (!head) return fail("no head holds the lease; there is nothing to hand over");
+    if (to !== null && !this.isWhitelisted(to)) return fail(`${to} is not whitelisted; expected a node of head_whitelist`);
+    if (to === head.node) return fail(`${to} is already the head (term ${head.term})`);
+    // Only a node that runs now can take over: else the head would stop Ray for nothing.
+    const candidates = [...this.members.values()].filter((m) => m.term === head.term && this.isWhitelisted(m.node)).map((m) => m.node);
+    if (to !== null && !candidates.includes(to)) return fail(`${to} has not joined head ${head.node} (term ${head.term}); expected a running whitelisted node (cslr status lists them)`);
+    if (to === null && candidates.length === 0) return fail(`no other whitelisted node has joined head ${head.node}; nobody could take over`);
+    head.stepDown = { to };
+    logs.push({ event: "handover", node: head.node, role: "head", term: head.term, why: `asked to step down in favour of ${to ?? "another whitelisted node"}` });
+    return { outcome: { ok: true, term: head.term, from: head.node, to }, changed: logs.length > 0, logs };
+  }
+
+  /** Whether the holder of `term` has been asked to step down (what its watch is answered with). */
+  stepDownAsked(node: string, term: number): boolean {
+    const head = this.liveLease();
+    return head !== null && head.node === node && head.term === term && head.stepDown !== undefined;
   }
 
   /** Gives the lease up at once (clean shutdown): the next whitelisted claimant is granted without the margin. */
@@ -328,7 +418,9 @@ export class Election {
     if (!head || head.node !== node || head.term !== term) return this.fence("release", node, term, logs);
     this.lease = null;
     this.grantsFrom = Number.NEGATIVE_INFINITY;
-    logs.push({ event: "release", node, role: "head", term, why: "head released its lease on shutdown" });
+    this.handover = head.stepDown ? { from: node, to: head.stepDown.to, until: this.now() + handoverWindowMs(this.leaseTtlMs) } : null;
+    logs.push({ event: "release", node, role: "head", term, why: head.stepDown ? "head released its lease for a handover" : "head released its lease on shutdown" });
+    this.endTerm(term);
     return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs }, changed: true, logs };
   }
 
@@ -384,6 +476,7 @@ export class Election {
     if (head?.host === host) {
       this.lease = null;
       this.grantsFrom = Number.NEGATIVE_INFINITY;
+      this.endTerm(head.term);
       removed.push(head.node);
       logs.push({ event: "leave", node: head.node, role: "fenced", term: head.term, why: `host ${host} left the cluster; its head gave up the lease` });
     }
@@ -457,7 +550,14 @@ export class Election {
     this.lease = null;
     this.lastHolder = head.node;
     this.grantsFrom = head.expiresAt + grantMarginMs(this.leaseTtlMs);
+    this.endTerm(head.term);
     return [{ event: "expire", node: head.node, role: "fenced", term: head.term, why: "no heartbeat within the lease TTL" }];
+  }
+
+  /** Who holds the slot, in which term, and whether asked to step down: a change of it wakes the service's long-polls. */
+  slotKey(): string {
+    const head = this.lease;
+    return head ? `${head.node}:${head.term}:${head.ready ? 1 : 0}:${head.stepDown ? 1 : 0}` : "free";
   }
 
   /** Monotonic ms at which the current lease (if any) expires; for the shell's timer. */
@@ -486,10 +586,15 @@ export class Election {
       return { outcome: { role: "unavailable", reason }, changed: logs.length > 0, logs };
     }
     const now = this.now();
+    // A head that claims again (restarted) ends its term now: the next one starts with it.
+    if (this.lease) this.endTerm(this.lease.term);
     this.term += 1;
     this.lease = { node, host, address, term: this.term, ready: false, grantedAt: this.wallNow(), expiresAt: now + this.leaseTtlMs };
     this.seen(host, address);
+    this.history.push({ term: this.term, node, host, start: this.lease.grantedAt, end: null });
+    if (this.history.length > maxHistory) this.history.splice(0, this.history.length - maxHistory);
     this.lastHolder = node;
+    this.handover = null;
     // The roster belongs to a head: members re-join the new one.
     this.members.clear();
     logs.push({ event: "claim", node, role: "head", term: this.term, why });

@@ -18,6 +18,7 @@ const snapshotV2 = z.strictObject({
   term: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   head: z.strictObject({ node: name, host, address: z.string().min(1), term: z.int().min(1), ready: z.boolean(), grantedAt: z.number() }).nullable(),
   members: z.array(z.strictObject({ node: name, host, address: z.string(), term: z.int().min(0), joinedAt: z.number() })),
+  history: z.array(z.strictObject({ term: z.int().min(1), node: name, host, start: z.number(), end: z.number().nullable() })).max(1000).optional(),
 });
 
 /** What cslr 0.1 wrote; read once and upgraded, so an upgrade keeps the head and its term. */

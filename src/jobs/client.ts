@@ -255,6 +255,14 @@ export class JobsClient {
     return this.parse(call, answer, schema);
   }
 
+  /**
+   * GET /nodes?view=summary: every node's figures as Ray's own dashboard polls them (the lab
+   * page's schema, src/page/ray-nodes.ts, is passed in: this client knows the dashboard, not the page).
+   */
+  nodeSummary<T>(schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
+    return this.json({ method: "GET", path: "/nodes?view=summary", doing: "read the nodes' figures", maxBytes: caps.list, signal }, schema);
+  }
+
   /** GET /api/version: the first request of a run, so a wrong address or token fails early. */
   version(signal?: AbortSignal): Promise<VersionResponse> {
     return this.json({ method: "GET", path: routes.version, doing: "read its version", signal }, versionResponseSchema);

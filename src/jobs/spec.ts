@@ -48,6 +48,8 @@ export const jobDetailsSchema = z.object({
   driver_agent_http_address: text,
   driver_node_id: text,
   driver_exit_code: z.int().nullish(),
+  /** What the entrypoint asked for (the page shows the GPUs a job holds). */
+  entrypoint_num_gpus: z.number().nonnegative().nullish(),
 });
 export type JobDetails = z.infer<typeof jobDetailsSchema>;
 

@@ -53,6 +53,8 @@ export class Agent {
   private lastReason = "";
   /** Set once this node has a roster entry: a stop then takes it off, whichever way the agent got there. */
   private joined = false;
+  /** The stop of the Ray this node ran for the last head, still under way while it claims. */
+  private retiring: Promise<void> | undefined;
 
   constructor(
     private readonly settings: NodeSettings,
@@ -89,10 +91,10 @@ export class Agent {
     while (!this.stopping) {
       const elected = await this.elect();
       if (!elected) break;
-      if (elected.role === "head") return this.runHead(elected);
-      const outcome = await this.runWorker(elected);
+      const outcome = elected.role === "head" ? await this.runHead(elected) : await this.runWorker(elected);
       if (outcome !== "re-elect") return outcome;
     }
+    await this.finishRetiring();
     await this.leaveRoster();
     this.say({ event: "stopped", why: "SIGTERM" });
     return exitCodes.stopped;
@@ -167,30 +169,55 @@ export class Agent {
     return undefined;
   }
 
-  private startRay(role: RayRole): RayHandle {
+  /**
+   * Starts Ray once the Ray this node ran before (a worker of the last head) has stopped: that
+   * stop runs while the node claims, so a candidate is granted the lease right after a release
+   * rather than after its own Ray's drain (seconds with real Ray).
+   */
+  private async startRay(role: RayRole): Promise<RayHandle> {
+    await this.finishRetiring();
     const argv = rayStartArgv(this.settings, role, this.nodeIp);
     this.say({ event: "ray-start", role: role.kind, head: role.kind === "worker" ? role.head : undefined });
     return this.io.startRay(argv);
   }
 
-  /** Runs Ray as head until stopped, fenced, self-fenced, or Ray exits. Never returns to electing. */
-  private async runHead(elected: Extract<Elected, { role: "head" }>): Promise<number> {
+  private async finishRetiring(): Promise<void> {
+    const retiring = this.retiring;
+    this.retiring = undefined;
+    await retiring;
+  }
+
+  /**
+   * Runs Ray as head until stopped, fenced, self-fenced, asked to hand over, or Ray exits. On a
+   * stop or a handover the lease is renewed while Ray stops and released after, so it never
+   * expires under a head that is still stopping and the next head is granted at once. Returns
+   * to electing only after a handover, once its Ray has stopped.
+   */
+  private async runHead(elected: Extract<Elected, { role: "head" }>): Promise<number | "re-elect"> {
     const { term, ttlMs } = elected;
-    const ray = this.startRay({ kind: "head" });
+    // The lease is renewed from the grant on, also while a worker Ray of the last head drains.
     const lease = new LeaseKeeper(this.io, this.stop.signal, term, ttlMs, elected.grantedAt, (f) => this.say(f));
+    const ray = await this.startRay({ kind: "head" });
     const probeHost = this.nodeIp ?? "127.0.0.1";
     const portOpen = await this.waitFor(ray, lease, () => this.io.portOpen(probeHost, this.settings.headPort));
     if (portOpen) await lease.reportReady(ray);
-    const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), lease.done, stopped(this.stop.signal)]);
-    lease.cancel();
+    const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), lease.done, stopped(this.stop.signal), lease.stepDownAsked]);
     if (end.why === "fenced" || end.why === "self-fence") {
+      lease.cancel();
       this.say({ decision: "step-down", term, why: end.why === "fenced" ? `fenced: ${end.reason}` : end.reason });
       await ray.stop();
       return exitCodes.fenced;
     }
+    if (end.why === "handover") this.say({ decision: "step-down", term, why: "asked to hand the head over; stopping Ray while the lease is renewed" });
     await ray.stop();
+    lease.cancel();
+    if (lease.ended) {
+      this.say({ event: "lease-lost", term, why: "the lease ended while Ray stopped; nothing to release" });
+      return this.stopping ? exitCodes.stopped : exitCodes.fenced;
+    }
     await this.release(term);
-    if (end.why === "stop") {
+    if (end.why === "handover" && !this.stopping) return "re-elect";
+    if (end.why === "stop" || end.why === "handover") {
       this.say({ event: "stopped", why: "SIGTERM" });
       return exitCodes.stopped;
     }
@@ -224,10 +251,16 @@ export class Agent {
     this.joined = true;
     const first = await this.io.client.join(this.address);
     if (first.kind === "ok") this.say({ event: "joined", term: first.value.term, head: first.value.head ?? "none" });
-    const ray = this.startRay({ kind: "worker", head });
+    const ray = await this.startRay({ kind: "worker", head });
     const every = Math.max(50, Math.floor(ttlMs / 3));
+    const watch = new HeadWatch(this.io, term);
     for (;;) {
-      const tick = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), stopped(this.stop.signal), this.io.sleep(every, this.stop.signal).then(() => ({ why: "tick" as const }))]);
+      const tick = await Promise.race([
+        ray.exited.then((code) => ({ why: "ray" as const, code })),
+        stopped(this.stop.signal),
+        this.io.sleep(every, this.stop.signal).then(() => ({ why: "tick" as const })),
+        watch.next().then(() => ({ why: "tick" as const })),
+      ]);
       if (tick.why === "stop") {
         await ray.stop();
         await this.leaveRoster();
@@ -248,7 +281,8 @@ export class Agent {
       }
       if (moved) {
         this.say({ decision: "re-elect", term: named!.term, why: `the service names head ${named!.head ?? "none"} (term ${named!.term}); this node follows ${head} (term ${term})` });
-        await ray.stop();
+        // Claim at once; the next Ray starts only once this one has stopped (startRay waits).
+        this.retiring = ray.stop();
         return "re-elect";
       }
       if (answer.kind !== "ok") this.sayOnce(`join:${describeFailure(answer)}`, { event: "join-failed", why: `${describeFailure(answer)}; Ray keeps running` });
@@ -259,7 +293,7 @@ export class Agent {
   private async runExplicit(head: string): Promise<number> {
     const self = head === this.claimAddress || head === `${this.settings.node}:${this.settings.headPort}`;
     this.say({ decision: self ? "head" : "worker", head, why: "fixed head address; no election" });
-    const ray = this.startRay(self ? { kind: "head" } : { kind: "worker", head });
+    const ray = await this.startRay(self ? { kind: "head" } : { kind: "worker", head });
     const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), stopped(this.stop.signal)]);
     if (end.why === "stop") {
       await ray.stop();
@@ -268,6 +302,43 @@ export class Agent {
     }
     this.say({ event: "ray-exit", code: end.code });
     return end.code === 0 ? 1 : end.code;
+  }
+}
+
+/**
+ * A worker's held poll for "the head of my term is no longer the ready head": one request
+ * at a time, kept across the worker's ticks. `next()` resolves when the service says so; a
+ * failed poll is retried a second later (the regular join still runs every TTL/3).
+ */
+class HeadWatch {
+  private pending: Promise<void> | undefined;
+  constructor(
+    private readonly io: AgentIo,
+    private readonly term: number,
+  ) {}
+
+  next(): Promise<void> {
+    this.pending ??= this.poll().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private lastNews = Number.NEGATIVE_INFINITY;
+
+  private async poll(): Promise<void> {
+    const never = new AbortController().signal;
+    // News at most twice a second: a service that answers at once every time never makes a busy loop.
+    const since = this.io.now() - this.lastNews;
+    if (since < 500) await this.io.sleep(500 - since, never);
+    for (;;) {
+      const sentAt = this.io.now();
+      const answer = await this.io.client.waitForHeadChange(this.term, 25);
+      // Answered before its hold ran out: the head of this term is no longer the ready head.
+      if (answer.kind === "ok" && (!answer.value.ready || this.io.now() - sentAt < 24_000)) {
+        this.lastNews = this.io.now();
+        return;
+      }
+      if (answer.kind !== "ok") await this.io.sleep(1000, never);
+    }
   }
 }
 
@@ -302,13 +373,20 @@ function describeFailure(answer: Outcome<unknown>): string {
 
 type LeaseEnd = { why: "fenced"; reason: string } | { why: "self-fence"; reason: string };
 
+/** How long the service holds the head's watch (protocol.ts watchHoldSeconds). */
+const watchHoldSeconds = 25;
+
 /**
  * The head's lease: reports ready, renews every TTL/3, and ends the lease itself when no
  * renewal has succeeded for 2/3 of the TTL. Renewals count from when they were *sent*, so the
- * agent's deadline is never later than the service's.
+ * agent's deadline is never later than the service's. It renews until cancelled, a SIGTERM
+ * included: the agent cancels it only once Ray has stopped. A held watch tells it at once
+ * when a handover is asked (a heartbeat answer says so too).
  */
 export class LeaseKeeper {
   readonly done: Promise<LeaseEnd>;
+  readonly stepDownAsked: Promise<{ why: "handover" }>;
+  private askStepDown!: () => void;
   ended = false;
   private lastRenewedAt: number;
   private finish!: (end: LeaseEnd) => void;
@@ -324,7 +402,21 @@ export class LeaseKeeper {
   ) {
     this.lastRenewedAt = grantedAt;
     this.done = new Promise((resolve) => (this.finish = resolve));
+    this.stepDownAsked = new Promise((resolve) => (this.askStepDown = () => resolve({ why: "handover" })));
     void this.loop();
+    void this.watch();
+  }
+
+  /** Holds the watch while the lease lasts; a failed watch is retried after a second (the heartbeats still carry the news). */
+  private async watch(): Promise<void> {
+    while (!this.ended && !this.cancelled.signal.aborted) {
+      const sentAt = this.io.now();
+      const answer = await this.io.client.watch(this.term, watchHoldSeconds);
+      if (answer.kind === "ok" && answer.value.stepDown) return this.askStepDown();
+      if (answer.kind === "fenced") return;
+      // A failed watch, or one answered at once without news, waits a second: never a busy loop.
+      if (answer.kind !== "ok" || this.io.now() - sentAt < 1000) await this.io.sleep(1000, this.cancelled.signal);
+    }
   }
 
   /** The deadline: 2/3 of the TTL after the last renewal that was sent and accepted. */
@@ -362,8 +454,9 @@ export class LeaseKeeper {
     this.finish(end);
   }
 
+  /** The renewals' own signal: only cancel() ends them (a SIGTERM does not: Ray is still stopping). */
   private signal(): AbortSignal {
-    return AbortSignal.any([this.stop, this.cancelled.signal]);
+    return this.cancelled.signal;
   }
 
   /** Tells the service the GCS port is open; retried until accepted, refused, or the lease ends. */
@@ -390,13 +483,15 @@ export class LeaseKeeper {
         return this.end({ why: "self-fence", reason: `no lease renewal for ${Math.round(now - this.lastRenewedAt)} ms (2/3 of the ${this.ttlMs} ms TTL); stopping before the service may grant another head` });
       }
       await this.io.sleep(Math.max(0, Math.min(nextBeat, this.fenceAt) - now), this.signal());
-      if (this.stop.aborted || this.cancelled.signal.aborted) return;
+      if (this.cancelled.signal.aborted) return;
       if (this.io.now() < nextBeat) continue;
       nextBeat = this.io.now() + every;
       const sentAt = this.io.now();
       const answer = await this.beforeDeadline(this.io.client.heartbeat(this.term, this.callBudget()));
-      if (answer.kind === "ok") this.lastRenewedAt = Math.max(this.lastRenewedAt, sentAt);
-      else if (answer.kind === "fenced") return this.end({ why: "fenced", reason: answer.reason });
+      if (answer.kind === "ok") {
+        this.lastRenewedAt = Math.max(this.lastRenewedAt, sentAt);
+        if (answer.value.stepDown) this.askStepDown();
+      } else if (answer.kind === "fenced") return this.end({ why: "fenced", reason: answer.reason });
       else this.say({ event: "heartbeat-failed", term: this.term, why: `${describeFailure(answer)}; self-fence in ${Math.max(0, Math.round(this.fenceAt - this.io.now()))} ms without a renewal` });
     }
   }

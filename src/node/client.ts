@@ -23,7 +23,8 @@ export const claimAnswer = z.discriminatedUnion("role", [
   z.object({ role: z.literal("worker"), term: term.min(1), address: headAddress, leaseTtlMs: ttl }),
   z.object({ role: z.literal("wait"), term, retryAfterMs: z.int().min(0).max(3_600_000), why: z.string().max(500).optional(), leaseTtlMs: ttl }),
 ]);
-const leaseAnswer = z.object({ ok: z.literal(true), term: term.min(1), leaseTtlMs: ttl });
+const leaseAnswer = z.object({ ok: z.literal(true), term: term.min(1), leaseTtlMs: ttl, stepDown: z.boolean().optional() });
+const watchAnswer = z.object({ ok: z.literal(true), stepDown: z.boolean() });
 const fencedAnswer = z.object({ ok: z.literal(false), term, error: z.string().max(500) });
 const joinAnswer = z.object({ ok: z.boolean(), term, head: headAddress.nullable(), leaseTtlMs: ttl });
 const headAnswer = z.union([z.object({ ready: z.literal(true), node: z.string().max(253), address: headAddress }), z.object({ ready: z.literal(false) })]);
@@ -90,6 +91,11 @@ export class NodeClient {
     return this.call("POST", "/v1/release", { node: this.options.node, term }, leaseAnswer);
   }
 
+  /** The head's held watch: answers `stepDown: true` as soon as a handover is asked (else after up to `holdSeconds`). */
+  watch(term: number, holdSeconds: number): Promise<Outcome<z.output<typeof watchAnswer>>> {
+    return this.call("POST", "/v1/watch", { node: this.options.node, term }, watchAnswer, holdSeconds * 1000 + this.timeoutMs);
+  }
+
   join(address: string): Promise<Outcome<JoinAnswer>> {
     return this.call("POST", "/v1/join", { node: this.options.node, address, host: this.options.host }, joinAnswer);
   }
@@ -97,6 +103,11 @@ export class NodeClient {
   /** Takes this node off the roster (a clean stop of a worker). */
   part(): Promise<Outcome<unknown>> {
     return this.call("POST", "/v1/part", { node: this.options.node }, z.object({ ok: z.literal(true) }));
+  }
+
+  /** A worker's watch: answers once the ready head is not that of `term` (a release, a handover, a new head), else after `seconds`. */
+  waitForHeadChange(term: number, seconds: number): Promise<Outcome<z.output<typeof headAnswer>>> {
+    return this.call("GET", `/v1/head?wait=${seconds.toFixed(3)}&other=${term}`, undefined, headAnswer, seconds * 1000 + this.timeoutMs);
   }
 
   /** Long-poll: answers when a head is ready, or after `seconds` without one. */

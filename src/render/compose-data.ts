@@ -13,6 +13,7 @@ import { secretReference } from "./secrets.ts";
 export const paths = {
   cslrBinary: "/opt/cslr/bin/cslr",
   joinInfo: "/opt/cslr/join-info.json",
+  pageInfo: "/opt/cslr/page.json",
   rayEntrypoint: "/opt/cslr/ray-ep.sh",
   electionState: "/var/lib/cslr",
   redisData: "/data",
@@ -173,6 +174,8 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string): EnvEn
     );
   }
   if (node.pinned) env.push(...pinnedPortEnvironment(node.pinned));
+  // Bridge networking pins only the worker range: Ray's default one holds ray-gpu's client port.
+  else env.push({ name: "CSLR_MIN_WORKER_PORT", value: node.workerPorts.min }, { name: "CSLR_MAX_WORKER_PORT", value: node.workerPorts.max });
   if (node.cpus !== undefined) env.push({ name: "CSLR_NUM_CPUS", value: Math.max(1, Math.floor(node.cpus)) });
   // With `all`, Ray counts the GPUs the container sees itself.
   if (typeof node.gpus === "number") env.push({ name: "CSLR_NUM_GPUS", value: node.gpus });
@@ -293,13 +296,16 @@ function healthService(inputs: ComposeInputs): ComposeView["health"] {
       "--state", `${paths.electionState}/election.json`,
       "--lease-ttl", `${health.lease_ttl}s`,
       ...(hostNetwork ? ["--join-info", paths.joinInfo] : []),
+      "--page", paths.pageInfo,
     ],
     healthcheck: [paths.cslrBinary, "health", "ping", "--url", `http://127.0.0.1:${inner}`, "--timeout", "2"],
-    // With host networking the service hands Ray's token to workstations that join (with the cluster token).
-    environment: [secret("CSLR_CLUSTER_TOKEN"), ...(hostNetwork ? rayAuthEnvironment(model) : []), ...joinInfoDigestEnvironment(inputs)],
+    // Ray's token: the lab page asks the head's dashboard with it; with host networking the
+    // service also hands it to workstations that join (with the cluster token).
+    environment: [secret("CSLR_CLUSTER_TOKEN"), ...rayAuthEnvironment(model), ...joinInfoDigestEnvironment(inputs)],
     mounts: [
       { type: "bind", source: cslrBinary, target: paths.cslrBinary, readOnly: true },
       ...(hostNetwork ? [{ type: "bind" as const, source: join(outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
+      { type: "bind", source: join(outDir, "page.json"), target: paths.pageInfo, readOnly: true },
       { type: "volume", source: "election-state", target: paths.electionState, readOnly: false },
     ],
     port: published(model, inner, health.port),

@@ -8,6 +8,7 @@ import { composeView, paths, type ComposeInputs } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 import rayEntrypoint from "../../templates/ray-ep.sh" with { type: "text" };
 import { joinInfoText } from "./join-info.ts";
+import { pageInfoOf } from "./page-info.ts";
 import { renderTemplateText, templates, type TemplateName } from "./engine.ts";
 
 export interface RenderedFile {
@@ -54,6 +55,12 @@ function joinInfoFile(inputs: RenderInputs): RenderedFile[] {
   return content === undefined ? [] : [{ name: "join-info.json", content, mode: 0o644 }];
 }
 
+/** What the lab page needs beyond the election, when the health service runs here (no secret in it). */
+function pageInfoFile(inputs: RenderInputs): RenderedFile[] {
+  const info = pageInfoOf(inputs.model, inputs.hostAddress);
+  return info ? [{ name: "page.json", content: `${JSON.stringify(info, null, 2)}\n`, mode: 0o644 }] : [];
+}
+
 export function renderBuild(inputs: RenderInputs): RenderedFile[] {
   const view = { ...composeView(inputs), paths, esc: composeScalar };
   const { model, templates } = inputs;
@@ -73,6 +80,7 @@ export function renderBuild(inputs: RenderInputs): RenderedFile[] {
     // Not a template: the agent reads everything from its environment (src/node/settings.ts).
     { name: "ray-ep.sh", content: rayEntrypoint, mode: 0o755 },
     ...joinInfoFile(inputs),
+    ...pageInfoFile(inputs),
   ];
 }
 

@@ -58,6 +58,8 @@ export interface StatusReport {
   gcsAddress?: string;
   /** The line that adds a workstation (on a coordinator with host networking). */
   join?: string;
+  /** The lab page (the election service's `/`): where `cslr open` goes. */
+  page?: string;
   /** The cslr version the election service runs, when it answered; `versionMismatch` when it is not this CLI's. */
   serviceVersion?: string;
   cliVersion?: string;
@@ -95,6 +97,16 @@ export function endpoints(stack: StackFacts, address: string, head: RosterHeadVi
   if (p.redis !== undefined) out.redis = `redis://${here}:${p.redis}`;
   if (p.health !== undefined) out.health = `http://${here}:${p.health}`;
   return out;
+}
+
+/**
+ * The lab page: the election service's `/`, at this host's published port when it runs here,
+ * else at the coordinator's URL (a member workstation). Undefined when only loopback is known.
+ */
+export function pageUrlOf(stack: StackFacts, address: string): string | undefined {
+  if (stack.published.health !== undefined) return `http://${stack.bindAddress ?? address}:${stack.published.health}/`;
+  const url = new URL(stack.rosterUrl);
+  return url.hostname === "127.0.0.1" || url.hostname === "localhost" ? undefined : `${url.origin}/`;
 }
 
 /** The roster by workstation: a node's host is what it said, else the part of its name after the service. */
@@ -151,6 +163,7 @@ export function buildStatus(input: {
     endpoints: endpoints(stack, input.address, head),
     gcsAddress: head?.ready ? gcsAddressOf(stack, head, input.address) : undefined,
     join,
+    page: pageUrlOf(stack, input.address),
     serviceVersion: input.serviceVersion,
     cliVersion: input.cliVersion,
     versionMismatch: input.serviceVersion !== undefined && input.cliVersion !== undefined && input.serviceVersion !== input.cliVersion ? true : undefined,
@@ -212,6 +225,7 @@ export function renderStatus(report: StatusReport): string {
     lines.push("  A rebooted workstation rejoins by itself once its Docker runs again; `cslr leave` there, once it is back, takes it out for good.");
   }
   lines.push("", "Addresses:");
+  if (report.page) lines.push(`  Lab page         ${report.page}   (cslr open; sign in with the cluster token)`);
   const rows = endpointLabels.filter(([key]) => report.endpoints[key]).map(([key, label]) => [label, report.endpoints[key]!]);
   lines.push(...table(rows).map((l) => `  ${l}`));
   if (report.gcsAddress) lines.push(`  Ray GCS          ${report.gcsAddress}   (ray start --address=${report.gcsAddress})`);

@@ -34,7 +34,7 @@ describe("Election", () => {
       election.heartbeat("ray-cpu.ws1", 1);
       election.prune();
     }
-    expect(election.cluster().gone.map((g) => g.host)).toEqual(["ws2"]);
+    expect(election.cluster().gone?.map((g) => g.host)).toEqual(["ws2"]);
     election.leave("ws2");
     expect(election.cluster().gone).toEqual([]);
   });
@@ -56,7 +56,7 @@ describe("Election", () => {
     pass(2 * ttl);
     expect(election.cluster().gone).toEqual([]);
     pass(2 * ttl);
-    expect(election.cluster().gone.map((g) => g.host)).toEqual(["ws2"]);
+    expect(election.cluster().gone?.map((g) => g.host)).toEqual(["ws2"]);
   });
 
   test("the roster says since when the head holds its lease (wall clock)", () => {

@@ -14,7 +14,7 @@ export function freePort(host = "127.0.0.1"): number {
   return port;
 }
 
-function portFree(port: number): boolean {
+export function portFree(port: number): boolean {
   try {
     const listener = Bun.listen({ hostname: "0.0.0.0", port, socket: { data() {} } });
     listener.stop(true);
@@ -33,9 +33,13 @@ function ephemeralPortStart(): number {
   }
 }
 
-/** The first of `count` consecutive host ports that are free, between 20000 and the ephemeral range. */
+/**
+ * The first of `count` consecutive host ports that are free, between 24000 and the ephemeral
+ * range: below 24000 lie ports Ray takes itself (cslr's bridge worker range 20000–22999, Ray
+ * Client's 23000–23999), which a config may not name (src/config/ray-ports.ts).
+ */
 export function freePortBlock(count: number): number {
-  const low = 20000;
+  const low = 24000;
   const blocks = Math.floor((Math.min(ephemeralPortStart(), 32768) - low) / Math.max(50, count)) - 1;
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = low + Math.floor(Math.random() * blocks) * Math.max(50, count);

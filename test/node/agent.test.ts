@@ -12,7 +12,7 @@ import { VirtualTime } from "../helpers/virtual-time.ts";
 const ttl = 30_000;
 
 type Answer = Outcome<any>;
-type Script = Partial<Record<"claim" | "ready" | "heartbeat" | "release" | "join" | "part" | "waitForHead", (...args: any[]) => Answer | Promise<Answer>>>;
+type Script = Partial<Record<"claim" | "ready" | "heartbeat" | "release" | "join" | "part" | "waitForHead" | "watch" | "waitForHeadChange", (...args: any[]) => Answer | Promise<Answer>>>;
 
 function fakeClient(script: Script, calls: string[]): NodeClient {
   const method = (name: keyof Script) => async (...args: unknown[]) => {
@@ -28,6 +28,8 @@ function fakeClient(script: Script, calls: string[]): NodeClient {
     join: method("join"),
     part: method("part"),
     waitForHead: method("waitForHead"),
+    watch: method("watch"),
+    waitForHeadChange: method("waitForHeadChange"),
   } as unknown as NodeClient;
 }
 
@@ -57,8 +59,11 @@ function setup(script: Script, env: Record<string, string> = {}) {
   const lines: string[] = [];
   const rays: ReturnType<typeof fakeRay>[] = [];
   const settings = parseSettings({ CSLR_HEALTH_URL: "http://health:8080", CSLR_NODE_NAME: "ray-cpu", ...env }, "fallback");
+  // The head's watch is held by the service: by default answered "no news" after its hold.
+  const never = new AbortController().signal;
+  const watch = script.watch ?? (() => time.sleep(25_000, never).then(() => ok({ ok: true, stepDown: false })));
   const io: AgentIo = {
-    client: fakeClient(script, calls),
+    client: fakeClient({ ...script, watch, waitForHeadChange: script.waitForHeadChange ?? (() => time.sleep(25_000, never).then(() => ok({ ready: true, node: "x", address: "x:6379" }))) }, calls),
     now: time.now,
     sleep: time.sleep,
     log: (line) => lines.push(line),
@@ -135,6 +140,94 @@ describe("node agent as head", () => {
     rays[0]!.exit(7);
     expect(await time.run(run)).toBe(7);
     expect(calls).toContain("release");
+  });
+});
+
+describe("node agent handing the head over", () => {
+  test("SIGTERM: the lease is renewed while Ray stops, and released only once Ray has stopped", async () => {
+    const order: string[] = [];
+    const { time, rays, agent, run } = setup({
+      claim: () => head(),
+      ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+      heartbeat: () => (order.push("heartbeat"), ok({ ok: true, term: 1, leaseTtlMs: ttl })),
+      release: () => (order.push("release"), ok({ ok: true, term: 1, leaseTtlMs: ttl })),
+    });
+    await time.advance(1000);
+    // Ray drains for two TTLs (measured: 19 s at TTL 10 s): without renewals the lease would expire under it.
+    const ray = rays[0]!;
+    ray.stop = async () => {
+      order.push("ray-stop-begins");
+      await time.sleep(2 * ttl, new AbortController().signal);
+      order.push("ray-stopped");
+      ray.exit(0);
+    };
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+    const begins = order.indexOf("ray-stop-begins");
+    const stoppedAt = order.indexOf("ray-stopped");
+    expect(order.slice(begins, stoppedAt).filter((c) => c === "heartbeat").length).toBeGreaterThanOrEqual(5);
+    expect(order.indexOf("release")).toBeGreaterThan(stoppedAt);
+  });
+
+  test("a handover asked on the watch: Ray stops, the lease is released, and the node claims again (no exit)", async () => {
+    let asked = false;
+    let claims = 0;
+    const never = new AbortController().signal;
+    const { time, rays, calls, agent, run } = setup({
+      claim: () => (++claims === 1 ? head() : ok({ role: "worker", term: 2, address: "ray-gpu:6380", leaseTtlMs: ttl })),
+      ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+      heartbeat: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+      watch: async () => {
+        while (!asked) await time.sleep(50, never);
+        return ok({ ok: true, stepDown: true });
+      },
+      join: () => ok({ ok: true, term: 2, head: "ray-gpu:6380", leaseTtlMs: ttl }),
+    });
+    await time.advance(1000);
+    asked = true;
+    await time.advance(200);
+    expect(rays[0]!.stops).toBe(1);
+    expect(calls).toContain("release");
+    expect(claims).toBe(2);
+    // It follows the new head as a worker in the same process.
+    expect(rays[1]!.argv[0]).toContain("--address=ray-gpu:6380");
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+  });
+});
+
+describe("node agent following a head change", () => {
+  test("a worker claims as soon as its head is gone, while its own Ray still drains; the new Ray starts after", async () => {
+    const order: string[] = [];
+    let claims = 0;
+    let headGone = false;
+    const never = new AbortController().signal;
+    const { time, rays, agent, run } = setup({
+      claim: () => (order.push(`claim ${++claims}`), claims === 1 ? ok({ role: "worker", term: 1, address: "ray-gpu:6380", leaseTtlMs: ttl }) : head(2)),
+      join: () => ok({ ok: true, term: 1, head: headGone ? null : "ray-gpu:6380", leaseTtlMs: ttl }),
+      waitForHeadChange: async () => {
+        while (!headGone) await time.sleep(50, never);
+        return ok({ ready: false });
+      },
+      ready: () => ok({ ok: true, term: 2, leaseTtlMs: ttl }),
+      heartbeat: () => ok({ ok: true, term: 2, leaseTtlMs: ttl }),
+    });
+    await time.advance(1000);
+    const worker = rays[0]!;
+    worker.stop = async () => {
+      order.push("worker-ray-stop-begins");
+      await time.sleep(20_000, never);
+      order.push("worker-ray-stopped");
+      worker.exit(0);
+    };
+    headGone = true;
+    await time.advance(25_000);
+    expect(order.slice(1, 4)).toEqual(["worker-ray-stop-begins", "claim 2", "worker-ray-stopped"]);
+    // The head's Ray started once the worker's had stopped.
+    expect(rays).toHaveLength(2);
+    expect(rays[1]!.argv[0]).toContain("--head");
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
   });
 });
 

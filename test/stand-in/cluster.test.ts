@@ -212,6 +212,9 @@ describe("failing to start, as Ray fails", () => {
       [["start", "--head", "--block", "--min-worker-port=100"], 1, "must be 0 or between 1024 and 65535"],
       [["start", "--head", "--block", "--min-worker-port=20000", "--max-worker-port=19000"], 1, "must be higher than"],
       [["start", "--head", "--block", "--ray-client-server-port=80"], 1, "must be between 1024 and 65535"],
+      // Real Ray 2.60 refuses ray-gpu's default client port inside its default worker range.
+      [["start", "--head", "--block", "--ray-client-server-port=10002"], 1, "Ray component worker_ports is trying to use a port number 10002 that is used by other components"],
+      [["start", "--head", "--block", "--port=21000", "--min-worker-port=20000", "--max-worker-port=22999"], 1, "Ray component worker_ports is trying to use a port number 21000"],
       [["frobnicate"], 2, "unsupported command"],
     ];
     for (const [args, code, message] of cases) {

@@ -209,6 +209,41 @@ function parseOptions(command: string, argv: string[], spec: Record<string, Kind
 const intFlag = (flags: Map<string, string>, name: string): number | undefined => (flags.has(name) ? Number(flags.get(name)) : undefined);
 const boolFlag = (flags: Map<string, string>, name: string): boolean | undefined => (flags.has(name) ? trueWords.includes(flags.get(name)!.toLowerCase()) : undefined);
 
+/**
+ * RayParams._check_usage: every pre-selected port belongs to one component, in Ray's order,
+ * the worker range last (`ray start` passes 10002–19999 unless told otherwise), so a head whose
+ * client port is 10002 fails with "Ray component worker_ports is trying to use a port number
+ * 10002 that is used by other components". A head's GCS, client and dashboard ports default to
+ * 6379, 10001 and 8265; the dashboard agent listens on 52365 unless told otherwise.
+ */
+function checkPortOwners(flags: Map<string, string>, isHead: boolean, bad: (message: string) => never): void {
+  const given = (name: string, fallback?: number): number[] => {
+    const value = intFlag(flags, name) ?? fallback;
+    return value === undefined || value === 0 ? [] : [value];
+  };
+  const min = intFlag(flags, "min-worker-port") ?? 10002;
+  const max = intFlag(flags, "max-worker-port") ?? 19999;
+  const owners: [string, number[]][] = [
+    ["gcs", isHead ? given("port", 6379) : []],
+    ["object_manager", given("object-manager-port")],
+    ["node_manager", given("node-manager-port")],
+    ["client_server", isHead ? given("ray-client-server-port", 10001) : []],
+    ["dashboard", isHead ? given("dashboard-port", 8265) : []],
+    ["dashboard_agent_grpc", given("dashboard-agent-grpc-port")],
+    ["dashboard_agent_http", given("dashboard-agent-listen-port", 52365)],
+    ["runtime_env_agent", given("runtime-env-agent-port")],
+    ["metrics_export", given("metrics-export-port")],
+    ["worker_ports", min > 0 && max >= min ? Array.from({ length: max - min + 1 }, (_, i) => min + i) : []],
+  ];
+  const taken = new Set<number>();
+  for (const [component, ports] of owners) {
+    for (const port of ports) {
+      if (taken.has(port)) bad(`Ray component ${component} is trying to use a port number ${port} that is used by other components`);
+      taken.add(port);
+    }
+  }
+}
+
 /** RayParams' own checks (Ray raises ValueError/AssertionError there: `ray start` exits 1). */
 function checkRayParams(flags: Map<string, string>, isHead: boolean): Record<string, number> {
   function bad(message: string): never {
@@ -229,6 +264,7 @@ function checkRayParams(flags: Map<string, string>, isHead: boolean): Record<str
     const port = intFlag(flags, name);
     if (port !== undefined && (port < 0 || port > 65535)) bad(`--${name}=${port}: not a TCP port`);
   }
+  checkPortOwners(flags, isHead, bad);
   let custom: Record<string, unknown> = {};
   const raw = flags.get("resources") ?? "{}";
   try {

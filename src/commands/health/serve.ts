@@ -7,6 +7,7 @@ import { parseDurationMs } from "../../config/units.ts";
 import { startElectionServer, type ElectionServer } from "../../election/server.ts";
 import { joinInfoSchema, type JoinInfo } from "../../election/membership.ts";
 import { UsageError } from "../../errors.ts";
+import { pageConfigSchema, type PageConfig } from "../../page/config.ts";
 
 /** The whitelist of a nodes.yaml; each problem is one line naming the file, position and field. */
 function whitelistFromNodesFile(path: string): string[] {
@@ -45,6 +46,22 @@ function readJoinInfo(path: string): JoinInfo {
   return parsed.data;
 }
 
+/** The lab page's file, checked against its schema: a bad one is exit 2 with the field. */
+function readPageConfig(path: string): PageConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new UsageError(`--page ${path}: ${(error as Error).message.split("\n")[0]}; expected the page.json cslr generate writes`);
+  }
+  const parsed = pageConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`--page ${path}: ${issue.path.join(".") || "(document)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
 let running: ElectionServer | undefined;
 
 export default defineCommand({
@@ -57,6 +74,7 @@ export default defineCommand({
     state: { type: "string", description: "File the election state is written to (keeps the head across restarts)", valueHint: "FILE" },
     "lease-ttl": { type: "string", description: "Lease lifetime without a renewal, 1s to 1h: 30s, 2m or seconds", default: "30s" },
     "join-info": { type: "string", description: "What workstations that join are told (_build/join-info.json)", valueHint: "FILE" },
+    page: { type: "string", description: "What the lab page at / shows beyond the election (_build/page.json)", valueHint: "FILE" },
   },
   async run({ args }) {
     const port = portSchema.safeParse(Number(args.port));
@@ -72,6 +90,8 @@ export default defineCommand({
     if (whitelist.length === 0) throw new UsageError("no head whitelist; expected --nodes FILE (with head_whitelist) or --whitelist a,b");
     const token = process.env.CSLR_CLUSTER_TOKEN || undefined;
     const joinInfo = args["join-info"] ? readJoinInfo(args["join-info"]) : undefined;
+    // Ray's token (for the head's Jobs API and node figures) comes from the environment, never a file.
+    const page = { ...(args.page ? { config: readPageConfig(args.page) } : {}), rayToken: process.env.RAY_AUTH_TOKEN || undefined };
 
     // Listen for the stop signal before the port opens: whoever sees the port may stop us.
     const stopped = new Promise<void>((resolve) => {
@@ -79,7 +99,7 @@ export default defineCommand({
       process.once("SIGINT", resolve);
     });
     try {
-      running = startElectionServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo });
+      running = startElectionServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo, page });
     } catch (error) {
       if (error instanceof Error && error.name === "CslrError") throw error;
       throw new UsageError(`cannot listen on ${args.host}:${args.port}: ${(error as Error).message}`);

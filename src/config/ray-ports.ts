@@ -1,0 +1,46 @@
+/**
+ * Ports Ray itself takes (pure facts; the rule that keeps configured ports off them is
+ * rayOwnPortProblems in rules.ts).
+ *
+ * Real Ray 2.60 refuses to start a node one of whose ports lies in its worker port range
+ * ("worker_ports is trying to use a port number 10002 that is used by other components"), and
+ * a port another of its listeners takes at a fixed number fails later, so a config that
+ * validates must not name one. The numbers below are Ray 2.60's own (ray/_private/
+ * ray_constants.py, ray/util/client/server/proxier.py); cslr pins the worker range itself in
+ * every layout, so Ray's default 10002–19999 is never used.
+ */
+
+export interface PortSpan {
+  min: number;
+  max: number;
+  /** Who takes these ports, for the message. */
+  owner: string;
+}
+
+/**
+ * Each Ray container's worker range in bridge networking (each container has its own
+ * addresses, so every node may use the same one): clear of Ray's defaults below, of the head
+ * ports cslr's defaults give (6379–6380, 8265–8266, 10001–10002) and of the kernel's ephemeral
+ * range (32768 and up), where Ray's unpinned listeners land.
+ */
+export const bridgeWorkerPorts = { min: 20000, max: 22999 } as const;
+
+/** The Ray Client server gives each `ray://` connection a server of its own on one of these. */
+export const rayClientServerSpan: PortSpan = { min: 23000, max: 23999, owner: "Ray Client's per-connection servers" };
+
+/** Fixed ports of Ray's agents when they are not pinned (bridge networking pins none of them). */
+export const rayFixedDefaults: PortSpan[] = [
+  { min: 52365, max: 52365, owner: "its dashboard agent's default listen port" },
+  { min: 44227, max: 44227, owner: "its dashboard metrics (DASHBOARD_METRIC_PORT's default)" },
+  { min: 44217, max: 44217, owner: "its autoscaler metrics (AUTOSCALER_METRIC_PORT's default)" },
+];
+
+/** What Ray takes inside each Ray container of bridge networking, besides the ports cslr configures. */
+export function bridgeRaySpans(): PortSpan[] {
+  return [{ ...bridgeWorkerPorts, owner: "its worker processes, pinned by cslr in bridge networking" }, rayClientServerSpan, ...rayFixedDefaults];
+}
+
+/** `52365`, or `20000–22999`. */
+export function describeSpan(span: PortSpan): string {
+  return span.min === span.max ? String(span.min) : `${span.min}–${span.max}`;
+}
