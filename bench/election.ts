@@ -283,7 +283,7 @@ export async function benchPlannedHandover(nodes = 4, leaseTtl = 30): Promise<Be
   }
 }
 
-/** Runs all, prints a table each, and returns the rows for the README. */
+/** Runs all, prints a table each, and returns the rows for docs/development.md. */
 export async function benchElection(): Promise<BenchRow[]> {
   const rows = [await benchThroughput(), await benchHeldConnections(), await benchFormation(), await benchFailover(), await benchPlannedHandover()];
   for (const row of rows) {

@@ -1,5 +1,5 @@
 /**
- * `bun run bench`: the figures the README's performance section quotes. Builds dist/cslr
+ * `bun run bench`: the figures docs/development.md's performance table quotes. Builds dist/cslr
  * first, so it always measures the binary users get.
  */
 import { join } from "node:path";

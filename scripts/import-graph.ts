@@ -17,7 +17,7 @@ export const layers: string[][] = [
   ["compose"],
   ["status", "clustertest"],
   ["stack"],
-  ["doctor", "secrets", "completion", "args.ts", "dispatch.ts"],
+  ["doctor", "secrets", "completion", "docs", "args.ts", "dispatch.ts"],
   ["commands"],
   ["cli.ts", "main.ts"],
 ];

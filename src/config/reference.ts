@@ -1,4 +1,4 @@
-/** Pure: the README's configuration reference, drawn from the JSON Schema so it cannot drift. */
+/** Pure: docs/configuration.md's reference, drawn from the JSON Schema so it cannot drift. */
 import { jsonSchemaOf } from "./json-schema.ts";
 
 interface JsonSchemaNode {
@@ -45,14 +45,4 @@ export function configReference(): string {
     out.push("");
   }
   return out.join("\n").trimEnd();
-}
-
-export const referenceMarkers = { start: "<!-- config-reference:start -->", end: "<!-- config-reference:end -->" };
-
-/** The README with its reference section replaced by the current one. */
-export function withReference(readme: string): string {
-  const start = readme.indexOf(referenceMarkers.start);
-  const end = readme.indexOf(referenceMarkers.end);
-  if (start < 0 || end < start) throw new Error("README.md has no config-reference markers");
-  return `${readme.slice(0, start + referenceMarkers.start.length)}\n${configReference()}\n${readme.slice(end)}`;
 }

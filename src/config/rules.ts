@@ -48,20 +48,34 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
   add(s.mlflow.enabled, "mlflow", ["services", "mlflow", "port"], s.mlflow.port);
   add(s.marimo.enabled, "marimo", ["services", "marimo", "port"], s.marimo.port);
   // On the host network every Ray node's block of pinned ports is on this host too.
-  if (config.network.mode === "host") {
-    const { base, per_node: perNode } = s.ray.host_ports;
-    const services = [...(s.ray.cpu.enabled ? ["ray-cpu"] : []), ...(gpuEnabled ? ["ray-gpu"] : []), ...Array.from({ length: s.ray.workers }, (_, i) => `ray-worker-${i + 1}`)];
-    services.forEach((service, index) => {
-      if (base + (index + 1) * perNode - 1 > 65535) return;
-      for (const port of pinnedPortList(pinnedPortsOf(base, perNode, index))) {
-        uses.push({ service, key: `services.ray.host_ports (block of ${service})`, path: ["services", "ray", "host_ports", "base"], port });
-      }
-    });
-  }
+  if (config.network.mode === "host") uses.push(...rayBlockPorts(config, gpuEnabled));
   // The cluster test's worker publishes these on the same host while `cslr test` runs.
+  uses.push(...testWorkerPorts(config));
+  return uses;
+}
+
+/** Each Ray node's block of pinned ports (`services.ray.host_ports`), in the order the blocks are handed out. */
+function rayBlockPorts(config: Config, gpuEnabled: boolean): HostPortUse[] {
+  const ray = config.services.ray;
+  const { base, per_node: perNode } = ray.host_ports;
+  const services = [...(ray.cpu.enabled ? ["ray-cpu"] : []), ...(gpuEnabled ? ["ray-gpu"] : []), ...Array.from({ length: ray.workers }, (_, i) => `ray-worker-${i + 1}`)];
+  const uses: HostPortUse[] = [];
+  services.forEach((service, index) => {
+    if (base + (index + 1) * perNode - 1 > 65535) return;
+    for (const port of pinnedPortList(pinnedPortsOf(base, perNode, index))) {
+      uses.push({ service, key: `services.ray.host_ports (block of ${service})`, path: ["services", "ray", "host_ports", "base"], port });
+    }
+  });
+  return uses;
+}
+
+/** The ports the cluster test's worker publishes: node and object manager, Ray's agents and metrics, its worker range. */
+function testWorkerPorts(config: Config): HostPortUse[] {
   const worker = testWorkerPinnedPorts(config.cluster_test.worker);
-  add(true, "test-ray-worker", ["cluster_test", "worker", "node_manager_port"], worker.nodeManagerPort);
-  add(true, "test-ray-worker", ["cluster_test", "worker", "object_manager_port"], worker.objectManagerPort);
+  const uses: HostPortUse[] = [
+    { service: "test-ray-worker", key: "cluster_test.worker.node_manager_port", path: ["cluster_test", "worker", "node_manager_port"], port: worker.nodeManagerPort },
+    { service: "test-ray-worker", key: "cluster_test.worker.object_manager_port", path: ["cluster_test", "worker", "object_manager_port"], port: worker.objectManagerPort },
+  ];
   for (const port of [worker.runtimeEnvAgentPort, worker.dashboardAgentGrpcPort, worker.dashboardAgentListenPort, worker.metricsExportPort, worker.dashboardMetricsPort, worker.autoscalerMetricsPort]) {
     uses.push({ service: "test-ray-worker", key: "cluster_test.worker.object_manager_port (+1..+6: Ray's agents and metrics)", path: ["cluster_test", "worker", "object_manager_port"], port });
   }

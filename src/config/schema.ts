@@ -1,6 +1,6 @@
 /**
  * The one source of truth for config.yaml and nodes.yaml: validation, defaults, the JSON
- * Schema (`cslr schema`) and the README's config reference all come from these schemas.
+ * Schema (`cslr schema`) and docs/configuration.md's reference all come from these schemas.
  */
 import { isIP } from "node:net";
 import { z } from "./zod.ts";

@@ -56,7 +56,7 @@ function parseSnapshot(text: string): ElectionSnapshot | string {
 /**
  * Reads the state file. Missing: a fresh start. Unreadable: moved aside, and the term floor is
  * the wall clock in milliseconds, above every term a service could have counted up to (terms
- * start at 1 and grow by one per grant; see the README for the case this cannot cover).
+ * start at 1 and grow by one per grant; see docs/election.md for the case this cannot cover).
  */
 export function loadStateFile(path: string, wallNow: () => number): LoadedState {
   if (!existsSync(path)) return { kind: "fresh", snapshot: emptySnapshot() };

@@ -1,6 +1,6 @@
 /**
  * The node agent's environment contract (what compose sets per Ray service; documented at
- * the top of `_build/ray-ep.sh` and in the README), parsed strictly: a bad value stops the
+ * the top of `_build/ray-ep.sh`), parsed strictly: a bad value stops the
  * agent with one line naming the variable and what is expected (exit 2).
  */
 import { z } from "zod";

@@ -21,7 +21,7 @@ import { log } from "../log.ts";
 import { stackFactsOfCompose, stackFactsOfModel } from "../status/stack.ts";
 import { buildStatus, renderStatus } from "../status/view.ts";
 
-/** Exit codes of `cslr status` (documented in the README and in --help). */
+/** Exit codes of `cslr status` (documented in docs/commands.md and in --help). */
 export const statusExit = { ready: 0, unreachable: 1, noReadyHead: 3 } as const;
 
 /**
