@@ -78,7 +78,6 @@ describe("strict arguments", () => {
     [["logs", "--since"], "cslr logs: --since needs a value (TIME)"],
     [["upp"], 'cslr: unknown command "upp"; did you mean "up"?'],
     [["stauts"], 'cslr: unknown command "stauts"; did you mean "status"?'],
-    [["zzzzzz"], 'cslr: unknown command "zzzzzz"; expected one of: init, generate, schema, templates, up, down, start, stop, restart, ps, logs, exec, compose, status, doctor, secrets, test, health, node, join, leave, ports, run, jobs, help, version, completion'],
     [["health", "serv"], 'cslr health: unknown command "serv"; did you mean "serve"?'],
     [["generate", "extra"], 'cslr generate: unexpected argument "extra"; this command takes no arguments'],
     [["logs", "--tail"], "cslr logs: --tail needs a value (N)"],
@@ -127,4 +126,14 @@ describe("usage lines name the program", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout.split("\n").map((l) => l.trimEnd())).toContain(line);
   });
+});
+
+test("the unknown-command list names the commands and hides the completion helper __services", async () => {
+  const error = await resolveCommand(["zzzzzz"]).then(
+    () => undefined,
+    (e: Error) => e.message,
+  );
+  expect(error).toStartWith('cslr: unknown command "zzzzzz"; expected one of: init, generate,');
+  expect(error).toContain("status");
+  expect(error).not.toContain("__services");
 });
