@@ -5,7 +5,8 @@
  * It takes the root command as a parameter (cli.ts passes it, and hands it on to commands as
  * citty's `data`), so `help` and `completion` use it without importing cli.ts.
  */
-import { showUsage, type ArgDef, type CommandDef } from "citty";
+import { defineCommand, showUsage, type ArgDef, type CommandDef } from "citty";
+import pkg from "../package.json" with { type: "json" };
 import { projectArgs } from "./args.ts";
 import { closestMatch } from "./config/suggest.ts";
 import { UsageError } from "./errors.ts";
@@ -46,7 +47,8 @@ export async function resolveCommand(root: AnyCommand, rawArgs: string[]): Promi
     if (!next) {
       // A command with both subcommands and its own run takes positionals (`cslr jobs logs ID`).
       if (command.run) break;
-      const names = Object.keys(subs);
+      // `__name` commands are for shell completion only (hidden from help): never offered.
+      const names = Object.keys(subs).filter((n) => !n.startsWith("__"));
       const suggestion = closestMatch(word, names);
       const where = path.length > 0 ? `cslr ${path.join(" ")}` : "cslr";
       throw new UsageError(
@@ -181,9 +183,15 @@ export function wantsHelp(resolved: ResolvedCommand, args: Record<string, ArgDef
   return ownWords(resolved, args).some((word) => word === "--help" || word === "-h");
 }
 
-/** A command's help, as `--help` shows it. */
+/**
+ * A command's help, as `--help` shows it. citty names a command by its parent's name and its
+ * own (`jobs logs`); a stand-in parent named by the whole path makes it `cslr jobs logs`.
+ */
 export async function showHelp(resolved: ResolvedCommand): Promise<void> {
-  await showUsage(resolved.command, resolved.parent);
+  if (resolved.path.length === 0) return showUsage(resolved.command);
+  const parentMeta = resolved.parent ? await resolveValue(resolved.parent.meta) : undefined;
+  const name = [pkg.name, ...resolved.path.slice(0, -1)].join(" ");
+  await showUsage(resolved.command, defineCommand({ meta: { ...parentMeta, name, version: pkg.version } }));
 }
 
 /** What cli.ts hands every command as citty's `data`: the root, for the commands that walk the tree. */

@@ -42,13 +42,14 @@ describe("values never slide into positionals", () => {
   test("logs health --since 45s passes --since 45s to compose, health stays the service", async () => {
     const result = await run(["logs", "health", "--since", "45s"]);
     expect(result.exitCode).toBe(0);
-    expect(composeCalls()).toEqual([["logs", "--since", "45s", "health"]]);
+    // The CLI runs under NO_COLOR=1 here: plain logs (--no-color, and no ESC[2K).
+    expect(composeCalls()).toEqual([["logs", "--since", "45s", "--no-color", "health"]]);
   });
 
   test("logs -n 5 -t --until TIME redis", async () => {
     const result = await run(["logs", "-n", "5", "-t", "--until", "2026-01-02T13:23:37Z", "redis"]);
     expect(result.exitCode).toBe(0);
-    expect(composeCalls()).toEqual([["logs", "--tail", "5", "--until", "2026-01-02T13:23:37Z", "--timestamps", "redis"]]);
+    expect(composeCalls()).toEqual([["logs", "--tail", "5", "--until", "2026-01-02T13:23:37Z", "--timestamps", "--no-color", "redis"]]);
   });
 
   test("a bad --since is exit 2 before compose runs", async () => {

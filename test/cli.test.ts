@@ -77,6 +77,7 @@ describe("strict arguments", () => {
     [["logs", "health", "--sinse", "45s"], 'cslr logs: unknown option "--sinse"; did you mean "--since"?'],
     [["logs", "--since"], "cslr logs: --since needs a value (TIME)"],
     [["upp"], 'cslr: unknown command "upp"; did you mean "up"?'],
+    [["stauts"], 'cslr: unknown command "stauts"; did you mean "status"?'],
     [["health", "serv"], 'cslr health: unknown command "serv"; did you mean "serve"?'],
     [["generate", "extra"], 'cslr generate: unexpected argument "extra"; this command takes no arguments'],
     [["logs", "--tail"], "cslr logs: --tail needs a value (N)"],
@@ -113,4 +114,26 @@ describe("cslr root", () => {
       expect(result.stdout + result.stderr).toContain(name);
     }
   });
+});
+
+describe("usage lines name the program", () => {
+  test.each([
+    [["jobs", "logs", "--help"], "USAGE cslr jobs logs [OPTIONS] <ID>"],
+    [["health", "serve", "--help"], "USAGE cslr health serve [OPTIONS]"],
+    [["generate", "--help"], "USAGE cslr generate [OPTIONS]"],
+  ])("%j", async (args, line) => {
+    const result = await runCli(args, { cwd: repoRoot });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.split("\n").map((l) => l.trimEnd())).toContain(line);
+  });
+});
+
+test("the unknown-command list names the commands and hides the completion helper __services", async () => {
+  const error = await resolveCommand(["zzzzzz"]).then(
+    () => undefined,
+    (e: Error) => e.message,
+  );
+  expect(error).toStartWith('cslr: unknown command "zzzzzz"; expected one of: init, generate,');
+  expect(error).toContain("status");
+  expect(error).not.toContain("__services");
 });

@@ -47,6 +47,7 @@ export default defineCommand({
     name: { type: "string", description: "This workstation's name in the cluster (default: its short hostname)", valueHint: "NAME" },
     up: { type: "boolean", description: "Start this workstation's Ray nodes and wait until they are on the roster" },
     force: { type: "boolean", description: "Replace an existing config.yaml and nodes.yaml" },
+    client: { type: "boolean", description: "Use this machine as a client (cslr run, cslr jobs from any folder): writes only ~/.config/cslr/client.json" },
   },
   async run({ args }) {
     const url = args.url;
@@ -55,6 +56,12 @@ export default defineCommand({
       throw new UsageError("cslr join: expected the coordinator's URL, like `cslr join https://10.0.0.5:8888 --token -` (cslr status prints the line on the coordinator)");
     }
     const token = await joinTokenFor(url, parsedUrl.scheme, args.token);
+    if (args.client) {
+      if (args.up || args.name !== undefined || args.force) throw new UsageError("cslr join --client: --up, --name and --force are for members; a client writes only its profile");
+      const { joinAsClient } = await import("../join/client.ts");
+      await joinAsClient(url, token);
+      return;
+    }
     const name = args.name ?? hostNameOf(hostname());
     if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new UsageError(`--name ${JSON.stringify(name)}: expected lowercase letters, digits and '-', like ws2`);
     const paths = resolveProject(args, process.cwd(), { search: false });

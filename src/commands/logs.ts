@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { composeArgs } from "../args.ts";
 import { logsArgs, parseLogTime, parseReplicaIndex } from "../compose/argv.ts";
 import { replicaLogs } from "../compose/replica.ts";
+import { eraseLineStripper } from "../compose/runner.ts";
 import { openSession } from "../stack/session.ts";
 import { checkServices } from "../compose/target.ts";
 import { UsageError } from "../errors.ts";
@@ -40,6 +41,9 @@ export default defineCommand({
     const { compose, doc, target } = await openSession(args, { secrets: "placeholders" });
     checkServices(doc, target.composeFile, services);
     if (index !== undefined) return void (await replicaLogs(compose, services[0]!, index, options));
-    await compose.run(logsArgs({ ...options, services }));
+    // NO_COLOR (no-color.org: set and not empty) means plain text: no colours, and none of
+    // the erase-line escapes compose writes even with --no-color.
+    const plain = !!process.env.NO_COLOR;
+    await compose.run(logsArgs({ ...options, services, noColor: plain }), { stdoutFilter: plain ? eraseLineStripper() : undefined });
   },
 });

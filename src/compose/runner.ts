@@ -62,6 +62,35 @@ export function exitCodeOf(exitCode: number | null, signalCode: string | number 
 
 const forwardedSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
+const eraseLine = "\x1b[2K";
+
+/**
+ * Removes ESC[2K (erase line), which `docker compose logs` writes before every line even with
+ * --no-color. Stateful: an escape split across two chunks is held back until the next one.
+ */
+export function eraseLineStripper(): (chunk: string, last?: boolean) => string {
+  let held = "";
+  return (chunk, last = false) => {
+    const text = (held + chunk).replaceAll(eraseLine, "");
+    held = "";
+    if (last) return text;
+    for (let n = Math.min(eraseLine.length - 1, text.length); n > 0; n--) {
+      if (eraseLine.startsWith(text.slice(-n))) {
+        held = text.slice(-n);
+        return text.slice(0, -n);
+      }
+    }
+    return text;
+  };
+}
+
+/** Copies a child's stdout to ours through `filter`. */
+async function pumpFiltered(stream: ReadableStream<Uint8Array>, filter: (chunk: string, last?: boolean) => string): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) process.stdout.write(filter(decoder.decode(bytes, { stream: true })));
+  process.stdout.write(filter(decoder.decode(), true));
+}
+
 /** `NAME=value` words that set a child's extra variables, for a dry run's pasteable line. */
 function envAssignments(env: Record<string, string> | undefined): string[] {
   return Object.entries(env ?? {}).map(([name, value]) => `${name}=${value}`);
@@ -72,12 +101,18 @@ function envAssignments(env: Record<string, string> | undefined): string[] {
  * to cslr (Ctrl-C in `logs -f`, `kill` from a supervisor) is passed on, and the child decides
  * how to stop. Returns the child's exit code.
  */
-export async function runInteractive(argv: string[], cwd?: string, env?: Record<string, string>): Promise<number> {
+export async function runInteractive(
+  argv: string[],
+  cwd?: string,
+  env?: Record<string, string>,
+  stdoutFilter?: (chunk: string, last?: boolean) => string,
+): Promise<number> {
   const [program, ...rest] = argv;
   if (!program) throw new Error("runInteractive: empty argv");
   const path = Bun.which(program);
   if (!path) throw new CslrError(`${program} not found on PATH`);
-  const child = Bun.spawn([path, ...rest], { cwd, env: childEnv(env), stdin: "inherit", stdout: "inherit", stderr: "inherit" });
+  const child = Bun.spawn([path, ...rest], { cwd, env: childEnv(env), stdin: "inherit", stdout: stdoutFilter ? "pipe" : "inherit", stderr: "inherit" });
+  const pumped = stdoutFilter && child.stdout instanceof ReadableStream ? pumpFiltered(child.stdout, stdoutFilter) : Promise.resolve();
   const forward = (signal: NodeJS.Signals) => () => {
     log.debug(`forwarding ${signal} to ${program} (pid ${child.pid})`);
     child.kill(signal);
@@ -85,7 +120,7 @@ export async function runInteractive(argv: string[], cwd?: string, env?: Record<
   const handlers = forwardedSignals.map((signal) => [signal, forward(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
   try {
-    await child.exited;
+    await Promise.all([child.exited, pumped]);
     return exitCodeOf(child.exitCode, child.signalCode);
   } finally {
     for (const [signal, handler] of handlers) process.off(signal, handler);
@@ -109,6 +144,13 @@ export interface ComposeOptions {
   dryRun?: boolean;
   /** --quiet: compose prints no progress either (see quietArgs). */
   quiet?: boolean;
+}
+
+export interface RunOptions {
+  /** false: skip the engine check (the caller knows it answers). */
+  checkEngine?: boolean;
+  /** Rewrites compose's stdout on its way to ours (see eraseLineStripper). */
+  stdoutFilter?: (chunk: string, last?: boolean) => string;
 }
 
 /** A Compose found on this machine, pointed at one project. */
@@ -148,12 +190,12 @@ export class Compose {
   }
 
   /** Runs on the terminal; returns 0, or throws (via childExit) with compose's exit code. */
-  async run(subcommand: string[], opts: { checkEngine?: boolean } = {}): Promise<number> {
+  async run(subcommand: string[], opts: RunOptions = {}): Promise<number> {
     return childExit(await this.runRaw(subcommand, opts), [this.tool.kind, subcommand[0] ?? ""]);
   }
 
   /** Runs on the terminal; returns compose's exit code (0 for a dry run). */
-  async runRaw(subcommand: string[], opts: { checkEngine?: boolean } = {}): Promise<number> {
+  async runRaw(subcommand: string[], opts: RunOptions = {}): Promise<number> {
     const argv = this.argv(subcommand);
     if (this.options.dryRun) {
       process.stdout.write(`${formatCommandLine([...envAssignments(this.target.env), ...argv])}\n`);
@@ -161,7 +203,7 @@ export class Compose {
     }
     if (opts.checkEngine !== false) await this.ensureEngine();
     log.debug(`$ ${formatCommandLine(argv)}`);
-    return runInteractive(argv, this.target.projectDir, this.target.env);
+    return runInteractive(argv, this.target.projectDir, this.target.env, opts.stdoutFilter);
   }
 
   /** The engine's own CLI (docker, podman) for what compose cannot do; same contract as run(). */

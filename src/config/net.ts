@@ -1,4 +1,8 @@
 /** Addresses, host:port and IPv4 networks (pure). The one home of host:port parsing. */
+import { cidrsOverlap, parseIpv4, parseIpv4Cidr } from "../host/ipv4.ts";
+
+// IPv4 parsing lives in host/ipv4.ts (host/ probes need it too); config code imports it from here.
+export { cidrsOverlap, ipv4InCidr, isUnadvertisable, parseIpv4, parseIpv4Cidr, type Ipv4Network } from "../host/ipv4.ts";
 
 const hostnamePattern =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -34,35 +38,6 @@ export function isNodeAddress(value: string): boolean {
   return parseHostPort(value) !== undefined || isHostname(value);
 }
 
-export interface Ipv4Network {
-  /** Network address as an unsigned 32-bit number. */
-  base: number;
-  prefix: number;
-}
-
-export function parseIpv4(text: string): number | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
-  }
-  return value;
-}
-
-export function parseIpv4Cidr(text: string): Ipv4Network | undefined {
-  const match = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
-  if (!match) return undefined;
-  const address = parseIpv4(match[1]!);
-  const prefix = Number(match[2]);
-  if (address === undefined || prefix > 32) return undefined;
-  const size = 2 ** (32 - prefix);
-  return { base: Math.floor(address / size) * size, prefix };
-}
-
 export function isIpv4Cidr(text: string): boolean {
   return parseIpv4Cidr(text) !== undefined;
 }
@@ -72,11 +47,6 @@ export function portRange(min: number, max: number): number[] {
   return Array.from({ length: Math.max(0, max - min + 1) }, (_, i) => min + i);
 }
 
-export function cidrsOverlap(a: Ipv4Network, b: Ipv4Network): boolean {
-  const aEnd = a.base + 2 ** (32 - a.prefix);
-  const bEnd = b.base + 2 ** (32 - b.prefix);
-  return a.base < bEnd && b.base < aEnd;
-}
 
 export interface HttpUrl {
   scheme: "http" | "https";

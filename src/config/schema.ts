@@ -4,7 +4,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "./zod.ts";
-import { isHostname, isHttpUrl, isIpv4Cidr, parseHostPort, parseIpv4 } from "./net.ts";
+import { isHostname, isHttpUrl, isIpv4Cidr, isUnadvertisable, parseHostPort, parseIpv4 } from "./net.ts";
 import { pinnedVersions } from "./versions.ts";
 
 export { isHostname };
@@ -278,6 +278,9 @@ export const configSchema = z
         address: z
           .string()
           .refine((v) => v === "auto" || parseIpv4(v) !== undefined, { message: "not an address; expected auto or an IPv4 address like 10.0.0.5" })
+          .refine((v) => v === "auto" || parseIpv4(v) === undefined || !isUnadvertisable(v), {
+            message: "not an address other workstations can reach (unspecified, loopback or link-local); expected auto or this host's LAN address like 10.0.0.5",
+          })
           .default("auto")
           .meta({ description: "The address other workstations reach this one by; auto: the source address of this host's route to the coordinator" }),
       })

@@ -29,9 +29,13 @@ const head = z.object({
   leaseRemainingMs: z.number().optional(),
 });
 
+const goneHost = z.object({ host: z.string(), address: z.string(), lastSeen: z.string() });
+
 const clusterView = z.object({
   /** The current term (only with the cluster token). */
   term: z.number().int().optional(),
+  /** Workstations whose nodes have all been silent for three lease TTLs (only with the cluster token). */
+  gone: z.array(goneHost).optional(),
   head: head.nullable(),
   workers: z.array(member),
 });

@@ -113,17 +113,39 @@ export interface Decision<T> {
   logs: DecisionLog[];
 }
 
-/** The roster as the service shows it; `term` and lease detail only to holders of the cluster token. */
+/** A workstation whose nodes were in the cluster and have been silent for three lease TTLs. */
+export interface GoneHost {
+  host: string;
+  /** Its nodes' address (no port). */
+  address: string;
+  /** Wall-clock ISO time of the last report from any of its nodes. */
+  lastSeen: string;
+}
+
+/** The roster as the service shows it; `term`, lease detail and gone hosts only to holders of the cluster token. */
 export interface ClusterView {
   term: number;
+  /** Always filled by cluster(); optional so views built elsewhere (tests, pages) need not. */
+  gone?: GoneHost[];
   head: { node: string; host?: string; address: string; term: number; ready: boolean; since: string; leaseRemainingMs: number } | null;
   workers: { node: string; host?: string; address: string; term: number; joinedAt: number; ageMs: number }[];
 }
 
 export const maxTerm = Number.MAX_SAFE_INTEGER - 1;
 
+/** The last report from a workstation's nodes: monotonic for silence, wall clock for people. */
+interface HostSeen {
+  address: string;
+  lastSeen: number;
+  lastSeenWall: number;
+}
+
+/** At most this many workstations are remembered (the longest-silent are forgotten first). */
+const maxHostsSeen = 256;
+
 export interface Checkpoint {
   term: number;
+  hostsSeen: [string, HostSeen][];
   lease: HeadLease | null;
   members: Member[];
   grantsFrom: number;
@@ -169,6 +191,12 @@ export class Election {
   private lastHolder: string | null = null;
   private handover: Handover | null = null;
   private readonly members = new Map<string, Member>();
+  /**
+   * Workstations whose nodes reported, so `status` can name one whose nodes all went silent
+   * (a reboot that did not come back) instead of just no longer listing it. In memory only:
+   * a restarted service starts afresh (restored members report again or are pruned).
+   */
+  private readonly hostsSeen = new Map<string, HostSeen>();
   private history: HeadTerm[] = [];
   private readonly whitelist: readonly string[];
   private readonly leaseTtlMs: number;
@@ -243,6 +271,7 @@ export class Election {
   checkpoint(): Checkpoint {
     return {
       term: this.term,
+      hostsSeen: [...this.hostsSeen].map(([host, seen]) => [host, { ...seen }]),
       lease: this.lease ? { ...this.lease } : null,
       members: [...this.members.values()].map((m) => ({ ...m })),
       grantsFrom: this.grantsFrom,
@@ -254,6 +283,8 @@ export class Election {
 
   rollback(to: Checkpoint): void {
     this.term = to.term;
+    this.hostsSeen.clear();
+    for (const [host, seen] of to.hostsSeen) this.hostsSeen.set(host, { ...seen });
     this.lease = to.lease ? { ...to.lease } : null;
     this.members.clear();
     for (const m of to.members) this.members.set(m.node, { ...m });
@@ -345,6 +376,7 @@ export class Election {
     const head = this.lease;
     if (!head || head.node !== node || head.term !== term) return this.fence("ready", node, term, logs);
     const wasReady = head.ready;
+    this.seen(head.host, head.address);
     head.ready = true;
     head.expiresAt = this.now() + this.leaseTtlMs;
     if (!wasReady) logs.push({ event: "ready", node, role: "head", term, why: `GCS port open at ${head.address}` });
@@ -355,6 +387,7 @@ export class Election {
     const logs = this.expireIfDue();
     const head = this.lease;
     if (!head || head.node !== node || head.term !== term) return this.fence("heartbeat", node, term, logs);
+    this.seen(head.host, head.address);
     head.expiresAt = this.now() + this.leaseTtlMs;
     return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs, ...(head.stepDown ? { stepDown: true } : {}) }, changed: logs.length > 0, logs };
   }
@@ -409,6 +442,7 @@ export class Election {
       return { outcome: { ok: false, term: this.term, head: null, leaseTtlMs: ttl, reason: `${node} holds the head lease` }, changed, logs };
     }
     const now = this.now();
+    this.seen(host, address);
     const known = this.members.get(node);
     const term = head?.ready ? head.term : this.term;
     if (!known || known.address !== address || known.term !== term || known.host !== host) {
@@ -437,6 +471,8 @@ export class Election {
   leave(host: string): Decision<{ removed: string[] }> {
     const logs = this.expireIfDue();
     const removed: string[] = [];
+    // Left on purpose: not "gone".
+    this.hostsSeen.delete(host);
     for (const [node, member] of this.members) {
       if (member.host === host) {
         this.members.delete(node);
@@ -478,6 +514,7 @@ export class Election {
     const head = this.liveLease();
     return {
       term: this.term,
+      gone: this.goneHosts(),
       head: head
         ? {
             node: head.node,
@@ -493,6 +530,25 @@ export class Election {
         .map((m) => ({ node: m.node, host: m.host, address: m.address, term: m.term, joinedAt: m.joinedAt, ageMs: Math.max(0, now - m.lastSeen) }))
         .sort((a, b) => a.node.localeCompare(b.node)),
     };
+  }
+
+  /** Notes a report from a node of `host` (nodes that did not say their host are not tracked). */
+  private seen(host: string | undefined, address: string): void {
+    if (!host) return;
+    this.hostsSeen.delete(host);
+    this.hostsSeen.set(host, { address: address.replace(/:\d{1,5}$/, ""), lastSeen: this.now(), lastSeenWall: this.wallNow() });
+    if (this.hostsSeen.size > maxHostsSeen) this.hostsSeen.delete(this.hostsSeen.keys().next().value!);
+  }
+
+  /** Workstations with no node on the roster or holding the lease, silent for three TTLs. */
+  private goneHosts(): GoneHost[] {
+    const present = new Set([...this.members.values()].map((m) => m.host));
+    if (this.lease) present.add(this.lease.host);
+    const cutoff = this.now() - 3 * this.leaseTtlMs;
+    return [...this.hostsSeen]
+      .filter(([host, seen]) => !present.has(host) && seen.lastSeen < cutoff)
+      .map(([host, seen]) => ({ host, address: seen.address, lastSeen: new Date(seen.lastSeenWall).toISOString() }))
+      .sort((a, b) => a.host.localeCompare(b.host));
   }
 
   /** Expires a due lease in place; the shell's timers call it so waiters learn at once. */
@@ -542,6 +598,7 @@ export class Election {
     if (this.lease) this.endTerm(this.lease.term);
     this.term += 1;
     this.lease = { node, host, address, term: this.term, ready: false, grantedAt: this.wallNow(), expiresAt: now + this.leaseTtlMs };
+    this.seen(host, address);
     this.history.push({ term: this.term, node, host, start: this.lease.grantedAt, end: null });
     if (this.history.length > maxHistory) this.history.splice(0, this.history.length - maxHistory);
     this.lastHolder = node;

@@ -2,7 +2,8 @@
  * The process edges `cslr run` and `cslr jobs` share: where the head is, Ctrl-C, who is
  * submitting, and the client. Kept out of the pure modules so tests never touch them.
  */
-import { hostname, userInfo } from "node:os";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { CslrError } from "../errors.ts";
 import { JobsClient } from "./client.ts";
 import type { Interrupts } from "./follow-to-end.ts";
@@ -11,6 +12,8 @@ import type { JobsTarget } from "./target.ts";
 /** What a command says about where the head is: `--address`, or the project (its roster) otherwise. */
 export interface TargetOptions {
   address?: string;
+  /** The coordinator's URL (`--cluster`), for use outside a project. */
+  cluster?: string;
   config?: string;
   nodes?: string;
   out?: string;
@@ -47,14 +50,29 @@ export const processInterrupts: Interrupts = {
   },
 };
 
-export function whoAmI(): { user: string; host: string } {
-  let user = process.env.USER ?? process.env.USERNAME ?? "unknown";
+/**
+ * The submitting user's name: the passwd entry of this process's uid, then $USER/$LOGNAME,
+ * then `uid-N`. Not os.userInfo() alone: Bun's answers "unknown" when USER is unset (seen).
+ */
+export function userNameOf(uid: number | undefined, passwd: string | undefined, env: Record<string, string | undefined>): string {
+  const entry = uid === undefined ? undefined : passwd?.split("\n").map((line) => line.split(":")).find((f) => f.length >= 3 && f[2] === String(uid));
+  const fromPasswd = entry?.[0];
+  if (fromPasswd) return fromPasswd;
+  const fromEnv = env.USER || env.LOGNAME || env.USERNAME;
+  if (fromEnv) return fromEnv;
+  return uid === undefined ? "unknown" : `uid-${uid}`;
+}
+
+function readPasswd(): string | undefined {
   try {
-    user = userInfo().username;
+    return readFileSync("/etc/passwd", "utf8");
   } catch {
-    // No passwd entry (some containers): the environment's name will do.
+    return undefined;
   }
-  return { user, host: hostname() };
+}
+
+export function whoAmI(): { user: string; host: string } {
+  return { user: userNameOf(process.getuid?.(), readPasswd(), process.env), host: hostname() };
 }
 
 /** Log text held for a slow reader before cslr starts skipping it. */

@@ -50,10 +50,26 @@ export function renderJobs(rows: readonly JobRow[]): string {
   return all.map((row) => keys.map((k, i) => (i === keys.length - 1 ? row[k] : row[k].padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
 }
 
+/**
+ * A driver Ray's client server started for a `ray://` session (`cslr test`, a notebook's
+ * ray.init("ray://…")), not a job anyone submitted. Seen on Ray 2.60: type DRIVER, entrypoint
+ * `…python3 -m ray.util.client.server --address=… --mode=specific-server`.
+ */
+export function isClientServerDriver(job: JobDetails): boolean {
+  return job.type === "DRIVER" && /(^|\s)-m ray\.util\.client\.server(\s|$)/.test(job.entrypoint) && /--mode=specific-server\b/.test(job.entrypoint);
+}
+
 export async function listJobs(client: JobsClient, options: { json: boolean; now?: number }, write: (text: string) => void): Promise<number> {
   const jobs = await client.list();
-  // --json: Ray's job details as Ray's Jobs API gives them, under `jobs`.
-  write(options.json ? formatJson(jsonDocument({ jobs })) : renderJobs(jobRows(jobs, options.now ?? Date.now())));
+  // --json: Ray's job details as Ray's Jobs API gives them, under `jobs` (client sessions included).
+  if (options.json) {
+    write(formatJson(jsonDocument({ jobs })));
+    return 0;
+  }
+  const shown = jobs.filter((job) => !isClientServerDriver(job));
+  const hidden = jobs.length - shown.length;
+  write(renderJobs(jobRows(shown, options.now ?? Date.now())));
+  if (hidden > 0) write(`(${hidden} Ray client session${hidden === 1 ? "" : "s"} not listed: drivers of ray:// connections, like cslr test's; --json has them)\n`);
   return 0;
 }
 

@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { Model, PinnedRayPorts, RayNode } from "../config/model.ts";
 import { needsClusterToken, needsRayToken, type SecretName } from "../config/secrets.ts";
 import { electionUrlForNodes, mlflowUrlForNodes } from "../config/urls.ts";
+import { joinInfoDigest } from "./join-info.ts";
 import { secretReference } from "./secrets.ts";
 
 /** Where things live inside the containers. */
@@ -148,6 +149,12 @@ function dataMount(projectDir: string, hostPath: string | undefined, volume: str
   if (hostPath === undefined) return { type: "volume", source: volume, target, readOnly: false };
   const source = isAbsolute(hostPath) ? hostPath : resolve(projectDir, hostPath);
   return { type: "bind", source, target, readOnly: false };
+}
+
+/** The digest of what the health service serves (see joinInfoDigest): a change recreates it. */
+function joinInfoDigestEnvironment(inputs: ComposeInputs): EnvEntry[] {
+  const digest = joinInfoDigest(inputs.model, inputs.hostAddress, inputs.version);
+  return digest === undefined ? [] : [{ name: "CSLR_JOIN_INFO_SHA256", value: digest }];
 }
 
 /** The port the health service listens on inside its container: the one Ray nodes are told to use. */
@@ -312,7 +319,8 @@ type ServiceBuilder<K extends OptionalService> = (inputs: ComposeInputs) => Comp
  * it serves the certificate `cslr init` made; its key is mounted into this container only
  * (read-only, mode 0600 on the host), never into a Ray container.
  */
-function healthService({ model, cslrBinary, outDir, tls: given }: ComposeInputs): ComposeView["health"] {
+function healthService(inputs: ComposeInputs): ComposeView["health"] {
+  const { model, cslrBinary, outDir, tls: given } = inputs;
   const health = model.config.services.health;
   if (!health.enabled) return undefined;
   const inner = healthContainerPort(model);
@@ -335,7 +343,7 @@ function healthService({ model, cslrBinary, outDir, tls: given }: ComposeInputs)
     healthcheck: [paths.cslrBinary, "health", "ping", "--url", `${tls ? "https" : "http"}://127.0.0.1:${inner}`, ...(tls ? ["--pin", tls.pin] : []), "--timeout", "2"],
     // Ray's token: the lab page asks the head's dashboard with it; with host networking the
     // service also hands it to workstations that join (with the cluster token).
-    environment: [secret("CSLR_CLUSTER_TOKEN"), ...rayAuthEnvironment(model)],
+    environment: [secret("CSLR_CLUSTER_TOKEN"), ...rayAuthEnvironment(model), ...joinInfoDigestEnvironment(inputs)],
     mounts: [
       { type: "bind", source: cslrBinary, target: paths.cslrBinary, readOnly: true },
       ...(hostNetwork ? [{ type: "bind" as const, source: join(outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { testHostAddress } from "./cluster-test.ts";
 import { loadProject, type ProjectPaths } from "../config/load.ts";
-import { detectedHostAddressOf } from "../config/host-address.ts";
+import { advertisedHostAddressOf } from "../config/host-address.ts";
 import { installCopy } from "../host/binary-store.ts";
 import type { Model } from "../config/model.ts";
 import { UsageError } from "../errors.ts";
@@ -20,15 +20,26 @@ import { requiredSecrets } from "../config/secrets.ts";
 import { localCertificate } from "../election/access.ts";
 import type { ElectionTls } from "./compose-data.ts";
 
-/** Embedded templates, with `templates/NAME.eta` from the project's folder (beside config.yaml) on top. */
+/**
+ * The file `cslr templates eject` writes beside the templates it ejected. Only a folder holding
+ * it overrides the embedded templates: a `templates/` that happens to lie beside config.yaml
+ * (cslr's own repository, a quick start in a checkout) is not the user's customisation.
+ */
+export const ejectedMarker = ".cslr-ejected";
+
+/** Embedded templates, with `templates/NAME.eta` from an ejected folder (see ejectedMarker) on top, said on stderr. */
 export function loadTemplateSet(dir: string): TemplateSet {
   const set = embeddedTemplateSet();
-  for (const name of templateNames) {
+  const present = templateNames.filter((name) => existsSync(join(dir, `${name}.eta`)));
+  if (present.length === 0) return set;
+  if (!existsSync(join(dir, ejectedMarker))) {
+    log.info(`${dir} has ${present.map((n) => `${n}.eta`).join(", ")} but no ${ejectedMarker} (written by cslr templates eject): using the embedded templates`);
+    return set;
+  }
+  for (const name of present) {
     const override = join(dir, `${name}.eta`);
-    if (existsSync(override)) {
-      log.info(`using template override ${override}`);
-      set[name] = readFileSync(override, "utf8");
-    }
+    log.info(`using template override ${override}`);
+    set[name] = readFileSync(override, "utf8");
   }
   return set;
 }
@@ -124,7 +135,7 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
   // The health container and every Ray container (the node agent) run the mounted cslr; so does the cluster test's worker.
   // Containers run cslr's own copy of it (src/host/binary-store.ts), never the downloaded file.
   const cslrBinary = await installCopy(resolveCslrBinary(model, paths.dir), pkg.version, { dryRun: options.dryRun });
-  const hostAddress = testHostAddress(model, await detectedHostAddressOf(model));
+  const hostAddress = testHostAddress(model, await advertisedHostAddressOf(model));
   const tls = electionTlsOf(model, paths, { allowMissing: options.allowMissingSecrets });
   const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, tls, templates: loadTemplateSet(join(paths.dir, "templates")) });
   if (!options.dryRun) writeBuildAtomically(paths.out, files);

@@ -23,3 +23,20 @@ export function joinInfoOf(model: Model, hostAddress: string, version: string): 
     redis: { url: s.redis.enabled ? `redis://${hostAddress}:${s.redis.port}` : undefined },
   };
 }
+
+/** The text of `_build/join-info.json`; undefined without host networking. */
+export function joinInfoText(model: Model, hostAddress: string, version: string): string | undefined {
+  const info = joinInfoOf(model, hostAddress, version);
+  return info ? `${JSON.stringify(info, null, 2)}\n` : undefined;
+}
+
+/**
+ * SHA-256 of join-info.json, put in the health service's environment. The service reads the
+ * file once at start, from a single-file bind mount that keeps the old inode when the file is
+ * renamed into place; with its digest in the service's definition, compose recreates the
+ * container whenever what it serves changes (address, images, ports, whitelist, TTL, MLflow).
+ */
+export function joinInfoDigest(model: Model, hostAddress: string, version: string): string | undefined {
+  const text = joinInfoText(model, hostAddress, version);
+  return text === undefined ? undefined : new Bun.CryptoHasher("sha256").update(text).digest("hex");
+}

@@ -7,7 +7,7 @@ import { CslrError } from "../errors.ts";
 import { clusterTokenSecret, composeView, paths, type ComposeInputs } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 import rayEntrypoint from "../../templates/ray-ep.sh" with { type: "text" };
-import { joinInfoOf } from "./join-info.ts";
+import { joinInfoText } from "./join-info.ts";
 import { pageInfoOf } from "./page-info.ts";
 import { renderTemplateText, templates, type TemplateName } from "./engine.ts";
 
@@ -51,8 +51,8 @@ export interface RenderInputs extends ComposeInputs {
 
 /** The coordinator's join information, with host networking only (no secret in it). */
 function joinInfoFile(inputs: RenderInputs): RenderedFile[] {
-  const info = joinInfoOf(inputs.model, inputs.hostAddress, inputs.version);
-  return info ? [{ name: "join-info.json", content: `${JSON.stringify(info, null, 2)}\n`, mode: 0o644 }] : [];
+  const content = joinInfoText(inputs.model, inputs.hostAddress, inputs.version);
+  return content === undefined ? [] : [{ name: "join-info.json", content, mode: 0o644 }];
 }
 
 /** What the lab page needs beyond the election, when the health service runs here (no secret in it). */

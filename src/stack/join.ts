@@ -13,7 +13,7 @@ import { pinnedFetch } from "../election/tls.ts";
 import { maxProbePorts, type JoinInfo } from "../election/membership.ts";
 import { CslrError, ExitCode, UsageError } from "../errors.ts";
 import { writeFilesAtomically } from "../files.ts";
-import { routeSourceAddress } from "../host/address.ts";
+import { chooseHostAddressNow } from "../host/address.ts";
 import { detectGpuSync } from "../host/gpu.ts";
 import { clusterSource, firewallLines, memberConfig, memberEnv, memberNodes, portRanges, rayPortPlan, type PlannedPort } from "../join/plan.ts";
 import { checkReachBack } from "../join/reach.ts";
@@ -60,8 +60,10 @@ export async function joinCluster(paths: ProjectPaths, request: JoinRequest): Pr
   // Pinned: no request (and no token) reaches a server without the coordinator's certificate.
   const coordinator = request.token.pin ? pinnedFetch(request.token.pin) : fetch;
   const info = await askCoordinator(request, coordinator);
-  const address = await routeSourceAddress(new URL(request.url).hostname);
-  if (!address) throw new CslrError(`this host has no route to ${new URL(request.url).hostname}: check its network`);
+  const choice = await chooseHostAddressNow("auto", new URL(request.url).hostname, "give this host a route to the coordinator, or an address on its subnet");
+  if ("problem" in choice) throw new CslrError(`cannot tell this host's address: ${choice.problem}`);
+  if (choice.fallback) log.info(`this host's address: ${choice.address} (${choice.why})`);
+  const address = choice.address;
 
   const config = memberConfig(info, { name: request.name, address });
   const nodes = memberNodes(info, request.token.pin);

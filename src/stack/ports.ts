@@ -10,6 +10,7 @@ import { hostAddressOf } from "../config/host-address.ts";
 import { coordinatorHostOf } from "../config/urls.ts";
 import { clusterSource, firewallLines, portRanges, rayPortPlan } from "../join/plan.ts";
 import { formatJson, jsonDocument } from "../json.ts";
+import { portTableLines } from "../status/port-table.ts";
 
 /** Every port this host's stack listens on, sorted: the published ones, and Ray's own with host networking. */
 function portPlan(model: Model) {
@@ -31,15 +32,7 @@ export async function showPorts(paths: ProjectPaths, options: { json?: boolean }
     return;
   }
   const lines = [`Ports of ${model.host.name} (${address}), ${model.network.mode} networking:`];
-  // Consecutive ports of one service and purpose are one line.
-  let i = 0;
-  while (i < plan.length) {
-    let j = i;
-    while (j + 1 < plan.length && plan[j + 1]!.port === plan[j]!.port + 1 && plan[j + 1]!.service === plan[i]!.service && plan[j + 1]!.what === plan[i]!.what) j++;
-    const range = i === j ? `${plan[i]!.port}` : `${plan[i]!.port}-${plan[j]!.port}`;
-    lines.push(`  ${range.padEnd(11)}  ${plan[i]!.service.padEnd(14)}  ${plan[i]!.what}`);
-    i = j + 1;
-  }
+  lines.push(...portTableLines(plan));
   if (firewall) {
     lines.push("", `Open Ray's ports (${portRanges(ray.map((p) => p.port)).length} ranges) to the cluster's network. With ufw:`, ...firewall.ufw.map((l) => `  ${l}`), "With firewalld:", ...firewall.firewalld.map((l) => `  ${l}`));
   } else if (model.network.mode === "bridge") {

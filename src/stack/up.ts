@@ -23,7 +23,7 @@ import { formatJoinToken, joinInstructions } from "../join/token.ts";
 import { CslrError, UsageError } from "../errors.ts";
 import { isQuiet } from "../log.ts";
 import { hostAddressOf } from "../config/host-address.ts";
-import { coordinatorUrl } from "../config/urls.ts";
+import { coordinatorUrl, headPortsOf } from "../config/urls.ts";
 import { describePhase } from "../status/phase.ts";
 import { stackFactsOfModel } from "../status/stack.ts";
 import { endpoints } from "../status/view.ts";
@@ -103,6 +103,7 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
   const { phase, timedOut } = await waitForCluster(expect, seconds, {
     ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
     roster: () => (access ? readCluster(access.url, { timeoutMs: 2000, token, fetch: access.fetch }) : Promise.resolve({ error: noAccess })),
+    jobsApi: model ? (head) => jobsApiProblem(model, session.paths, head) : undefined,
     now: () => Date.now(),
     sleep: (ms) => Bun.sleep(ms),
     progress: (_phase, text) => printer.show(text),
@@ -120,6 +121,23 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
     process.stderr.write(`--- last log lines of ${culprit} ---\n${logs.stdout}${logs.stderr}--- end of ${culprit} logs ---\n`);
   }
   throw new CslrError(why);
+}
+
+/**
+ * Why the elected head's Jobs API does not take a job yet (undefined: it answers GET
+ * /api/version, with Ray's token when the cluster uses one): what `cslr run` will call first.
+ * A head cslr does not know the ports of (a fixed head_address's own name) is not checked.
+ */
+async function jobsApiProblem(model: Model, paths: Session["paths"], head: string): Promise<string | undefined> {
+  if (!headPortsOf(model, head)) return undefined;
+  const [{ modelTarget }, { clientFor }] = await Promise.all([import("../jobs/project-target.ts"), import("../jobs/cli-io.ts")]);
+  try {
+    const target = await modelTarget(model, paths);
+    await clientFor(target, "wait").version(AbortSignal.timeout(3000));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split("\n")[0]!.slice(0, 200);
+  }
 }
 
 /** The URLs to use, with the Ray ones taken from the elected head, and the line that adds a workstation. */

@@ -27,6 +27,7 @@ export type WaitPhase =
   | { kind: "election"; detail?: string }
   | { kind: "workers"; head: string; joined: number; expected: number; missing: string[] }
   | { kind: "healthchecks"; pending: string[] }
+  | { kind: "jobs-api"; head: string; reason: string }
   | { kind: "ready"; head?: string; joined: number; expected: number };
 
 export function waitPhase(
@@ -80,6 +81,8 @@ export function describePhase(phase: WaitPhase): string {
       return `head elected: ${phase.head} → this host's Ray nodes on the roster ${phase.joined}/${phase.expected}`;
     case "healthchecks":
       return `waiting for the healthchecks of ${phase.pending.join(", ")}`;
+    case "jobs-api":
+      return `head ${phase.head} elected → waiting for its Jobs API to answer (${phase.reason})`;
     case "ready":
       return phase.head
         ? `ready: head ${phase.head}, this host's Ray nodes on the roster ${phase.joined}/${phase.expected}`

@@ -50,6 +50,8 @@ export interface StatusReport {
   term: number | null;
   workers: RosterMember[];
   hosts: HostStatus[];
+  /** Workstations whose nodes were in the cluster and have all been silent for three lease TTLs (read with the cluster token). */
+  goneHosts: { host: string; address: string; lastSeen: string }[];
   /** Why the roster is missing, when it is. */
   rosterError?: string;
   endpoints: Endpoints;
@@ -129,6 +131,14 @@ export function hostsOf(roster: RosterView | undefined, localHost: string): Host
   return [...byHost.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * In bridge networking every node is on this host and advertises its container's service name
+ * (ray-cpu:6379): the workstation's address shown is this host's, not a container name.
+ */
+function localAddresses(stack: StackFacts, hosts: HostStatus[], address: string): HostStatus[] {
+  return stack.mode === "bridge" ? hosts.map((h) => (h.name === stack.hostName ? { ...h, address } : h)) : hosts;
+}
+
 export function buildStatus(input: {
   stack: StackFacts;
   projectName: string;
@@ -157,7 +167,8 @@ export function buildStatus(input: {
     head,
     term: roster?.term ?? head?.term ?? null,
     workers: roster?.workers ?? [],
-    hosts: hostsOf(roster, stack.hostName),
+    hosts: localAddresses(stack, hostsOf(roster, stack.hostName), input.address),
+    goneHosts: roster?.gone ?? [],
     rosterError: "error" in input.roster ? input.roster.error : undefined,
     endpoints: endpoints(stack, input.address, head),
     gcsAddress: head?.ready ? gcsAddressOf(stack, head, input.address) : undefined,
@@ -219,6 +230,11 @@ export function renderStatus(report: StatusReport): string {
       const rows = host.nodes.map((n) => [n.node, n.role === "head" ? (n.ready ? "head" : "head, starting") : "worker", n.address, n.role === "worker" ? `last report ${seconds(n.ageMs)}` : ""]);
       lines.push(...table(rows).map((l) => `    ${l}`));
     }
+  }
+  if (!report.rosterError && report.goneHosts.length > 0) {
+    lines.push("", "Gone (were in the cluster; no report from their nodes for three lease TTLs):");
+    for (const gone of report.goneHosts) lines.push(`  ${gone.host} (${gone.address}), last report ${gone.lastSeen}`);
+    lines.push("  A rebooted workstation rejoins by itself once its Docker runs again; `cslr leave` there, once it is back, takes it out for good.");
   }
   lines.push("", "Addresses:");
   if (report.page) lines.push(`  Lab page         ${report.page}   (cslr open; sign in with the cluster token)`);

@@ -38,6 +38,8 @@ export function culpritService(phase: WaitPhase, expect: WaitExpectation, model:
       return model?.rayNodes.find((n) => phase.missing.includes(n.name))?.service ?? model?.rayNodes.find((n) => n.name === phase.head)?.service;
     case "healthchecks":
       return phase.pending[0];
+    case "jobs-api":
+      return model?.rayNodes.find((n) => n.name === phase.head)?.service;
     case "ready":
       return undefined;
   }
@@ -47,6 +49,12 @@ export interface WaitIo {
   ps(): Promise<PsRow[]>;
   /** Called only once the containers are up and healthy. */
   roster(): Promise<{ roster: RosterView } | { error: string }>;
+  /**
+   * Called only once a head is ready on the roster: undefined when its Jobs API answers (a
+   * job can be submitted), else why not. Ready on the roster means the GCS port opened; the
+   * head's dashboard answers seconds later, and a `cslr run` in between met ECONNRESET.
+   */
+  jobsApi?(head: string): Promise<string | undefined>;
   now(): number;
   sleep(ms: number): Promise<void>;
   /** Shows the current phase (spinner or plain line). */
@@ -65,6 +73,10 @@ export async function waitForCluster(
     const rows = await io.ps();
     let phase = waitPhase(rows, undefined, expect);
     if (phase.kind === "election") phase = waitPhase(rows, await io.roster(), expect);
+    if (phase.kind === "ready" && phase.head && io.jobsApi) {
+      const reason = await io.jobsApi(phase.head);
+      if (reason !== undefined) phase = { kind: "jobs-api", head: phase.head, reason };
+    }
     // The caller reports a failure itself; showing it here too would say it twice.
     if (phase.kind === "failed") return { phase, timedOut: false };
     // A container that dies right after starting is "running" on the first look: accept

@@ -50,11 +50,11 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     expect(calls[0]!.cwd).toBe(project);
   });
 
-  it("--dry-run prints the command line and runs nothing", async () => {
+  it("--dry-run prints the command line and runs nothing (the CLI runs under NO_COLOR=1: --no-color)", async () => {
     const result = await run(["logs", "--dry-run", "-f", "--tail", "5", "redis"]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout.trim()).toBe(
-      `docker compose -f ${join(project, "_build/compose.yaml")} -p ${name} --env-file ${join(project, ".env")} logs --follow --tail 5 redis`,
+      `docker compose -f ${join(project, "_build/compose.yaml")} -p ${name} --env-file ${join(project, ".env")} logs --follow --tail 5 --no-color redis`,
     );
     expect(composeCalls(box)).toEqual([]);
   });

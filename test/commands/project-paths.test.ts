@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { ejectedMarker } from "../../src/render/generate.ts";
 import { dotenvText, fakeHealthBinary, runCli, writeElectionCertificate } from "../helpers/cli.ts";
 import { templates } from "../../src/render/engine.ts";
 
@@ -58,6 +59,8 @@ describe("paths follow the config file's folder", () => {
     writeFileSync(join(other, "templates/compose.yaml.eta"), `# from other/templates\n${templates["compose.yaml"].text}`);
     mkdirSync(join(cwd, "templates"));
     writeFileSync(join(cwd, "templates/compose.yaml.eta"), `# from the working folder\n${templates["compose.yaml"].text}`);
+    // Both ejected (the marker cslr templates eject writes): only the config's folder counts.
+    for (const dir of [other, cwd]) writeFileSync(join(dir, "templates", ejectedMarker), "");
     const result = await runCli(["--config", "other/config.yaml", "generate"], { cwd });
     expect(result.exitCode).toBe(0);
     const text = readFileSync(join(other, "_build/compose.yaml"), "utf8");

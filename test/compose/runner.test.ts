@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { CslrError } from "../../src/errors.ts";
-import { childExit, exitCodeOf, probeProgram, runInteractive } from "../../src/compose/runner.ts";
+import { childExit, eraseLineStripper, exitCodeOf, probeProgram, runInteractive } from "../../src/compose/runner.ts";
 
 test.each([
   [0, null, 0],
@@ -45,4 +45,18 @@ const result = await probeProgram(["sh", "-c", 'printf "%s" "\${CSLR_TEST_DROPPE
 process.stdout.write(result?.stdout ?? "no result");`;
   const proc = Bun.spawnSync([process.execPath, "-e", script], { env: { ...process.env, CSLR_TEST_DROPPED: "cslr1.pin.secret" } });
   expect(proc.stdout.toString()).toBe("unset");
+});
+
+test("eraseLineStripper drops ESC[2K, also when a chunk ends inside one", () => {
+  const strip = eraseLineStripper();
+  const out = [strip("\x1b[2Ka-1  | hello\n\x1b["), strip("2Ka-1  | world\n\x1b"), strip("[31mred\x1b[0m\n"), strip("", true)].join("");
+  expect(out).toBe("a-1  | hello\na-1  | world\n\x1b[31mred\x1b[0m\n");
+});
+
+test("runInteractive with a stdout filter: a real child's output goes through it, its code comes back", async () => {
+  const script = `printf '\\033[2Ka-1  | one\\n'; sleep 0.05; printf '\\033[2Ka-1  | two\\n'; exit 3`;
+  const child = Bun.spawn(["bun", "-e", `const { runInteractive, eraseLineStripper } = await import(${JSON.stringify(import.meta.dir + "/../../src/compose/runner.ts")}); process.exitCode = await runInteractive(["bash", "-c", ${JSON.stringify(script)}], undefined, undefined, eraseLineStripper());`], { stdout: "pipe", stderr: "pipe" });
+  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  expect(stdout).toBe("a-1  | one\na-1  | two\n");
+  expect(code).toBe(3);
 });

@@ -12,6 +12,53 @@ function setup(whitelist = ["a", "b", "c"], extra: Partial<ElectionOptions> = {}
 }
 
 describe("Election", () => {
+  test("a workstation whose nodes all went silent for three TTLs is named as gone, with its last report; rejoining or leaving clears it", () => {
+    const { election, clock } = setup(["ray-cpu"]);
+    election.claim("ray-cpu.ws1", "10.0.0.11:6379", "ws1");
+    election.ready("ray-cpu.ws1", 1);
+    election.join("ray-cpu.ws2", "10.0.0.12", "ws2");
+    const lastReport = new Date(clock.wall).toISOString();
+    // ws1's head keeps its lease; ws2 falls silent (its dockerd stopped and never came back).
+    for (let i = 0; i < 12; i++) {
+      clock.t += ttl / 3;
+      clock.wall += ttl / 3;
+      election.heartbeat("ray-cpu.ws1", 1);
+      election.prune();
+    }
+    expect(election.cluster().workers).toEqual([]);
+    expect(election.cluster().gone).toEqual([{ host: "ws2", address: "10.0.0.12", lastSeen: lastReport }]);
+    election.join("ray-cpu.ws2", "10.0.0.12", "ws2");
+    expect(election.cluster().gone).toEqual([]);
+    for (let i = 0; i < 12; i++) {
+      clock.t += ttl / 3;
+      election.heartbeat("ray-cpu.ws1", 1);
+      election.prune();
+    }
+    expect(election.cluster().gone?.map((g) => g.host)).toEqual(["ws2"]);
+    election.leave("ws2");
+    expect(election.cluster().gone).toEqual([]);
+  });
+
+  test("hosts a new head's term cleared from the roster are gone only if they do not rejoin within three TTLs", () => {
+    const { election, clock } = setup(["ray-cpu"]);
+    election.claim("ray-cpu.ws1", "10.0.0.11:6379", "ws1");
+    election.ready("ray-cpu.ws1", 1);
+    election.join("ray-cpu.ws2", "10.0.0.12", "ws2");
+    election.release("ray-cpu.ws1", 1);
+    election.claim("ray-cpu.ws1", "10.0.0.11:6379", "ws1");
+    expect(election.cluster().workers).toEqual([]);
+    const pass = (ms: number) => {
+      for (let t = 0; t < ms; t += ttl / 4) {
+        clock.t += ttl / 4;
+        election.heartbeat("ray-cpu.ws1", 2);
+      }
+    };
+    pass(2 * ttl);
+    expect(election.cluster().gone).toEqual([]);
+    pass(2 * ttl);
+    expect(election.cluster().gone?.map((g) => g.host)).toEqual(["ws2"]);
+  });
+
   test("the roster says since when the head holds its lease (wall clock)", () => {
     const { election, clock } = setup();
     election.claim("a", "a:6379");

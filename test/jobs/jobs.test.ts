@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { JobsClient } from "../../src/jobs/client.ts";
 import { unseen, unseenSuffix } from "../../src/jobs/follow.ts";
-import { jobRows, listJobs, renderJobs, showLogs, stopJob } from "../../src/jobs/jobs.ts";
+import { isClientServerDriver, jobRows, listJobs, renderJobs, showLogs, stopJob } from "../../src/jobs/jobs.ts";
 import { LastLines } from "../../src/jobs/outcome.ts";
 import type { JobDetails } from "../../src/jobs/spec.ts";
 import { FakeRay } from "./fake-ray.ts";
@@ -31,6 +31,24 @@ describe("cslr jobs", () => {
     const table = renderJobs(jobRows(jobs.slice(0, 1), 0, () => "2026-01-01 10:00:00"));
     expect(table).toBe("ID             STATUS     START                DURATION  ENTRYPOINT\nraysubmit_old  SUCCEEDED  2026-01-01 10:00:00  1m05s     python a.py\n");
     expect(renderJobs([])).toBe("no jobs on the cluster yet; submit one with cslr run -- COMMAND\n");
+  });
+
+  test("the driver of a ray:// session (as real Ray 2.60 lists it after cslr test) is left out of the table, counted, and kept in --json", async () => {
+    // GET /api/jobs/ of a real Ray 2.60 head after one ray.init("ray://127.0.0.1:10001") session.
+    const clientSession = JSON.parse(
+      '{"type": "DRIVER", "job_id": "01000000", "submission_id": null, "driver_info": {"id": "01000000", "node_ip_address": "172.17.0.2", "pid": "578"}, "status": "SUCCEEDED", "entrypoint": "/opt/venv/bin/python3 -m ray.util.client.server --address=172.17.0.2:6379 --host=127.0.0.1 --port=23000 --mode=specific-server", "message": null, "error_type": null, "start_time": 1796391158295, "end_time": 1796391165254, "metadata": {}, "runtime_env": {}}',
+    ) as JobDetails;
+    expect(isClientServerDriver(clientSession)).toBe(true);
+    expect(jobs.map(isClientServerDriver)).toEqual([false, false, false]);
+    const client = { list: async () => [jobs[0]!, clientSession] } as unknown as JobsClient;
+    const out: string[] = [];
+    await listJobs(client, { json: false }, (t) => out.push(t));
+    expect(out.join("")).toContain("raysubmit_old");
+    expect(out.join("")).not.toContain("01000000");
+    expect(out.join("")).toContain("(1 Ray client session not listed: drivers of ray:// connections, like cslr test's; --json has them)");
+    out.length = 0;
+    await listJobs(client, { json: true }, (t) => out.push(t));
+    expect(JSON.parse(out[0]!).jobs).toHaveLength(2);
   });
 
   test("against a head: table and --json", async () => {

@@ -59,7 +59,8 @@ describe.each(variants)("variant: $name", (variant) => {
     expect(Object.keys(doc.services).sort()).toEqual(variant.expectServices.sort());
     for (const name of variant.expectServices.filter((s) => ["ray-cpu", "ray-gpu", "ray-worker"].includes(s))) {
       expect(doc.services[name].shm_size).toBeDefined();
-      expect(doc.services[name].restart).toBe("on-failure");
+      // unless-stopped: the agent exits 0 on the SIGTERM of a stopping dockerd (a reboot), which on-failure never restarts.
+      expect(doc.services[name].restart).toBe("unless-stopped");
     }
     if (!hasCompose) return;
     const config = Bun.spawnSync(["docker", "compose", "-f", composeFile, "--env-file", join(dir, ".env"), "config", "-q"], {

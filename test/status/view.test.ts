@@ -53,6 +53,22 @@ test("status report and screen with a head and a worker", () => {
   expect(report.join).toBeUndefined(); // one workstation: nothing to join
 });
 
+test("one workstation in bridge networking: the host is shown at its address, not a container's name", () => {
+  const local = { node: "ray-cpu", address: "ray-cpu:6379", term: 1, since: "t", ready: true };
+  const report = buildStatus({ stack: stackFactsOfModel(labModelFixture()), projectName: "cslr", address: "192.168.1.20", rows, roster: { roster: { head: local, term: 1, workers: [{ node: "ray-worker-1", address: "ray-worker-1", ageMs: 100 }] } } });
+  expect(report.hosts.map((h) => [h.name, h.address])).toEqual([["ws1", "192.168.1.20"]]);
+  expect(renderStatus(report)).toContain("\n  ws1 (192.168.1.20)\n");
+});
+
+test("the coordinator's status names workstations that were members and are gone", () => {
+  const model = modelFixture({ network: { mode: "host" }, host: { name: "ws1" } }, { head_whitelist: ["ray-cpu"] });
+  const roster = { head: { node: "ray-cpu.ws1", host: "ws1", address: "10.0.0.11:6379", term: 2, since: "t", ready: true }, term: 2, workers: [], gone: [{ host: "ws2", address: "10.0.0.12", lastSeen: "2026-12-04T13:40:02.000Z" }] };
+  const report = buildStatus({ stack: stackFactsOfModel(model), projectName: "lab", address: "10.0.0.11", rows, roster: { roster }, clusterToken: "tok" });
+  expect(report.goneHosts).toEqual(roster.gone);
+  const screen = renderStatus(report);
+  expect(screen).toContain("Gone (were in the cluster; no report from their nodes for three lease TTLs):\n  ws2 (10.0.0.12), last report 2026-12-04T13:40:02.000Z\n");
+});
+
 test("several workstations: nodes grouped by host, the GCS address and the join line on the coordinator", () => {
   const model = modelFixture({ network: { mode: "host" }, host: { name: "ws1" }, services: { ray: { workers: 1 } } }, { head_whitelist: ["ray-cpu"] });
   const roster = {

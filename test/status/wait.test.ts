@@ -74,6 +74,30 @@ test("waitForCluster walks the phases until ready", async () => {
   ]);
 });
 
+test("ready means usable: with the head on the roster, waitForCluster waits until its Jobs API answers, and says why meanwhile", async () => {
+  const s = script([{ rows: [up("health", "healthy"), up("ray-cpu")], roster: { head, term: 1, workers: [] } }]);
+  const answers = ["connection reset (ECONNRESET)", "HTTP 503", undefined, undefined];
+  const asked: string[] = [];
+  const io = { ...s.io, jobsApi: async (node: string) => (asked.push(node), answers.shift()) };
+  const expect1 = { services: ["health", "ray-cpu"], healthService: "health", election: true, nodes: ["lab-cpu"] };
+  const result = await waitForCluster(expect1, 60, io);
+  expect(result).toEqual({ phase: { kind: "ready", head: "lab-cpu", joined: 1, expected: 1 }, timedOut: false });
+  expect(asked).toEqual(["lab-cpu", "lab-cpu", "lab-cpu", "lab-cpu"]);
+  expect(s.shown).toEqual([
+    "head lab-cpu elected → waiting for its Jobs API to answer (connection reset (ECONNRESET))",
+    "head lab-cpu elected → waiting for its Jobs API to answer (HTTP 503)",
+    "ready: head lab-cpu, this host's Ray nodes on the roster 1/1",
+  ]);
+});
+
+test("a Jobs API that never answers: the deadline names it", async () => {
+  const s = script([{ rows: [up("health", "healthy"), up("ray-cpu")], roster: { head, term: 1, workers: [] } }]);
+  const io = { ...s.io, jobsApi: async () => "connection refused" };
+  const result = await waitForCluster({ services: ["health", "ray-cpu"], healthService: "health", election: true, nodes: ["lab-cpu"] }, 2, io, 500);
+  expect(result).toEqual({ phase: { kind: "jobs-api", head: "lab-cpu", reason: "connection refused" }, timedOut: true });
+  expect(culpritService(result.phase, waitExpectation(["health", "ray-cpu"], labModelFixture()), labModelFixture())).toBe("ray-cpu");
+});
+
 test("waitForCluster does not call a container that dies right after starting ready", async () => {
   const exited: PsRow = { ...up("redis"), state: "exited", exitCode: 3 };
   const s = script([{ rows: [up("redis")] }, { rows: [exited] }]);

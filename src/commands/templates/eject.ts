@@ -6,6 +6,7 @@ import { resolveProject } from "../../config/load.ts";
 import { CslrError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { templateNames, templates } from "../../render/engine.ts";
+import { ejectedMarker } from "../../render/generate.ts";
 
 export default defineCommand({
   meta: { name: "eject", description: "Write the embedded templates to templates/ beside config.yaml to customise them" },
@@ -23,6 +24,7 @@ export default defineCommand({
     }
     mkdirSync(dir, { recursive: true });
     for (const name of templateNames) writeFileSync(join(dir, `${name}.eta`), templates[name].text);
+    writeFileSync(join(dir, ejectedMarker), "# Written by `cslr templates eject`: cslr generate uses the templates in this folder.\n# Remove this file to go back to the embedded templates.\n");
     log.success(`wrote ${templateNames.length} templates to ${dir}; \`cslr generate\` now uses them`);
   },
 });

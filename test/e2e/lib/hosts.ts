@@ -105,6 +105,7 @@ export class Workstation {
   readonly logFile: string;
   readonly timings: { dockerdStartMs?: number; imageLoadMs: Record<string, number>; destroyMs?: number } = { imageLoadMs: {} };
   #proc: Bun.Subprocess | undefined;
+  #settings: { iptables: boolean; defaultBridge: boolean; startTimeoutMs: number } | undefined;
   #destroyed = false;
 
   constructor(
@@ -152,6 +153,7 @@ export class Workstation {
 
   /** Starts its dockerd and waits (bounded) until it answers. */
   async start(options: { iptables: boolean; defaultBridge: boolean; startTimeoutMs: number }): Promise<void> {
+    this.#settings = options;
     const start = performance.now();
     mkdirSync(this.stateDir, { recursive: true });
     mkdirSync(this.dataRoot, { recursive: true });
@@ -185,6 +187,23 @@ export class Workstation {
       await Bun.sleep(100);
     }
     this.timings.dockerdStartMs = elapsed(start);
+  }
+
+  /**
+   * A reboot of this workstation's engine: SIGTERM to its dockerd (which stops the containers
+   * as a shutdown would), wait until it is gone (bounded), start it again with the same
+   * settings. Only this workstation's dockerd, found by its pid file and data root.
+   */
+  async restartEngine(stopTimeoutMs = 60_000): Promise<void> {
+    const pid = this.#dockerdPid();
+    if (pid === undefined || !this.#settings) throw new Error(`${this.name}: no dockerd of this workstation is running`);
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + stopTimeoutMs;
+    while (alive(pid)) {
+      if (Date.now() > deadline) throw new Error(`${this.name}: dockerd ${pid} still running ${stopTimeoutMs} ms after SIGTERM`);
+      await Bun.sleep(100);
+    }
+    await this.start(this.#settings);
   }
 
   logTail(lines = 20): string {
