@@ -61,7 +61,7 @@ describeNetns("host.address auto without a default route", () => {
     const generated = await lone.run([...sourceCli, "generate"], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
     expect(generated.code).toBe(0);
     const info = JSON.parse(readFileSync(join(dir, "_build/join-info.json"), "utf8"));
-    expect(info.coordinator).toMatchObject({ url: `http://${lone.address}:8888`, address: lone.address });
+    expect(info.coordinator).toMatchObject({ url: `https://${lone.address}:8888`, address: lone.address });
     expect(readFileSync(join(dir, "_build/compose.yaml"), "utf8")).not.toContain("0.0.0.0:8888");
   }, 120_000);
 
