@@ -82,23 +82,48 @@ export async function benchThroughput(options = { connections: 64, seconds: 10 }
   const port = freePort();
   const token = "bench-token";
   const server = Bun.spawn(
-    ["bun", cli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--whitelist", "head",
-      "--state", join(dir, "state.json"), "--lease-ttl", "60s"],
+    [
+      "bun",
+      cli,
+      "health",
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--whitelist",
+      "head",
+      "--state",
+      join(dir, "state.json"),
+      "--lease-ttl",
+      "60s",
+    ],
     { env: { ...process.env, CSLR_CLUSTER_TOKEN: token }, stdout: "ignore", stderr: "ignore" },
   );
   try {
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 200; i++) {
-      if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${url}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await Bun.sleep(25);
     }
     const headers = { authorization: `Bearer ${nodeKey(token, "head")}` };
-    const grant = (await (await fetch(`${url}/v1/claim`, { method: "POST", headers, body: JSON.stringify({ node: "head", address: "head:6379" }) })).json()) as { term: number };
+    const grant = (await (
+      await fetch(`${url}/v1/claim`, { method: "POST", headers, body: JSON.stringify({ node: "head", address: "head:6379" }) })
+    ).json()) as { term: number };
     await fetch(`${url}/v1/ready`, { method: "POST", headers, body: JSON.stringify({ node: "head", term: grant.term }) });
     // Half heartbeats of the head, half claims of workers (answered role=worker), as in a cluster.
     const requests = [
       request("/v1/heartbeat", { node: "head", term: grant.term }, token),
-      ...Array.from({ length: 16 }, (_, i) => [request("/v1/claim", { node: `worker-${i}`, address: `10.0.0.${i + 2}` }, token), request("/v1/heartbeat", { node: "head", term: grant.term }, token)]).flat(),
+      ...Array.from({ length: 16 }, (_, i) => [
+        request("/v1/claim", { node: `worker-${i}`, address: `10.0.0.${i + 2}` }, token),
+        request("/v1/heartbeat", { node: "head", term: grant.term }, token),
+      ]).flat(),
     ];
     const latencies: number[] = [];
     const started = performance.now();
@@ -130,14 +155,35 @@ export async function benchHeldConnections(options = { idle: 500, partial: 500 }
   const dir = mkdtempSync(join(tmpdir(), "cslr-bench-held-"));
   const port = freePort();
   const server = Bun.spawn(
-    ["bun", cli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--whitelist", "head", "--state", join(dir, "state.json"), "--lease-ttl", "60s"],
+    [
+      "bun",
+      cli,
+      "health",
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--whitelist",
+      "head",
+      "--state",
+      join(dir, "state.json"),
+      "--lease-ttl",
+      "60s",
+    ],
     { env: { ...process.env, CSLR_CLUSTER_TOKEN: "bench-token" }, stdout: "ignore", stderr: "ignore" },
   );
   const sockets: { end(): void }[] = [];
   try {
     const url = `http://127.0.0.1:${port}/healthz`;
     for (let i = 0; i < 200; i++) {
-      if (await fetch(url).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(url).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await Bun.sleep(25);
     }
     const open = (greeting: string) =>
@@ -148,7 +194,10 @@ export async function benchHeldConnections(options = { idle: 500, partial: 500 }
     let failures = 0;
     for (let i = 0; i < 50; i++) {
       const start = performance.now();
-      const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       latencies.push(performance.now() - start);
       if (!ok) failures++;
     }
@@ -171,13 +220,20 @@ export async function benchHeldConnections(options = { idle: 500, partial: 500 }
 
 /** Epoch ms printed by the stand-in head in lines matching `pattern`. */
 function stamps(output: string, pattern: RegExp): number[] {
-  return output.split("\n").filter((l) => pattern.test(l)).map((l) => Number(/ at (\d+)$/.exec(l)?.[1])).filter(Number.isFinite);
+  return output
+    .split("\n")
+    .filter((l) => pattern.test(l))
+    .map((l) => Number(/ at (\d+)$/.exec(l)?.[1]))
+    .filter(Number.isFinite);
 }
 
 export async function benchFormation(nodes = 32): Promise<BenchRow> {
   // The compiled stand-in, as baked into the Docker test image: no per-start transpiling.
   const binDir = mkdtempSync(join(tmpdir(), "cslr-bench-ray-"));
-  const build = Bun.spawnSync(["bun", "build", "--compile", join(repo, "test/stand-in/ray.ts"), "--outfile", join(binDir, "ray")], { stdout: "ignore", stderr: "pipe" });
+  const build = Bun.spawnSync(["bun", "build", "--compile", join(repo, "test/stand-in/ray.ts"), "--outfile", join(binDir, "ray")], {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   if (build.exitCode !== 0) throw new Error(`cannot compile the stand-in: ${build.stderr.toString()}`);
   const harness = await new Harness({ nodes, leaseTtl: 10, headDelayMs: 0, rayBinDir: binDir }).prepare();
   try {
@@ -276,7 +332,7 @@ export async function benchPlannedHandover(nodes = 4, leaseTtl = 30): Promise<Be
       "SIGTERM of the head → new head ready ms": sigtermReady,
       "SIGTERM of the head → all workers re-joined ms": Math.max(...formed.workers.map((w) => w.joinedAt)) - termAt,
       "goal ms": 5000,
-      "terms": `${before.head!.term} → ${rejoined.head!.term} → ${after.head!.term}`,
+      terms: `${before.head!.term} → ${rejoined.head!.term} → ${after.head!.term}`,
     };
   } finally {
     await harness.cleanup();

@@ -44,7 +44,10 @@ export async function benchHosts(): Promise<BenchRow[]> {
   const token = () => /^CSLR_CLUSTER_TOKEN=(.*)$/m.exec(readFileSync(join(dirOf(a), ".env"), "utf8"))![1]!;
   const roster = async (): Promise<Roster | undefined> => {
     try {
-      const r = await fetch(`http://${a.address}:${healthPort}/v1/cluster`, { headers: { authorization: `Bearer ${token()}` }, signal: AbortSignal.timeout(1000) });
+      const r = await fetch(`http://${a.address}:${healthPort}/v1/cluster`, {
+        headers: { authorization: `Bearer ${token()}` },
+        signal: AbortSignal.timeout(1000),
+      });
       return r.ok ? ((await r.json()) as Roster) : undefined;
     } catch {
       return undefined;
@@ -67,7 +70,12 @@ export async function benchHosts(): Promise<BenchRow[]> {
     const logs = await w.docker(["logs", id]);
     return logs.stdout + logs.stderr;
   };
-  const stamps = (log: string, pattern: RegExp) => log.split("\n").filter((l) => pattern.test(l)).map((l) => Number(/ at (\d+)/.exec(l)?.[1])).filter(Number.isFinite);
+  const stamps = (log: string, pattern: RegExp) =>
+    log
+      .split("\n")
+      .filter((l) => pattern.test(l))
+      .map((l) => Number(/ at (\d+)/.exec(l)?.[1]))
+      .filter(Number.isFinite);
 
   try {
     for (const w of group.hosts) mkdirSync(dirOf(w));
@@ -146,7 +154,9 @@ export async function benchHosts(): Promise<BenchRow[]> {
     };
     return [formation, failover];
   } finally {
-    await Promise.all(group.hosts.map((w) => w.exec([binary, "down", "-v", "--timeout", "2"], {}, { cwd: dirOf(w), timeoutMs: 120_000 }).catch(() => undefined)));
+    await Promise.all(
+      group.hosts.map((w) => w.exec([binary, "down", "-v", "--timeout", "2"], {}, { cwd: dirOf(w), timeoutMs: 120_000 }).catch(() => undefined)),
+    );
     await group.destroy();
     rmSync(root, { recursive: true, force: true });
   }

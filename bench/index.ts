@@ -16,7 +16,9 @@ console.log("|---|---|---|---|---|---|");
 const cliRows = benchCli(join(root, "dist/cslr"));
 const floor = cliRows[0]!.medianMs;
 for (const t of cliRows) {
-  console.log(`| \`${t.what}\` | ${fmt(t.medianMs)} | ${fmt(t.p90Ms)} | ${(t.medianMs / floor).toFixed(1)}× | < ${t.targetMs} ms | ${t.medianMs < t.targetMs ? "✓" : "✗"} |`);
+  console.log(
+    `| \`${t.what}\` | ${fmt(t.medianMs)} | ${fmt(t.p90Ms)} | ${(t.medianMs / floor).toFixed(1)}× | < ${t.targetMs} ms | ${t.medianMs < t.targetMs ? "✓" : "✗"} |`,
+  );
 }
 
 const print = (row: Record<string, string | number>) => {

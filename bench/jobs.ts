@@ -52,7 +52,13 @@ export function benchPacking(files = 10_000): BenchRow {
 async function waitUntil(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.status < 500, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.status < 500,
+        () => false,
+      )
+    )
+      return;
     await Bun.sleep(20);
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
@@ -65,7 +71,17 @@ export async function benchRunFirstLog(runs = 5): Promise<BenchRow> {
   if (build.exitCode !== 0) throw new Error(`cannot compile the stand-in: ${build.stderr.toString()}`);
   const [gcs, dashboard, client] = [freePort(), freePort(), freePort()];
   const head = Bun.spawn(
-    [ray, "start", "--head", `--port=${gcs}`, `--dashboard-port=${dashboard}`, "--dashboard-host=127.0.0.1", `--ray-client-server-port=${client}`, "--node-ip-address=127.0.0.1", "--block"],
+    [
+      ray,
+      "start",
+      "--head",
+      `--port=${gcs}`,
+      `--dashboard-port=${dashboard}`,
+      "--dashboard-host=127.0.0.1",
+      `--ray-client-server-port=${client}`,
+      "--node-ip-address=127.0.0.1",
+      "--block",
+    ],
     { env: { ...process.env, CSLR_NODE_NAME: "bench-head", RAY_STANDIN_DIR: join(dir, "state") }, stdout: "ignore", stderr: "ignore" },
   );
   try {

@@ -48,7 +48,12 @@ export async function benchPage(): Promise<BenchRow[]> {
       bytes = renderPage(buildPageView(server.page.inputs()), "csrf").length;
       times.push(performance.now() - start);
     }
-    const login = await fetch(`${server.url}/page/login`, { method: "POST", redirect: "manual", headers: { origin: server.url, "content-type": "application/x-www-form-urlencoded" }, body: `token=${token}` });
+    const login = await fetch(`${server.url}/page/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { origin: server.url, "content-type": "application/x-www-form-urlencoded" },
+      body: `token=${token}`,
+    });
     const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
     const http: number[] = [];
     for (let i = 0; i < 50; i++) {
@@ -76,7 +81,12 @@ export async function benchPage(): Promise<BenchRow[]> {
 /** What the page cost Ray: requests per refresh, by kind (measured at the fake dashboard). */
 function rayLoad(requests: Map<string, number>, refreshes: number): BenchRow {
   const per = (path: string) => Math.round(((requests.get(path) ?? 0) / refreshes) * 100) / 100;
-  return { refreshes, "GET /api/jobs/ per refresh": per("/api/jobs/"), "GET /nodes per refresh": per("/nodes"), "log tails per refresh": per("/api/jobs/ID/logs") };
+  return {
+    refreshes,
+    "GET /api/jobs/ per refresh": per("/api/jobs/"),
+    "GET /nodes per refresh": per("/nodes"),
+    "log tails per refresh": per("/api/jobs/ID/logs"),
+  };
 }
 
 async function benchBrowser(url: string, token: string): Promise<BenchRow> {
@@ -93,7 +103,9 @@ async function benchBrowser(url: string, token: string): Promise<BenchRow> {
       await page.waitFor(`performance.getEntriesByType("navigation")[0].loadEventEnd > 0`, 30_000);
       loads.push(await page.eval<number>(`(() => { const n = performance.getEntriesByType("navigation")[0]; return n.loadEventEnd - n.startTime; })()`));
       swaps.push(
-        await page.eval<number>(`fetch("/page/main").then((r) => r.text()).then((html) => { const m = document.getElementById("main"); const t = performance.now(); m.innerHTML = html; m.getBoundingClientRect(); document.body.offsetHeight; return new Promise((done) => requestAnimationFrame(() => done(performance.now() - t))); })`),
+        await page.eval<number>(
+          `fetch("/page/main").then((r) => r.text()).then((html) => { const m = document.getElementById("main"); const t = performance.now(); m.innerHTML = html; m.getBoundingClientRect(); document.body.offsetHeight; return new Promise((done) => requestAnimationFrame(() => done(performance.now() - t))); })`,
+        ),
       );
     }
     return {

@@ -21,7 +21,49 @@ interface Token {
 }
 
 const punctuators = ["=>", "...", "?.", "??", "||", "&&", "===", "!==", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/=", "++", "--"];
-const regexAfter = new Set(["(", ",", "=", ":", "[", "!", "&", "|", "?", "{", "}", ";", "+", "-", "*", "%", "<", ">", "~", "^", "=>", "||", "&&", "??", "==", "===", "!=", "!==", "return", "typeof", "case", "do", "else", "in", "of", "new", "delete", "void", "throw", "yield", "await"]);
+const regexAfter = new Set([
+  "(",
+  ",",
+  "=",
+  ":",
+  "[",
+  "!",
+  "&",
+  "|",
+  "?",
+  "{",
+  "}",
+  ";",
+  "+",
+  "-",
+  "*",
+  "%",
+  "<",
+  ">",
+  "~",
+  "^",
+  "=>",
+  "||",
+  "&&",
+  "??",
+  "==",
+  "===",
+  "!=",
+  "!==",
+  "return",
+  "typeof",
+  "case",
+  "do",
+  "else",
+  "in",
+  "of",
+  "new",
+  "delete",
+  "void",
+  "throw",
+  "yield",
+  "await",
+]);
 
 /** Tokens of a TypeScript source: identifiers, numbers, punctuation; strings, templates and regexes as one token each. */
 export function tokenize(source: string): Token[] {
@@ -127,7 +169,28 @@ function matchBrackets(tokens: Token[]): void {
 
 const controlHeads = new Set(["if", "for", "while", "switch", "catch", "with"]);
 /** Words that end a statement or open a declaration: never part of a return type. */
-const notInTypes = new Set(["class", "interface", "enum", "namespace", "const", "let", "var", "return", "export", "import", "new", "else", "do", "try", "finally", "case", "default", "throw", "await", "yield"]);
+const notInTypes = new Set([
+  "class",
+  "interface",
+  "enum",
+  "namespace",
+  "const",
+  "let",
+  "var",
+  "return",
+  "export",
+  "import",
+  "new",
+  "else",
+  "do",
+  "try",
+  "finally",
+  "case",
+  "default",
+  "throw",
+  "await",
+  "yield",
+]);
 const typeTokens = /^(?:[A-Za-z_$][\w$]*|\d+|'string'|[<>[\]|&.,?]|=>|`template`)$/;
 
 export interface FunctionLength {

@@ -6,7 +6,11 @@ import type { ArgDef } from "citty";
  * needs to know whether a path was given (a missing named file is an error, never a silent default).
  */
 export const projectArgs = {
-  config: { type: "string", description: "Path to config.yaml (default: config.yaml here or in the nearest parent folder that has it with nodes.yaml)", valueHint: "FILE" },
+  config: {
+    type: "string",
+    description: "Path to config.yaml (default: config.yaml here or in the nearest parent folder that has it with nodes.yaml)",
+    valueHint: "FILE",
+  },
   nodes: { type: "string", description: "Path to nodes.yaml (default: beside config.yaml)", valueHint: "FILE" },
   out: { type: "string", description: "Folder for generated files (default: _build beside config.yaml)", valueHint: "DIR" },
 } as const satisfies Record<string, ArgDef>;

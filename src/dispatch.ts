@@ -51,9 +51,7 @@ export async function resolveCommand(root: AnyCommand, rawArgs: string[]): Promi
       const names = Object.keys(subs).filter((n) => !n.startsWith("__"));
       const suggestion = closestMatch(word, names);
       const where = path.length > 0 ? `cslr ${path.join(" ")}` : "cslr";
-      throw new UsageError(
-        `${where}: unknown command "${word}"; ${suggestion ? `did you mean "${suggestion}"?` : `expected one of: ${names.join(", ")}`}`,
-      );
+      throw new UsageError(`${where}: unknown command "${word}"; ${suggestion ? `did you mean "${suggestion}"?` : `expected one of: ${names.join(", ")}`}`);
     }
     parent = command;
     command = await resolveValue(next);
@@ -127,7 +125,9 @@ export function checkArgs(resolved: ResolvedCommand, args: Record<string, ArgDef
       if (passthrough) return;
       positionals += 1;
       if (positionals > limit) {
-        throw new UsageError(`${where}: unexpected argument "${word}"; ${limit === 0 ? "this command takes no arguments" : `expected at most ${limit}`} (see \`${where} --help\`)`);
+        throw new UsageError(
+          `${where}: unexpected argument "${word}"; ${limit === 0 ? "this command takes no arguments" : `expected at most ${limit}`} (see \`${where} --help\`)`,
+        );
       }
       continue;
     }

@@ -11,7 +11,9 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v" || argv[0]
   process.stdout.write(`${pkg.version}\n`);
 } else {
   // No top-level await: the compiled binary is bytecode-compiled, which needs a CommonJS-shaped entry.
-  void import("./cli.ts").then(({ run }) => run(argv)).then((code) => {
-    process.exitCode = code;
-  });
+  void import("./cli.ts")
+    .then(({ run }) => run(argv))
+    .then((code) => {
+      process.exitCode = code;
+    });
 }

@@ -82,9 +82,18 @@ describe("values never slide into positionals", () => {
 describe("help and version", () => {
   test.each([
     [["help"], ["--help"]],
-    [["help", "up"], ["up", "--help"]],
-    [["help", "jobs", "logs"], ["jobs", "logs", "--help"]],
-    [["help", "health", "serve"], ["health", "serve", "-h"]],
+    [
+      ["help", "up"],
+      ["up", "--help"],
+    ],
+    [
+      ["help", "jobs", "logs"],
+      ["jobs", "logs", "--help"],
+    ],
+    [
+      ["help", "health", "serve"],
+      ["health", "serve", "-h"],
+    ],
   ])("%j prints what %j prints, exit 0", async (help, flag) => {
     const [a, b] = await Promise.all([run(help), run(flag)]);
     expect(a.exitCode).toBe(0);
@@ -121,11 +130,26 @@ describe("help and version", () => {
 describe("start, stop, restart", () => {
   test.each([
     [["start"], ["start"]],
-    [["start", "redis", "health"], ["start", "redis", "health"]],
-    [["stop", "-t", "5", "redis"], ["stop", "--timeout", "5", "redis"]],
-    [["stop", "redis", "--timeout=0"], ["stop", "--timeout", "0", "redis"]],
-    [["restart", "--timeout", "30"], ["restart", "--timeout", "30"]],
-    [["restart", "health"], ["restart", "health"]],
+    [
+      ["start", "redis", "health"],
+      ["start", "redis", "health"],
+    ],
+    [
+      ["stop", "-t", "5", "redis"],
+      ["stop", "--timeout", "5", "redis"],
+    ],
+    [
+      ["stop", "redis", "--timeout=0"],
+      ["stop", "--timeout", "0", "redis"],
+    ],
+    [
+      ["restart", "--timeout", "30"],
+      ["restart", "--timeout", "30"],
+    ],
+    [
+      ["restart", "health"],
+      ["restart", "health"],
+    ],
   ])("%j runs compose %j on the project", async (args, expected) => {
     const result = await run(args);
     expect(result.exitCode).toBe(0);
@@ -135,7 +159,9 @@ describe("start, stop, restart", () => {
   test("--dry-run prints the command line", async () => {
     const result = await run(["stop", "--dry-run", "-t", "3", "redis"]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toBe(`docker compose -f ${join(project, "_build/compose.yaml")} -p ${name} --env-file ${join(project, ".env")} stop --timeout 3 redis\n`);
+    expect(result.stdout).toBe(
+      `docker compose -f ${join(project, "_build/compose.yaml")} -p ${name} --env-file ${join(project, ".env")} stop --timeout 3 redis\n`,
+    );
     expect(composeCalls()).toEqual([]);
   });
 
@@ -178,7 +204,10 @@ describe("--index N: one replica", () => {
   test("with an older Compose, logs --index finds the replica by its labels and runs docker logs", async () => {
     const result = await run(["logs", "--tail", "5", "--index", "2", "redis"], { ...replicas, FAKE_COMPOSE_VERSION: "2.20.2" });
     expect(result.exitCode).toBe(0);
-    const docker = box.records().filter((r) => r.args[0] === "ps" || r.args[0] === "logs").map((r) => r.args);
+    const docker = box
+      .records()
+      .filter((r) => r.args[0] === "ps" || r.args[0] === "logs")
+      .map((r) => r.args);
     expect(docker[0]).toContain(`label=com.docker.compose.container-number=2`);
     expect(docker[0]).toContain(`label=com.docker.compose.project=${name}`);
     expect(docker.at(-1)).toEqual(["logs", "--tail", "5", idOf(2)]);

@@ -28,10 +28,22 @@ describe("wantsHelp", () => {
 
 describe("an option's value is never a command or a positional", () => {
   test.each([
-    [["jobs", "--address", "http://h:8265", "logs", "raysubmit_1"], ["jobs", "logs"], ["--address", "http://h:8265", "raysubmit_1"]],
-    [["jobs", "--address=http://h:8265", "stop", "x"], ["jobs", "stop"], ["--address=http://h:8265", "x"]],
+    [
+      ["jobs", "--address", "http://h:8265", "logs", "raysubmit_1"],
+      ["jobs", "logs"],
+      ["--address", "http://h:8265", "raysubmit_1"],
+    ],
+    [
+      ["jobs", "--address=http://h:8265", "stop", "x"],
+      ["jobs", "stop"],
+      ["--address=http://h:8265", "x"],
+    ],
     [["logs", "health", "--since", "45s"], ["logs"], ["health", "--since", "45s"]],
-    [["health", "serve", "--port", "8080"], ["health", "serve"], ["--port", "8080"]],
+    [
+      ["health", "serve", "--port", "8080"],
+      ["health", "serve"],
+      ["--port", "8080"],
+    ],
   ])("%j", async (words, path, rest) => {
     const resolved = await resolveCommand(words);
     expect(resolved.path).toEqual(path);
@@ -39,9 +51,15 @@ describe("an option's value is never a command or a positional", () => {
   });
 
   test.each([
-    [["exec", "--config", "c.yaml", "ray-cpu", "ls", "-la"], ["--config", "c.yaml"]],
+    [
+      ["exec", "--config", "c.yaml", "ray-cpu", "ls", "-la"],
+      ["--config", "c.yaml"],
+    ],
     [["exec", "--quiet", "ray-cpu", "ls", "--quiet"], ["--quiet"]],
-    [["logs", "--since", "45s", "health"], ["--since", "45s", "health"]],
+    [
+      ["logs", "--since", "45s", "health"],
+      ["--since", "45s", "health"],
+    ],
   ])("own words of %j", async (words, own) => {
     const resolved = await resolveCommand(words);
     expect(ownWords(resolved, await argsOf(resolved))).toEqual(own);

@@ -40,7 +40,6 @@ export interface HeadTarget {
   local: boolean;
 }
 
-
 /**
  * Where the test client finds the elected head. A head of this stack is reached through the
  * host's published ports; a head elsewhere at the address it registered with, and its client
@@ -85,11 +84,21 @@ export function checkHealth(outcome: ProbeOutcome, target: Endpoint): { result: 
   const response = parseHttpResponse(outcome.stdout);
   if (!response) return { result: { id: "health", status: "fail", name: title, detail: "the answer is not HTTP", fix } };
   if (response.status !== 200) {
-    return { result: { id: "health", status: "fail", name: title, detail: `GET ${rosterPath} answered HTTP ${response.status}`, fix: "see `cslr logs health`" } };
+    return {
+      result: { id: "health", status: "fail", name: title, detail: `GET ${rosterPath} answered HTTP ${response.status}`, fix: "see `cslr logs health`" },
+    };
   }
   const roster = parseClusterViewText(response.body);
   if (!roster) {
-    return { result: { id: "health", status: "fail", name: title, detail: `GET ${rosterPath} did not return a roster`, fix: "is another program on that port? see `cslr status`" } };
+    return {
+      result: {
+        id: "health",
+        status: "fail",
+        name: title,
+        detail: `GET ${rosterPath} did not return a roster`,
+        fix: "is another program on that port? see `cslr status`",
+      },
+    };
   }
   return { result: { id: "health", status: "ok", name: title }, roster };
 }
@@ -99,7 +108,13 @@ export function checkNoHead(roster: RosterView | undefined, hostAlias: string): 
   const title = "Ray head port is reachable from the test network";
   if (!roster) return { id: "head-port", status: "fail", name: title, detail: "skipped: the roster could not be read", fix: "fix the health check first" };
   if (!roster.head) {
-    return { id: "head-port", status: "fail", name: title, detail: "no head is elected", fix: "see `cslr status` and `cslr logs ray-cpu`; is a whitelisted node running?" };
+    return {
+      id: "head-port",
+      status: "fail",
+      name: title,
+      detail: "no head is elected",
+      fix: "see `cslr status` and `cslr logs ray-cpu`; is a whitelisted node running?",
+    };
   }
   return {
     id: "head-port",
@@ -150,7 +165,11 @@ export interface RayClientReport {
 }
 
 export function readRayClientReport(stdout: string): RayClientReport | undefined {
-  const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+  const line = stdout
+    .trim()
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("{"));
   if (!line) return undefined;
   try {
     const value = JSON.parse(line) as RayClientReport;
@@ -209,12 +228,7 @@ function isOldEntry(entry: RosterMember, before: RosterMember | undefined): bool
  * Stand-in: the election roster lists the test worker, joined in this run. `before` is its
  * entry as the roster listed it before the worker container started (an earlier run's).
  */
-export function checkWorkerInRoster(
-  roster: RosterView | undefined,
-  w: WorkerExpectation,
-  containerState?: string,
-  before?: RosterMember,
-): CheckResult {
+export function checkWorkerInRoster(roster: RosterView | undefined, w: WorkerExpectation, containerState?: string, before?: RosterMember): CheckResult {
   const title = `test worker ${w.name} joined through the host (advertising ${w.hostAddress})`;
   const entry = roster?.workers.find((n) => n.node === w.name);
   if (entry && !isOldEntry(entry, before)) return { id: "worker", status: "ok", name: title, detail: `in the roster as ${entry.address}` };

@@ -25,7 +25,7 @@ export function tcpProbe(host: string, port: number): Argv {
     [
       'exec 3<>"/dev/tcp/$1/$2" || exit 2',
       "IFS= read -r -t 0.5 -n 1 _ <&3",
-      "if [ $? -eq 1 ]; then echo \"$1:$2: connection closed at once (a published port with nothing listening behind it)\" >&2; exit 3; fi",
+      'if [ $? -eq 1 ]; then echo "$1:$2: connection closed at once (a published port with nothing listening behind it)" >&2; exit 3; fi',
     ].join("\n"),
     [host, port],
   );
@@ -53,7 +53,18 @@ with socket.create_connection((host, port), timeout=${probeTimeoutSeconds}) as r
 /** Prints the raw HTTP response of `GET path` (status line, headers, body); over pinned TLS when `pin` is given. */
 export function httpGetProbe(host: string, port: number, path: string, pin?: string): Argv {
   if (pin) {
-    return ["timeout", String(probeTimeoutSeconds), "bash", "-c", 'PY=$(command -v python3 || command -v python); exec "$PY" -c "$0" "$@"', pinnedGetScript, host, String(port), path, pin];
+    return [
+      "timeout",
+      String(probeTimeoutSeconds),
+      "bash",
+      "-c",
+      'PY=$(command -v python3 || command -v python); exec "$PY" -c "$0" "$@"',
+      pinnedGetScript,
+      host,
+      String(port),
+      path,
+      pin,
+    ];
   }
   return bashProbe(
     [
@@ -91,14 +102,5 @@ print(json.dumps({"resources": ray.cluster_resources(), "nodes": nodes}))
 
 export function rayClientProbe(host: string, port: number): Argv {
   // ray.init through the client server can take longer than a socket probe.
-  return [
-    "timeout",
-    "60",
-    "bash",
-    "-c",
-    'PY=$(command -v python3 || command -v python); exec "$PY" -c "$0" "$1" "$2"',
-    rayClientScript,
-    host,
-    String(port),
-  ];
+  return ["timeout", "60", "bash", "-c", 'PY=$(command -v python3 || command -v python); exec "$PY" -c "$0" "$1" "$2"', rayClientScript, host, String(port)];
 }

@@ -74,7 +74,8 @@ export async function runClusterChecks(model: Model, opts: RunOptions, io: Clust
   };
   const alias = clusterTest.hostAlias;
   const healthEndpoint = { host: alias, port: model.config.services.health.port };
-  const fetchRoster = async () => checkHealth(await io.probe(httpGetProbe(healthEndpoint.host, healthEndpoint.port, rosterPath, opts.electionPin)), healthEndpoint);
+  const fetchRoster = async () =>
+    checkHealth(await io.probe(httpGetProbe(healthEndpoint.host, healthEndpoint.port, rosterPath, opts.electionPin)), healthEndpoint);
 
   // 1. The health service, and through it who is head. A head may still be being elected.
   const health = await poll(io, deadline, pollMs, async () => {

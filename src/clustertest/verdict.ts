@@ -4,9 +4,7 @@ import { failedChecks, renderChecks, type Check } from "../checks.ts";
 export function formatVerdict(results: Check[]): string {
   const passed = results.length - failedChecks(results).length;
   const summary =
-    passed === results.length
-      ? `cluster test passed: ${passed}/${results.length} checks`
-      : `cluster test failed: ${passed}/${results.length} checks passed`;
+    passed === results.length ? `cluster test passed: ${passed}/${results.length} checks` : `cluster test failed: ${passed}/${results.length} checks passed`;
   return `${renderChecks(results)}${summary}`;
 }
 

@@ -21,7 +21,9 @@ async function refuseOverExistingData(configPath: string, envPath: string): Prom
   if (!data) return;
   const exists = await postgresDataExists(data);
   if (exists === undefined) {
-    log.warn(`could not ask Docker whether ${describeData(data)} exists; if it holds PostgreSQL data, the new POSTGRES_PASSWORD will not match it (see \`cslr secrets rotate\`)`);
+    log.warn(
+      `could not ask Docker whether ${describeData(data)} exists; if it holds PostgreSQL data, the new POSTGRES_PASSWORD will not match it (see \`cslr secrets rotate\`)`,
+    );
     return;
   }
   if (!exists) return;
@@ -55,7 +57,9 @@ function ensureElectionCertificate(certPath: string, keyPath: string): void {
     return;
   }
   if (haveCert !== haveKey) {
-    throw new CslrError(`${haveCert ? keyPath : certPath} is missing but ${haveCert ? certPath : keyPath} exists; restore it, or delete both to make a new pair (then every member joins again)`);
+    throw new CslrError(
+      `${haveCert ? keyPath : certPath} is missing but ${haveCert ? certPath : keyPath} exists; restore it, or delete both to make a new pair (then every member joins again)`,
+    );
   }
   const { cert, key } = createSelfSignedCertificate("cslr election service");
   writeFileSync(keyPath, key, { mode: 0o600 });

@@ -23,7 +23,8 @@ import { parseSettings, SettingsError } from "../node/settings.ts";
  */
 function readClusterToken(env: NodeJS.ProcessEnv): string | undefined {
   if (env.CSLR_TOKEN_FILE !== undefined) {
-    if (!env.CSLR_TOKEN_FILE.startsWith("/run/secrets/")) throw new UsageError(`CSLR_TOKEN_FILE=${JSON.stringify(env.CSLR_TOKEN_FILE)}: expected a file under /run/secrets/`);
+    if (!env.CSLR_TOKEN_FILE.startsWith("/run/secrets/"))
+      throw new UsageError(`CSLR_TOKEN_FILE=${JSON.stringify(env.CSLR_TOKEN_FILE)}: expected a file under /run/secrets/`);
     const token = readFileSync(env.CSLR_TOKEN_FILE, "utf8").trim();
     return token === "" ? undefined : token;
   }
@@ -80,7 +81,13 @@ export default defineCommand({
       log: (line) => process.stderr.write(`${new Date().toISOString()} [cslr node] ${line}\n`),
       startRay: (argv): RayHandle => {
         const ray = RayProcess.start(argv, rayEnv, settings.rayUser);
-        return { exited: ray.exited, get running() { return ray.running; }, stop: () => ray.stop(rayEnv) };
+        return {
+          exited: ray.exited,
+          get running() {
+            return ray.running;
+          },
+          stop: () => ray.stop(rayEnv),
+        };
       },
       portOpen: async (host, port) => (await dial(host, port)).reachable,
       // The route to the election service; on the coordinator (a loopback URL) the default
@@ -88,7 +95,9 @@ export default defineCommand({
       detectAddress: () => resolveHostAddress("auto", electionHost),
     });
     if (process.env.CSLR_TOKEN_FILE !== undefined && !(settings.rayUser && settings.rayUser.uid !== 0)) {
-      process.stderr.write(`${new Date().toISOString()} [cslr node] warning: Ray runs as root here (the image has no user other than root, or no setpriv), so Ray's jobs can read the cluster token\n`);
+      process.stderr.write(
+        `${new Date().toISOString()} [cslr node] warning: Ray runs as root here (the image has no user other than root, or no setpriv), so Ray's jobs can read the cluster token\n`,
+      );
     }
     const onSignal = () => agent.requestStop();
     process.on("SIGTERM", onSignal);

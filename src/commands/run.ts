@@ -21,7 +21,11 @@ export const runArgs = {
   name: { type: "string", description: "Prefix of the submission id (default: raysubmit)", valueHint: "PREFIX" },
   detach: { type: "boolean", description: "Print the submission id and return without following" },
   address: { type: "string", description: "The head's dashboard URL, instead of looking it up", valueHint: "URL" },
-  cluster: { type: "string", description: "The coordinator's URL, outside a project (default: $CSLR_CLUSTER, else the profile cslr join --client wrote)", valueHint: "URL" },
+  cluster: {
+    type: "string",
+    description: "The coordinator's URL, outside a project (default: $CSLR_CLUSTER, else the profile cslr join --client wrote)",
+    valueHint: "URL",
+  },
 } as const satisfies Record<string, ArgDef>;
 
 export function makeRunCommand(resolveTarget?: ResolveTarget) {

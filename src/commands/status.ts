@@ -9,7 +9,8 @@ import { showStatus } from "../stack/status.ts";
 export default defineCommand({
   meta: {
     name: "status",
-    description: "Services, the Ray head and its workers, and the addresses to use; exit 0 a ready head, 3 no ready head, 1 the election service could not be asked",
+    description:
+      "Services, the Ray head and its workers, and the addresses to use; exit 0 a ready head, 3 no ready head, 1 the election service could not be asked",
   },
   args: {
     ...commonArgs,

@@ -34,7 +34,8 @@ export function fishScript(spec: CompletionSpec): string {
   const valueOptions = (c: CommandSpec) => c.options.filter((o) => o.takesValue).flatMap((o) => [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]);
   const rules: string[] = [];
   for (const c of spec.commands) {
-    for (const s of c.subcommands) rules.push(`complete -c ${p} -n ${quote(`__${p}_at ${quote(c.path)} 1`)} -a ${quote(s.name)} -d ${quote(oneLine(s.description))}`);
+    for (const s of c.subcommands)
+      rules.push(`complete -c ${p} -n ${quote(`__${p}_at ${quote(c.path)} 1`)} -a ${quote(s.name)} -d ${quote(oneLine(s.description))}`);
     for (const o of c.options) rules.push(optionRule(p, c, o));
     const at = (max?: number) => quote(`__${p}_at ${quote(c.path)}${max ? ` ${max}` : ""}`);
     if (c.positional === "services") rules.push(`complete -c ${p} -n ${at()} -a '(__${p}_services)'`);

@@ -50,7 +50,9 @@ function valueKind(hint: string | undefined): ValueKind {
 }
 
 function positionalKind(args: Record<string, ArgDef>): PositionalKind {
-  const hints = Object.values(args).filter((def) => def.type === "positional").map((def) => def.valueHint);
+  const hints = Object.values(args)
+    .filter((def) => def.type === "positional")
+    .map((def) => def.valueHint);
   if (hints.includes("SERVICE...")) return "services";
   if (hints.includes("SERVICE CMD...")) return "service-then-command";
   if (hints.includes("SHELL")) return "shell";
@@ -67,7 +69,8 @@ export function optionsOf(args: Record<string, ArgDef>): OptionSpec[] {
     const takesValue = def.type !== "boolean";
     const description = def.description ?? "";
     options.push({ long: name, short: aliases.find((a) => a.length === 1), takesValue, value: takesValue ? valueKind(def.valueHint) : "text", description });
-    if (def.type === "boolean" && def.default === true) options.push({ long: `no-${name}`, takesValue: false, value: "text", description: `Turn off --${name}` });
+    if (def.type === "boolean" && def.default === true)
+      options.push({ long: `no-${name}`, takesValue: false, value: "text", description: `Turn off --${name}` });
   }
   options.push({ long: "help", short: "h", takesValue: false, value: "text", description: "Show this command's help" });
   return options;

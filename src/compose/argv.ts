@@ -227,10 +227,13 @@ export const replicaNumberLabel = "com.docker.compose.container-number";
 
 function serviceFilters(projectName: string, service: string): string[] {
   return [
-    "--filter", `label=com.docker.compose.project=${projectName}`,
-    "--filter", `label=com.docker.compose.service=${service}`,
+    "--filter",
+    `label=com.docker.compose.project=${projectName}`,
+    "--filter",
+    `label=com.docker.compose.service=${service}`,
     // One-off `compose run` containers carry no replica number of their own.
-    "--filter", "label=com.docker.compose.oneoff=False",
+    "--filter",
+    "label=com.docker.compose.oneoff=False",
   ];
 }
 

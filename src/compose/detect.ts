@@ -77,7 +77,10 @@ export function isEngineDown(stderr: string): boolean {
 
 /** The line of an engine error that says why; wrappers may print other lines first. */
 export function engineFailureLine(detail: string): string {
-  const lines = detail.trim().split("\n").filter((l) => l.trim() !== "");
+  const lines = detail
+    .trim()
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   return lines.find(isEngineDown) ?? lines.at(-1) ?? "no output";
 }
 

@@ -110,7 +110,10 @@ export async function assertSubnetsFree(
 export async function listDockerNetworks(engine = "docker"): Promise<DockerNetwork[]> {
   const ids = await probeProgram([engine, "network", "ls", "-q"]);
   if (!ids || ids.code !== 0) throw new Error(`${engine} network ls failed: ${(ids?.stderr ?? `${engine} not found`).trim().split("\n").at(-1)}`);
-  const list = ids.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+  const list = ids.stdout
+    .split("\n")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (list.length === 0) return [];
   const inspected = await probeProgram([engine, "network", "inspect", ...list]);
   // A network removed between the two calls makes inspect fail for it; the others still print.

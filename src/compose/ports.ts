@@ -21,12 +21,7 @@ export async function runningServices(compose: Compose): Promise<Set<string>> {
  * The ports `services` (default: all) of a compose file publish that something other than
  * the project's own `running` services holds, each with the config key that sets it.
  */
-export async function busyPublishedPorts(
-  doc: ComposeDoc,
-  running: Set<string>,
-  model: Model | undefined,
-  services?: string[],
-): Promise<PublishedPort[]> {
+export async function busyPublishedPorts(doc: ComposeDoc, running: Set<string>, model: Model | undefined, services?: string[]): Promise<PublishedPort[]> {
   const wanted = publishedPorts(doc, services).filter((p) => !running.has(p.service));
   const keys = model ? portConfigKeys(model.config, model.gpu.enabled) : new Map<number, string>();
   return busyPorts(withConfigKeys(wanted, keys));

@@ -36,16 +36,15 @@ export async function probeProgram(argv: string[], cwd?: string, input: ChildInp
   const stdin = input.stdin === undefined ? "ignore" : new Blob([input.stdin]);
   const proc = Bun.spawn([path, ...rest], { cwd, env: childEnv(input.env), stdin, stdout: "pipe", stderr: "pipe" });
   let timedOut = false;
-  const timer = input.timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    proc.kill("SIGKILL");
-  }, input.timeoutMs);
+  const timer =
+    input.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          proc.kill("SIGKILL");
+        }, input.timeoutMs);
   try {
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     return timedOut ? { code, stdout, stderr, timedOut } : { code, stdout, stderr };
   } finally {
     clearTimeout(timer);
@@ -55,8 +54,7 @@ export async function probeProgram(argv: string[], cwd?: string, input: ChildInp
 /** The shell convention for a child killed by a signal: 128 + its number. */
 export function exitCodeOf(exitCode: number | null, signalCode: string | number | null): number {
   if (exitCode !== null) return exitCode;
-  const number =
-    typeof signalCode === "number" ? signalCode : signalCode ? constants.signals[signalCode as keyof typeof constants.signals] : undefined;
+  const number = typeof signalCode === "number" ? signalCode : signalCode ? constants.signals[signalCode as keyof typeof constants.signals] : undefined;
   return 128 + (number ?? 0);
 }
 
@@ -225,7 +223,8 @@ export class Compose {
     log.debug(`$ ${formatCommandLine(argv)}`);
     const result = await probeProgram(argv, this.target.projectDir);
     if (!result) throw new CslrError(`${argv[0]} not found on PATH`);
-    if (result.code !== 0) throw new CslrError(`${formatCommandLine(argv)} exited with ${result.code}: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    if (result.code !== 0)
+      throw new CslrError(`${formatCommandLine(argv)} exited with ${result.code}: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
     return result.stdout;
   }
 

@@ -27,7 +27,10 @@ export function composeTarget(paths: ProjectPaths, projectName: string, file = p
 }
 
 /** Reads a generated compose file; its top-level `name:` is the project it belongs to. */
-export function readComposeFile(file: string, howToCreate = "run `cslr up` (or `cslr generate`) first"): { doc: ComposeDoc; projectName: string; text: string } {
+export function readComposeFile(
+  file: string,
+  howToCreate = "run `cslr up` (or `cslr generate`) first",
+): { doc: ComposeDoc; projectName: string; text: string } {
   if (!existsSync(file)) throw new CslrError(`no generated compose file at ${file}: ${howToCreate}`);
   let doc: ComposeDoc | null;
   const text = readFileSync(file, "utf8");

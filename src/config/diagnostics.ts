@@ -48,12 +48,7 @@ export function diagnosticAt(source: SourceFile, path: readonly PathSegment[], m
   return { file: source.file, line, col, path: dottedPath(path), message };
 }
 
-export function diagnosticAtKey(
-  source: SourceFile,
-  parentPath: readonly PathSegment[],
-  key: string,
-  message: string,
-): Diagnostic {
+export function diagnosticAtKey(source: SourceFile, parentPath: readonly PathSegment[], key: string, message: string): Diagnostic {
   const { line, col } = position(source, keyNodeAt(source.doc, parentPath, key));
   return { file: source.file, line, col, path: dottedPath([...parentPath, key]), message };
 }

@@ -56,7 +56,15 @@ const maxConfigBytes = 1024 * 1024;
 
 function checkedText(path: string, text: string): string {
   if (text.length > maxConfigBytes) {
-    throw new ConfigError([{ file: displayPath(path), line: 1, col: 1, path: "(document)", message: `file of ${text.length} bytes; expected a config under ${maxConfigBytes} bytes` }]);
+    throw new ConfigError([
+      {
+        file: displayPath(path),
+        line: 1,
+        col: 1,
+        path: "(document)",
+        message: `file of ${text.length} bytes; expected a config under ${maxConfigBytes} bytes`,
+      },
+    ]);
   }
   return text;
 }
@@ -66,7 +74,14 @@ function readExplicit(path: string, what: string): string {
     return checkedText(path, readFileSync(path, "utf8"));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist (or is a dangling link)" : code === "ELOOP" ? "is a link that loops" : code === "EISDIR" ? "is a folder" : `cannot be read (${code ?? (error as Error).message})`;
+    const why =
+      code === "ENOENT"
+        ? "does not exist (or is a dangling link)"
+        : code === "ELOOP"
+          ? "is a link that loops"
+          : code === "EISDIR"
+            ? "is a folder"
+            : `cannot be read (${code ?? (error as Error).message})`;
     throw new UsageError(`${displayPath(path)}: ${why}; expected the ${what} you named with --${what === "config.yaml" ? "config" : "nodes"}`);
   }
 }
@@ -100,8 +115,16 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
     ...bindAddressProblems(config),
     ...(nodes ? multiHostBridgeProblems(config, nodes) : []),
   ];
-  const enabled = nodes ? rayNodesOf(config, nodes, gpuEnabled, hostname).filter((n) => n.ports).map((n) => n.name) : [];
-  return { config: configProblems, nodes: nodes ? [...whitelistProblems(config, nodes, enabled), ...hostNetworkUrlProblems(config, nodes), ...electionPinProblems(config, nodes)] : [], gpuDetected };
+  const enabled = nodes
+    ? rayNodesOf(config, nodes, gpuEnabled, hostname)
+        .filter((n) => n.ports)
+        .map((n) => n.name)
+    : [];
+  return {
+    config: configProblems,
+    nodes: nodes ? [...whitelistProblems(config, nodes, enabled), ...hostNetworkUrlProblems(config, nodes), ...electionPinProblems(config, nodes)] : [],
+    gpuDetected,
+  };
 }
 
 /** The common case, without the yaml package: plain YAML that is valid as it stands. */
@@ -136,10 +159,7 @@ export async function modelFromTexts(
   const { positioned, validateSource } = await import("./validate.ts");
   const config = validateSource(configSchema, configFile.file, configFile.text);
   const nodes = validateSource(nodesSchema, nodesFile.file, nodesFile.text);
-  const diagnostics: Diagnostic[] = [
-    ...(config.ok ? [] : config.diagnostics),
-    ...(nodes.ok ? [] : nodes.diagnostics),
-  ];
+  const diagnostics: Diagnostic[] = [...(config.ok ? [] : config.diagnostics), ...(nodes.ok ? [] : nodes.diagnostics)];
   let gpuDetected = false;
   if (config.ok) {
     const problems = crossFieldProblems(config.value, nodes.ok ? nodes.value : undefined, probeOnce, hostname, hostCpus);

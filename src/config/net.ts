@@ -4,8 +4,7 @@ import { cidrsOverlap, parseIpv4, parseIpv4Cidr } from "../host/ipv4.ts";
 // IPv4 parsing lives in host/ipv4.ts (host/ probes need it too); config code imports it from here.
 export { cidrsOverlap, ipv4InCidr, isUnadvertisable, parseIpv4, parseIpv4Cidr, type Ipv4Network } from "../host/ipv4.ts";
 
-const hostnamePattern =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const hostnamePattern = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** A hostname (RFC 1123) or an IPv4 address in dotted form. */
 export function isHostname(value: string): boolean {
@@ -46,7 +45,6 @@ export function isIpv4Cidr(text: string): boolean {
 export function portRange(min: number, max: number): number[] {
   return Array.from({ length: Math.max(0, max - min + 1) }, (_, i) => min + i);
 }
-
 
 export interface HttpUrl {
   scheme: "http" | "https";

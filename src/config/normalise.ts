@@ -148,7 +148,12 @@ export interface HostFacts {
 
 /** A hostname made into a valid `host.name`: lowercase, the first label, only letters, digits and '-'. */
 export function hostNameOf(hostname: string): string {
-  const label = hostname.split(".")[0]!.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+  const label = hostname
+    .split(".")[0]!
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63);
   return label === "" ? "localhost" : label;
 }
 
@@ -162,7 +167,10 @@ export function cpuOversubscription(nodes: RayNode[], hostCpus: number): string 
   const total = claims.reduce((sum, c) => sum + c.cpus, 0);
   if (total <= hostCpus) return undefined;
   const list = claims.map((c) => `${c.service} ${c.cpus}${c.limited ? "" : " (no limit)"}`).join(", ");
-  const knobs = [...new Set(nodes.map((n) => `services.ray.${n.kind}.cpus`)), ...(nodes.some((n) => n.service.startsWith("ray-worker-")) ? ["services.ray.workers"] : [])];
+  const knobs = [
+    ...new Set(nodes.map((n) => `services.ray.${n.kind}.cpus`)),
+    ...(nodes.some((n) => n.service.startsWith("ray-worker-")) ? ["services.ray.workers"] : []),
+  ];
   return `the Ray nodes here claim ${total} CPUs (${list}) on a host with ${hostCpus}: Ray would run more tasks at once than the host has CPUs; lower ${knobs.join(" or ")} so they add up to ${hostCpus} or less`;
 }
 

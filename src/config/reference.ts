@@ -39,7 +39,10 @@ function rows(node: JsonSchemaNode, prefix: string, out: string[]): void {
 
 export function configReference(): string {
   const out: string[] = [];
-  for (const [file, which] of [["config.yaml", "config"], ["nodes.yaml", "nodes"]] as const) {
+  for (const [file, which] of [
+    ["config.yaml", "config"],
+    ["nodes.yaml", "nodes"],
+  ] as const) {
     out.push(`#### \`${file}\``, "", "| key | type | default | meaning |", "|---|---|---|---|");
     rows(jsonSchemaOf(which) as JsonSchemaNode, "", out);
     out.push("");

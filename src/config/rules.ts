@@ -38,7 +38,10 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
     if (enabled) uses.push({ service, key: path.join("."), path, port });
   };
   add(s.health.enabled, "health", ["services", "health", "port"], s.health.port);
-  for (const [kind, enabled] of [["cpu", s.ray.cpu.enabled], ["gpu", gpuEnabled]] as const) {
+  for (const [kind, enabled] of [
+    ["cpu", s.ray.cpu.enabled],
+    ["gpu", gpuEnabled],
+  ] as const) {
     const node = s.ray[kind];
     for (const field of ["head_port", "dashboard_port", "client_port"] as const) {
       add(enabled, `ray-${kind}`, ["services", "ray", kind, field], node[field]);
@@ -58,7 +61,11 @@ export function publishedHostPorts(config: Config, gpuEnabled: boolean): HostPor
 function rayBlockPorts(config: Config, gpuEnabled: boolean): HostPortUse[] {
   const ray = config.services.ray;
   const { base, per_node: perNode } = ray.host_ports;
-  const services = [...(ray.cpu.enabled ? ["ray-cpu"] : []), ...(gpuEnabled ? ["ray-gpu"] : []), ...Array.from({ length: ray.workers }, (_, i) => `ray-worker-${i + 1}`)];
+  const services = [
+    ...(ray.cpu.enabled ? ["ray-cpu"] : []),
+    ...(gpuEnabled ? ["ray-gpu"] : []),
+    ...Array.from({ length: ray.workers }, (_, i) => `ray-worker-${i + 1}`),
+  ];
   const uses: HostPortUse[] = [];
   services.forEach((service, index) => {
     if (base + (index + 1) * perNode - 1 > 65535) return;
@@ -73,14 +80,41 @@ function rayBlockPorts(config: Config, gpuEnabled: boolean): HostPortUse[] {
 function testWorkerPorts(config: Config): HostPortUse[] {
   const worker = testWorkerPinnedPorts(config.cluster_test.worker);
   const uses: HostPortUse[] = [
-    { service: "test-ray-worker", key: "cluster_test.worker.node_manager_port", path: ["cluster_test", "worker", "node_manager_port"], port: worker.nodeManagerPort },
-    { service: "test-ray-worker", key: "cluster_test.worker.object_manager_port", path: ["cluster_test", "worker", "object_manager_port"], port: worker.objectManagerPort },
+    {
+      service: "test-ray-worker",
+      key: "cluster_test.worker.node_manager_port",
+      path: ["cluster_test", "worker", "node_manager_port"],
+      port: worker.nodeManagerPort,
+    },
+    {
+      service: "test-ray-worker",
+      key: "cluster_test.worker.object_manager_port",
+      path: ["cluster_test", "worker", "object_manager_port"],
+      port: worker.objectManagerPort,
+    },
   ];
-  for (const port of [worker.runtimeEnvAgentPort, worker.dashboardAgentGrpcPort, worker.dashboardAgentListenPort, worker.metricsExportPort, worker.dashboardMetricsPort, worker.autoscalerMetricsPort]) {
-    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.object_manager_port (+1..+6: Ray's agents and metrics)", path: ["cluster_test", "worker", "object_manager_port"], port });
+  for (const port of [
+    worker.runtimeEnvAgentPort,
+    worker.dashboardAgentGrpcPort,
+    worker.dashboardAgentListenPort,
+    worker.metricsExportPort,
+    worker.dashboardMetricsPort,
+    worker.autoscalerMetricsPort,
+  ]) {
+    uses.push({
+      service: "test-ray-worker",
+      key: "cluster_test.worker.object_manager_port (+1..+6: Ray's agents and metrics)",
+      path: ["cluster_test", "worker", "object_manager_port"],
+      port,
+    });
   }
   for (const port of workerPortRange(config)) {
-    uses.push({ service: "test-ray-worker", key: "cluster_test.worker.min_worker_port..max_worker_port", path: ["cluster_test", "worker", "min_worker_port"], port });
+    uses.push({
+      service: "test-ray-worker",
+      key: "cluster_test.worker.min_worker_port..max_worker_port",
+      path: ["cluster_test", "worker", "min_worker_port"],
+      port,
+    });
   }
   return uses;
 }
@@ -131,7 +165,12 @@ export function hostPortBlockProblems(config: Config, gpuEnabled: boolean): Prob
   const count = (config.services.ray.cpu.enabled ? 1 : 0) + (gpuEnabled ? 1 : 0) + config.services.ray.workers;
   const last = base + count * perNode - 1;
   if (last <= 65535) return [];
-  return [{ path: ["services", "ray", "host_ports", "base"], message: `${count} Ray nodes × ${perNode} ports from ${base} end at ${last}; expected them to fit below 65536 (lower base or per_node)` }];
+  return [
+    {
+      path: ["services", "ray", "host_ports", "base"],
+      message: `${count} Ray nodes × ${perNode} ports from ${base} end at ${last}; expected them to fit below 65536 (lower base or per_node)`,
+    },
+  ];
 }
 
 export function workerPortRangeProblems(config: Config): Problem[] {
@@ -150,7 +189,10 @@ export function duplicatePortProblems(uses: HostPortUse[]): Problem[] {
   for (const use of uses) byPort.set(use.port, [...(byPort.get(use.port) ?? []), use]);
   const out: Problem[] = [];
   for (const use of uses) {
-    const others = byPort.get(use.port)!.filter((u) => u !== use).map((u) => u.key);
+    const others = byPort
+      .get(use.port)!
+      .filter((u) => u !== use)
+      .map((u) => u.key);
     if (others.length > 0) {
       out.push({ path: use.path, message: `host port ${use.port} is also used by ${others.join(", ")}; expected each host port once` });
     }
@@ -254,7 +296,10 @@ interface ConfiguredPort {
 function rayNodePorts(config: Config, gpuEnabled: boolean): ConfiguredPort[] {
   const ray = config.services.ray;
   const out: ConfiguredPort[] = [];
-  for (const [kind, enabled] of [["cpu", ray.cpu.enabled], ["gpu", gpuEnabled]] as const) {
+  for (const [kind, enabled] of [
+    ["cpu", ray.cpu.enabled],
+    ["gpu", gpuEnabled],
+  ] as const) {
     if (!enabled) continue;
     for (const field of ["head_port", "dashboard_port", "client_port"] as const) out.push({ path: ["services", "ray", kind, field], port: ray[kind][field] });
   }
@@ -280,7 +325,10 @@ export function rayOwnPortProblems(config: Config, gpuEnabled: boolean, hostPort
     const key = path.join(".");
     if (!span || seen.has(key)) continue;
     seen.add(key);
-    out.push({ path, message: `port ${port} is one Ray takes itself (${describeSpan(span)}: ${span.owner}), so Ray would refuse to start or fail later; expected a port outside ${avoid}` });
+    out.push({
+      path,
+      message: `port ${port} is one Ray takes itself (${describeSpan(span)}: ${span.owner}), so Ray would refuse to start or fail later; expected a port outside ${avoid}`,
+    });
   }
   return out;
 }

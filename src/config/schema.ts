@@ -10,12 +10,9 @@ import { pinnedVersions } from "./versions.ts";
 export { isHostname };
 import { parseMemorySize } from "./units.ts";
 
-
 // ---------------------------------------------------------------- scalars
 
-export const hostname = z
-  .string()
-  .refine(isHostname, { message: "not a valid hostname; expected letters, digits, '-' and '.' (RFC 1123)" });
+export const hostname = z.string().refine(isHostname, { message: "not a valid hostname; expected letters, digits, '-' and '.' (RFC 1123)" });
 
 export const port = z
   .int({ message: "not a port; expected an integer from 1 to 65535" })
@@ -38,14 +35,12 @@ export const cpus = z
   })
   .meta({ description: "Number of CPUs, greater than 0" });
 
-export const cidr = z
-  .string()
-  .refine(isIpv4Cidr, { message: "not an IPv4 CIDR; expected a network like 172.28.0.0/16" });
+export const cidr = z.string().refine(isIpv4Cidr, { message: "not an IPv4 CIDR; expected a network like 172.28.0.0/16" });
 
 /** An address of this host to publish ports on (Docker's `host_ip`). */
-export const bindAddress = z
-  .string()
-  .refine((v) => isIP(v) !== 0, { message: "not an IP address; expected 0.0.0.0 (every address), 127.0.0.1 (this machine only) or one of this host's addresses" });
+export const bindAddress = z.string().refine((v) => isIP(v) !== 0, {
+  message: "not an IP address; expected 0.0.0.0 (every address), 127.0.0.1 (this machine only) or one of this host's addresses",
+});
 
 /**
  * An image reference. Pin it to a version: a Ray client and cluster of different versions fail
@@ -56,14 +51,14 @@ export const image = z
   .min(1, { message: "empty image; expected an image reference like rayproject/ray:2.60.0" })
   .refine((v) => !/\s/.test(v), { message: "image contains whitespace; expected an image reference like rayproject/ray:2.60.0" })
   // A reference starts with a letter or digit; one starting with '-' would reach docker as an option.
-  .refine((v) => v === "" || /^[A-Za-z0-9]/.test(v), { message: "image does not start with a letter or digit; expected an image reference like rayproject/ray:2.60.0" })
+  .refine((v) => v === "" || /^[A-Za-z0-9]/.test(v), {
+    message: "image does not start with a letter or digit; expected an image reference like rayproject/ray:2.60.0",
+  })
   .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { message: "image contains a control character; expected an image reference like rayproject/ray:2.60.0" });
 
-export const projectName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, {
-    message: "not a compose project name; expected lowercase letters, digits, '-' and '_', starting with a letter or digit",
-  });
+export const projectName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, {
+  message: "not a compose project name; expected lowercase letters, digits, '-' and '_', starting with a letter or digit",
+});
 
 /** A host folder for a service's data; relative paths are taken from config.yaml's folder. */
 const dataPath = z
@@ -82,7 +77,9 @@ const seconds = z
 
 const rayNodeFields = {
   image: image,
-  cpus: cpus.optional().meta({ description: "CPU limit of the container, at most this host's CPU count; also Ray's --num-cpus (default: no limit, Ray counts the host's CPUs)" }),
+  cpus: cpus
+    .optional()
+    .meta({ description: "CPU limit of the container, at most this host's CPU count; also Ray's --num-cpus (default: no limit, Ray counts the host's CPUs)" }),
   memory: memorySize.optional().meta({ description: "Memory limit of the container" }),
   shm_size: memorySize.meta({
     description: "Size of /dev/shm; Ray's object store lives there (Docker's default is 64 MB)",
@@ -134,10 +131,10 @@ export const raySchema = z
   .strictObject({
     cpu: rayCpuSchema,
     gpu: rayGpuSchema,
-    auth: z
-      .enum(["token", "none"], { message: "not an authentication mode; expected token or none" })
-      .default("token")
-      .meta({ description: "token: Ray's token authentication (Ray >= 2.52), with RAY_AUTH_TOKEN from .env, so the dashboard's Jobs API runs no code for strangers; none: open" }),
+    auth: z.enum(["token", "none"], { message: "not an authentication mode; expected token or none" }).default("token").meta({
+      description:
+        "token: Ray's token authentication (Ray >= 2.52), with RAY_AUTH_TOKEN from .env, so the dashboard's Jobs API runs no code for strangers; none: open",
+    }),
     workers: z
       .int({ message: "not a worker count; expected a whole number of workers from 0 to 64" })
       .min(0, { message: "not a worker count; expected a whole number of workers from 0 to 64" })
@@ -164,10 +161,9 @@ export const healthSchema = z
     enabled: z.boolean().default(true).meta({ description: "Run the election service here (off when another host runs it)" }),
     image: image.default("debian:12.11-slim").meta({ description: "glibc image the cslr binary runs in" }),
     port: port.default(8888).meta({ description: "Host port of the health/election service" }),
-    tls: z
-      .boolean()
-      .default(true)
-      .meta({ description: "Speak HTTPS with the certificate `cslr init` makes (clients pin it); false: plain HTTP, tokens readable on the network (a warning)" }),
+    tls: z.boolean().default(true).meta({
+      description: "Speak HTTPS with the certificate `cslr init` makes (clients pin it); false: plain HTTP, tokens readable on the network (a warning)",
+    }),
     binary: z
       .string()
       .min(1)
@@ -223,7 +219,9 @@ export const mlflowSchema = z
       .meta({ description: "More Host headers MLflow accepts, beyond this host, its container name and private addresses (its DNS-rebinding check)" }),
     tracking_uri: z
       .string()
-      .refine(isHttpUrl, { message: "not an http(s) URL; expected something like http://10.0.0.5:5000 (no spaces, control characters, credentials, query or fragment)" })
+      .refine(isHttpUrl, {
+        message: "not an http(s) URL; expected something like http://10.0.0.5:5000 (no spaces, control characters, credentials, query or fragment)",
+      })
       .optional()
       .meta({ description: "MLflow as code on the cluster reaches it (default: this stack's MLflow); cslr join sets the coordinator's" }),
     postgres: postgresSchema,
@@ -251,21 +249,19 @@ export const servicesSchema = z
 
 export const configSchema = z
   .strictObject({
-    project: z
-      .strictObject({ name: projectName.default("cslr").meta({ description: "Compose project name" }) })
-      .prefault({}),
+    project: z.strictObject({ name: projectName.default("cslr").meta({ description: "Compose project name" }) }).prefault({}),
     network: z
       .strictObject({
         mode: z
           .enum(["bridge", "host"], { message: "not a network mode; expected bridge (one workstation) or host (several workstations)" })
           .default("bridge")
           .meta({ description: "bridge: one workstation; host: Ray nodes on the host network with pinned ports, needed for several workstations" }),
-        subnet: cidr
-          .optional()
-          .meta({ description: "Subnet of ray-network (the services' bridge network); default: Docker picks a free one, so projects on one host never collide" }),
-        bind_address: bindAddress
-          .default("0.0.0.0")
-          .meta({ description: "Host address the published ports bind to: 0.0.0.0 every address, IPv4 and IPv6 (Docker's default); 127.0.0.1 this machine only" }),
+        subnet: cidr.optional().meta({
+          description: "Subnet of ray-network (the services' bridge network); default: Docker picks a free one, so projects on one host never collide",
+        }),
+        bind_address: bindAddress.default("0.0.0.0").meta({
+          description: "Host address the published ports bind to: 0.0.0.0 every address, IPv4 and IPv6 (Docker's default); 127.0.0.1 this machine only",
+        }),
       })
       .prefault({}),
     host: z
@@ -279,7 +275,8 @@ export const configSchema = z
           .string()
           .refine((v) => v === "auto" || parseIpv4(v) !== undefined, { message: "not an address; expected auto or an IPv4 address like 10.0.0.5" })
           .refine((v) => v === "auto" || parseIpv4(v) === undefined || !isUnadvertisable(v), {
-            message: "not an address other workstations can reach (unspecified, loopback or link-local); expected auto or this host's LAN address like 10.0.0.5",
+            message:
+              "not an address other workstations can reach (unspecified, loopback or link-local); expected auto or this host's LAN address like 10.0.0.5",
           })
           .default("auto")
           .meta({ description: "The address other workstations reach this one by; auto: the source address of this host's route to the coordinator" }),
@@ -318,10 +315,7 @@ export const nodesSchema = z
       .array(hostname, { message: "expected a list of node names" })
       .min(1, { message: "empty whitelist; expected at least one node that may become head" })
       .meta({ description: "Nodes that may become the Ray head (node names; `name.host` for one host's node)" }),
-    head_address: hostPort
-      .nullable()
-      .default(null)
-      .meta({ description: "Fixed head host:port; skips the election (every node joins it)" }),
+    head_address: hostPort.nullable().default(null).meta({ description: "Fixed head host:port; skips the election (every node joins it)" }),
     health_service: z
       .strictObject({
         url: z

@@ -29,8 +29,18 @@ function positionOf(text: string, offset: number): { line: number; col: number }
 function scanText(file: string, text: string): Diagnostic | undefined {
   const breakAt = /\r(?!\n)|[\u2028\u2029\u0085]/.exec(text);
   if (breakAt) {
-    const names: Record<string, string> = { "\r": "a carriage return (CR)", "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)", "\u0085": "a next-line character (U+0085)" };
-    return { file, ...positionOf(text, breakAt.index), path: "(document)", message: `${names[breakAt[0]]} inside a line; expected lines that end in LF (or CRLF) only` };
+    const names: Record<string, string> = {
+      "\r": "a carriage return (CR)",
+      "\u2028": "a line separator (U+2028)",
+      "\u2029": "a paragraph separator (U+2029)",
+      "\u0085": "a next-line character (U+0085)",
+    };
+    return {
+      file,
+      ...positionOf(text, breakAt.index),
+      path: "(document)",
+      message: `${names[breakAt[0]]} inside a line; expected lines that end in LF (or CRLF) only`,
+    };
   }
   let depth = 0;
   let quote = "";
@@ -49,7 +59,12 @@ function scanText(file: string, text: string): Diagnostic | undefined {
       quote = c;
     } else if (c === "[" || c === "{") {
       if (++depth > maxFlowDepth) {
-        return { file, ...positionOf(text, i), path: "(document)", message: `flow collections nested more than ${maxFlowDepth} deep; expected a flatter config` };
+        return {
+          file,
+          ...positionOf(text, i),
+          path: "(document)",
+          message: `flow collections nested more than ${maxFlowDepth} deep; expected a flatter config`,
+        };
       }
     } else if ((c === "]" || c === "}") && depth > 0) {
       depth--;
@@ -68,12 +83,14 @@ function aliasProblems(doc: Document.Parsed, lines: LineCounter, file: string): 
   const at = (offset: number | undefined, message: string) => out.push({ file, ...lines.linePos(offset ?? 0), path: "(document)", message });
   visit(doc, {
     Alias(_key, alias) {
-      if (alias.resolve(doc) === undefined) at(alias.range?.[0], `alias *${alias.source} has no anchor &${alias.source} above it; expected an anchor defined before its alias`);
+      if (alias.resolve(doc) === undefined)
+        at(alias.range?.[0], `alias *${alias.source} has no anchor &${alias.source} above it; expected an anchor defined before its alias`);
     },
     Pair(_key, pair) {
       if (isAlias(pair.key)) at(pair.key.range?.[0], `an alias (*${pair.key.source}) as a key; expected a plain key`);
       else if (isCollection(pair.key)) at(pair.key.range?.[0], "a mapping or list as a key; expected a plain key");
-      else if (isScalar(pair.key) && pair.key.value === "<<" && pair.key.type === "PLAIN") at(pair.key.range?.[0], "a merge key (<<); expected the keys written out");
+      else if (isScalar(pair.key) && pair.key.value === "<<" && pair.key.type === "PLAIN")
+        at(pair.key.range?.[0], "a merge key (<<); expected the keys written out");
     },
   });
   return out;
@@ -93,7 +110,8 @@ export function parseYamlSource(file: string, text: string): { source?: SourceFi
     const what = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     return { file, line: pos.line, col: pos.col, path: "(document)", message: `YAML syntax error: ${what}; expected valid YAML` };
   });
-  const errors = syntax.length > 0 ? syntax : [...aliasProblems(doc, lines, file), ...duplicateKeys(doc, lines, file)].sort((a, b) => a.line - b.line || a.col - b.col);
+  const errors =
+    syntax.length > 0 ? syntax : [...aliasProblems(doc, lines, file), ...duplicateKeys(doc, lines, file)].sort((a, b) => a.line - b.line || a.col - b.col);
   if (errors.length > 0) return { diagnostics: errors };
   if (doc.contents === null) {
     return { diagnostics: [{ file, line: 1, col: 1, path: "(document)", message: "empty file; expected a YAML mapping of settings" }] };
@@ -199,7 +217,14 @@ export function schemaDiagnostics(schema: z.ZodType, source: SourceFile, data: u
     out.push(diagnosticAt(source, path, message));
   }
   if (total > out.length) {
-    out.push({ file: source.file, line: 1, col: 1, path: "(document)", message: `${total - out.length} more problems not shown; expected the ones above fixed first`, summary: true });
+    out.push({
+      file: source.file,
+      line: 1,
+      col: 1,
+      path: "(document)",
+      message: `${total - out.length} more problems not shown; expected the ones above fixed first`,
+      summary: true,
+    });
   }
   return out;
 }
@@ -220,7 +245,11 @@ export function validateSource<S extends z.ZodType>(schema: S, file: string, tex
     const offset = alias ? text.indexOf(alias) : 0;
     const { line, col } = source.lines.linePos(Math.max(0, offset));
     const why = (error as Error).message.split("\n")[0];
-    return { ok: false, diagnostics: [{ file, line, col, path: "(document)", message: `aliases expand too far (${why}); expected plain YAML without alias bombs` }], source };
+    return {
+      ok: false,
+      diagnostics: [{ file, line, col, path: "(document)", message: `aliases expand too far (${why}); expected plain YAML without alias bombs` }],
+      source,
+    };
   }
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data, source };

@@ -36,7 +36,10 @@ export function rayExposure(model: Model): { detail: string; fix: string } | und
   const bind = model.network.bindAddress;
   const tokenFix = "set services.ray.auth: token (the default; Ray clients then need RAY_AUTH_TOKEN from .env)";
   if (model.network.mode === "host") {
-    return { detail: `services.ray.auth is none and Ray's dashboard and client ports (${ports}) listen on every address of this host (network.mode host): anyone who reaches them can run code through the Jobs API`, fix: tokenFix };
+    return {
+      detail: `services.ray.auth is none and Ray's dashboard and client ports (${ports}) listen on every address of this host (network.mode host): anyone who reaches them can run code through the Jobs API`,
+      fix: tokenFix,
+    };
   }
   if (isLoopback(bind)) return undefined;
   const where = bind === "0.0.0.0" || bind === "::" ? "every address of this host" : bind;

@@ -53,7 +53,10 @@ export function engineImageProbe(engine = "docker", timeoutMs = manifestTimeoutM
     const remote = await probeProgram([engine, "manifest", "inspect", "--", image], undefined, { timeoutMs });
     if (!remote) return { state: "missing", why: `${engine} not found` };
     if (remote.code === 0) return { state: "pullable" };
-    return { state: "missing", why: remote.timedOut ? `its registry did not answer within ${timeoutMs / 1000} s` : registryReason(remote.stderr || remote.stdout) };
+    return {
+      state: "missing",
+      why: remote.timedOut ? `its registry did not answer within ${timeoutMs / 1000} s` : registryReason(remote.stderr || remote.stdout),
+    };
   };
 }
 
@@ -63,7 +66,10 @@ export function imagesCheck(images: { image: string; keys: string[] }[], states:
   const missing = images.map((use, i) => ({ ...use, state: states[i]! })).filter((u) => u.state.state === "missing");
   const pulls = images.filter((_, i) => states[i]!.state === "pullable").map((u) => u.image);
   if (missing.length === 0) {
-    const detail = pulls.length === 0 ? `all ${images.length} on this machine` : `${images.length - pulls.length} on this machine; ${pulls.join(", ")} pulled by the first \`cslr up\``;
+    const detail =
+      pulls.length === 0
+        ? `all ${images.length} on this machine`
+        : `${images.length - pulls.length} on this machine; ${pulls.join(", ")} pulled by the first \`cslr up\``;
     return { id: "images", name, status: "ok", detail };
   }
   return {

@@ -155,7 +155,10 @@ const checks: DoctorCheck[] = [
       if (!ctx.model) return skip("ray-exposure", name, "no valid config");
       const exposure = rayExposure(ctx.model);
       if (exposure) return warn("ray-exposure", name, exposure.detail, exposure.fix);
-      const why = ctx.model.config.services.ray.auth === "token" ? "Ray's token authentication is on (services.ray.auth: token)" : `published on ${ctx.model.network.bindAddress} only`;
+      const why =
+        ctx.model.config.services.ray.auth === "token"
+          ? "Ray's token authentication is on (services.ray.auth: token)"
+          : `published on ${ctx.model.network.bindAddress} only`;
       return ok("ray-exposure", name, why);
     },
   },
@@ -177,7 +180,12 @@ const checks: DoctorCheck[] = [
           ? ok("health", "health service", `${url} answered ${response.status}`)
           : fail("health", "health service", `${url} answered HTTP ${response.status}`, "check the health service on its host (`cslr status` there)");
       } catch (error) {
-        return fail("health", "health service", `${url} unreachable: ${(error as Error).message}`, "start the health service on its host, or fix health_service.url in nodes.yaml");
+        return fail(
+          "health",
+          "health service",
+          `${url} unreachable: ${(error as Error).message}`,
+          "start the health service on its host, or fix health_service.url in nodes.yaml",
+        );
       }
     },
   },
@@ -196,7 +204,9 @@ async function checkSubnets(ctx: DoctorContext): Promise<Check> {
   // The cluster test is a compose project of its own: its network is no conflict either.
   const problems = [
     ...(subnet ? subnetConflicts([{ network: "ray-network", subnet, path: ["network", "subnet"] }], model.project.name, networks) : []),
-    ...(testSubnet ? subnetConflicts([{ network: "cluster-test", subnet: testSubnet, path: ["cluster_test", "subnet"] }], testProjectName(model), networks) : []),
+    ...(testSubnet
+      ? subnetConflicts([{ network: "cluster-test", subnet: testSubnet, path: ["cluster_test", "subnet"] }], testProjectName(model), networks)
+      : []),
   ];
   const wanted = [subnet, testSubnet].filter(Boolean).join(", ");
   if (problems.length === 0) return ok("subnets", name, `${wanted} free`);

@@ -37,6 +37,9 @@ export function electionAccess(model: Model, paths: Pick<ProjectPaths, "tlsCert"
   if (!url.startsWith("https:")) return { url, fetch };
   const local = localCertificate(paths);
   const pin = model.election.pin ?? local?.pin;
-  if (!pin) throw new CslrError(`${paths.tlsCert} is missing: the election service speaks HTTPS with it; run \`cslr init\` (a member gets health_service.pin from \`cslr join\`)`);
+  if (!pin)
+    throw new CslrError(
+      `${paths.tlsCert} is missing: the election service speaks HTTPS with it; run \`cslr init\` (a member gets health_service.pin from \`cslr join\`)`,
+    );
   return { url, pin, fetch: pinnedFetch(pin, local?.pin === pin ? local.pem : undefined) };
 }

@@ -28,7 +28,11 @@ export function admissionOf(path: string, headers: Headers, token: string | unde
   const named = headers.get(nodeHeader);
   if (named !== null && nodePaths.has(path)) {
     if (!isHostname(named) || !sameSecret(bearer, nodeKey(token, named))) {
-      return { kind: "refused", status: 401, error: `wrong node key for ${nodeHeader}; expected Authorization: Bearer <the node's key, derived from CSLR_CLUSTER_TOKEN>` };
+      return {
+        kind: "refused",
+        status: 401,
+        error: `wrong node key for ${nodeHeader}; expected Authorization: Bearer <the node's key, derived from CSLR_CLUSTER_TOKEN>`,
+      };
     }
     return { kind: "lease" };
   }
@@ -50,10 +54,12 @@ export class Slots {
       this.lease += 1;
       return once(() => (this.lease -= 1));
     }
-    if (this.shared >= this.limits.maxInFlight) return { status: 503, error: `the election service is at its limit of ${this.limits.maxInFlight} requests in flight; try again` };
+    if (this.shared >= this.limits.maxInFlight)
+      return { status: 503, error: `the election service is at its limit of ${this.limits.maxInFlight} requests in flight; try again` };
     if (kind === "anonymous") {
       const held = this.perPeer.get(peer) ?? 0;
-      if (held >= this.limits.maxPerPeer) return { status: 429, error: `${held} unauthenticated requests in flight from ${peer} (limit ${this.limits.maxPerPeer}); try again` };
+      if (held >= this.limits.maxPerPeer)
+        return { status: 429, error: `${held} unauthenticated requests in flight from ${peer} (limit ${this.limits.maxPerPeer}); try again` };
       this.perPeer.set(peer, held + 1);
     }
     this.shared += 1;

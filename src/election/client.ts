@@ -52,10 +52,7 @@ export type ClusterResult = { roster: RosterView } | { error: string };
  * The roster (head, term, since, workers and when each was last seen), or a one-line reason it
  * could not be read. Never throws: `status` and `up --wait` show the reason and go on.
  */
-export async function readCluster(
-  url: string,
-  opts: { token?: string; fetch?: Fetch; timeoutMs?: number } = {},
-): Promise<ClusterResult> {
+export async function readCluster(url: string, opts: { token?: string; fetch?: Fetch; timeoutMs?: number } = {}): Promise<ClusterResult> {
   const target = endpoint(url, "/v1/cluster");
   const headers: Record<string, string> = { accept: "application/json" };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -122,7 +119,16 @@ export async function ping(url: string, seconds: number, fetchImpl: Fetch = fetc
 /** What an administrator's call came to: the checked answer, or a one-line reason with the HTTP status (0: no answer). */
 export type AdminResult<T> = { ok: true; value: T } | { ok: false; status: number; reason: string };
 
-async function adminCall<T>(url: string, token: string, method: string, path: string, body: object | undefined, schema: z.ZodType<T>, timeoutMs: number, fetchImpl: Fetch): Promise<AdminResult<T>> {
+async function adminCall<T>(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body: object | undefined,
+  schema: z.ZodType<T>,
+  timeoutMs: number,
+  fetchImpl: Fetch,
+): Promise<AdminResult<T>> {
   const target = endpoint(url, path);
   const signal = AbortSignal.timeout(timeoutMs);
   let text: string | undefined;

@@ -33,7 +33,11 @@ export async function handOver(options: HandoverOptions): Promise<HandoverOutcom
   const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms));
   const started = now();
   const asked = await askHandover(options.url, options.token, options.to, { fetch: options.fetch });
-  if (!asked.ok) return { ok: false, reason: asked.status === 0 ? `could not ask the election service: ${asked.reason}` : `the election service refused the handover: ${asked.reason}` };
+  if (!asked.ok)
+    return {
+      ok: false,
+      reason: asked.status === 0 ? `could not ask the election service: ${asked.reason}` : `the election service refused the handover: ${asked.reason}`,
+    };
   const { term: oldTerm, from } = asked.value;
   let last = "no answer yet";
   while (now() - started < options.timeoutMs) {
@@ -48,5 +52,8 @@ export async function handOver(options: HandoverOptions): Promise<HandoverOutcom
     }
     await sleep(100);
   }
-  return { ok: false, reason: `${from} was asked to step down, but no new head was ready within ${Math.round(options.timeoutMs / 1000)} s (last seen: ${last}); \`cslr status\` shows where it stands` };
+  return {
+    ok: false,
+    reason: `${from} was asked to step down, but no new head was ready within ${Math.round(options.timeoutMs / 1000)} s (last seen: ${last}); \`cslr status\` shows where it stands`,
+  };
 }

@@ -23,8 +23,14 @@ const headPorts = z.strictObject({ head_port: port, dashboard_port: port, client
 export const joinInfoSchema = z.strictObject({
   version: z.literal(1),
   /** The coordinator's cslr version: a member must run the same. */
-  cslrVersion: z.string().max(40).regex(/^[0-9A-Za-z.+-]+$/),
-  project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).max(63),
+  cslrVersion: z
+    .string()
+    .max(40)
+    .regex(/^[0-9A-Za-z.+-]+$/),
+  project: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/)
+    .max(63),
   coordinator: z.strictObject({ url, address: ipv4, name }),
   election: z.strictObject({
     whitelist: z.array(name).min(1).max(256),
@@ -39,10 +45,19 @@ export const joinInfoSchema = z.strictObject({
     hostPorts: z.strictObject({ base: port, per_node: z.int().min(20).max(1000) }),
     auth: z.enum(["token", "none"]),
     /** Ray's token: added by the election service from its environment when it answers (never in _build/). */
-    authToken: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/).optional(),
+    authToken: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,256}$/)
+      .optional(),
   }),
   mlflow: z.strictObject({ trackingUri: url.optional() }),
-  redis: z.strictObject({ url: z.string().max(300).regex(/^redis:\/\/[A-Za-z0-9.-]+:\d{1,5}$/, { message: "expected redis://HOST:PORT" }).optional() }),
+  redis: z.strictObject({
+    url: z
+      .string()
+      .max(300)
+      .regex(/^redis:\/\/[A-Za-z0-9.-]+:\d{1,5}$/, { message: "expected redis://HOST:PORT" })
+      .optional(),
+  }),
 });
 
 export type JoinInfo = z.output<typeof joinInfoSchema>;

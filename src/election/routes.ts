@@ -5,7 +5,21 @@
  */
 import pkg from "../../package.json" with { type: "json" };
 import { nodeKey, presentedBearer, sameSecret } from "./auth.ts";
-import { claimBody, handoverBody, joinBody, leaseBody, leaveBody, maxBodyBytes, partBody, parseBody, parseTermQuery, parseWaitQuery, watchBody, watchHoldSeconds, type Parsed } from "./protocol.ts";
+import {
+  claimBody,
+  handoverBody,
+  joinBody,
+  leaseBody,
+  leaveBody,
+  maxBodyBytes,
+  partBody,
+  parseBody,
+  parseTermQuery,
+  parseWaitQuery,
+  watchBody,
+  watchHoldSeconds,
+  type Parsed,
+} from "./protocol.ts";
 import type { ElectionService } from "./service.ts";
 import { maxProbePorts, probeBody, probeTimeoutMs, registerBody } from "./membership.ts";
 import type { ClusterView, HeadLease } from "./state.ts";
@@ -197,7 +211,11 @@ export const routes: Record<string, Handler> = {
   "GET /v1/join-info": (ctx) => {
     if (!isClusterAdmin(ctx)) return errorReply(401, unauthorizedAdmin);
     const info = ctx.service.joinInfo;
-    if (!info) return errorReply(404, "this coordinator gives no join information: it runs Ray in bridge networking (one workstation); set network.mode: host there for several workstations");
+    if (!info)
+      return errorReply(
+        404,
+        "this coordinator gives no join information: it runs Ray in bridge networking (one workstation); set network.mode: host there for several workstations",
+      );
     // Ray's token comes from the service's environment, so it is never written into _build/.
     const authToken = info.ray.auth === "token" ? process.env.RAY_AUTH_TOKEN : undefined;
     return reply(200, { ...info, ray: { ...info.ray, ...(authToken ? { authToken } : {}) } });

@@ -53,7 +53,13 @@ function overloadReply(service: ElectionService): (status: 429 | 503, error: str
   };
 }
 
-function route(req: Request, url: URL, server: Server<undefined>, table: Record<string, Handler>, ctx: { service: ElectionService; token?: string; bodyDeadlineMs: number }): Promise<Response> | Response {
+function route(
+  req: Request,
+  url: URL,
+  server: Server<undefined>,
+  table: Record<string, Handler>,
+  ctx: { service: ElectionService; token?: string; bodyDeadlineMs: number },
+): Promise<Response> | Response {
   const method = req.method === "HEAD" ? "GET" : req.method;
   const handler = table[`${method} ${url.pathname}`];
   if (!handler) {

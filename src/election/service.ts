@@ -69,11 +69,17 @@ export class ElectionService {
     this.election = restored.outcome;
     if (loaded?.kind === "fresh") {
       this.election.startAbove(this.wallNow());
-      this.incident("state-fresh", `no state file at ${options.statePath}: terms start above ${this.election.currentTerm}, the wall clock in ms, so none can repeat one granted before the state was lost`);
+      this.incident(
+        "state-fresh",
+        `no state file at ${options.statePath}: terms start above ${this.election.currentTerm}, the wall clock in ms, so none can repeat one granted before the state was lost`,
+      );
     }
     if (loaded?.kind === "lost") {
       this.election.startAfterLostState(loaded.termFloor);
-      this.incident("state-lost", `the state file could not be read (${loaded.reason}); moved it to ${loaded.movedTo}. Terms continue above ${loaded.termFloor}, and no lease is granted for one TTL plus the margin`);
+      this.incident(
+        "state-lost",
+        `the state file could not be read (${loaded.reason}); moved it to ${loaded.movedTo}. Terms continue above ${loaded.termFloor}, and no lease is granted for one TTL plus the margin`,
+      );
     }
     this.emit(restored.logs);
     if (restored.changed || loaded?.kind !== "restored") this.persist();
@@ -215,7 +221,8 @@ export class ElectionService {
       return true;
     } catch (error) {
       const reason = `${this.options.statePath}: ${(error as Error).message}`;
-      if (this.storeProblem !== reason) this.incident("state-unwritable", `cannot write the election state (${reason}); no change is granted until it can, and /healthz says so`);
+      if (this.storeProblem !== reason)
+        this.incident("state-unwritable", `cannot write the election state (${reason}); no change is granted until it can, and /healthz says so`);
       this.storeProblem = reason;
       return false;
     }

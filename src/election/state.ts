@@ -406,10 +406,17 @@ export class Election {
     if (to === head.node) return fail(`${to} is already the head (term ${head.term})`);
     // Only a node that runs now can take over: else the head would stop Ray for nothing.
     const candidates = [...this.members.values()].filter((m) => m.term === head.term && this.isWhitelisted(m.node)).map((m) => m.node);
-    if (to !== null && !candidates.includes(to)) return fail(`${to} has not joined head ${head.node} (term ${head.term}); expected a running whitelisted node (cslr status lists them)`);
+    if (to !== null && !candidates.includes(to))
+      return fail(`${to} has not joined head ${head.node} (term ${head.term}); expected a running whitelisted node (cslr status lists them)`);
     if (to === null && candidates.length === 0) return fail(`no other whitelisted node has joined head ${head.node}; nobody could take over`);
     head.stepDown = { to };
-    logs.push({ event: "handover", node: head.node, role: "head", term: head.term, why: `asked to step down in favour of ${to ?? "another whitelisted node"}` });
+    logs.push({
+      event: "handover",
+      node: head.node,
+      role: "head",
+      term: head.term,
+      why: `asked to step down in favour of ${to ?? "another whitelisted node"}`,
+    });
     return { outcome: { ok: true, term: head.term, from: head.node, to }, changed: logs.length > 0, logs };
   }
 
@@ -427,7 +434,13 @@ export class Election {
     this.lease = null;
     this.grantsFrom = Number.NEGATIVE_INFINITY;
     this.handover = head.stepDown ? { from: node, to: head.stepDown.to, until: this.now() + handoverWindowMs(this.leaseTtlMs) } : null;
-    logs.push({ event: "release", node, role: "head", term, why: head.stepDown ? "head released its lease for a handover" : "head released its lease on shutdown" });
+    logs.push({
+      event: "release",
+      node,
+      role: "head",
+      term,
+      why: head.stepDown ? "head released its lease for a handover" : "head released its lease on shutdown",
+    });
     this.endTerm(term);
     return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs }, changed: true, logs };
   }
@@ -585,7 +598,13 @@ export class Election {
     for (const m of this.members.values()) if (!oldest || m.lastSeen < oldest.lastSeen) oldest = m;
     if (!oldest) return;
     this.members.delete(oldest.node);
-    logs.push({ event: "prune", node: oldest.node, role: "gone", term: oldest.term, why: `roster full (${this.maxMembers}); the longest-silent member leaves` });
+    logs.push({
+      event: "prune",
+      node: oldest.node,
+      role: "gone",
+      term: oldest.term,
+      why: `roster full (${this.maxMembers}); the longest-silent member leaves`,
+    });
   }
 
   private grant(node: string, address: string, host: string | undefined, logs: DecisionLog[], why: string): Decision<ClaimOutcome> {

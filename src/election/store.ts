@@ -19,7 +19,10 @@ const snapshotV2 = z.strictObject({
   term: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   head: z.strictObject({ node: name, host, address: z.string().min(1), term: z.int().min(1), ready: z.boolean(), grantedAt: z.number() }).nullable(),
   members: z.array(z.strictObject({ node: name, host, address: z.string(), term: z.int().min(0), joinedAt: z.number() })),
-  history: z.array(z.strictObject({ term: z.int().min(1), node: name, host, start: z.number(), end: z.number().nullable() })).max(1000).optional(),
+  history: z
+    .array(z.strictObject({ term: z.int().min(1), node: name, host, start: z.number(), end: z.number().nullable() }))
+    .max(1000)
+    .optional(),
 });
 
 /** What cslr 0.1 wrote; read once and upgraded, so an upgrade keeps the head and its term. */
@@ -48,7 +51,12 @@ function parseSnapshot(text: string): ElectionSnapshot | string {
   const v1 = snapshotV1.safeParse(json);
   if (v1.success) {
     const { term, head, workers } = v1.data;
-    return { version: 2, term, head: head && { node: head.node, address: head.address, term: head.term, ready: head.ready, grantedAt: head.grantedAt }, members: workers.map((w) => ({ ...w })) };
+    return {
+      version: 2,
+      term,
+      head: head && { node: head.node, address: head.address, term: head.term, ready: head.ready, grantedAt: head.grantedAt },
+      members: workers.map((w) => ({ ...w })),
+    };
   }
   const issue = v2.error.issues[0]!;
   return `${issue.path.join(".") || "state"}: ${issue.message}`;
@@ -79,7 +87,9 @@ export function loadStateFile(path: string, wallNow: () => number): LoadedState 
     renameSync(path, movedTo);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new CslrError(`${path}: the election state is unreadable (${reason}) and cannot be moved aside (${code}); make its folder writable (a read-only volume?) or move the file away, then start again`);
+    throw new CslrError(
+      `${path}: the election state is unreadable (${reason}) and cannot be moved aside (${code}); make its folder writable (a read-only volume?) or move the file away, then start again`,
+    );
   }
   return { kind: "lost", snapshot: emptySnapshot(), movedTo, reason, termFloor: wallNow() };
 }

@@ -60,7 +60,8 @@ export function chooseHostAddress(
     const same = candidates.find((c) => !!c.cidr && ipv4InCidr(coordinator, c.cidr));
     if (same) return { address: same.address, why: `${noRoute}; ${same.iface} (${same.cidr}) is on the coordinator's subnet`, fallback: true };
   }
-  if (candidates.length === 1) return { address: candidates[0]!.address, why: `${noRoute}; ${candidates[0]!.iface} is the only non-loopback interface`, fallback: true };
+  if (candidates.length === 1)
+    return { address: candidates[0]!.address, why: `${noRoute}; ${candidates[0]!.iface} is the only non-loopback interface`, fallback: true };
   if (candidates.length === 0) return { problem: `${noRoute} and no non-loopback IPv4 interface: connect this host to the LAN, or ${fix}` };
   return { problem: `${noRoute} and ${candidates.length} interfaces (${list}) could be the LAN: ${fix}` };
 }
@@ -137,7 +138,8 @@ const announced = new Set<string>();
  */
 export async function resolveHostAddress(configured: string, coordinatorHost: string | undefined): Promise<string | undefined> {
   const choice = await chooseHostAddressNow(configured, coordinatorHost);
-  const line = "problem" in choice ? `host.address auto: ${choice.problem}` : choice.fallback ? `host.address auto: ${choice.address} (${choice.why})` : undefined;
+  const line =
+    "problem" in choice ? `host.address auto: ${choice.problem}` : choice.fallback ? `host.address auto: ${choice.address} (${choice.why})` : undefined;
   if (line && !announced.has(line)) {
     announced.add(line);
     if ("problem" in choice) log.warn(line);

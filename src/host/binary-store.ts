@@ -104,9 +104,7 @@ export async function installCopy(source: string, version: string, options: { di
 
 /** Copies older than `maxAgeMs` (by last use) that no container mounts: removed (pure choice). */
 export function copiesToPrune(copies: { name: string; mtimeMs: number }[], mounted: Set<string>, keep: string, now: number, maxAgeMs: number): string[] {
-  return copies
-    .filter((c) => versionOfCopy(c.name) !== undefined && c.name !== keep && !mounted.has(c.name) && now - c.mtimeMs > maxAgeMs)
-    .map((c) => c.name);
+  return copies.filter((c) => versionOfCopy(c.name) !== undefined && c.name !== keep && !mounted.has(c.name) && now - c.mtimeMs > maxAgeMs).map((c) => c.name);
 }
 
 export const pruneAfterMs = 7 * 24 * 3600 * 1000;

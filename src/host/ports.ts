@@ -16,7 +16,11 @@ interface BindAttempt {
  * makes it fail with "listen tcp6 [::]:PORT: bind: address already in use", so both are tried.
  */
 export function bindAttempts(hostIp = "0.0.0.0"): BindAttempt[] {
-  if (hostIp === "0.0.0.0" || hostIp === "::") return [{ host: "0.0.0.0", ipv6Only: false }, { host: "::", ipv6Only: true }];
+  if (hostIp === "0.0.0.0" || hostIp === "::")
+    return [
+      { host: "0.0.0.0", ipv6Only: false },
+      { host: "::", ipv6Only: true },
+    ];
   return [{ host: hostIp, ipv6Only: false }];
 }
 

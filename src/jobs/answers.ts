@@ -19,7 +19,10 @@ export function looksLikeHtml(contentType: string | null, body: string): boolean
  */
 export function errorReason(contentType: string | null, body: string): string {
   if (looksLikeHtml(contentType, body)) return "an HTML page, not Ray's Jobs API";
-  const lines = body.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = body
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const last = lines.at(-1);
   return last === undefined ? "an empty body" : oneLine(last);
 }

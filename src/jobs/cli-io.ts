@@ -55,7 +55,13 @@ export const processInterrupts: Interrupts = {
  * then `uid-N`. Not os.userInfo() alone: Bun's answers "unknown" when USER is unset (seen).
  */
 export function userNameOf(uid: number | undefined, passwd: string | undefined, env: Record<string, string | undefined>): string {
-  const entry = uid === undefined ? undefined : passwd?.split("\n").map((line) => line.split(":")).find((f) => f.length >= 3 && f[2] === String(uid));
+  const entry =
+    uid === undefined
+      ? undefined
+      : passwd
+          ?.split("\n")
+          .map((line) => line.split(":"))
+          .find((f) => f.length >= 3 && f[2] === String(uid));
   const fromPasswd = entry?.[0];
   if (fromPasswd) return fromPasswd;
   const fromEnv = env.USER || env.LOGNAME || env.USERNAME;

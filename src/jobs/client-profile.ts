@@ -13,18 +13,27 @@ import { pinPattern } from "../election/tls.ts";
 import { CslrError, UsageError } from "../errors.ts";
 
 const port = z.int().min(1).max(65535);
-const httpUrl = z.string().max(300).refine((v) => isHttpUrl(v), { message: "expected an http(s) URL" });
+const httpUrl = z
+  .string()
+  .max(300)
+  .refine((v) => isHttpUrl(v), { message: "expected an http(s) URL" });
 
 export const clientProfileSchema = z.strictObject({
   version: z.literal(1),
   /** The coordinator's election service: where the roster names the head. */
   coordinator: httpUrl,
   /** The project: the MLflow experiment jobs go to by default. */
-  experiment: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).max(63),
+  experiment: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/)
+    .max(63),
   /** Dashboard (Jobs API) ports of the services that can be head. */
   dashboardPorts: z.strictObject({ "ray-cpu": port, "ray-gpu": port }),
   /** Ray's token, when the cluster uses token authentication. */
-  rayToken: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/).optional(),
+  rayToken: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,256}$/)
+    .optional(),
   /** MLflow as the cluster's nodes reach it (the job's MLFLOW_TRACKING_URI). */
   mlflowTrackingUri: httpUrl.optional(),
   /** SHA-256 of the coordinator's certificate (from the join token): an HTTPS coordinator is trusted by it alone. */
@@ -69,7 +78,10 @@ export function writeClientProfile(path: string, profile: ClientProfile): void {
 /** Which cluster a command outside a project means: --cluster, else CSLR_CLUSTER, else the profile's. */
 export function clusterOf(flag: string | undefined, env: Record<string, string | undefined>, profile: ClientProfile | undefined): string | undefined {
   const named = flag ?? (env.CSLR_CLUSTER || undefined);
-  if (named !== undefined && !httpUrl.safeParse(named).success) throw new UsageError(`${flag !== undefined ? "--cluster" : "CSLR_CLUSTER"} ${JSON.stringify(named)}: expected the coordinator's URL, like http://10.0.0.5:8888`);
+  if (named !== undefined && !httpUrl.safeParse(named).success)
+    throw new UsageError(
+      `${flag !== undefined ? "--cluster" : "CSLR_CLUSTER"} ${JSON.stringify(named)}: expected the coordinator's URL, like http://10.0.0.5:8888`,
+    );
   return named ?? profile?.coordinator;
 }
 

@@ -55,10 +55,7 @@ export function unseenSuffix(cursor: LogCursor, fullLog: string): string {
   return fresh;
 }
 
-export type FollowEnd =
-  | { kind: "ended"; job: JobDetails }
-  | { kind: "lost"; detail: string }
-  | { kind: "aborted" };
+export type FollowEnd = { kind: "ended"; job: JobDetails } | { kind: "lost"; detail: string } | { kind: "aborted" };
 
 export interface FollowOptions {
   client: JobsClient;

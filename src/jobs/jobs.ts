@@ -69,7 +69,8 @@ export async function listJobs(client: JobsClient, options: { json: boolean; now
   const shown = jobs.filter((job) => !isClientServerDriver(job));
   const hidden = jobs.length - shown.length;
   write(renderJobs(jobRows(shown, options.now ?? Date.now())));
-  if (hidden > 0) write(`(${hidden} Ray client session${hidden === 1 ? "" : "s"} not listed: drivers of ray:// connections, like cslr test's; --json has them)\n`);
+  if (hidden > 0)
+    write(`(${hidden} Ray client session${hidden === 1 ? "" : "s"} not listed: drivers of ray:// connections, like cslr test's; --json has them)\n`);
   return 0;
 }
 

@@ -59,7 +59,10 @@ function whyFailed(job: JobDetails): string {
 
 function contextLines(job: JobDetails, streamed: readonly string[]): string[] {
   const lines = streamed.length > 0 ? streamed : (job.message ?? "").split("\n").slice(1);
-  return lines.filter((l) => l.trim() !== "").slice(-lastLineCount).map((l) => `  | ${oneLine(l, 300)}`);
+  return lines
+    .filter((l) => l.trim() !== "")
+    .slice(-lastLineCount)
+    .map((l) => `  | ${oneLine(l, 300)}`);
 }
 
 export interface OutcomeInput {

@@ -112,7 +112,9 @@ function readPacked(file: PackedFile): Uint8Array<ArrayBuffer> {
   try {
     return readFileSync(file.absolutePath);
   } catch (error) {
-    throw new CslrError(`${file.absolutePath}: cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}); fix its permissions or list it in .rayignore`);
+    throw new CslrError(
+      `${file.absolutePath}: cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}); fix its permissions or list it in .rayignore`,
+    );
   }
 }
 
@@ -129,7 +131,8 @@ export function packWorkingDir(directory: string, options: PackOptions = {}): Wo
   }
 
   const uploadLimit = options.maxUploadBytes ?? maxUploadBytes;
-  const overUpload = (bytes: number, what: string) => new CslrError(tooLargeMessage(what, bytes, uploadLimit, "the largest upload Ray's dashboard accepts", listing.files));
+  const overUpload = (bytes: number, what: string) =>
+    new CslrError(tooLargeMessage(what, bytes, uploadLimit, "the largest upload Ray's dashboard accepts", listing.files));
   if (totalBytes > uploadLimit) {
     const foreseen = foreseenZipBytes(listing.files, options.level ?? 6);
     if (foreseen > uploadLimit) throw overUpload(Math.round(foreseen), `the zip of ${root} (foreseen from its files' first 4 MiB)`);

@@ -143,6 +143,17 @@ function unpackableFile(path: string, entryPath: string, root: string | undefine
   return projectSecret ? `${path}: skipped, ${projectSecret} (a project file with secrets is never uploaded)` : undefined;
 }
 
+/** The entry's stats (through a link), or undefined with a note saying why it is skipped. */
+function statOrNote(entryPath: string, path: string, symbolicLink: boolean, notes: string[]): Stats | undefined {
+  try {
+    return statSync(entryPath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    notes.push(symbolicLink && code === "ENOENT" ? `${path}: skipped, a symbolic link to nothing` : `${path}: skipped, cannot be read (${code ?? "error"})`);
+    return undefined;
+  }
+}
+
 /**
  * Walks `root`, following symbolic links as Ray does (its docs: "Ray follows the links and the
  * files they point to are uploaded") as long as they stay inside it, never around a loop.
@@ -162,14 +173,8 @@ export function listWorkingDir(root: string): WorkingDirListing {
     for (const entry of entries) {
       const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
       const entryPath = join(absolute, entry.name);
-      let stats: Stats;
-      try {
-        stats = statSync(entryPath);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        notes.push(entry.symbolicLink && code === "ENOENT" ? `${path}: skipped, a symbolic link to nothing` : `${path}: skipped, cannot be read (${code ?? "error"})`);
-        continue;
-      }
+      const stats = statOrNote(entryPath, path, entry.symbolicLink, notes);
+      if (!stats) continue;
       const out = leftOut(entry, path, entryPath, stats, rules, realRoot);
       if (out) notes.push(out);
       if (out !== undefined) continue;

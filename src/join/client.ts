@@ -32,6 +32,8 @@ export async function joinAsClient(url: string, token: JoinToken): Promise<strin
   };
   const path = clientProfilePath();
   writeClientProfile(path, profile);
-  log.success(`this machine is a client of ${info.project} at ${profile.coordinator}: wrote ${path} (0600); \`cslr run -- COMMAND\` from any folder now runs there`);
+  log.success(
+    `this machine is a client of ${info.project} at ${profile.coordinator}: wrote ${path} (0600); \`cslr run -- COMMAND\` from any folder now runs there`,
+  );
   return path;
 }

@@ -67,7 +67,10 @@ export function memberConfig(info: JoinInfo, host: { name: string; address: stri
 /** `pin`: the coordinator's certificate SHA-256, from the join token (undefined: plain HTTP, asked for). */
 export function memberNodes(info: JoinInfo, pin?: string): string {
   return yamlDocument(
-    [" yaml-language-server: $schema=./nodes.schema.json", ` Written by \`cslr join\` from ${info.coordinator.url}: the cluster's whitelist and election service.`],
+    [
+      " yaml-language-server: $schema=./nodes.schema.json",
+      ` Written by \`cslr join\` from ${info.coordinator.url}: the cluster's whitelist and election service.`,
+    ],
     {
       head_whitelist: [...info.election.whitelist],
       health_service: { url: info.coordinator.url, timeout: info.election.timeout, ...(pin ? { pin } : {}) },
@@ -78,7 +81,10 @@ export function memberNodes(info: JoinInfo, pin?: string): string {
 
 /** The member's .env: both tokens matched a strict grammar (no line break can add a variable). */
 export function memberEnv(clusterToken: string, rayToken: string | undefined): string {
-  const lines = ["# Secrets for cslr on a member workstation (the cluster's tokens). Keep this file private (mode 0600).", `CSLR_CLUSTER_TOKEN=${clusterToken}`];
+  const lines = [
+    "# Secrets for cslr on a member workstation (the cluster's tokens). Keep this file private (mode 0600).",
+    `CSLR_CLUSTER_TOKEN=${clusterToken}`,
+  ];
   if (rayToken) lines.push(`RAY_AUTH_TOKEN=${rayToken}`);
   return `${lines.join("\n")}\n`;
 }

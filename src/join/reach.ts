@@ -31,7 +31,13 @@ function listenAll(address: string, plan: PlannedPort[]): { listeners: TCPSocket
   return { listeners, busy };
 }
 
-export async function checkReachBack(coordinator: string, token: string, host: { name: string; address: string }, plan: PlannedPort[], fetch?: Fetch): Promise<ReachOutcome> {
+export async function checkReachBack(
+  coordinator: string,
+  token: string,
+  host: { name: string; address: string },
+  plan: PlannedPort[],
+  fetch?: Fetch,
+): Promise<ReachOutcome> {
   const { listeners, busy } = listenAll(host.address, plan);
   try {
     const registered = await registerHost(coordinator, token, host.name, host.address, { fetch });

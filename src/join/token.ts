@@ -26,8 +26,12 @@ export function parseJoinToken(text: string): JoinToken | { error: string } {
   const trimmed = text.trim();
   if (trimmed.startsWith(`${joinTokenVersion}.`)) {
     const [, pin, secret] = /^cslr1\.([^.]*)\.(.*)$/s.exec(trimmed) ?? [];
-    if (pin === undefined || !pinPattern.test(pin)) return { error: "the join token's pin is not 64 hex digits; expected cslr1.<pin>.<secret> as `cslr status` prints it on the coordinator" };
-    if (!secretPattern.test(secret ?? "")) return { error: "the join token's secret has characters a cluster token never has; expected cslr1.<pin>.<secret> as `cslr status` prints it on the coordinator" };
+    if (pin === undefined || !pinPattern.test(pin))
+      return { error: "the join token's pin is not 64 hex digits; expected cslr1.<pin>.<secret> as `cslr status` prints it on the coordinator" };
+    if (!secretPattern.test(secret ?? ""))
+      return {
+        error: "the join token's secret has characters a cluster token never has; expected cslr1.<pin>.<secret> as `cslr status` prints it on the coordinator",
+      };
     return { pin, secret: secret! };
   }
   if (!secretPattern.test(trimmed)) return { error: "not a join token; expected cslr1.<pin>.<secret> as `cslr status` prints it on the coordinator" };

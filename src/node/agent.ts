@@ -280,7 +280,11 @@ export class Agent {
         return tick.code === 0 ? 1 : tick.code;
       }
       if (moved) {
-        this.say({ decision: "re-elect", term: named!.term, why: `the service names head ${named!.head ?? "none"} (term ${named!.term}); this node follows ${head} (term ${term})` });
+        this.say({
+          decision: "re-elect",
+          term: named!.term,
+          why: `the service names head ${named!.head ?? "none"} (term ${named!.term}); this node follows ${head} (term ${term})`,
+        });
         // Claim at once; the next Ray starts only once this one has stopped (startRay waits).
         this.retiring = ray.stop();
         return "re-elect";
@@ -440,7 +444,9 @@ export class LeaseKeeper {
   private async beforeDeadline<T>(call: Promise<Outcome<T>>): Promise<Outcome<T>> {
     const budget = this.callBudget();
     const giveUp = new AbortController();
-    const late = this.io.sleep(budget, AbortSignal.any([giveUp.signal, this.signal()])).then((): Outcome<T> => ({ kind: "unreachable", reason: `no answer within ${budget} ms` }));
+    const late = this.io
+      .sleep(budget, AbortSignal.any([giveUp.signal, this.signal()]))
+      .then((): Outcome<T> => ({ kind: "unreachable", reason: `no answer within ${budget} ms` }));
     try {
       return await Promise.race([call, late]);
     } finally {
@@ -480,7 +486,10 @@ export class LeaseKeeper {
     while (!this.ended) {
       const now = this.io.now();
       if (now >= this.fenceAt) {
-        return this.end({ why: "self-fence", reason: `no lease renewal for ${Math.round(now - this.lastRenewedAt)} ms (2/3 of the ${this.ttlMs} ms TTL); stopping before the service may grant another head` });
+        return this.end({
+          why: "self-fence",
+          reason: `no lease renewal for ${Math.round(now - this.lastRenewedAt)} ms (2/3 of the ${this.ttlMs} ms TTL); stopping before the service may grant another head`,
+        });
       }
       await this.io.sleep(Math.max(0, Math.min(nextBeat, this.fenceAt) - now), this.signal());
       if (this.cancelled.signal.aborted) return;
@@ -492,7 +501,12 @@ export class LeaseKeeper {
         this.lastRenewedAt = Math.max(this.lastRenewedAt, sentAt);
         if (answer.value.stepDown) this.askStepDown();
       } else if (answer.kind === "fenced") return this.end({ why: "fenced", reason: answer.reason });
-      else this.say({ event: "heartbeat-failed", term: this.term, why: `${describeFailure(answer)}; self-fence in ${Math.max(0, Math.round(this.fenceAt - this.io.now()))} ms without a renewal` });
+      else
+        this.say({
+          event: "heartbeat-failed",
+          term: this.term,
+          why: `${describeFailure(answer)}; self-fence in ${Math.max(0, Math.round(this.fenceAt - this.io.now()))} ms without a renewal`,
+        });
     }
   }
 }

@@ -79,12 +79,19 @@ const addressOrAuto = z.string().refine((v) => v === "auto" || isHostname(v), { 
 
 export function parseSettings(env: Env, fallbackName: string): NodeSettings {
   const node = read(env, "CSLR_NODE_NAME", hostname, "a node name (letters, digits, '-' and '.')") ?? fallbackName;
-  if (!isHostname(node)) throw new SettingsError(`node name ${JSON.stringify(node)} (from the hostname): expected letters, digits, '-' and '.'; set CSLR_NODE_NAME`);
+  if (!isHostname(node))
+    throw new SettingsError(`node name ${JSON.stringify(node)} (from the hostname): expected letters, digits, '-' and '.'; set CSLR_NODE_NAME`);
   const url = required(read(env, "CSLR_HEALTH_URL", z.string().url(), "an http(s) URL like http://health:8080"), "CSLR_HEALTH_URL", "the election service URL");
   if (!/^https?:\/\//.test(url)) throw new SettingsError(`CSLR_HEALTH_URL=${JSON.stringify(url)}: expected an http:// or https:// URL`);
   const electionPin = read(env, "CSLR_HEALTH_PIN", z.string().regex(/^[0-9a-f]{64}$/), "the 64 hex digits of the election service's certificate SHA-256");
-  if (url.startsWith("https:") && electionPin === undefined) throw new SettingsError(`CSLR_HEALTH_URL=${JSON.stringify(url)} is https: expected CSLR_HEALTH_PIN, the certificate's SHA-256 (cslr generate sets it)`);
-  const explicitHead = read(env, "HEAD_ADDRESS", z.string().refine((v) => parseHostPort(v) !== undefined), "host:port, like 10.0.0.5:6379");
+  if (url.startsWith("https:") && electionPin === undefined)
+    throw new SettingsError(`CSLR_HEALTH_URL=${JSON.stringify(url)} is https: expected CSLR_HEALTH_PIN, the certificate's SHA-256 (cslr generate sets it)`);
+  const explicitHead = read(
+    env,
+    "HEAD_ADDRESS",
+    z.string().refine((v) => parseHostPort(v) !== undefined),
+    "host:port, like 10.0.0.5:6379",
+  );
   const ports: PinnedPorts = {};
   for (const [key, [name]] of Object.entries(rayPortFlags) as [keyof typeof rayPortFlags, readonly [string, string]][]) {
     const value = read(env, name, port, "a port from 1 to 65535");
@@ -95,7 +102,8 @@ export function parseSettings(env: Env, fallbackName: string): NodeSettings {
   }
   const memory = read(env, "CSLR_OBJECT_STORE_MEMORY", z.string(), "bytes or a size like 512m");
   const objectStoreMemory = memory === undefined ? undefined : parseMemorySize(memory);
-  if (memory !== undefined && objectStoreMemory === undefined) throw new SettingsError(`CSLR_OBJECT_STORE_MEMORY=${JSON.stringify(memory)}: expected bytes or a size like 512m`);
+  if (memory !== undefined && objectStoreMemory === undefined)
+    throw new SettingsError(`CSLR_OBJECT_STORE_MEMORY=${JSON.stringify(memory)}: expected bytes or a size like 512m`);
   const rayUser = read(env, "CSLR_RAY_USER", z.string().regex(/^\d{1,9}:\d{1,9}$/), "uid:gid, like 1000:100");
   const timeout = read(env, "CSLR_HEALTH_TIMEOUT", positive.min(0.1).max(3600), "seconds from 0.1 to 3600") ?? 5;
   return {

@@ -7,8 +7,14 @@
 import { z } from "zod";
 
 const port = z.int().min(1).max(65535);
-const url = z.string().max(300).refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), { message: "expected an http(s) URL" });
-const hostPort = z.string().max(300).regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: "expected host:port" });
+const url = z
+  .string()
+  .max(300)
+  .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), { message: "expected an http(s) URL" });
+const hostPort = z
+  .string()
+  .max(300)
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: "expected host:port" });
 
 export const pageConfigSchema = z.strictObject({
   version: z.literal(1),
@@ -16,7 +22,9 @@ export const pageConfigSchema = z.strictObject({
   /** Dashboard port of each Ray service that may be head (`ray-cpu`, `ray-gpu`). */
   dashboardPorts: z.record(z.string().max(63), port),
   services: z
-    .array(z.strictObject({ name: z.string().max(40), check: z.union([z.strictObject({ http: url }), z.strictObject({ tcp: hostPort })]), link: url.optional() }))
+    .array(
+      z.strictObject({ name: z.string().max(40), check: z.union([z.strictObject({ http: url }), z.strictObject({ tcp: hostPort })]), link: url.optional() }),
+    )
     .max(16),
   /** MLflow's REST API (from the health container) and its UI (from a browser). */
   mlflow: z.strictObject({ api: url, ui: url }).optional(),

@@ -28,7 +28,10 @@ export const logTailLines = 6;
 
 export function lastLines(log: string, count = logTailLines): string[] {
   const lines = log.replace(/\s+$/, "").split("\n");
-  return lines.slice(-count).map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l)).filter((l, i, all) => l !== "" || all.length > 1);
+  return lines
+    .slice(-count)
+    .map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l))
+    .filter((l, i, all) => l !== "" || all.length > 1);
 }
 
 function experimentOf(details: JobDetails): string | undefined {

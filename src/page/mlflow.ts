@@ -10,7 +10,10 @@ import type { PageJob } from "./jobs.ts";
 
 const experimentAnswer = z.object({ experiment: z.object({ experiment_id: z.string().regex(/^[0-9A-Za-z_-]{1,64}$/) }) });
 const runsAnswer = z.object({
-  runs: z.array(z.object({ info: z.object({ run_id: z.string().regex(/^[0-9a-f]{1,64}$/), start_time: z.coerce.number() }) })).max(100).optional(),
+  runs: z
+    .array(z.object({ info: z.object({ run_id: z.string().regex(/^[0-9a-f]{1,64}$/), start_time: z.coerce.number() }) }))
+    .max(100)
+    .optional(),
 });
 
 /** Seconds of slack between the job's clock (the head's) and the run's (the job's node). */
@@ -26,7 +29,12 @@ export async function findMlflowRun(mlflow: { api: string; ui: string }, job: Pa
   const search = await fetchImpl(`${api}/api/2.0/mlflow/runs/search`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ experiment_ids: [id], filter: `attributes.start_time >= ${job.startTime - slackMs}`, max_results: 20, order_by: ["attributes.start_time ASC"] }),
+    body: JSON.stringify({
+      experiment_ids: [id],
+      filter: `attributes.start_time >= ${job.startTime - slackMs}`,
+      max_results: 20,
+      order_by: ["attributes.start_time ASC"],
+    }),
     signal,
   });
   if (!search.ok) return undefined;

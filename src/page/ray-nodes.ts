@@ -17,7 +17,10 @@ const gpuSchema = z.object({
   /** MiB. */
   memoryUsed: count,
   memoryTotal: count,
-  processesPids: z.array(z.object({ pid: z.int().nonnegative(), gpuMemoryUsage: count.nullish() })).max(4096).nullish(),
+  processesPids: z
+    .array(z.object({ pid: z.int().nonnegative(), gpuMemoryUsage: count.nullish() }))
+    .max(4096)
+    .nullish(),
 });
 
 const nodeSchema = z.object({
@@ -29,7 +32,18 @@ const nodeSchema = z.object({
   mem: z.array(count).max(4).nullish(),
   gpus: z.array(gpuSchema).max(64).nullish(),
   /** Ray's worker processes: which job each serves (jobId hex), so a GPU's pids name its job. */
-  workers: z.array(z.object({ pid: z.int().nonnegative(), coreWorkerStats: z.array(z.object({ jobId: z.string().max(64).nullish() })).max(64).nullish() })).max(100_000).nullish(),
+  workers: z
+    .array(
+      z.object({
+        pid: z.int().nonnegative(),
+        coreWorkerStats: z
+          .array(z.object({ jobId: z.string().max(64).nullish() }))
+          .max(64)
+          .nullish(),
+      }),
+    )
+    .max(100_000)
+    .nullish(),
   raylet: z
     .object({
       nodeId: z.string().max(128).nullish(),

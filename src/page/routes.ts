@@ -101,19 +101,31 @@ export function pageRoutes(collector: PageCollector): Record<string, Handler> {
       return Response.json(buildPageView(collector.inputs()), { headers: securityHeaders });
     },
 
-    "POST /page/stop": async (ctx) => {
-      const posted = await postedForm(ctx);
-      if (posted instanceof Response) return posted;
-      const id = posted.form.get("job") ?? "";
-      if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) return text(400, "job: expected a submission id like raysubmit_abc123");
-      const csrf = csrfFor(ctx.token!, posted.session);
-      if (posted.form.get("confirmed") !== "yes") return html(200, renderConfirmStop(project(), id, csrf));
-      try {
-        const stopped = await collector.stopJob(id);
-        return html(200, renderMessage(project(), stopped ? `Stopping ${id}` : `${id} had already ended`, stopped ? "Ray is stopping the job; the page shows STOPPED once it has." : "Nothing to stop.", csrf));
-      } catch (error) {
-        return html(502, renderMessage(project(), `Could not stop ${id}`, (error as Error).message.split("\n")[0]!, csrf));
-      }
-    },
+    "POST /page/stop": (ctx) => stopJobRoute(collector, ctx),
   };
+}
+
+/** The stop button: asks first (a confirmation page), then stops the job through the head's Jobs API. */
+async function stopJobRoute(collector: PageCollector, ctx: RouteContext): Promise<Response> {
+  const project = collector.inputs().project;
+  const posted = await postedForm(ctx);
+  if (posted instanceof Response) return posted;
+  const id = posted.form.get("job") ?? "";
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) return text(400, "job: expected a submission id like raysubmit_abc123");
+  const csrf = csrfFor(ctx.token!, posted.session);
+  if (posted.form.get("confirmed") !== "yes") return html(200, renderConfirmStop(project, id, csrf));
+  try {
+    const stopped = await collector.stopJob(id);
+    return html(
+      200,
+      renderMessage(
+        project,
+        stopped ? `Stopping ${id}` : `${id} had already ended`,
+        stopped ? "Ray is stopping the job; the page shows STOPPED once it has." : "Nothing to stop.",
+        csrf,
+      ),
+    );
+  } catch (error) {
+    return html(502, renderMessage(project, `Could not stop ${id}`, (error as Error).message.split("\n")[0]!, csrf));
+  }
 }

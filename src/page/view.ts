@@ -183,7 +183,9 @@ interface RosterEntry {
 
 function rosterEntries(cluster: ClusterView): RosterEntry[] {
   const head = cluster.head;
-  const entries: RosterEntry[] = head ? [{ node: head.node, host: head.host, address: head.address, term: head.term, role: "head", since: Date.parse(head.since) }] : [];
+  const entries: RosterEntry[] = head
+    ? [{ node: head.node, host: head.host, address: head.address, term: head.term, role: "head", since: Date.parse(head.since) }]
+    : [];
   for (const w of cluster.workers) entries.push({ node: w.node, host: w.host, address: w.address, term: w.term, role: "worker", since: w.joinedAt });
   return entries;
 }
@@ -268,9 +270,16 @@ function callouts(ws: WorkstationView[]): { list: Callout[]; heldIdleJobs: Set<s
       busy += n.gpus.filter((g) => g.state === "busy").length;
       const idleHere = n.gpus.filter((g) => g.state === "idle");
       idle += idleHere.length;
-      if (idleHere.length > 0) list.push({ kind: "idle", text: `${n.node}: ${idleHere.length === 1 ? idleHere[0]!.label : `GPUs ${idleHere.map((g) => g.label.slice(4)).join(", ")}`} idle (no process)` });
+      if (idleHere.length > 0)
+        list.push({
+          kind: "idle",
+          text: `${n.node}: ${idleHere.length === 1 ? idleHere[0]!.label : `GPUs ${idleHere.map((g) => g.label.slice(4)).join(", ")}`} idle (no process)`,
+        });
       for (const g of n.gpus.filter((g) => g.state === "held-idle")) {
-        list.push({ kind: "held-idle", text: `${g.label} on ${n.node} is held by ${g.job} but has done nothing for ${formatDuration(heldIdleAfterMs)} or more` });
+        list.push({
+          kind: "held-idle",
+          text: `${g.label} on ${n.node} is held by ${g.job} but has done nothing for ${formatDuration(heldIdleAfterMs)} or more`,
+        });
         if (g.job) heldIdleJobs.add(g.job);
       }
     }
@@ -278,7 +287,10 @@ function callouts(ws: WorkstationView[]): { list: Callout[]; heldIdleJobs: Set<s
   const idleLines = list.filter((c) => c.kind === "idle");
   if (idleLines.length > 5) {
     const perNode = idleLines.map((c) => c.text.replace(/: (GPUs? [\d, ]+?) idle.*$/, (_m, gpus: string) => ` (${gpus.replace(/^GPUs? /, "")})`));
-    list.splice(list.indexOf(idleLines[0]!), idleLines.length, { kind: "idle", text: `${idle} idle GPUs (no process) on ${idleLines.length} nodes: ${perNode.join("; ")}` });
+    list.splice(list.indexOf(idleLines[0]!), idleLines.length, {
+      kind: "idle",
+      text: `${idle} idle GPUs (no process) on ${idleLines.length} nodes: ${perNode.join("; ")}`,
+    });
   }
   return { list, heldIdleJobs, summary: total === 0 ? "no GPUs reported" : `${total} GPUs: ${busy} busy, ${idle} idle, ${total - busy - idle} held` };
 }

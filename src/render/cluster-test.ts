@@ -13,7 +13,16 @@ import { parseIpv4Cidr } from "../config/net.ts";
 import { rosterUrl } from "../config/urls.ts";
 import { renderTemplateText, templates } from "./engine.ts";
 import { needsClusterToken } from "../config/secrets.ts";
-import { agentMounts, clusterTokenSecret, paths, pinnedPortEnvironment, rayAuthEnvironment, type ElectionTls, type EnvEntry, type Mount } from "./compose-data.ts";
+import {
+  agentMounts,
+  clusterTokenSecret,
+  paths,
+  pinnedPortEnvironment,
+  rayAuthEnvironment,
+  type ElectionTls,
+  type EnvEntry,
+  type Mount,
+} from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 
 /** Names inside the test stack; `cslr test` and the e2e tests use the same ones. */
@@ -131,5 +140,11 @@ export function renderClusterTest(
   templateText: string = templates["cluster-test.compose.yaml"].text,
 ): string {
   const view = clusterTestData(model, opts);
-  return renderTemplateText("cluster-test.compose.yaml", templateText, { ...view, paths, tokenSecret: clusterTokenSecret, names: clusterTest, esc: composeScalar });
+  return renderTemplateText("cluster-test.compose.yaml", templateText, {
+    ...view,
+    paths,
+    tokenSecret: clusterTokenSecret,
+    names: clusterTest,
+    esc: composeScalar,
+  });
 }

@@ -211,7 +211,10 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string, tls: E
   if (node.objectStoreMemory !== undefined) env.push({ name: "CSLR_OBJECT_STORE_MEMORY", value: node.objectStoreMemory });
   // Ray reads these itself; two heads on one host network would collide on the defaults (44227, 44217).
   if (node.pinned) {
-    env.push({ name: "DASHBOARD_METRIC_PORT", value: node.pinned.dashboardMetricsPort }, { name: "AUTOSCALER_METRIC_PORT", value: node.pinned.autoscalerMetricsPort });
+    env.push(
+      { name: "DASHBOARD_METRIC_PORT", value: node.pinned.dashboardMetricsPort },
+      { name: "AUTOSCALER_METRIC_PORT", value: node.pinned.autoscalerMetricsPort },
+    );
   }
   env.push(...rayAuthEnvironment(model));
   if (model.election.headAddress) env.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
@@ -263,7 +266,7 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
 const redisScript = [
   // The password goes into a private config file, not onto redis-server's command line.
   "umask 077",
-  "printf 'requirepass \"%s\"\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf",
+  'printf \'requirepass "%s"\\n\' "$REDIS_PASSWORD" > /tmp/redis.conf',
   `exec redis-server /tmp/redis.conf --appendonly yes --dir ${paths.redisData}`,
 ].join(" && ");
 
@@ -282,7 +285,7 @@ const mlflowScript = (withPostgres: boolean) =>
 
 /** The token reaches marimo on its standard input (--token-password-file -): not in argv, not left in its environment. */
 const marimoScript = [
-  'token=$MARIMO_TOKEN; unset MARIMO_TOKEN',
+  "token=$MARIMO_TOKEN; unset MARIMO_TOKEN",
   // -q: marimo's banner prints the URL with the token in it, into the container's log.
   `exec marimo -q edit --headless --host 0.0.0.0 --port "$MARIMO_PORT" --token --token-password-file - ${paths.notebooks} <<EOF`,
   "$token",
@@ -330,17 +333,33 @@ function healthService(inputs: ComposeInputs): ComposeView["health"] {
   return {
     image: health.image,
     command: [
-      "health", "serve",
-      "--host", "0.0.0.0",
-      "--port", String(inner),
-      "--whitelist", model.election.whitelist.join(","),
-      "--state", `${paths.electionState}/election.json`,
-      "--lease-ttl", `${health.lease_ttl}s`,
+      "health",
+      "serve",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      String(inner),
+      "--whitelist",
+      model.election.whitelist.join(","),
+      "--state",
+      `${paths.electionState}/election.json`,
+      "--lease-ttl",
+      `${health.lease_ttl}s`,
       ...(hostNetwork ? ["--join-info", paths.joinInfo] : []),
-      "--page", paths.pageInfo,
+      "--page",
+      paths.pageInfo,
       ...(tls ? ["--tls-cert", paths.tlsCert, "--tls-key", paths.tlsKey] : []),
     ],
-    healthcheck: [paths.cslrBinary, "health", "ping", "--url", `${tls ? "https" : "http"}://127.0.0.1:${inner}`, ...(tls ? ["--pin", tls.pin] : []), "--timeout", "2"],
+    healthcheck: [
+      paths.cslrBinary,
+      "health",
+      "ping",
+      "--url",
+      `${tls ? "https" : "http"}://127.0.0.1:${inner}`,
+      ...(tls ? ["--pin", tls.pin] : []),
+      "--timeout",
+      "2",
+    ],
     // Ray's token: the lab page asks the head's dashboard with it; with host networking the
     // service also hands it to workstations that join (with the cluster token).
     environment: [secret("CSLR_CLUSTER_TOKEN"), ...rayAuthEnvironment(model), ...joinInfoDigestEnvironment(inputs)],

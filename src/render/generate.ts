@@ -108,7 +108,9 @@ export function electionTlsOf(model: Model, paths: ProjectPaths, options: { allo
   const local = localCertificate(paths);
   if (!local || !existsSync(paths.tlsKey)) {
     if (options.allowMissing) return { pin: "0".repeat(64), certFile: paths.tlsCert, keyFile: paths.tlsKey };
-    throw new UsageError(`${local ? paths.tlsKey : paths.tlsCert}: missing; the election service speaks HTTPS with it (services.health.tls); run \`cslr init\` to create it`);
+    throw new UsageError(
+      `${local ? paths.tlsKey : paths.tlsCert}: missing; the election service speaks HTTPS with it (services.health.tls); run \`cslr init\` to create it`,
+    );
   }
   return { pin: local.pin, certFile: paths.tlsCert, keyFile: paths.tlsKey };
 }
@@ -137,7 +139,16 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
   const cslrBinary = await installCopy(resolveCslrBinary(model, paths.dir), pkg.version, { dryRun: options.dryRun });
   const hostAddress = testHostAddress(model, await advertisedHostAddressOf(model));
   const tls = electionTlsOf(model, paths, { allowMissing: options.allowMissingSecrets });
-  const files = renderBuild({ model, cslrBinary, projectDir: paths.dir, outDir: paths.out, hostAddress, version: pkg.version, tls, templates: loadTemplateSet(join(paths.dir, "templates")) });
+  const files = renderBuild({
+    model,
+    cslrBinary,
+    projectDir: paths.dir,
+    outDir: paths.out,
+    hostAddress,
+    version: pkg.version,
+    tls,
+    templates: loadTemplateSet(join(paths.dir, "templates")),
+  });
   if (!options.dryRun) writeBuildAtomically(paths.out, files);
   return { model, paths, files, cslrBinary };
 }

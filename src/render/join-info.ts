@@ -18,7 +18,14 @@ export function joinInfoOf(model: Model, hostAddress: string, version: string): 
     project: model.project.name,
     coordinator: { url, address: hostAddress, name: model.host.name },
     election: { whitelist: [...model.election.whitelist], leaseTtl: model.election.leaseTtl, timeout: model.election.timeout },
-    ray: { cpuImage: s.ray.cpu.image, gpuImage: s.ray.gpu.image, cpu: head(s.ray.cpu), gpu: head(s.ray.gpu), hostPorts: { ...s.ray.host_ports }, auth: s.ray.auth },
+    ray: {
+      cpuImage: s.ray.cpu.image,
+      gpuImage: s.ray.gpu.image,
+      cpu: head(s.ray.cpu),
+      gpu: head(s.ray.gpu),
+      hostPorts: { ...s.ray.host_ports },
+      auth: s.ray.auth,
+    },
     mlflow: { trackingUri: mlflowUrlForNodes(model, hostAddress) },
     redis: { url: s.redis.enabled ? `redis://${hostAddress}:${s.redis.port}` : undefined },
   };

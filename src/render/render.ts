@@ -73,7 +73,11 @@ export function renderBuild(inputs: RenderInputs): RenderedFile[] {
     {
       name: "cluster-test.compose.yaml",
       content: renderYaml("cluster-test.compose.yaml", () =>
-        renderClusterTest(model, { hostAddress: inputs.hostAddress, cslrBinary: inputs.cslrBinary, outDir: inputs.outDir, tls: inputs.tls }, templates["cluster-test.compose.yaml"]),
+        renderClusterTest(
+          model,
+          { hostAddress: inputs.hostAddress, cslrBinary: inputs.cslrBinary, outDir: inputs.outDir, tls: inputs.tls },
+          templates["cluster-test.compose.yaml"],
+        ),
       ),
       mode: 0o644,
     },
@@ -83,4 +87,3 @@ export function renderBuild(inputs: RenderInputs): RenderedFile[] {
     ...pageInfoFile(inputs),
   ];
 }
-

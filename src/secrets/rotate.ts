@@ -62,10 +62,15 @@ export type PostgresRotation = "altered" | "no data yet" | "disabled";
  */
 export async function rotatePostgresPassword(session: Session, model: Model, password: string): Promise<PostgresRotation> {
   const s = model.config.services;
-  const data = postgresData({ project: model.project.name, enabled: s.mlflow.enabled && s.mlflow.postgres.enabled, dataPath: s.mlflow.postgres.data_path }, session.paths.dir);
+  const data = postgresData(
+    { project: model.project.name, enabled: s.mlflow.enabled && s.mlflow.postgres.enabled, dataPath: s.mlflow.postgres.data_path },
+    session.paths.dir,
+  );
   if (!data) return "disabled";
   const { compose } = session;
-  const running = parsePs(await compose.captureOk(psArgs({ json: true, services: [postgresService] }))).some((r) => r.service === postgresService && r.state === "running");
+  const running = parsePs(await compose.captureOk(psArgs({ json: true, services: [postgresService] }))).some(
+    (r) => r.service === postgresService && r.state === "running",
+  );
   if (!running) {
     const exists = await postgresDataExists(data, engineOf(compose.tool));
     if (exists === false) return "no data yet";
@@ -75,8 +80,11 @@ export async function rotatePostgresPassword(session: Session, model: Model, pas
   }
   try {
     const { user, database } = s.mlflow.postgres;
-    const result = await compose.capture(["exec", "-T", postgresService, "psql", "-v", "ON_ERROR_STOP=1", "-q", "-U", user, "-d", database], { stdin: alterRoleSql(user, password) });
-    if (result.code !== 0) throw new CslrError(manualSteps(session, model, `ALTER ROLE in ${postgresService} failed (${lastLine(result.stderr || result.stdout)})`));
+    const result = await compose.capture(["exec", "-T", postgresService, "psql", "-v", "ON_ERROR_STOP=1", "-q", "-U", user, "-d", database], {
+      stdin: alterRoleSql(user, password),
+    });
+    if (result.code !== 0)
+      throw new CslrError(manualSteps(session, model, `ALTER ROLE in ${postgresService} failed (${lastLine(result.stderr || result.stdout)})`));
   } finally {
     if (!running) await compose.capture(["stop", postgresService]);
   }

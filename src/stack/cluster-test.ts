@@ -53,7 +53,9 @@ export async function runClusterTest(paths: ProjectPaths, options: ClusterTestOp
   log.start(`starting the test containers (${target.projectName}) on ${model.clusterTest.subnet ?? "a subnet Docker picks"}`);
   if (options.action === "up") {
     await composeOrThrow(compose, upArgs({ detach: true, forceRecreate: true, removeOrphans: true }), "starting the test containers");
-    log.success(`test containers running; check by hand with \`docker compose -p ${target.projectName} exec ${clusterTest.client} bash\`, remove with \`cslr test --down\``);
+    log.success(
+      `test containers running; check by hand with \`docker compose -p ${target.projectName} exec ${clusterTest.client} bash\`, remove with \`cslr test --down\``,
+    );
     return;
   }
   try {

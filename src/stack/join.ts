@@ -56,7 +56,8 @@ export async function joinCluster(paths: ProjectPaths, request: JoinRequest): Pr
   if (existing.length > 0 && !request.force) {
     throw new CslrError(`${existing.map(displayPath).join(" and ")} already exist here; join from an empty folder, or pass --force to replace them`);
   }
-  if (!request.token.pin) log.warn(`joining over plain HTTP (${request.url}): anyone on the network can read the cluster token and answer in the coordinator's place`);
+  if (!request.token.pin)
+    log.warn(`joining over plain HTTP (${request.url}): anyone on the network can read the cluster token and answer in the coordinator's place`);
   // Pinned: no request (and no token) reaches a server without the coordinator's certificate.
   const coordinator = request.token.pin ? pinnedFetch(request.token.pin) : fetch;
   const info = await askCoordinator(request, coordinator);
@@ -77,7 +78,9 @@ export async function joinCluster(paths: ProjectPaths, request: JoinRequest): Pr
     { path: paths.envFile, content: memberEnv(request.token.secret, info.ray.authToken), mode: 0o600 },
     ...schemaFiles(paths.dir),
   ]);
-  log.success(`${request.name} (${address}) is a member of ${info.project}: wrote ${displayPath(paths.config)}, ${displayPath(paths.nodes)} and ${displayPath(paths.envFile)}`);
+  log.success(
+    `${request.name} (${address}) is a member of ${info.project}: wrote ${displayPath(paths.config)}, ${displayPath(paths.nodes)} and ${displayPath(paths.envFile)}`,
+  );
 
   if (!request.up) {
     log.info("next: `cslr up -d --wait` starts this workstation's Ray nodes");
@@ -97,7 +100,8 @@ async function askCoordinator({ url, token, name }: JoinRequest, coordinator: Fe
   const answer = await getJoinInfo(url, token.secret, { fetch: coordinator });
   if (!answer.ok) {
     if (answer.status === 401) throw new CslrError(`the coordinator at ${url} refused the token: use the CSLR_CLUSTER_TOKEN from its .env`);
-    if (answer.status === 0) throw new CslrError(`cannot reach the coordinator: ${oneLine(answer.reason, 300)} (is its stack up, and its port open to this host?)`);
+    if (answer.status === 0)
+      throw new CslrError(`cannot reach the coordinator: ${oneLine(answer.reason, 300)} (is its stack up, and its port open to this host?)`);
     // An answer that is not what the protocol allows is bad input: refused with the field, nothing written.
     if (answer.status === 200) {
       throw new CslrError(`the coordinator at ${url} sent join information cslr does not accept (${answer.reason}); nothing was written`, ExitCode.usage);
@@ -112,7 +116,10 @@ async function askCoordinator({ url, token, name }: JoinRequest, coordinator: Fe
     throw new CslrError("the coordinator uses Ray's token authentication but did not hand out the token: restart its health service (cslr up there)");
   }
   if (token.pin && !info.coordinator.url.startsWith("https:")) {
-    throw new CslrError(`the coordinator at ${url} gives its URL as ${info.coordinator.url}, which is not HTTPS; refusing to hand this member a plain-HTTP election service`, ExitCode.usage);
+    throw new CslrError(
+      `the coordinator at ${url} gives its URL as ${info.coordinator.url}, which is not HTTPS; refusing to hand this member a plain-HTTP election service`,
+      ExitCode.usage,
+    );
   }
   if (name === info.coordinator.name) throw new UsageError(`--name: ${name} is the coordinator's name; give this workstation its own (--name ws2)`);
   return info;
@@ -132,7 +139,10 @@ async function assertReachedBack(request: JoinRequest, info: JoinInfo, address: 
     );
   }
   if (closed.length === 0) return;
-  const lines = firewallLines(closed.map((p) => p.port), clusterSource(info.coordinator.address));
+  const lines = firewallLines(
+    closed.map((p) => p.port),
+    clusterSource(info.coordinator.address),
+  );
   process.stderr.write(
     [
       `The coordinator (${info.coordinator.address}) cannot reach this host (${address}) on ${closed.length} port(s): ${oneLine(closed[0]!.error)}.`,

@@ -15,7 +15,8 @@ export async function openPage(paths: ProjectPaths): Promise<void> {
   const stack = stackFactsOfModel(model);
   const address = (await resolveHostAddress(stack.hostAddress, stack.coordinatorHost)) ?? "127.0.0.1";
   const url = pageUrlOf(stack, address);
-  if (!url) throw new CslrError(`no lab page here: the election service runs neither on ${stack.hostName} nor at a known address (services.health, election.url)`);
+  if (!url)
+    throw new CslrError(`no lab page here: the election service runs neither on ${stack.hostName} nor at a known address (services.health, election.url)`);
   if (await openInBrowser(url)) log.info(`opened ${url} (sign in with CSLR_CLUSTER_TOKEN from .env)`);
   else process.stdout.write(`${url}\n`);
 }

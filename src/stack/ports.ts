@@ -26,7 +26,13 @@ export async function showPorts(paths: ProjectPaths, options: { json?: boolean }
   const { ray, plan } = portPlan(model);
   const coordinator = coordinatorHostOf(model);
   const address = await hostAddressOf(model);
-  const firewall = ray.length > 0 ? firewallLines(ray.map((p) => p.port), clusterSource(coordinator && /^\d+\.\d+\.\d+\.\d+$/.test(coordinator) ? coordinator : address)) : undefined;
+  const firewall =
+    ray.length > 0
+      ? firewallLines(
+          ray.map((p) => p.port),
+          clusterSource(coordinator && /^\d+\.\d+\.\d+\.\d+$/.test(coordinator) ? coordinator : address),
+        )
+      : undefined;
   if (options.json) {
     process.stdout.write(formatJson(jsonDocument({ host: model.host.name, address, mode: model.network.mode, ports: plan, firewall })));
     return;
@@ -34,7 +40,13 @@ export async function showPorts(paths: ProjectPaths, options: { json?: boolean }
   const lines = [`Ports of ${model.host.name} (${address}), ${model.network.mode} networking:`];
   lines.push(...portTableLines(plan));
   if (firewall) {
-    lines.push("", `Open Ray's ports (${portRanges(ray.map((p) => p.port)).length} ranges) to the cluster's network. With ufw:`, ...firewall.ufw.map((l) => `  ${l}`), "With firewalld:", ...firewall.firewalld.map((l) => `  ${l}`));
+    lines.push(
+      "",
+      `Open Ray's ports (${portRanges(ray.map((p) => p.port)).length} ranges) to the cluster's network. With ufw:`,
+      ...firewall.ufw.map((l) => `  ${l}`),
+      "With firewalld:",
+      ...firewall.firewalld.map((l) => `  ${l}`),
+    );
   } else if (model.network.mode === "bridge") {
     lines.push("", "One workstation (bridge networking): only the published ports above face the network. For several workstations set network.mode: host.");
   }

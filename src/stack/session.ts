@@ -58,8 +58,7 @@ export async function sessionAt(paths: ProjectPaths, opts: SessionOptions = {}, 
   else if (opts.model === "required") model = await loadProject(paths);
   else if (opts.model === "optional") model = await tryLoadModel(paths);
   const file = opts.file === "cluster-test" ? paths.clusterTestFile : opts.generate || opts.file === "latest" ? paths.composeFile : runningComposeFile(paths);
-  const { doc, projectName, text } =
-    opts.file === "cluster-test" ? readComposeFile(file, "run `cslr test` (or `cslr generate`) first") : readComposeFile(file);
+  const { doc, projectName, text } = opts.file === "cluster-test" ? readComposeFile(file, "run `cslr test` (or `cslr generate`) first") : readComposeFile(file);
   const target = composeTarget(paths, projectName, file);
   if (opts.secrets === "placeholders") target.env = secretPlaceholders(paths, target, text);
   const compose = await Compose.open(target, { dryRun, quiet: isQuiet() });

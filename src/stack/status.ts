@@ -60,7 +60,16 @@ export async function showStatus(paths: ProjectPaths, options: { json?: boolean;
 
   const address = options.host ?? (await resolveHostAddress(stack.hostAddress, stack.coordinatorHost));
   if (!address) log.warn("no external address found for this host; showing 127.0.0.1 (set host.address, or pass --host)");
-  const report = buildStatus({ stack, projectName: session.target.projectName, address: address ?? "127.0.0.1", rows, roster, clusterToken, serviceVersion, cliVersion: pkg.version });
+  const report = buildStatus({
+    stack,
+    projectName: session.target.projectName,
+    address: address ?? "127.0.0.1",
+    rows,
+    roster,
+    clusterToken,
+    serviceVersion,
+    cliVersion: pkg.version,
+  });
   process.stdout.write(options.json ? formatJson(report) : renderStatus(report));
   process.exitCode = "error" in roster ? statusExit.unreachable : roster.roster.head?.ready ? statusExit.ready : statusExit.noReadyHead;
 }

@@ -30,11 +30,7 @@ export type WaitPhase =
   | { kind: "jobs-api"; head: string; reason: string }
   | { kind: "ready"; head?: string; joined: number; expected: number };
 
-export function waitPhase(
-  rows: PsRow[],
-  roster: { roster: RosterView } | { error: string } | undefined,
-  expect: WaitExpectation,
-): WaitPhase {
+export function waitPhase(rows: PsRow[], roster: { roster: RosterView } | { error: string } | undefined, expect: WaitExpectation): WaitPhase {
   for (const row of rows) {
     if (expect.services.includes(row.service) && (row.state === "exited" || row.state === "dead")) {
       return { kind: "failed", service: row.service, reason: `container ${row.name} ${row.state} (exit code ${row.exitCode})` };
@@ -59,7 +55,10 @@ export function waitPhase(
   const head = roster.roster.head;
   if (!head) return { kind: "election" };
   const term = head.term ?? roster.roster.term;
-  const present = new Set([head.node, ...roster.roster.workers.filter((w) => term === undefined || w.term === undefined || w.term === term).map((w) => w.node)]);
+  const present = new Set([
+    head.node,
+    ...roster.roster.workers.filter((w) => term === undefined || w.term === undefined || w.term === term).map((w) => w.node),
+  ]);
   const missing = expect.nodes.filter((n) => !present.has(n));
   const joined = expected - missing.length;
   if (missing.length > 0 || !head.ready) return { kind: "workers", head: head.node, joined, expected, missing };
@@ -84,8 +83,6 @@ export function describePhase(phase: WaitPhase): string {
     case "jobs-api":
       return `head ${phase.head} elected → waiting for its Jobs API to answer (${phase.reason})`;
     case "ready":
-      return phase.head
-        ? `ready: head ${phase.head}, this host's Ray nodes on the roster ${phase.joined}/${phase.expected}`
-        : "ready: all containers running";
+      return phase.head ? `ready: head ${phase.head}, this host's Ray nodes on the roster ${phase.joined}/${phase.expected}` : "ready: all containers running";
   }
 }

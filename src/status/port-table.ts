@@ -11,7 +11,8 @@ export function portTableLines(plan: readonly PlannedPort[]): string[] {
   let i = 0;
   while (i < plan.length) {
     let j = i;
-    while (j + 1 < plan.length && plan[j + 1]!.port === plan[j]!.port + 1 && plan[j + 1]!.service === plan[i]!.service && plan[j + 1]!.what === plan[i]!.what) j++;
+    while (j + 1 < plan.length && plan[j + 1]!.port === plan[j]!.port + 1 && plan[j + 1]!.service === plan[i]!.service && plan[j + 1]!.what === plan[i]!.what)
+      j++;
     rows.push([i === j ? `${plan[i]!.port}` : `${plan[i]!.port}-${plan[j]!.port}`, plan[i]!.service, plan[i]!.what]);
     i = j + 1;
   }

@@ -190,7 +190,12 @@ function gcsAddressOf(stack: StackFacts, head: RosterHeadView, address: string):
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 const endpointLabels: [keyof Endpoints, string][] = [
@@ -227,7 +232,12 @@ export function renderStatus(report: StatusReport): string {
     lines.push("", "Workstations:");
     for (const host of report.hosts) {
       lines.push(`  ${host.name} (${host.address})`);
-      const rows = host.nodes.map((n) => [n.node, n.role === "head" ? (n.ready ? "head" : "head, starting") : "worker", n.address, n.role === "worker" ? `last report ${seconds(n.ageMs)}` : ""]);
+      const rows = host.nodes.map((n) => [
+        n.node,
+        n.role === "head" ? (n.ready ? "head" : "head, starting") : "worker",
+        n.address,
+        n.role === "worker" ? `last report ${seconds(n.ageMs)}` : "",
+      ]);
       lines.push(...table(rows).map((l) => `    ${l}`));
     }
   }
@@ -242,7 +252,10 @@ export function renderStatus(report: StatusReport): string {
   lines.push(...table(rows).map((l) => `  ${l}`));
   if (report.gcsAddress) lines.push(`  Ray GCS          ${report.gcsAddress}   (ray start --address=${report.gcsAddress})`);
   if (report.versionMismatch) {
-    lines.push("", `Note: the election service runs cslr ${report.serviceVersion}, this CLI is ${report.cliVersion}: \`cslr up\` updates it (and the Ray nodes, whose agent is cslr too)`);
+    lines.push(
+      "",
+      `Note: the election service runs cslr ${report.serviceVersion}, this CLI is ${report.cliVersion}: \`cslr up\` updates it (and the Ray nodes, whose agent is cslr too)`,
+    );
   }
   if (report.joinUrl && report.joinToken) lines.push("", ...joinInstructions(report.joinUrl, report.joinToken));
   return `${lines.join("\n")}\n`;

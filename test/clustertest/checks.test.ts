@@ -1,18 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import {
-  checkHealth,
-  checkNoHead,
-  checkWorkerInRay,
-  checkWorkerInRoster,
-  headTarget,
-  readFlavour,
-  readRayClientReport,
-} from "../../src/clustertest/checks.ts";
+import { checkHealth, checkNoHead, checkWorkerInRay, checkWorkerInRoster, headTarget, readFlavour, readRayClientReport } from "../../src/clustertest/checks.ts";
 import { formatVerdict, verdictExitCode } from "../../src/clustertest/verdict.ts";
 import { modelFixture } from "../helpers/model.ts";
 
 const http = (status: number, body: string) => `HTTP/1.1 ${status} X\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-const roster = { head: { node: "ray-cpu", address: "ray-cpu:6379", term: 3, since: "t", ready: true }, term: 3, workers: [{ node: "w1", address: "172.28.0.5", lastSeen: "t" }] };
+const roster = {
+  head: { node: "ray-cpu", address: "ray-cpu:6379", term: 3, since: "t", ready: true },
+  term: 3,
+  workers: [{ node: "w1", address: "172.28.0.5", lastSeen: "t" }],
+};
 const endpoint = { host: "host.docker.internal", port: 8888 };
 const worker = { name: "test-ray-worker", hostAddress: "10.0.0.5", nodeManagerPort: 6700, ports: [6700, 6701, 6710, 6719] };
 
@@ -20,7 +16,12 @@ describe("checkHealth", () => {
   test.each([
     ["200 with a roster", { code: 0, stdout: http(200, JSON.stringify(roster)), stderr: "" }, true, undefined],
     ["refused", { code: 1, stdout: "", stderr: "bash: connect: Connection refused\n" }, false, "no connection (bash: connect: Connection refused)"],
-    ["refused, as bash says it", { code: 1, stdout: "", stderr: "cslr-probe: line 1: /dev/tcp/h/1: Connection refused\n" }, false, "no connection (Connection refused)"],
+    [
+      "refused, as bash says it",
+      { code: 1, stdout: "", stderr: "cslr-probe: line 1: /dev/tcp/h/1: Connection refused\n" },
+      false,
+      "no connection (Connection refused)",
+    ],
     ["HTTP 500", { code: 0, stdout: http(500, "x"), stderr: "" }, false, "GET /v1/cluster answered HTTP 500"],
     ["someone else's server", { code: 0, stdout: http(200, "<html>"), stderr: "" }, false, "GET /v1/cluster did not return a roster"],
     ["not HTTP", { code: 0, stdout: "+PONG\r\n", stderr: "" }, false, "the answer is not HTTP"],
@@ -33,17 +34,30 @@ describe("checkHealth", () => {
 });
 
 describe("headTarget", () => {
-  const model = modelFixture({ services: { ray: { cpu: { head_port: 16379, client_port: 20001 }, gpu: { enabled: true, head_port: 16380, client_port: 20002 } } } });
+  const model = modelFixture({
+    services: { ray: { cpu: { head_port: 16379, client_port: 20001 }, gpu: { enabled: true, head_port: 16380, client_port: 20002 } } },
+  });
   test.each([
-    ["local cpu head via the host", { node: "ray-cpu", address: "ray-cpu:16379" }, { gcs: { host: "host.docker.internal", port: 16379 }, client: { host: "host.docker.internal", port: 20001 }, local: true }],
-    ["local gpu head via the host", { node: "ray-gpu", address: "ray-gpu:16380" }, { gcs: { host: "host.docker.internal", port: 16380 }, client: { host: "host.docker.internal", port: 20002 }, local: true }],
-    ["remote head at its address", { node: "gpu-box", address: "10.9.8.7:6379" }, { gcs: { host: "10.9.8.7", port: 6379 }, client: { host: "10.9.8.7", port: 20001 }, local: false }],
+    [
+      "local cpu head via the host",
+      { node: "ray-cpu", address: "ray-cpu:16379" },
+      { gcs: { host: "host.docker.internal", port: 16379 }, client: { host: "host.docker.internal", port: 20001 }, local: true },
+    ],
+    [
+      "local gpu head via the host",
+      { node: "ray-gpu", address: "ray-gpu:16380" },
+      { gcs: { host: "host.docker.internal", port: 16380 }, client: { host: "host.docker.internal", port: 20002 }, local: true },
+    ],
+    [
+      "remote head at its address",
+      { node: "gpu-box", address: "10.9.8.7:6379" },
+      { gcs: { host: "10.9.8.7", port: 6379 }, client: { host: "10.9.8.7", port: 20001 }, local: false },
+    ],
     ["remote head without a port", { node: "gpu-box", address: "10.9.8.7" }, undefined],
   ])("%s", (_name, head, expected) => {
     const target = headTarget(model, head, "host.docker.internal");
     expect(target ? { gcs: target.gcs, client: target.client, local: target.local } : undefined).toEqual(expected as never);
   });
-
 });
 
 describe("head, client and worker verdicts", () => {

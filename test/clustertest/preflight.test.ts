@@ -22,7 +22,9 @@ describe("preflightProblem", () => {
 
   test("published to loopback only: the test cannot pass, and says why", () => {
     const local = modelFixture({ network: { bind_address: "127.0.0.1" } }, { head_whitelist: ["ray-cpu"] });
-    expect(preflightProblem(local, new Set(["health", "ray-cpu"]))).toStartWith("network.bind_address is 127.0.0.1: the cluster is published to this machine only");
+    expect(preflightProblem(local, new Set(["health", "ray-cpu"]))).toStartWith(
+      "network.bind_address is 127.0.0.1: the cluster is published to this machine only",
+    );
   });
 });
 
@@ -31,7 +33,10 @@ test("cslr test with the stack down fails in seconds, saying so, and starts no t
   try {
     const project = join(box.dir, "project");
     mkdirSync(project);
-    const config = readFileSync(join(repoRoot, "config.example.yaml"), "utf8").replace("    lease_ttl: 30 ", `    binary: ${fakeHealthBinary(project)}\n    lease_ttl: 30 `);
+    const config = readFileSync(join(repoRoot, "config.example.yaml"), "utf8").replace(
+      "    lease_ttl: 30 ",
+      `    binary: ${fakeHealthBinary(project)}\n    lease_ttl: 30 `,
+    );
     writeFileSync(join(project, "config.yaml"), config);
     writeFileSync(join(project, "nodes.yaml"), readFileSync(join(repoRoot, "nodes.yaml"), "utf8"));
     writeFileSync(join(project, ".env"), dotenvText(), { mode: 0o600 });
@@ -40,7 +45,9 @@ test("cslr test with the stack down fails in seconds, saying so, and starts no t
     const result = await runCli(["test"], { cwd: project, env: box.env, replaceEnv: true, timeoutMs: 20_000 });
     const seconds = (performance.now() - started) / 1000;
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim().split("\n").at(-1)).toBe("the stack cslr is not running (no running container): start it with `cslr up -d --wait`, then run `cslr test` again");
+    expect(result.stderr.trim().split("\n").at(-1)).toBe(
+      "the stack cslr is not running (no running container): start it with `cslr up -d --wait`, then run `cslr test` again",
+    );
     expect(seconds).toBeLessThan(10);
     expect(box.records().some((r) => r.args.includes("up"))).toBe(false);
   } finally {

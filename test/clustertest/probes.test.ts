@@ -42,7 +42,16 @@ describe("probes on real sockets", () => {
   });
 
   test("tcpProbe: a connection closed at once (Docker's port proxy with nobody behind it) is not a listener", async () => {
-    const closer = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open(socket) { socket.end(); }, data() {} } });
+    const closer = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket) {
+          socket.end();
+        },
+        data() {},
+      },
+    });
     try {
       const result = await run(tcpProbe("127.0.0.1", closer.port));
       expect(result.code).toBe(3);

@@ -74,8 +74,7 @@ function localIo(state = "running"): ClusterTestIo {
   };
 }
 
-const model = () =>
-  modelFixture({ services: { health: { port: roster.port! }, ray: { cpu: { head_port: head.port, client_port: client.port } } } });
+const model = () => modelFixture({ services: { health: { port: roster.port! }, ray: { cpu: { head_port: head.port, client_port: client.port } } } });
 
 describe("runClusterChecks", () => {
   test("all four pass once the worker shows up in the roster", async () => {
@@ -84,7 +83,12 @@ describe("runClusterChecks", () => {
     workerJoinsAfter = 3;
     const seen: string[] = [];
     const results = await runClusterChecks(model(), { hostAddress: "192.0.2.7", timeoutMs: 10_000, pollMs: 10, onResult: (r) => seen.push(r.id) }, localIo());
-    expect(results.map((r) => [r.id, r.status === "ok"])).toEqual([["health", true], ["head-port", true], ["client", true], ["worker", true]]);
+    expect(results.map((r) => [r.id, r.status === "ok"])).toEqual([
+      ["health", true],
+      ["head-port", true],
+      ["client", true],
+      ["worker", true],
+    ]);
     expect(seen).toEqual(["health", "head-port", "client", "worker"]);
     expect(verdictExitCode(results)).toBe(0);
   });
@@ -116,7 +120,12 @@ describe("runClusterChecks", () => {
     closed.stop(true);
     const m = modelFixture({ services: { health: { port: roster.port! }, ray: { cpu: { head_port: head.port, client_port: closedPort } } } });
     const results = await runClusterChecks(m, { hostAddress: "192.0.2.7", timeoutMs: 300, pollMs: 10 }, localIo());
-    expect(results.map((r) => [r.id, r.status === "ok"])).toEqual([["health", true], ["head-port", true], ["client", false], ["worker", false]]);
+    expect(results.map((r) => [r.id, r.status === "ok"])).toEqual([
+      ["health", true],
+      ["head-port", true],
+      ["client", false],
+      ["worker", false],
+    ]);
     expect(results.filter((r) => r.status === "fail").every((r) => r.fix)).toBe(true);
     expect(verdictExitCode(results)).toBe(1);
   });
@@ -132,7 +141,12 @@ describe("runClusterChecks", () => {
     withHead = false;
     workerJoinsAfter = 0;
     const results = await runClusterChecks(model(), { hostAddress: "192.0.2.7", timeoutMs: 200, pollMs: 10 }, localIo());
-    expect(results.map((r) => [r.id, r.status === "ok"])).toEqual([["health", true], ["head-port", false], ["client", false], ["worker", true]]);
+    expect(results.map((r) => [r.id, r.status === "ok"])).toEqual([
+      ["health", true],
+      ["head-port", false],
+      ["client", false],
+      ["worker", true],
+    ]);
     expect(results[1]!.detail).toBe("no head is elected");
   });
 

@@ -44,8 +44,16 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     const calls = composeCalls(box);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args).toEqual([
-      "compose", "-f", join(project, "_build/compose.yaml"), "-p", name, "--env-file", join(project, ".env"),
-      "down", "--volumes", "--remove-orphans",
+      "compose",
+      "-f",
+      join(project, "_build/compose.yaml"),
+      "-p",
+      name,
+      "--env-file",
+      join(project, ".env"),
+      "down",
+      "--volumes",
+      "--remove-orphans",
     ]);
     expect(calls[0]!.cwd).toBe(project);
   });
@@ -102,7 +110,10 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     }
   });
 
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
     it(`${signal} sent to cslr reaches compose (logs -f stops cleanly)`, async () => {
       const ready = join(box.dir, "ready");
       const proc = Bun.spawn([...argv!, "logs", "-f"], {
@@ -140,7 +151,10 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     const document = JSON.parse(result.stdout) as { schemaVersion: number; containers: { service: string; container: string; health: string }[] };
     expect(Object.keys(document)).toEqual(["schemaVersion", "containers"]);
     expect(document.schemaVersion).toBe(1);
-    expect(document.containers.map((r) => [r.service, r.container, r.health])).toEqual([["redis", `${name}-redis-1`, ""], ["health", `${name}-health-1`, "healthy"]]);
+    expect(document.containers.map((r) => [r.service, r.container, r.health])).toEqual([
+      ["redis", `${name}-redis-1`, ""],
+      ["health", `${name}-health-1`, "healthy"],
+    ]);
     expect(Object.keys(document.containers[0]!)).toEqual(["service", "container", "state", "health", "exitCode", "status", "ports"]);
   });
 
@@ -199,7 +213,11 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     const refused = await run(["up", "-d", "--no-generate"], { FAKE_PS_FILE: psFile });
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain(`project.name changed from ${name} to ${name}-renamed while ${name} runs: stop it first with \`cslr down\``);
-    expect(composeCalls(box).slice(callsBefore).some((c) => c.args.includes("up"))).toBe(false);
+    expect(
+      composeCalls(box)
+        .slice(callsBefore)
+        .some((c) => c.args.includes("up")),
+    ).toBe(false);
 
     // Old stack stopped, and compose fails the new one: the applied generation stays.
     expect((await run(["up", "-d", "--no-generate"], { FAKE_EXIT: "1" })).exitCode).toBe(1);
@@ -230,7 +248,11 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("redis failed: container cslr-rec-");
     expect(result.stderr).toContain("redis: fatal: bad config line 7");
-    expect(composeCalls(box).find((c) => c.args.includes("up"))!.args.slice(7)).toEqual(["up", "--detach", "--remove-orphans"]);
+    expect(
+      composeCalls(box)
+        .find((c) => c.args.includes("up"))!
+        .args.slice(7),
+    ).toEqual(["up", "--detach", "--remove-orphans"]);
   });
 
   it("doctor marks each check, gives fixes, and exits non-zero on a failure", async () => {
@@ -238,7 +260,10 @@ describe.each(rows)("cslr compose commands (%s)", (variant, argv) => {
     try {
       writeProject(project, { name, ports: { redis: [holder.port] } });
       rmSync(join(project, ".env"));
-      writeFileSync(join(project, "_build/compose.yaml"), `${readFile(join(project, "_build/compose.yaml"))}    environment:\n      PASSWORD: \${POSTGRES_PASSWORD:?set it}\n`);
+      writeFileSync(
+        join(project, "_build/compose.yaml"),
+        `${readFile(join(project, "_build/compose.yaml"))}    environment:\n      PASSWORD: \${POSTGRES_PASSWORD:?set it}\n`,
+      );
       const result = await run(["doctor"], { FAKE_ENGINE: "down" });
       expect(result.exitCode).toBe(1);
       expect(result.stdout).toContain(`✓ container CLI: docker at ${join(box.bin, "docker")}`);
@@ -288,7 +313,10 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
       port: 0,
       // The election service speaks HTTPS with the project's certificate; cslr pins it.
       tls: testElectionCertificate(),
-      fetch: (req) => (new URL(req.url).pathname === "/v1/cluster" ? Response.json({ head, term: 3, workers: [{ node: "ray-cpu", address: "172.28.0.3", term: 3, joinedAt: 1, ageMs: 5 }] }) : new Response("", { status: 404 })),
+      fetch: (req) =>
+        new URL(req.url).pathname === "/v1/cluster"
+          ? Response.json({ head, term: 3, workers: [{ node: "ray-cpu", address: "172.28.0.3", term: 3, joinedAt: 1, ageMs: 5 }] })
+          : new Response("", { status: 404 }),
     });
     writeProject(project, { name, ports: { health: [server.port!], "ray-cpu": [16379] } });
     writeFileSync(
@@ -303,7 +331,9 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
       [
         { Service: "health", Name: `${name}-health-1`, State: "running", Health: "healthy", Status: "Up (healthy)" },
         { Service: "ray-cpu", Name: `${name}-ray-cpu-1`, State: "running", Health: "", Status: "Up" },
-      ].map((r) => JSON.stringify(r)).join("\n"),
+      ]
+        .map((r) => JSON.stringify(r))
+        .join("\n"),
     );
     box.env.FAKE_PS_FILE = psFile;
   });
@@ -334,7 +364,12 @@ describe.each(rows)("cslr status and up --wait with a roster (%s)", (variant, ar
   });
 
   it("up --wait --quiet: no phases, no addresses, compose told --progress quiet", async () => {
-    const result = await runCli(["up", "--no-generate", "--wait", "--wait-timeout", "20", "--quiet"], { cli: argv, cwd: project, env: box.env, replaceEnv: true });
+    const result = await runCli(["up", "--no-generate", "--wait", "--wait-timeout", "20", "--quiet"], {
+      cli: argv,
+      cwd: project,
+      env: box.env,
+      replaceEnv: true,
+    });
     expect(result.exitCode).toBe(0);
     // Only the fake docker's own lines remain on stderr.
     expect(result.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("[docker recorder]"))).toEqual([]);
@@ -357,4 +392,3 @@ function emptyPs(box: Sandbox): string {
   writeFileSync(file, "");
   return file;
 }
-

@@ -19,13 +19,21 @@ afterEach(() => {
 async function initProject(config = ""): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "cslr-tls-"));
   dirs.push(dir);
-  writeFileSync(join(dir, "config.yaml"), `project:\n  name: tlslab\nservices:\n  health:\n    binary: ${fakeHealthBinary(dir)}\n${config}  ray:\n    gpu:\n      enabled: false\n`);
+  writeFileSync(
+    join(dir, "config.yaml"),
+    `project:\n  name: tlslab\nservices:\n  health:\n    binary: ${fakeHealthBinary(dir)}\n${config}  ray:\n    gpu:\n      enabled: false\n`,
+  );
   const init = await runCli(["init"], { cwd: dir });
   expect(init.exitCode).toBe(0);
   return dir;
 }
 
-type Service = { command?: string[]; environment?: Record<string, string>; volumes?: { source: string; target: string; read_only: boolean }[]; healthcheck?: { test: string[] } };
+type Service = {
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: { source: string; target: string; read_only: boolean }[];
+  healthcheck?: { test: string[] };
+};
 
 async function generated(dir: string): Promise<{ services: Record<string, Service>; stderr: string }> {
   const result = await runCli(["generate"], { cwd: dir });

@@ -13,17 +13,16 @@ function project(files: Parameters<typeof makeProject>[0] = {}): string {
   const dir = makeProject(files);
   projects.push(dir);
   if (files.config === undefined) {
-    const config = readFileSync(join(dir, "config.yaml"), "utf8").replace(
-      "    lease_ttl: 30 ",
-      `    binary: ${fakeHealthBinary(dir)}\n    lease_ttl: 30 `,
-    );
+    const config = readFileSync(join(dir, "config.yaml"), "utf8").replace("    lease_ttl: 30 ", `    binary: ${fakeHealthBinary(dir)}\n    lease_ttl: 30 `);
     writeFileSync(join(dir, "config.yaml"), config);
   }
   return dir;
 }
 
 function readAll(dir: string): string {
-  return readdirSync(dir).map((name) => readFileSync(join(dir, name), "utf8")).join("\n");
+  return readdirSync(dir)
+    .map((name) => readFileSync(join(dir, name), "utf8"))
+    .join("\n");
 }
 
 describe("cslr generate", () => {
@@ -32,9 +31,7 @@ describe("cslr generate", () => {
     const result = await runCli(["generate"], { cwd: dir });
     expect(result.exitCode).toBe(0);
     const compose = parse(readFileSync(join(dir, "_build/compose.yaml"), "utf8"));
-    expect(Object.keys(compose.services).sort()).toEqual(
-      ["health", "marimo", "mlflow", "mlflow-postgres", "ray-cpu", "ray-redis"].sort(),
-    );
+    expect(Object.keys(compose.services).sort()).toEqual(["health", "marimo", "mlflow", "mlflow-postgres", "ray-cpu", "ray-redis"].sort());
     // Ray nodes do not depend on health: a change to it must not recreate them (their agents wait for it).
     expect(compose.services["ray-cpu"].depends_on).toBeUndefined();
     expect(statSync(join(dir, "_build/ray-ep.sh")).mode & 0o111).not.toBe(0);
@@ -122,9 +119,7 @@ describe("cslr init", () => {
     const dir = project({ config: null, nodes: null, env: null });
     const result = await runCli(["init"], { cwd: dir });
     expect(result.exitCode).toBe(0);
-    expect(readFileSync(join(dir, "config.yaml"), "utf8").split("\n")[0]).toBe(
-      "# yaml-language-server: $schema=./config.schema.json",
-    );
+    expect(readFileSync(join(dir, "config.yaml"), "utf8").split("\n")[0]).toBe("# yaml-language-server: $schema=./config.schema.json");
     expect(JSON.parse(readFileSync(join(dir, "config.schema.json"), "utf8")).type).toBe("object");
     expect(JSON.parse(readFileSync(join(dir, "nodes.schema.json"), "utf8")).type).toBe("object");
     expect(statSync(join(dir, ".env")).mode & 0o777).toBe(0o600);

@@ -26,7 +26,10 @@ const envValues = () => Object.fromEntries(parseDotenv(readFileSync(join(project
 
 /** The example config with a stand-in health binary, so `generate` needs no compiled cslr. */
 function writeConfig(extra = ""): void {
-  const example = readFileSync(join(repoRoot, "config.example.yaml"), "utf8").replace("    lease_ttl: 30 ", `    binary: ${fakeHealthBinary(project)}\n    lease_ttl: 30 `);
+  const example = readFileSync(join(repoRoot, "config.example.yaml"), "utf8").replace(
+    "    lease_ttl: 30 ",
+    `    binary: ${fakeHealthBinary(project)}\n    lease_ttl: 30 `,
+  );
   writeFileSync(join(project, "config.yaml"), `${example}${extra}`);
   writeFileSync(join(project, "nodes.yaml"), readFileSync(join(repoRoot, "nodes.yaml"), "utf8"));
 }
@@ -36,7 +39,9 @@ describe("cslr init over existing PostgreSQL data", () => {
     const result = await run(["init"], { FAKE_VOLUMES: "other_postgres-data cslr_postgres-data" });
     expect(result.exitCode).toBe(1);
     const message = result.stderr.trim().split("\n").at(-1)!;
-    expect(message).toStartWith(`${join(project, ".env")} has no POSTGRES_PASSWORD, but volume cslr_postgres-data holds PostgreSQL data whose password is the earlier one`);
+    expect(message).toStartWith(
+      `${join(project, ".env")} has no POSTGRES_PASSWORD, but volume cslr_postgres-data holds PostgreSQL data whose password is the earlier one`,
+    );
     for (const way of ["Restore the .env", "cslr secrets rotate POSTGRES_PASSWORD", "cslr down -v"]) expect(message).toContain(way);
     expect(existsSync(join(project, ".env"))).toBe(false);
     // The other files are written as always.
@@ -100,7 +105,10 @@ describe("cslr secrets rotate", () => {
   test("POSTGRES_PASSWORD with PostgreSQL running: ALTER ROLE on psql's stdin, never in argv, then .env", async () => {
     expect((await run(["generate"])).exitCode).toBe(0);
     const ps = join(box.dir, "ps.json");
-    writeFileSync(ps, JSON.stringify({ Service: "mlflow-postgres", Name: "cslr-mlflow-postgres-1", State: "running", Health: "healthy", ExitCode: 0, Status: "Up", Ports: "" }));
+    writeFileSync(
+      ps,
+      JSON.stringify({ Service: "mlflow-postgres", Name: "cslr-mlflow-postgres-1", State: "running", Health: "healthy", ExitCode: 0, Status: "Up", Ports: "" }),
+    );
     const stdin = join(box.dir, "stdin.sql");
     const result = await run(["secrets", "rotate", "POSTGRES_PASSWORD"], { FAKE_PS_FILE: ps, FAKE_STDIN_FILE: stdin });
     expect(result.exitCode).toBe(0);
@@ -108,7 +116,19 @@ describe("cslr secrets rotate", () => {
     expect(value).not.toBe(testSecrets.POSTGRES_PASSWORD);
     expect(readFileSync(stdin, "utf8")).toBe(`ALTER ROLE "mlflow" WITH PASSWORD '${value}';\n`);
     const exec = box.records().find((r) => r.args.includes("exec"))!;
-    expect(exec.args.slice(exec.args.indexOf("exec"))).toEqual(["exec", "-T", "mlflow-postgres", "psql", "-v", "ON_ERROR_STOP=1", "-q", "-U", "mlflow", "-d", "mlflow"]);
+    expect(exec.args.slice(exec.args.indexOf("exec"))).toEqual([
+      "exec",
+      "-T",
+      "mlflow-postgres",
+      "psql",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-q",
+      "-U",
+      "mlflow",
+      "-d",
+      "mlflow",
+    ]);
     expect(JSON.stringify(box.records())).not.toContain(value);
     expect(result.stderr).toContain("POSTGRES_PASSWORD: used by mlflow-postgres, mlflow");
   });
@@ -138,7 +158,10 @@ describe("cslr secrets rotate", () => {
     expect((await run(["generate"])).exitCode).toBe(0);
     const result = await run(["secrets", "rotate", "POSTGRES_PASSWORD"], { FAKE_VOLUMES: "cslr_postgres-data" });
     expect(result.exitCode).toBe(0);
-    const subs = box.records().filter((r) => r.args[0] === "compose").map((r) => r.args.slice(r.args.findIndex((a) => ["ps", "up", "exec", "stop"].includes(a)))[0]! + " " + r.args.at(-1));
+    const subs = box
+      .records()
+      .filter((r) => r.args[0] === "compose")
+      .map((r) => r.args.slice(r.args.findIndex((a) => ["ps", "up", "exec", "stop"].includes(a)))[0]! + " " + r.args.at(-1));
     expect(subs.filter((s) => !s.startsWith("version"))).toEqual(["ps mlflow-postgres", "up mlflow-postgres", "exec mlflow", "stop mlflow-postgres"]);
   });
 
@@ -155,7 +178,9 @@ describe("cslr secrets rotate", () => {
   test("an unknown name is a usage error listing the secrets", async () => {
     const result = await run(["secrets", "rotate", "REDIS_PASS"]);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr.trim()).toBe('unknown secret "REDIS_PASS"; expected one of: POSTGRES_PASSWORD, REDIS_PASSWORD, CSLR_CLUSTER_TOKEN, MARIMO_TOKEN, RAY_AUTH_TOKEN');
+    expect(result.stderr.trim()).toBe(
+      'unknown secret "REDIS_PASS"; expected one of: POSTGRES_PASSWORD, REDIS_PASSWORD, CSLR_CLUSTER_TOKEN, MARIMO_TOKEN, RAY_AUTH_TOKEN',
+    );
   });
 });
 
@@ -168,7 +193,9 @@ describe("pure parts", () => {
   });
 
   test("servicesUsing finds the services whose environment refers to the secret", () => {
-    const doc = { services: { a: { environment: { X: "${REDIS_PASSWORD:?set}" } }, b: { environment: ["Y=${REDIS_PASSWORD}"] }, c: { environment: { Z: "1" } }, d: null } };
+    const doc = {
+      services: { a: { environment: { X: "${REDIS_PASSWORD:?set}" } }, b: { environment: ["Y=${REDIS_PASSWORD}"] }, c: { environment: { Z: "1" } }, d: null },
+    };
     expect(servicesUsing(doc as any, "REDIS_PASSWORD")).toEqual(["a", "b"]);
   });
 

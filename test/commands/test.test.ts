@@ -33,7 +33,9 @@ describe("cslr test: arguments", () => {
     try {
       const error = await failure(["--down", "--config", join(dir, "config.yaml"), "--out", join(dir, "_build")]);
       expect(error).toBeInstanceOf(CslrError);
-      expect((error as Error).message).toBe(`no generated compose file at ${join(dir, "_build", "cluster-test.compose.yaml")}: run \`cslr test\` (or \`cslr generate\`) first`);
+      expect((error as Error).message).toBe(
+        `no generated compose file at ${join(dir, "_build", "cluster-test.compose.yaml")}: run \`cslr test\` (or \`cslr generate\`) first`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

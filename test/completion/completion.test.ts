@@ -14,7 +14,8 @@ import { compiledCslr } from "../helpers/binary.ts";
 import { runCli, runProcess } from "../helpers/cli.ts";
 
 const installed = (shell: string) => Bun.which(shell) !== null;
-for (const shell of ["zsh", "fish"]) if (!installed(shell)) console.warn(`completion: ${shell} not installed; its checks are skipped (apt-get install ${shell})`);
+for (const shell of ["zsh", "fish"])
+  if (!installed(shell)) console.warn(`completion: ${shell} not installed; its checks are skipped (apt-get install ${shell})`);
 
 let dir: string;
 let bin: string;
@@ -59,16 +60,37 @@ describe("the scripts are valid", () => {
 
 /** Words typed so far (the last one is being completed) → what the shell would offer. */
 const cases: [line: string[], offered: string[]][] = [
-  [["up", "--w"], ["--wait", "--wait-timeout"]],
+  [
+    ["up", "--w"],
+    ["--wait", "--wait-timeout"],
+  ],
   [["st"], ["start", "status", "stop"]],
-  [["jobs", "l"], ["list", "logs"]],
-  [["jobs", "--address", "http://h:8265", "l"], ["list", "logs"]],
+  [
+    ["jobs", "l"],
+    ["list", "logs"],
+  ],
+  [
+    ["jobs", "--address", "http://h:8265", "l"],
+    ["list", "logs"],
+  ],
   [["logs", "--since", "1h", "--ti"], ["--timestamps"]],
   [["down", "--vol"], ["--volumes"]],
-  [["help", "jobs", ""], ["list", "logs", "stop"]],
-  [["health", ""], ["ping", "serve"]],
-  [["completion", ""], ["bash", "fish", "zsh"]],
-  [["logs", "r"], ["ray-cpu", "redis"]],
+  [
+    ["help", "jobs", ""],
+    ["list", "logs", "stop"],
+  ],
+  [
+    ["health", ""],
+    ["ping", "serve"],
+  ],
+  [
+    ["completion", ""],
+    ["bash", "fish", "zsh"],
+  ],
+  [
+    ["logs", "r"],
+    ["ray-cpu", "redis"],
+  ],
   [["logs", "-f", "redis", "h"], ["health"]],
   [["exec", "--index", "2", "h"], ["health"]],
   [["exec", "redis", "h"], []],
@@ -113,7 +135,13 @@ describe.skipIf(!installed("fish"))("fish completes from the command table", () 
     const result = await runProcess(["fish", "--no-config", "-c", script], { cwd: project, env, replaceEnv: true });
     expect(result.stderr).toBe("");
     // fish adds files where a rule allows them; cslr's rules offer none but FILE/DIR values.
-    expect(result.stdout.split("\n").filter(Boolean).map((l) => l.split("\t")[0]!).sort()).toEqual(offered);
+    expect(
+      result.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split("\t")[0]!)
+        .sort(),
+    ).toEqual(offered);
   });
 });
 

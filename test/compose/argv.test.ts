@@ -49,33 +49,54 @@ describe("subcommand argv", () => {
     ["ps --json --all", psArgs({ json: true, all: true }), ["ps", "--all", "--format", "json"]],
     ["logs", logsArgs(), ["logs"]],
     ["logs -f --tail 0", logsArgs({ follow: true, tail: 0 }), ["logs", "--follow", "--tail", "0"]],
-    ["logs --since --until -t", logsArgs({ since: "45s", until: "2026-01-02", timestamps: true, services: ["health"] }), ["logs", "--since", "45s", "--until", "2026-01-02", "--timestamps", "health"]],
+    [
+      "logs --since --until -t",
+      logsArgs({ since: "45s", until: "2026-01-02", timestamps: true, services: ["health"] }),
+      ["logs", "--since", "45s", "--until", "2026-01-02", "--timestamps", "health"],
+    ],
     ["logs for cslr's errors", logsArgs({ tail: 30, noColor: true, services: ["ray-cpu"] }), ["logs", "--tail", "30", "--no-color", "ray-cpu"]],
     ["exec on a terminal", execArgs({ service: "ray-cpu", command: ["bash"], tty: true }), ["exec", "ray-cpu", "bash"]],
     ["exec in a script", execArgs({ service: "ray-cpu", command: ["ray", "status"], tty: false }), ["exec", "-T", "ray-cpu", "ray", "status"]],
     ["exec --index", execArgs({ service: "ray-worker", command: ["ls"], tty: false, index: 2 }), ["exec", "-T", "--index", "2", "ray-worker", "ls"]],
     ["logs --index", logsArgs({ follow: true, index: 3, services: ["ray-worker"] }), ["logs", "--follow", "--index", "3", "ray-worker"]],
-    ["docker logs of one container", containerLogsArgs("abc123", { follow: true, tail: 5, since: "1h", until: "5m", timestamps: true }), ["logs", "--follow", "--tail", "5", "--since", "1h", "--until", "5m", "--timestamps", "abc123"]],
+    [
+      "docker logs of one container",
+      containerLogsArgs("abc123", { follow: true, tail: 5, since: "1h", until: "5m", timestamps: true }),
+      ["logs", "--follow", "--tail", "5", "--since", "1h", "--until", "5m", "--timestamps", "abc123"],
+    ],
     [
       "docker ps finding replica 2 by compose's labels",
       replicaLookupArgs("lab", "ray-worker", 2),
       [
-        "ps", "--all", "--quiet", "--no-trunc",
-        "--filter", "label=com.docker.compose.project=lab",
-        "--filter", "label=com.docker.compose.service=ray-worker",
-        "--filter", "label=com.docker.compose.oneoff=False",
-        "--filter", "label=com.docker.compose.container-number=2",
+        "ps",
+        "--all",
+        "--quiet",
+        "--no-trunc",
+        "--filter",
+        "label=com.docker.compose.project=lab",
+        "--filter",
+        "label=com.docker.compose.service=ray-worker",
+        "--filter",
+        "label=com.docker.compose.oneoff=False",
+        "--filter",
+        "label=com.docker.compose.container-number=2",
       ],
     ],
     [
       "docker ps listing a service's replicas",
       replicaListArgs("lab", "ray-worker"),
       [
-        "ps", "--all", "--no-trunc",
-        "--filter", "label=com.docker.compose.project=lab",
-        "--filter", "label=com.docker.compose.service=ray-worker",
-        "--filter", "label=com.docker.compose.oneoff=False",
-        "--format", '{{.Label "com.docker.compose.container-number"}} {{.ID}}',
+        "ps",
+        "--all",
+        "--no-trunc",
+        "--filter",
+        "label=com.docker.compose.project=lab",
+        "--filter",
+        "label=com.docker.compose.service=ray-worker",
+        "--filter",
+        "label=com.docker.compose.oneoff=False",
+        "--format",
+        '{{.Label "com.docker.compose.container-number"}} {{.ID}}',
       ],
     ],
   ];
@@ -141,18 +162,33 @@ test.each([
 });
 
 describe("parseLogTime takes what docker logs --since takes", () => {
-  test.each(["45s", "1h30m", "1.5h", "300ms", "1767225600", "1767225600.5", "2026-01-02", "2026-01-02T13:23", "2026-01-02T13:23:37Z", "2026-01-02T13:23:37.5+01:00"])(
-    "%s",
-    (text) => expect(parseLogTime("since", text)).toBe(text),
-  );
+  test.each([
+    "45s",
+    "1h30m",
+    "1.5h",
+    "300ms",
+    "1767225600",
+    "1767225600.5",
+    "2026-01-02",
+    "2026-01-02T13:23",
+    "2026-01-02T13:23:37Z",
+    "2026-01-02T13:23:37.5+01:00",
+  ])("%s", (text) => expect(parseLogTime("since", text)).toBe(text));
   test.each(["soon", "45 s", "-1h", "2026-1-2", "yesterday"])("refuses %s", (text) => {
-    expect(() => parseLogTime("until", text)).toThrow(`--until ${JSON.stringify(text)}: expected a duration like 45s or 2h, or a time like 2026-01-02T13:23:37Z`);
+    expect(() => parseLogTime("until", text)).toThrow(
+      `--until ${JSON.stringify(text)}: expected a duration like 45s or 2h, or a time like 2026-01-02T13:23:37Z`,
+    );
   });
   test("absent stays absent", () => expect(parseLogTime("since", undefined)).toBeUndefined());
 });
 
 describe("parseStopTimeout: whole seconds, as compose's -t takes them", () => {
-  test.each([["0", 0], ["10", 10], [" 30 ", 30], [undefined, undefined]] as [string | undefined, number | undefined][])("%p → %p", (text, expected) => {
+  test.each([
+    ["0", 0],
+    ["10", 10],
+    [" 30 ", 30],
+    [undefined, undefined],
+  ] as [string | undefined, number | undefined][])("%p → %p", (text, expected) => {
     expect(parseStopTimeout(text)).toBe(expected);
   });
   test.each(["soon", "1.5", "-1", "10s", "123456"])("refuses %p", (text) => {
@@ -161,7 +197,12 @@ describe("parseStopTimeout: whole seconds, as compose's -t takes them", () => {
 });
 
 describe("--index: replicas", () => {
-  test.each([["1", 1], ["2", 2], [" 12 ", 12], [undefined, undefined]] as [string | undefined, number | undefined][])("parseReplicaIndex %p → %p", (text, expected) => {
+  test.each([
+    ["1", 1],
+    ["2", 2],
+    [" 12 ", 12],
+    [undefined, undefined],
+  ] as [string | undefined, number | undefined][])("parseReplicaIndex %p → %p", (text, expected) => {
     expect(parseReplicaIndex(text)).toBe(expected);
   });
   test.each(["0", "-1", "two", "1.5", "", "99999"])("parseReplicaIndex refuses %p", (text) => {
@@ -192,7 +233,10 @@ describe("--index: replicas", () => {
   test("parseReplicaList reads NUMBER ID lines and skips others", () => {
     const id = (c: string) => c.repeat(64);
     const list = parseReplicaList(`2 ${id("b")}\n1 ${id("a")}\n\n ${id("c")}\nx ${id("d")}\n`);
-    expect([...list.entries()]).toEqual([[2, id("b")], [1, id("a")]]);
+    expect([...list.entries()]).toEqual([
+      [2, id("b")],
+      [1, id("a")],
+    ]);
   });
 });
 

@@ -28,7 +28,11 @@ describe("chooseCompose (probes in order: docker compose, docker-compose, podman
 
   test.each([
     ["nothing at all", [null, null, null], /^no Docker Compose found: install Compose v2 \(https:\/\/docs\.docker\.com\/compose\/install\//],
-    ["only v1", [failed, ok("docker-compose version 1.29.2, build x"), null], /^no Docker Compose found \(docker-compose 1\.29\.2 is Compose v1, which is too old\)/],
+    [
+      "only v1",
+      [failed, ok("docker-compose version 1.29.2, build x"), null],
+      /^no Docker Compose found \(docker-compose 1\.29\.2 is Compose v1, which is too old\)/,
+    ],
   ] as [string, (ProbeResult | null)[], RegExp][])("%s → error", (_name, results, message) => {
     const choice = chooseCompose(results);
     expect("error" in choice && choice.error).toMatch(message);
@@ -42,7 +46,10 @@ test("detectCompose stops probing at the first usable Compose", async () => {
     return argv[0] === "docker-compose" ? ok("Docker Compose version v2.20.0") : null;
   });
   expect(tool.command).toEqual(["docker-compose"]);
-  expect(probed).toEqual([["docker", "compose", "version"], ["docker-compose", "version"]]);
+  expect(probed).toEqual([
+    ["docker", "compose", "version"],
+    ["docker-compose", "version"],
+  ]);
 });
 
 test("detectCompose throws the one-line install hint when none is found", async () => {
@@ -59,10 +66,14 @@ describe("engine down", () => {
 
   test("the message names the cause and the fix, skipping noise lines", () => {
     const docker: ComposeTool = { kind: "docker compose", command: ["docker", "compose"], version: "2.26.1" };
-    expect(engineDownMessage(docker, "WARNING: something\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n")).toBe(
+    expect(
+      engineDownMessage(docker, "WARNING: something\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n"),
+    ).toBe(
       "Docker engine is not running (docker info failed: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?). Start it: sudo systemctl start docker",
     );
     const podman: ComposeTool = { kind: "podman compose", command: ["podman", "compose"], version: "1.0.6" };
-    expect(engineDownMessage(podman, "Error: unable to connect to Podman socket")).toStartWith("Podman is not reachable (podman info failed: Error: unable to connect");
+    expect(engineDownMessage(podman, "Error: unable to connect to Podman socket")).toStartWith(
+      "Podman is not reachable (podman info failed: Error: unable to connect",
+    );
   });
 });

@@ -44,7 +44,9 @@ describe("default subnets", () => {
 
 describe("network.bind_address", () => {
   const portsOf = (doc: Record<string, any>) =>
-    Object.entries(doc.services as Record<string, { ports?: { host_ip?: string }[] }>).flatMap(([service, s]) => (s.ports ?? []).map((p) => [service, p.host_ip]));
+    Object.entries(doc.services as Record<string, { ports?: { host_ip?: string }[] }>).flatMap(([service, s]) =>
+      (s.ports ?? []).map((p) => [service, p.host_ip]),
+    );
 
   test("0.0.0.0 (the default) leaves host_ip to Docker: every address, IPv6 too", () => {
     const ports = portsOf(compose()["compose.yaml"]);
@@ -61,8 +63,16 @@ describe("network.bind_address", () => {
 
 const inspect = JSON.stringify([
   { Name: "bridge", IPAM: { Config: [{ Subnet: "172.17.0.0/16", Gateway: "172.17.0.1" }] }, Labels: {} },
-  { Name: "other_default", IPAM: { Config: [{ Subnet: "10.28.0.0/16" }, { Subnet: "fd00:28::/64" }] }, Labels: { "com.docker.compose.project": "other", "com.docker.compose.network": "default" } },
-  { Name: "lab_ray-network", IPAM: { Config: [{ Subnet: "10.40.0.0/24" }] }, Labels: { "com.docker.compose.project": "lab", "com.docker.compose.network": "ray-network" } },
+  {
+    Name: "other_default",
+    IPAM: { Config: [{ Subnet: "10.28.0.0/16" }, { Subnet: "fd00:28::/64" }] },
+    Labels: { "com.docker.compose.project": "other", "com.docker.compose.network": "default" },
+  },
+  {
+    Name: "lab_ray-network",
+    IPAM: { Config: [{ Subnet: "10.40.0.0/24" }] },
+    Labels: { "com.docker.compose.project": "lab", "com.docker.compose.network": "ray-network" },
+  },
   { Name: "host", IPAM: { Config: [] }, Labels: null },
 ]);
 
@@ -89,7 +99,8 @@ describe("explicit subnets against the engine's networks", () => {
     expect(subnetConflicts(declared("10.28.5.0/24"), "lab", networks)).toEqual([
       {
         path: ["network", "subnet"],
-        message: "10.28.5.0/24 overlaps Docker network other_default (10.28.0.0/16), and Docker refuses it; expected a subnet no other network uses, or leave network.subnet out so Docker picks a free one",
+        message:
+          "10.28.5.0/24 overlaps Docker network other_default (10.28.0.0/16), and Docker refuses it; expected a subnet no other network uses, or leave network.subnet out so Docker picks a free one",
       },
     ]);
     expect(subnetConflicts(declared(undefined, "172.17.3.0/24"), "lab", networks).map((p) => p.path.join("."))).toEqual(["cluster_test.subnet"]);

@@ -24,7 +24,9 @@ test.each([
 ] as [unknown, string | undefined][])("hostIpOf(%j) = %p", (entry, expected) => expect(hostIpOf(entry)).toBe(expected));
 
 test("publishedPorts carries the address a port binds", () => {
-  expect(publishedPorts({ services: { mlflow: { ports: [{ target: 5000, published: 5000, host_ip: "127.0.0.1" }] } } })).toEqual([{ service: "mlflow", port: 5000, hostIp: "127.0.0.1" }]);
+  expect(publishedPorts({ services: { mlflow: { ports: [{ target: 5000, published: 5000, host_ip: "127.0.0.1" }] } } })).toEqual([
+    { service: "mlflow", port: 5000, hostIp: "127.0.0.1" },
+  ]);
 });
 
 const doc = {
@@ -53,7 +55,13 @@ test("portConfigKeys names the key of each enabled service's port", () => {
 
 test("a conflict names the port, the service and the key to change", () => {
   const config = configSchema.parse({});
-  const busy = withConfigKeys([{ service: "ray-cpu", port: 8265 }, { service: "extra", port: 1234 }], portConfigKeys(config, false));
+  const busy = withConfigKeys(
+    [
+      { service: "ray-cpu", port: 8265 },
+      { service: "extra", port: 1234 },
+    ],
+    portConfigKeys(config, false),
+  );
   expect(portConflictMessage(busy).split("\n")).toEqual([
     "host port 8265 (service ray-cpu) is already in use: stop what holds it or change services.ray.cpu.dashboard_port in config.yaml",
     "host port 1234 (service extra) is already in use: stop what holds it or change the port in config.yaml",

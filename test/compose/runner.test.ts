@@ -55,7 +55,14 @@ test("eraseLineStripper drops ESC[2K, also when a chunk ends inside one", () => 
 
 test("runInteractive with a stdout filter: a real child's output goes through it, its code comes back", async () => {
   const script = `printf '\\033[2Ka-1  | one\\n'; sleep 0.05; printf '\\033[2Ka-1  | two\\n'; exit 3`;
-  const child = Bun.spawn(["bun", "-e", `const { runInteractive, eraseLineStripper } = await import(${JSON.stringify(import.meta.dir + "/../../src/compose/runner.ts")}); process.exitCode = await runInteractive(["bash", "-c", ${JSON.stringify(script)}], undefined, undefined, eraseLineStripper());`], { stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn(
+    [
+      "bun",
+      "-e",
+      `const { runInteractive, eraseLineStripper } = await import(${JSON.stringify(import.meta.dir + "/../../src/compose/runner.ts")}); process.exitCode = await runInteractive(["bash", "-c", ${JSON.stringify(script)}], undefined, undefined, eraseLineStripper());`,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   expect(stdout).toBe("a-1  | one\na-1  | two\n");
   expect(code).toBe(3);

@@ -26,7 +26,9 @@ describe.each(cases)("bad config %s", (name) => {
 
     const result = await runCli(["generate"], { cwd: dir });
 
-    const expected = readFileSync(join(corpus, name, "expected.txt"), "utf8").trimEnd().split("\n");
+    const expected = readFileSync(join(corpus, name, "expected.txt"), "utf8")
+      .trimEnd()
+      .split("\n");
     expect(result.stderr.trimEnd().split("\n")).toEqual(expected);
     for (const line of expected) expect(line).toMatch(/^(config|nodes)\.yaml:\d+:\d+  \S+  [^;]+; .+$/);
     expect(result.exitCode).toBe(2);

@@ -40,7 +40,7 @@ describe("cpus above the host's CPU count", () => {
   test("as a string, and on the GPU node when it runs", async () => {
     const config = 'services:\n  ray:\n    cpu:\n      cpus: "2.5"\n    gpu:\n      enabled: true\n      cpus: 3\n';
     expect(await problems(config, 2, true)).toEqual([
-      'config.yaml:4:13  services.ray.cpu.cpus  2.5 CPUs is more than this host has (2), and Docker refuses it; expected at most 2, or leave cpus out for no limit',
+      "config.yaml:4:13  services.ray.cpu.cpus  2.5 CPUs is more than this host has (2), and Docker refuses it; expected at most 2, or leave cpus out for no limit",
       "config.yaml:7:13  services.ray.gpu.cpus  3 CPUs is more than this host has (2), and Docker refuses it; expected at most 2, or leave cpus out for no limit",
     ]);
   });
@@ -100,7 +100,13 @@ describe("cslr init writes limits that fit the host", () => {
     dirs.push(dir);
     expect((await runCli(["init"], { cwd: dir })).exitCode).toBe(0);
     const config = readFileSync(join(dir, "config.yaml"), "utf8");
-    const model = await modelFromTexts({ file: "config.yaml", text: config }, { file: "nodes.yaml", text: readFileSync(join(dir, "nodes.yaml"), "utf8") }, () => false, "ws1", 1);
+    const model = await modelFromTexts(
+      { file: "config.yaml", text: config },
+      { file: "nodes.yaml", text: readFileSync(join(dir, "nodes.yaml"), "utf8") },
+      () => false,
+      "ws1",
+      1,
+    );
     expect(model.warnings).toEqual([]);
     expect(model.rayNodes.every((n) => n.cpus === undefined || n.cpus <= 1)).toBe(true);
   });

@@ -3,7 +3,7 @@ import { parseDotenv, randomSecret, withMissingSecrets } from "../../src/config/
 
 describe("parseDotenv", () => {
   test("reads KEY=value lines, quotes, export and comments", () => {
-    const values = parseDotenv('# c\nA=1\nexport B="two words"\nC=\'x#y\'\n  D = spaced  \nnot a line\nE=\n');
+    const values = parseDotenv("# c\nA=1\nexport B=\"two words\"\nC='x#y'\n  D = spaced  \nnot a line\nE=\n");
     expect(Object.fromEntries(values)).toEqual({ A: "1", B: "two words", C: "x#y", D: "spaced", E: "" });
   });
 });

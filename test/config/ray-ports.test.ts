@@ -37,23 +37,31 @@ describe("configured ports against the ports Ray takes itself", () => {
     [
       "a head port in the pinned worker range (bridge)",
       "services:\n  ray:\n    cpu:\n      head_port: 21379\n",
-      [`config.yaml:4:18  services.ray.cpu.head_port  port 21379 is one Ray takes itself (20000–22999: its worker processes, pinned by cslr in bridge networking), so Ray would refuse to start or fail later; expected a port outside ${avoidBridge}`],
+      [
+        `config.yaml:4:18  services.ray.cpu.head_port  port 21379 is one Ray takes itself (20000–22999: its worker processes, pinned by cslr in bridge networking), so Ray would refuse to start or fail later; expected a port outside ${avoidBridge}`,
+      ],
     ],
     [
       "ray-gpu's client port on Ray Client's per-connection servers",
       "services:\n  ray:\n    gpu:\n      client_port: 23001\n",
-      [`config.yaml:4:20  services.ray.gpu.client_port  port 23001 is one Ray takes itself (23000–23999: Ray Client's per-connection servers), so Ray would refuse to start or fail later; expected a port outside ${avoidBridge}`],
+      [
+        `config.yaml:4:20  services.ray.gpu.client_port  port 23001 is one Ray takes itself (23000–23999: Ray Client's per-connection servers), so Ray would refuse to start or fail later; expected a port outside ${avoidBridge}`,
+      ],
     ],
     [
       "a dashboard on the dashboard agent's default port",
       "services:\n  ray:\n    cpu:\n      dashboard_port: 52365\n",
-      [`config.yaml:4:23  services.ray.cpu.dashboard_port  port 52365 is one Ray takes itself (52365: its dashboard agent's default listen port), so Ray would refuse to start or fail later; expected a port outside ${avoidBridge}`],
+      [
+        `config.yaml:4:23  services.ray.cpu.dashboard_port  port 52365 is one Ray takes itself (52365: its dashboard agent's default listen port), so Ray would refuse to start or fail later; expected a port outside ${avoidBridge}`,
+      ],
     ],
     ["16379 (in Ray's default range, which cslr never leaves in place)", "services:\n  ray:\n    cpu:\n      head_port: 16379\n", []],
     [
       "host networking: MLflow on Ray Client's range of the host",
       "network:\n  mode: host\n  subnet: 10.213.250.0/24\nhost:\n  address: 10.0.0.5\nservices:\n  mlflow:\n    port: 23500\n",
-      ["config.yaml:8:11  services.mlflow.port  port 23500 is one Ray takes itself (23000–23999: Ray Client's per-connection servers), so Ray would refuse to start or fail later; expected a port outside 23000–23999"],
+      [
+        "config.yaml:8:11  services.mlflow.port  port 23500 is one Ray takes itself (23000–23999: Ray Client's per-connection servers), so Ray would refuse to start or fail later; expected a port outside 23000–23999",
+      ],
     ],
   ];
   for (const [name, config, expected] of rows) {
@@ -70,7 +78,10 @@ describe("the worker range is pinned in every layout", () => {
     for (const service of view.rayServices) {
       const env = Object.fromEntries(service.environment.map((e) => [e.name, e.value]));
       expect([env.CSLR_MIN_WORKER_PORT, env.CSLR_MAX_WORKER_PORT]).toEqual([bridgeWorkerPorts.min, bridgeWorkerPorts.max]);
-      const settings = parseSettings({ ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === undefined ? undefined : String(v)])), CSLR_HEALTH_URL: "http://health:8888" }, service.service);
+      const settings = parseSettings(
+        { ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === undefined ? undefined : String(v)])), CSLR_HEALTH_URL: "http://health:8888" },
+        service.service,
+      );
       const argv = rayStartArgv(settings, { kind: "head" }, undefined);
       expect(argv).toContain(`--min-worker-port=${bridgeWorkerPorts.min}`);
       expect(argv).toContain(`--max-worker-port=${bridgeWorkerPorts.max}`);

@@ -12,9 +12,24 @@ test.each([
 ])("the Ray version of %s is %p", (image, version) => expect(rayVersionOfImage(image)).toBe(version));
 
 test("nodes on one version (or tags that name none): no warning; two versions: one line naming both", () => {
-  expect(rayVersionMismatch([{ service: "ray-cpu", image: "rayproject/ray:2.60.0" }, { service: "ray-gpu", image: "rayproject/ray:2.60.0-gpu" }])).toBeUndefined();
-  expect(rayVersionMismatch([{ service: "ray-cpu", image: "rayproject/ray:2.60.0" }, { service: "ray-gpu", image: "my/ray:custom" }])).toBeUndefined();
-  expect(rayVersionMismatch([{ service: "ray-cpu", image: "rayproject/ray:2.60.0" }, { service: "ray-gpu", image: "rayproject/ray:2.59.0-gpu" }])).toBe(
+  expect(
+    rayVersionMismatch([
+      { service: "ray-cpu", image: "rayproject/ray:2.60.0" },
+      { service: "ray-gpu", image: "rayproject/ray:2.60.0-gpu" },
+    ]),
+  ).toBeUndefined();
+  expect(
+    rayVersionMismatch([
+      { service: "ray-cpu", image: "rayproject/ray:2.60.0" },
+      { service: "ray-gpu", image: "my/ray:custom" },
+    ]),
+  ).toBeUndefined();
+  expect(
+    rayVersionMismatch([
+      { service: "ray-cpu", image: "rayproject/ray:2.60.0" },
+      { service: "ray-gpu", image: "rayproject/ray:2.59.0-gpu" },
+    ]),
+  ).toBe(
     "Ray versions differ between nodes: ray-cpu runs 2.60.0 (rayproject/ray:2.60.0), ray-gpu 2.59.0 (rayproject/ray:2.59.0-gpu); Ray nodes of different versions cannot form one cluster: use one version for every node",
   );
 });

@@ -68,15 +68,27 @@ describe("normalise warnings", () => {
     const { modelFromTexts, embeddedExamples } = await import("../../src/config/load.ts");
     const nodes = embeddedExamples.nodes.replace("url: http://health:8080", "url: https://health:8443");
     expect((await modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: nodes }, () => false, "ws1")).warnings).toEqual([]);
-    expect((await modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: embeddedExamples.nodes }, () => false, "ws1")).warnings).toEqual([]);
+    expect(
+      (await modelFromTexts({ file: "c", text: embeddedExamples.config }, { file: "n", text: embeddedExamples.nodes }, () => false, "ws1")).warnings,
+    ).toEqual([]);
   });
 });
 
 describe("parseDurationMs", () => {
   const rows: [string, number | undefined][] = [
-    ["10s", 10_000], ["500ms", 500], ["10", 10_000], ["1.5", 1500], ["2m", 120_000], [" 3s ", 3000],
-    ["0", undefined], ["-1s", undefined], ["10h", 36_000_000], ["1e21", undefined], ["99999999999999999999", undefined], ["soon", undefined], ["", undefined],
+    ["10s", 10_000],
+    ["500ms", 500],
+    ["10", 10_000],
+    ["1.5", 1500],
+    ["2m", 120_000],
+    [" 3s ", 3000],
+    ["0", undefined],
+    ["-1s", undefined],
+    ["10h", 36_000_000],
+    ["1e21", undefined],
+    ["99999999999999999999", undefined],
+    ["soon", undefined],
+    ["", undefined],
   ];
   for (const [text, expected] of rows) test(JSON.stringify(text), () => expect(parseDurationMs(text)).toBe(expected));
 });
-

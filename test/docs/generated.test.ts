@@ -25,7 +25,8 @@ test("the generated parts hold what they are drawn from: a schema key, every vis
   expect(reference).toContain("`--wait-timeout SECONDS`");
   expect(reference).toContain("`--no-generate`");
   expect(reference).not.toContain("### `cslr __services`");
-  for (const c of commands.filter((x) => x.path.length === 1)) expect(read("README.md")).toContain(`[\`cslr ${c.path[0]}\`](docs/commands.md#cslr-${c.path[0]})`);
+  for (const c of commands.filter((x) => x.path.length === 1))
+    expect(read("README.md")).toContain(`[\`cslr ${c.path[0]}\`](docs/commands.md#cslr-${c.path[0]})`);
 });
 
 test("a stale generated part is caught, and a document without its markers is an error", () => {

@@ -29,7 +29,11 @@ describe("rayExposure: Ray's Jobs API reachable from other machines without a to
     ["no auth, a LAN address", { network: { bind_address: "10.0.0.5" }, services: { ray: { auth: "none" } } }, true],
     ["no auth, loopback", { network: { bind_address: "127.0.0.1" }, services: { ray: { auth: "none" } } }, false],
     ["no auth, IPv6 loopback", { network: { bind_address: "::1" }, services: { ray: { auth: "none" } } }, false],
-    ["no auth, host network (Ray listens everywhere, bind_address does not apply)", { network: { mode: "host", bind_address: "127.0.0.1" }, services: { health: { enabled: false }, ray: { auth: "none" } } }, true],
+    [
+      "no auth, host network (Ray listens everywhere, bind_address does not apply)",
+      { network: { mode: "host", bind_address: "127.0.0.1" }, services: { health: { enabled: false }, ray: { auth: "none" } } },
+      true,
+    ],
     ["no auth, no Ray node that can be head here", { services: { ray: { auth: "none", cpu: { enabled: false }, workers: 1 } } }, false],
   ] as [string, ConfigInput, boolean][])("%s → warn %p", (_name, config, warned) => {
     expect(rayExposure(modelFixture(config)) !== undefined).toBe(warned);
@@ -37,7 +41,8 @@ describe("rayExposure: Ray's Jobs API reachable from other machines without a to
 
   test("the warning names the ports and the fix", () => {
     expect(rayExposure(modelFixture({ services: { ray: { auth: "none" } } }))).toEqual({
-      detail: "services.ray.auth is none and Ray's dashboard and client ports (ray-cpu 8265, 10001) are published on every address of this host: anyone who reaches them can run code through the Jobs API",
+      detail:
+        "services.ray.auth is none and Ray's dashboard and client ports (ray-cpu 8265, 10001) are published on every address of this host: anyone who reaches them can run code through the Jobs API",
       fix: "set services.ray.auth: token (the default; Ray clients then need RAY_AUTH_TOKEN from .env), or network.bind_address: 127.0.0.1 to keep the stack to this machine",
     });
   });

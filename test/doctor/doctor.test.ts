@@ -84,7 +84,9 @@ describe("images", () => {
   });
 
   test("imagesOf: the enabled services' images, each once with every key that uses it", () => {
-    const model = modelFixture({ services: { health: { image: "same:1" }, redis: { image: "same:1" }, mlflow: { enabled: false }, marimo: { enabled: false } } });
+    const model = modelFixture({
+      services: { health: { image: "same:1" }, redis: { image: "same:1" }, mlflow: { enabled: false }, marimo: { enabled: false } },
+    });
     expect(imagesOf(model)).toEqual([
       { image: "same:1", keys: ["services.health.image", "services.redis.image"] },
       { image: "rayproject/ray:2.60.0", keys: ["services.ray.cpu.image"] },
@@ -92,15 +94,23 @@ describe("images", () => {
   });
 
   test("imagesCheck: local and pullable pass; pullable ones are named", () => {
-    const images = [{ image: "a:1", keys: ["k1"] }, { image: "b:1", keys: ["k2"] }];
-    expect(imagesCheck(images, [{ state: "local" }, { state: "pullable" }])).toMatchObject({ status: "ok", detail: "1 on this machine; b:1 pulled by the first `cslr up`" });
+    const images = [
+      { image: "a:1", keys: ["k1"] },
+      { image: "b:1", keys: ["k2"] },
+    ];
+    expect(imagesCheck(images, [{ state: "local" }, { state: "pullable" }])).toMatchObject({
+      status: "ok",
+      detail: "1 on this machine; b:1 pulled by the first `cslr up`",
+    });
     expect(imagesCheck(images, [{ state: "local" }, { state: "local" }])).toMatchObject({ status: "ok", detail: "all 2 on this machine" });
   });
 
   test("registryReason keeps the network error, not Docker's wrapping", () => {
-    expect(registryReason('failed to configure transport: error pinging v2 registry: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.0.0.53:53: no such host')).toBe(
-      "lookup registry-1.docker.io on 10.0.0.53:53: no such host",
-    );
+    expect(
+      registryReason(
+        'failed to configure transport: error pinging v2 registry: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.0.0.53:53: no such host',
+      ),
+    ).toBe("lookup registry-1.docker.io on 10.0.0.53:53: no such host");
     expect(registryReason("no such manifest: docker.io/library/x:1")).toBe("the registry does not have it");
   });
 
@@ -108,7 +118,9 @@ describe("images", () => {
     /** The fake docker with its behaviour fixed by a wrapper (the probe passes no environment of its own). */
     function engine(vars: Record<string, string>): string {
       const wrapper = join(box.dir, `docker-${Object.values(vars).join("-").replace(/\W/g, "") || "plain"}`);
-      const exports = Object.entries(vars).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`).join("\n");
+      const exports = Object.entries(vars)
+        .map(([k, v]) => `export ${k}=${JSON.stringify(v)}`)
+        .join("\n");
       writeFileSync(wrapper, `#!/bin/bash\nunset FAKE_IMAGES FAKE_MANIFEST DOCKER_RECORD_FILE\n${exports}\nexec ${fakeDocker} "$@"\n`, { mode: 0o755 });
       return wrapper;
     }
@@ -134,7 +146,10 @@ describe("images", () => {
 
     test("a registry that does not answer is given up after the bound", async () => {
       const started = performance.now();
-      expect(await engineImageProbe(engine({ FAKE_IMAGES: "", FAKE_MANIFEST: "hang" }), 300)("x:1")).toEqual({ state: "missing", why: "its registry did not answer within 0.3 s" });
+      expect(await engineImageProbe(engine({ FAKE_IMAGES: "", FAKE_MANIFEST: "hang" }), 300)("x:1")).toEqual({
+        state: "missing",
+        why: "its registry did not answer within 0.3 s",
+      });
       expect(performance.now() - started).toBeLessThan(3000);
     });
   });

@@ -23,18 +23,22 @@ describeE2E("e2e: a bad config", () => {
     ["an unknown key", (c) => (c.services.ray.cpu.head_prot = 6379), "head_prot"],
   ];
 
-  test.each(cases)("%s: `cslr up -d` fails naming the field, and no container, network or volume exists", async (_name, breakIt, field) => {
-    const config = stack.config();
-    const nodes = stack.nodes();
-    breakIt(config, nodes);
-    writeFileSync(join(stack.dir, "config.yaml"), stringify(config));
-    writeFileSync(join(stack.dir, "nodes.yaml"), stringify(nodes));
-    const result = await stack.cli(["up", "-d"], 60_000);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(field);
-    expect(stack.containers()).toEqual([]);
-    expect(stack.volumes()).toEqual([]);
-    const networks = Bun.spawnSync(["docker", "network", "ls", "-q", "--filter", `label=com.docker.compose.project=${stack.project}`]);
-    expect(networks.stdout.toString().trim()).toBe("");
-  }, 90_000);
+  test.each(cases)(
+    "%s: `cslr up -d` fails naming the field, and no container, network or volume exists",
+    async (_name, breakIt, field) => {
+      const config = stack.config();
+      const nodes = stack.nodes();
+      breakIt(config, nodes);
+      writeFileSync(join(stack.dir, "config.yaml"), stringify(config));
+      writeFileSync(join(stack.dir, "nodes.yaml"), stringify(nodes));
+      const result = await stack.cli(["up", "-d"], 60_000);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(field);
+      expect(stack.containers()).toEqual([]);
+      expect(stack.volumes()).toEqual([]);
+      const networks = Bun.spawnSync(["docker", "network", "ls", "-q", "--filter", `label=com.docker.compose.project=${stack.project}`]);
+      expect(networks.stdout.toString().trim()).toBe("");
+    },
+    90_000,
+  );
 });

@@ -51,7 +51,12 @@ describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers
 
     // By hand, as in the seed: --up leaves them running, --down removes them.
     expectOk(await stack.cli(["test", "--up"], 120_000), "cslr test --up");
-    expect(stack.containers(`${stack.project}-test`).map((c) => [c.service, c.status]).sort()).toEqual([
+    expect(
+      stack
+        .containers(`${stack.project}-test`)
+        .map((c) => [c.service, c.status])
+        .sort(),
+    ).toEqual([
       ["test-ray-client", "running"],
       ["test-ray-worker", "running"],
     ]);
@@ -105,14 +110,24 @@ describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers
     const password = stack.env().get("REDIS_PASSWORD");
     expect(password).toBeTruthy();
     const port = stack.ports.redis;
-    expect(await redisCommands(port, [["AUTH", password!], ["SET", "cslr-e2e", "kept"]])).toEqual(["OK", "OK"]);
+    expect(
+      await redisCommands(port, [
+        ["AUTH", password!],
+        ["SET", "cslr-e2e", "kept"],
+      ]),
+    ).toEqual(["OK", "OK"]);
     const refused = await redisCommands(port, [["GET", "cslr-e2e"]]);
     expect(refused[0]).toMatchObject({ error: expect.stringMatching(/^NOAUTH/) });
 
     expectOk(await stack.cli(["down"], 120_000), "cslr down");
     expect(stack.containers()).toEqual([]);
     expectOk(await stack.cli(["up", "-d", "--wait"], 240_000), "cslr up -d --wait (again)");
-    expect(await redisCommands(port, [["AUTH", password!], ["GET", "cslr-e2e"]])).toEqual(["OK", "kept"]);
+    expect(
+      await redisCommands(port, [
+        ["AUTH", password!],
+        ["GET", "cslr-e2e"],
+      ]),
+    ).toEqual(["OK", "kept"]);
 
     expectOk(await stack.cli(["down", "-v"], 120_000), "cslr down -v");
     expect(stack.containers()).toEqual([]);

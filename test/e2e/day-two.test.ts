@@ -16,7 +16,12 @@ import { currentWorkers, expectOk, runCommand, Stack, type RosterLike } from "./
 describeE2E("e2e: day two on a running stack", () => {
   let stack: Stack;
   const formed = (r: RosterLike | undefined) => (r?.head?.ready && currentWorkers(r).length === 1 ? r : undefined);
-  const rayIds = () => stack.containers().filter((c) => c.service.startsWith("ray-") && c.service !== "ray-redis").map((c) => `${c.service}:${c.id}`).sort();
+  const rayIds = () =>
+    stack
+      .containers()
+      .filter((c) => c.service.startsWith("ray-") && c.service !== "ray-redis")
+      .map((c) => `${c.service}:${c.id}`)
+      .sort();
 
   beforeAll(async () => {
     stack = new Stack({ label: "daytwo", whitelist: ["ray-cpu"], gpu: false, workers: 1, redis: true, leaseTtl: 6 });

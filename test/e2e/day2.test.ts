@@ -61,7 +61,11 @@ describeE2E("e2e: day two (subnets, no .env, cslr test with the stack down)", ()
   test("`cslr test` passes with both subnets left to Docker", async () => {
     const result = await b.cli(["test"], 180_000);
     const lines = result.stdout.split("\n").filter((l) => /^[✓✗]/.test(l));
-    expect({ code: result.code, lines, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, lines: lines.filter((l) => l.startsWith("✓")), stderr: "" });
+    expect({ code: result.code, lines, stderr: result.code === 0 ? "" : result.stderr }).toEqual({
+      code: 0,
+      lines: lines.filter((l) => l.startsWith("✓")),
+      stderr: "",
+    });
     expect(lines).toHaveLength(4);
     expect(b.containers(`${b.project}-test`)).toEqual([]);
   }, 240_000);
@@ -79,7 +83,9 @@ describeE2E("e2e: day two (subnets, no .env, cslr test with the stack down)", ()
       const result = await c.cli(["up", "-d"], 60_000);
       expect(result.code).toBe(2);
       expect(result.stderr.trim()).toMatch(
-        new RegExp(`^config\\.yaml:\\d+:\\d+  network\\.subnet  ${taken.replaceAll(".", "\\.")} overlaps Docker network ${a.project}_ray-network \\(${taken.replaceAll(".", "\\.")}\\), and Docker refuses it; expected a subnet no other network uses, or leave network\\.subnet out so Docker picks a free one$`),
+        new RegExp(
+          `^config\\.yaml:\\d+:\\d+  network\\.subnet  ${taken.replaceAll(".", "\\.")} overlaps Docker network ${a.project}_ray-network \\(${taken.replaceAll(".", "\\.")}\\), and Docker refuses it; expected a subnet no other network uses, or leave network\\.subnet out so Docker picks a free one$`,
+        ),
       );
       expect(c.containers()).toEqual([]);
       expect(c.volumes()).toEqual([]);
@@ -116,7 +122,9 @@ describeE2E("e2e: day two (subnets, no .env, cslr test with the stack down)", ()
     const seconds = (Date.now() - started) / 1000;
     console.log(`[day2] cslr test with the stack down: exit ${result.code} after ${seconds.toFixed(1)} s`);
     expect(result.code).toBe(1);
-    expect(result.stderr.trim().split("\n").at(-1)).toBe(`the stack ${a.project} is not running (no running container): start it with \`cslr up -d --wait\`, then run \`cslr test\` again`);
+    expect(result.stderr.trim().split("\n").at(-1)).toBe(
+      `the stack ${a.project} is not running (no running container): start it with \`cslr up -d --wait\`, then run \`cslr test\` again`,
+    );
     expect(seconds).toBeLessThan(15);
     expect(a.containers(`${a.project}-test`)).toEqual([]);
   }, 90_000);
@@ -132,7 +140,29 @@ if (postgresMissing) console.warn(`e2e skipped: day two, a lost .env over Postgr
   /** Can MLflow's role log in over TCP with this password, from another container on the network? */
   async function login(password: string): Promise<boolean> {
     const result = await runCommand(
-      ["docker", "run", "--rm", "--name", `${stack.project}-psql-${Math.random().toString(36).slice(2, 8)}`, "--network", pg().network, "-e", `PGPASSWORD=${password}`, "--label", `com.docker.compose.project=${stack.project}`, realImages.postgres, "psql", "-h", "mlflow-postgres", "-U", "mlflow", "-d", "mlflow", "-tAc", "select 1"],
+      [
+        "docker",
+        "run",
+        "--rm",
+        "--name",
+        `${stack.project}-psql-${Math.random().toString(36).slice(2, 8)}`,
+        "--network",
+        pg().network,
+        "-e",
+        `PGPASSWORD=${password}`,
+        "--label",
+        `com.docker.compose.project=${stack.project}`,
+        realImages.postgres,
+        "psql",
+        "-h",
+        "mlflow-postgres",
+        "-U",
+        "mlflow",
+        "-d",
+        "mlflow",
+        "-tAc",
+        "select 1",
+      ],
       { timeoutMs: 60_000 },
     );
     return result.code === 0 && result.stdout.trim() === "1";

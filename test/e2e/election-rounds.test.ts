@@ -33,11 +33,7 @@ describeE2E("e2e: two whitelisted nodes started together", () => {
       let sawOneHead = false;
       const sampler = (async () => {
         while (sampling) {
-          const [cpu, gpu, roster] = await Promise.all([
-            stack.headAt(stack.ports.cpu.head),
-            stack.headAt(stack.ports.gpu.head),
-            stack.roster(),
-          ]);
+          const [cpu, gpu, roster] = await Promise.all([stack.headAt(stack.ports.cpu.head), stack.headAt(stack.ports.gpu.head), stack.roster()]);
           if (cpu && gpu) overlaps.push(`round ${round}: ${cpu} and ${gpu} both answer as head`);
           if (Boolean(cpu) !== Boolean(gpu)) sawOneHead = true;
           if (roster?.head) headsByTerm.set(roster.head.term, (headsByTerm.get(roster.head.term) ?? new Set()).add(roster.head.node));

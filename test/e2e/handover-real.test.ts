@@ -71,7 +71,9 @@ describeE2E("e2e: real Ray, ray-gpu as head and cslr handover", () => {
     const after = await stack.waitFor(`${target} head with both workers`, 300_000, async () => ready(await stack.roster()));
     expect(after.head!.node).toBe(target);
     heads.add(target);
-    await stack.waitFor("three nodes in the new head's ray status", 300_000, async () => ((await stack.rayActiveNodes(target)).length === 3 ? true : undefined));
+    await stack.waitFor("three nodes in the new head's ray status", 300_000, async () =>
+      (await stack.rayActiveNodes(target)).length === 3 ? true : undefined,
+    );
     // ray-gpu, its client port inside Ray's default worker range, has been head in this stack.
     expect([...heads].sort()).toEqual(["ray-cpu", "ray-gpu"]);
   }, 900_000);

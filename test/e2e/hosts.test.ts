@@ -90,7 +90,10 @@ describeE2E("workstations: namespaced hosts with their own dockerd", () => {
         // DNAT inside A's namespace: the service sees C's own address (no userland proxy in between).
         expect(await greeting(c, a.address, 7201)).toMatch(new RegExp(`^hello from [0-9a-f]{12} to ${c.address.replaceAll(".", "\\.")}$`));
         // Outbound from the bridge network to the LAN, masqueraded as A.
-        const out = expectOk(await compose(["exec", "-T", "greeter", "bash", "-c", 'exec 3<>"/dev/tcp/$0/$1" && cat <&3', b.address, "7100"]), "container on A → B");
+        const out = expectOk(
+          await compose(["exec", "-T", "greeter", "bash", "-c", 'exec 3<>"/dev/tcp/$0/$1" && cat <&3', b.address, "7100"]),
+          "container on A → B",
+        );
         expect(out.trim()).toBe(`hello from ${b.hostname} to ${a.address}`);
         const nat = expectOk(await a.exec(["iptables", "-t", "nat", "-S", "DOCKER"]), "iptables in A");
         expect(nat).toContain("--dport 7201 -j DNAT");
@@ -137,7 +140,9 @@ describeE2E("workstations: namespaced hosts with their own dockerd", () => {
         expect(seen).toMatch(/ to 172\.\d+\.0\.1$/);
         const out = await compose(["exec", "-T", "greeter", "timeout", "3", "bash", "-c", 'exec 3<>"/dev/tcp/$0/$1" && cat <&3', y.address, "7100"]);
         expect(out.code).not.toBe(0);
-        log(`--iptables=false: Y reaches X's published port but the service sees "${seen.replace(/.* to /, "")}"; X's bridge container → Y: exit ${out.code} (no NAT)`);
+        log(
+          `--iptables=false: Y reaches X's published port but the service sees "${seen.replace(/.* to /, "")}"; X's bridge container → Y: exit ${out.code} (no NAT)`,
+        );
       } finally {
         await compose(["down", "-v", "--remove-orphans", "--timeout", "1"]);
       }
@@ -173,8 +178,8 @@ describeE2E("workstations: namespaced hosts with their own dockerd", () => {
       const report = await cleanupStale();
       log(`cleanupStale after SIGKILL: ${Math.round(performance.now() - start)} ms`);
       // A test run going on at the same time may have reaped it first: either way it must be gone.
-    expect(report.failed.filter((f) => f.startsWith(id))).toEqual([]);
-    if (!report.reaped.includes(id)) log(`run ${id} was reaped by another cleanupStale`);
+      expect(report.failed.filter((f) => f.startsWith(id))).toEqual([]);
+      if (!report.reaped.includes(id)) log(`run ${id} was reaped by another cleanupStale`);
       expect(processesOf(new Set([ino]), new Set(ids))).toEqual([]);
       expect(leftoversOf(id)).toEqual([]);
     }, 180_000);

@@ -38,7 +38,15 @@ describeE2E("e2e: a lab's week (stand-in Ray)", () => {
     const project = `lw${Math.random().toString(36).slice(2, 7)}`;
     const root = mkdtempSync(join(tmpdir(), "cslr-e2e-labweek-"));
     const dirOf = (w: Workstation) => join(root, w.name);
-    const baseConfig = (): { project: unknown; network: unknown; host?: unknown; services: { health: Record<string, unknown>; ray: { cpu: Record<string, unknown> } & Record<string, unknown>; mlflow: Record<string, unknown> } & Record<string, unknown> } => ({
+    const baseConfig = (): {
+      project: unknown;
+      network: unknown;
+      host?: unknown;
+      services: { health: Record<string, unknown>; ray: { cpu: Record<string, unknown> } & Record<string, unknown>; mlflow: Record<string, unknown> } & Record<
+        string,
+        unknown
+      >;
+    } => ({
       project: { name: project },
       network: { mode: "host" },
       services: {
@@ -59,7 +67,10 @@ describeE2E("e2e: a lab's week (stand-in Ray)", () => {
     const token = () => /^CSLR_CLUSTER_TOKEN=(.*)$/m.exec(readFileSync(join(dirOf(a), ".env"), "utf8"))![1]!;
     const get = async (path: string) => {
       try {
-        const response = await fetch(`http://${a.address}:${healthPort}${path}`, { headers: { authorization: `Bearer ${token()}` }, signal: AbortSignal.timeout(1500) });
+        const response = await fetch(`http://${a.address}:${healthPort}${path}`, {
+          headers: { authorization: `Bearer ${token()}` },
+          signal: AbortSignal.timeout(1500),
+        });
         return response.ok ? await response.json() : undefined;
       } catch {
         return undefined;
@@ -79,7 +90,14 @@ describeE2E("e2e: a lab's week (stand-in Ray)", () => {
     async function rayView(): Promise<Map<string, string>> {
       const nodes = new Map<string, string>();
       for (const w of group.hosts) {
-        const ps = await w.docker(["ps", "--filter", `label=com.docker.compose.project=${project}`, "--filter", "label=com.docker.compose.service=ray-cpu", "-q"]);
+        const ps = await w.docker([
+          "ps",
+          "--filter",
+          `label=com.docker.compose.project=${project}`,
+          "--filter",
+          "label=com.docker.compose.service=ray-cpu",
+          "-q",
+        ]);
         const id = ps.stdout.trim().split("\n")[0];
         if (!id) continue;
         const status = await w.docker(["exec", id, "ray", "status"]);
@@ -99,10 +117,25 @@ describeE2E("e2e: a lab's week (stand-in Ray)", () => {
     /** When the daemon last started each of this project's containers on `w`. */
     const startedAt = async (w: Workstation) => {
       const ids = (await w.docker(["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`])).stdout.trim().split("\n").filter(Boolean);
-      return (await w.docker(["inspect", "--format", '{{index .Config.Labels "com.docker.compose.service"}}={{.State.StartedAt}}', ...ids])).stdout.trim().split("\n").sort();
+      return (await w.docker(["inspect", "--format", '{{index .Config.Labels "com.docker.compose.service"}}={{.State.StartedAt}}', ...ids])).stdout
+        .trim()
+        .split("\n")
+        .sort();
     };
     const states = async (w: Workstation) =>
-      (await w.docker(["ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "--format", '{{.Label "com.docker.compose.service"}}={{.State}}'])).stdout.trim().split("\n").sort();
+      (
+        await w.docker([
+          "ps",
+          "-a",
+          "--filter",
+          `label=com.docker.compose.project=${project}`,
+          "--format",
+          '{{.Label "com.docker.compose.service"}}={{.State}}',
+        ])
+      ).stdout
+        .trim()
+        .split("\n")
+        .sort();
 
     beforeAll(async () => {
       await cleanupStale();
@@ -130,15 +163,36 @@ describeE2E("e2e: a lab's week (stand-in Ray)", () => {
     test("after each change of an input of join-info.json and `cslr up`, /v1/join-info serves the new value", async () => {
       // Another tag of the stand-in image, so a changed image still starts.
       expect((await a.docker(["tag", testImages.ray, "cslr-test/ray:lab-week"])).code).toBe(0);
-      type Info = { coordinator: { address: string; url: string }; ray: { cpuImage: string; cpu: { head_port: number } }; election: { whitelist: string[]; leaseTtl: number }; mlflow: { trackingUri: string } };
-      const changes: { what: string; edit: (c: ReturnType<typeof baseConfig>) => void; whitelist?: string[]; seen: (i: Info) => unknown; expected: unknown }[] = [
-        { what: "host.address", edit: (c) => (c.host = { address: "10.213.250.7" }), seen: (i) => [i.coordinator.address, i.coordinator.url], expected: ["10.213.250.7", `http://10.213.250.7:${healthPort}`] },
-        { what: "images", edit: (c) => (c.services.ray.cpu.image = "cslr-test/ray:lab-week"), seen: (i) => i.ray.cpuImage, expected: "cslr-test/ray:lab-week" },
-        { what: "ports", edit: (c) => Object.assign(c.services.ray.cpu, { head_port: 6390 }), seen: (i) => i.ray.cpu.head_port, expected: 6390 },
-        { what: "whitelist", edit: () => {}, whitelist: ["ray-cpu"], seen: (i) => i.election.whitelist, expected: ["ray-cpu"] },
-        { what: "TTL", edit: (c) => (c.services.health.lease_ttl = 9), seen: (i) => i.election.leaseTtl, expected: 9 },
-        { what: "MLflow URI", edit: (c) => (c.services.mlflow.tracking_uri = "http://mlflow2.lab.example:5000"), seen: (i) => i.mlflow.trackingUri, expected: "http://mlflow2.lab.example:5000" },
-      ];
+      type Info = {
+        coordinator: { address: string; url: string };
+        ray: { cpuImage: string; cpu: { head_port: number } };
+        election: { whitelist: string[]; leaseTtl: number };
+        mlflow: { trackingUri: string };
+      };
+      const changes: { what: string; edit: (c: ReturnType<typeof baseConfig>) => void; whitelist?: string[]; seen: (i: Info) => unknown; expected: unknown }[] =
+        [
+          {
+            what: "host.address",
+            edit: (c) => (c.host = { address: "10.213.250.7" }),
+            seen: (i) => [i.coordinator.address, i.coordinator.url],
+            expected: ["10.213.250.7", `http://10.213.250.7:${healthPort}`],
+          },
+          {
+            what: "images",
+            edit: (c) => (c.services.ray.cpu.image = "cslr-test/ray:lab-week"),
+            seen: (i) => i.ray.cpuImage,
+            expected: "cslr-test/ray:lab-week",
+          },
+          { what: "ports", edit: (c) => Object.assign(c.services.ray.cpu, { head_port: 6390 }), seen: (i) => i.ray.cpu.head_port, expected: 6390 },
+          { what: "whitelist", edit: () => {}, whitelist: ["ray-cpu"], seen: (i) => i.election.whitelist, expected: ["ray-cpu"] },
+          { what: "TTL", edit: (c) => (c.services.health.lease_ttl = 9), seen: (i) => i.election.leaseTtl, expected: 9 },
+          {
+            what: "MLflow URI",
+            edit: (c) => (c.services.mlflow.tracking_uri = "http://mlflow2.lab.example:5000"),
+            seen: (i) => i.mlflow.trackingUri,
+            expected: "http://mlflow2.lab.example:5000",
+          },
+        ];
       const nodesFile = join(dirOf(a), "nodes.yaml");
       const originalNodes = readFileSync(nodesFile, "utf8");
       const seen: Record<string, unknown> = {};
@@ -179,7 +233,9 @@ describeE2E("e2e: a lab's week (stand-in Ray)", () => {
       await waitFor("both hosts' nodes in Ray's view", 90_000, bothAlive);
       const before = await startedAt(a);
       await a.restartEngine();
-      await waitFor("the coordinator's services running again", 120_000, async () => ((await states(a)).join() === "health=running,ray-cpu=running" ? true : undefined));
+      await waitFor("the coordinator's services running again", 120_000, async () =>
+        (await states(a)).join() === "health=running,ray-cpu=running" ? true : undefined,
+      );
       const after = await startedAt(a);
       expect(after.map((line, i) => line !== before[i])).toEqual([true, true]);
       const view = await waitFor("the coordinator's services and both nodes back", 240_000, bothAlive);

@@ -34,7 +34,8 @@ describeE2E(
       const project = `mhr${Math.random().toString(36).slice(2, 7)}`;
       const root = mkdtempSync(join(tmpdir(), "cslr-e2e-multihost-real-"));
       const dirOf = (w: Workstation) => join(root, w.name);
-      const cslr = (w: Workstation, args: string[], timeoutMs = 300_000, cwd = dirOf(w), env: Record<string, string> = {}) => w.exec([binary, ...args], env, { cwd, timeoutMs });
+      const cslr = (w: Workstation, args: string[], timeoutMs = 300_000, cwd = dirOf(w), env: Record<string, string> = {}) =>
+        w.exec([binary, ...args], env, { cwd, timeoutMs });
       const ok = async (w: Workstation, args: string[], timeoutMs?: number, cwd?: string, env?: Record<string, string>) => {
         const result = await cslr(w, args, timeoutMs, cwd, env);
         if (result.code !== 0) throw new Error(`cslr ${args.join(" ")} on ${w.name} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
@@ -46,7 +47,10 @@ describeE2E(
       async function roster(): Promise<Roster | undefined> {
         try {
           const pin = pinOfPem(readFileSync(join(dirOf(a), "election-cert.pem"), "utf8"))!;
-          const response = await pinnedFetch(pin)(`https://${a.address}:${healthPort}/v1/cluster`, { headers: { authorization: `Bearer ${secret("CSLR_CLUSTER_TOKEN")}` }, signal: AbortSignal.timeout(1500) });
+          const response = await pinnedFetch(pin)(`https://${a.address}:${healthPort}/v1/cluster`, {
+            headers: { authorization: `Bearer ${secret("CSLR_CLUSTER_TOKEN")}` },
+            signal: AbortSignal.timeout(1500),
+          });
           return response.ok ? ((await response.json()) as Roster) : undefined;
         } catch {
           return undefined;
@@ -65,7 +69,14 @@ describeE2E(
       async function headPython(code: string) {
         const r = (await roster())!;
         const w = byHost(r.head!.host);
-        const ps = await w.docker(["ps", "-q", "--filter", `label=com.docker.compose.project=${project}`, "--filter", "label=com.docker.compose.service=ray-cpu"]);
+        const ps = await w.docker([
+          "ps",
+          "-q",
+          "--filter",
+          `label=com.docker.compose.project=${project}`,
+          "--filter",
+          "label=com.docker.compose.service=ray-cpu",
+        ]);
         const token = secret("RAY_AUTH_TOKEN");
         return w.docker(["exec", "-e", "RAY_AUTH_MODE=token", "-e", `RAY_AUTH_TOKEN=${token}`, ps.stdout.trim(), "python", "-c", code], { timeoutMs: 120_000 });
       }
@@ -117,7 +128,9 @@ describeE2E(
         expect(expected).toEqual([a.address, b.address].sort());
 
         const alive = await waitFor("two alive nodes in ray.nodes()", 180_000, async () => {
-          const result = await headPython("import json, ray; ray.init(address='auto', logging_level='ERROR'); print('NODES', json.dumps(sorted(n['NodeManagerAddress'] for n in ray.nodes() if n['Alive'])))");
+          const result = await headPython(
+            "import json, ray; ray.init(address='auto', logging_level='ERROR'); print('NODES', json.dumps(sorted(n['NodeManagerAddress'] for n in ray.nodes() if n['Alive'])))",
+          );
           const nodes = /^NODES (.*)$/m.exec(result.stdout)?.[1];
           const list = nodes ? (JSON.parse(nodes) as string[]) : [];
           return list.length === 2 ? list : undefined;
@@ -140,7 +153,12 @@ print("HOSTS", sorted(set(ray.get([where.remote() for _ in range(4)]))), flush=T
 `,
         );
         const run = await ok(a, ["run", "--", "python", "where.py"], 300_000, dir);
-        expect(/^HOSTS (.*)$/m.exec(run.stdout)?.[1]).toBe(`[${[a.address, b.address].sort().map((x) => `'${x}'`).join(", ")}]`);
+        expect(/^HOSTS (.*)$/m.exec(run.stdout)?.[1]).toBe(
+          `[${[a.address, b.address]
+            .sort()
+            .map((x) => `'${x}'`)
+            .join(", ")}]`,
+        );
       }, 400_000);
     });
   },

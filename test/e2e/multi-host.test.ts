@@ -100,7 +100,10 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
     const pin = () => pinOfPem(readFileSync(join(dirOf(a), "election-cert.pem"), "utf8"))!;
     async function roster(): Promise<Roster | undefined> {
       try {
-        const response = await pinnedFetch(pin())(`https://${a.address}:${healthPort}/v1/cluster`, { headers: { authorization: `Bearer ${token()}` }, signal: AbortSignal.timeout(1500) });
+        const response = await pinnedFetch(pin())(`https://${a.address}:${healthPort}/v1/cluster`, {
+          headers: { authorization: `Bearer ${token()}` },
+          signal: AbortSignal.timeout(1500),
+        });
         return response.ok ? ((await response.json()) as Roster) : undefined;
       } catch {
         return undefined;
@@ -126,7 +129,14 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
 
     /** Container ids of this project's Ray services on a workstation. */
     async function rayContainers(w: Workstation): Promise<{ id: string; service: string }[]> {
-      const ps = await w.docker(["ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "--format", '{{.ID}} {{.Label "com.docker.compose.service"}}']);
+      const ps = await w.docker([
+        "ps",
+        "-a",
+        "--filter",
+        `label=com.docker.compose.project=${project}`,
+        "--format",
+        '{{.ID}} {{.Label "com.docker.compose.service"}}',
+      ]);
       return ps.stdout
         .split("\n")
         .filter(Boolean)
@@ -166,7 +176,14 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
       if (group) {
         await Promise.all(
           group.hosts.map(async (w) => {
-            for (const sub of existsSync(dirOf(w)) ? ["", ...readdirSync(dirOf(w), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== "_build").map((d) => d.name)] : []) {
+            for (const sub of existsSync(dirOf(w))
+              ? [
+                  "",
+                  ...readdirSync(dirOf(w), { withFileTypes: true })
+                    .filter((d) => d.isDirectory() && d.name !== "_build")
+                    .map((d) => d.name),
+                ]
+              : []) {
               if (existsSync(join(dirOf(w, sub), "config.yaml"))) await cslr(w, ["down", "-v", "--timeout", "2"], { sub, timeoutMs: 120_000 });
             }
           }),
@@ -206,7 +223,11 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
       await Promise.all([ok(b, args, { timeoutMs: 240_000, env }), ok(c, args, { timeoutMs: 240_000, env })]);
       for (const w of [b, c]) {
         expect(parse(readFileSync(join(dirOf(w), "config.yaml"), "utf8")).network.mode).toBe("host");
-        expect((Bun.spawnSync(["stat", "-c", "%a", join(dirOf(w), ".env")]).stdout.toString().trim())).toBe("600");
+        expect(
+          Bun.spawnSync(["stat", "-c", "%a", join(dirOf(w), ".env")])
+            .stdout.toString()
+            .trim(),
+        ).toBe("600");
       }
       const r = await waitFor("four nodes on three hosts", 90_000, formed(4));
       const hosts = new Set([r.head!, ...current(r)].map((n) => n.host));
@@ -237,7 +258,8 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
           return nodes.size === 4 ? nodes : undefined;
         });
         for (const n of [r.head!, ...current(r)]) {
-          if (seen.get(n.node) !== addressOfHost(n.host)) problems.push(`round ${round}: ${n.node} registered at ${seen.get(n.node)}, its host is ${addressOfHost(n.host)}`);
+          if (seen.get(n.node) !== addressOfHost(n.host))
+            problems.push(`round ${round}: ${n.node} registered at ${seen.get(n.node)}, its host is ${addressOfHost(n.host)}`);
         }
         const spans = headSpans(await headLogs()).filter((s) => s.from >= began);
         for (const pair of overlaps(spans, Date.now())) problems.push(`round ${round}: two heads at once: ${pair}`);
@@ -285,7 +307,14 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
       const spans = headSpans(await headLogs()).filter((s) => s.from >= cutAt - 600_000);
       const old = spans.findLast((s) => s.node === oldHead.node && s.from < cutAt)!;
       const next = spans.find((s) => s.node !== oldHead.node && s.from > cutAt)!;
-      if (old.to === undefined) console.log(`old head's log:\n${(await headLogs()).split("\n").filter((l) => l.includes(oldHead.node.split(".")[1]!) || l.includes("cslr node")).slice(-60).join("\n")}`);
+      if (old.to === undefined)
+        console.log(
+          `old head's log:\n${(await headLogs())
+            .split("\n")
+            .filter((l) => l.includes(oldHead.node.split(".")[1]!) || l.includes("cslr node"))
+            .slice(-60)
+            .join("\n")}`,
+        );
       expect(old.to).toBeDefined();
       expect(old.to!).toBeLessThan(next.from);
       console.log(`multi-host: the old head stopped ${old.to! - cutAt} ms after the cut; the new one listened ${next.from - cutAt} ms after it`);
@@ -312,7 +341,10 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
 
     test("a wrong token is refused with one line, and nothing is written", async () => {
       mkdirSync(dirOf(spare, "wrong"), { recursive: true });
-      const result = await cslr(spare, ["join", `https://${a.address}:${healthPort}`], { sub: "wrong", env: { CSLR_CLUSTER_TOKEN: `cslr1.${pin()}.not-the-token-at-all` } });
+      const result = await cslr(spare, ["join", `https://${a.address}:${healthPort}`], {
+        sub: "wrong",
+        env: { CSLR_CLUSTER_TOKEN: `cslr1.${pin()}.not-the-token-at-all` },
+      });
       expect(result.code).not.toBe(0);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
       expect(result.stderr).toContain("refused the token");
@@ -356,10 +388,20 @@ describeE2E("e2e: three workstations, one cluster (stand-in Ray)", () => {
       const rayToken = /^RAY_AUTH_TOKEN=(.*)$/m.exec(readFileSync(join(dirOf(a), ".env"), "utf8"))?.[1];
       const run = await spare.docker(
         [
-          "run", "--rm", "--name", `${project}-bridged`,
+          "run",
+          "--rm",
+          "--name",
+          `${project}-bridged`,
           ...(rayToken ? ["-e", "RAY_AUTH_MODE=token", "-e", `RAY_AUTH_TOKEN=${rayToken}`] : []),
-          "-e", "CSLR_NODE_NAME=bridged-worker", "-e", "RAY_gcs_rpc_server_reconnect_timeout_s=20",
-          testImages.ray, "ray", "start", `--address=${addressOfHost(r.head!.host)}:6379`, "--block",
+          "-e",
+          "CSLR_NODE_NAME=bridged-worker",
+          "-e",
+          "RAY_gcs_rpc_server_reconnect_timeout_s=20",
+          testImages.ray,
+          "ray",
+          "start",
+          `--address=${addressOfHost(r.head!.host)}:6379`,
+          "--block",
         ],
         { timeoutMs: 120_000 },
       );

@@ -65,7 +65,9 @@ describeE2E(
 
     const signIn = async (token: string) => {
       await page.goto(url);
-      await page.eval(`document.getElementById("token").value = ${JSON.stringify(token)}; document.querySelector("form[action='/page/login']").requestSubmit(); true`);
+      await page.eval(
+        `document.getElementById("token").value = ${JSON.stringify(token)}; document.querySelector("form[action='/page/login']").requestSubmit(); true`,
+      );
     };
 
     test("a wrong token gets the form again and no data", async () => {
@@ -84,12 +86,17 @@ describeE2E(
       const [cookie] = await page.cookies();
       expect(cookie).toMatchObject({ name: "cslr_session", httpOnly: true, sameSite: "Strict" });
       await page.waitFor(`document.querySelectorAll("tr[id^='node-']").length === 2 && !document.body.innerText.includes("not reported by Ray")`, 300_000);
-      const roles = await page.eval<string[]>(`[...document.querySelectorAll("tr[id^='node-']")].map((r) => r.querySelector("th").innerText + " " + r.querySelector(".badge").innerText).sort()`);
+      const roles = await page.eval<string[]>(
+        `[...document.querySelectorAll("tr[id^='node-']")].map((r) => r.querySelector("th").innerText + " " + r.querySelector(".badge").innerText).sort()`,
+      );
       expect(roles.map((r) => r.split(" ")[1]).sort()).toEqual(["head", "worker"]);
       expect(roles.map((r) => r.split(" ")[0]).sort()).toEqual(["ray-cpu", "ray-gpu"]);
       const text = await page.text();
       expect(text).toContain("2.60.0");
-      await page.waitFor(`["PostgreSQL", "MLflow", "Marimo"].every((s) => document.querySelector(".services").innerText.includes(s)) && !document.querySelector(".services").innerText.includes("not checked")`, 30_000);
+      await page.waitFor(
+        `["PostgreSQL", "MLflow", "Marimo"].every((s) => document.querySelector(".services").innerText.includes(s)) && !document.querySelector(".services").innerText.includes("not checked")`,
+        30_000,
+      );
       const services = await page.eval<string>(`document.querySelector(".services").innerText`);
       // Each with a word for its state; PostgreSQL is up by now (MLflow waited on it), MLflow's turn is the job's test.
       for (const name of ["PostgreSQL", "MLflow", "Marimo"]) expect(services).toMatch(new RegExp(`(up|down)\\s+${name}`));
@@ -98,7 +105,9 @@ describeE2E(
 
     test("a cslr run job appears while it runs, reaches SUCCEEDED, and its MLflow link names its run", async () => {
       // On a loaded machine MLflow's first start can take minutes (see beforeAll).
-      await stack.waitFor("MLflow answering", 600_000, async () => ((await fetch(`http://127.0.0.1:${stack.ports.mlflow}/health`).catch(() => undefined))?.ok ? true : undefined));
+      await stack.waitFor("MLflow answering", 600_000, async () =>
+        (await fetch(`http://127.0.0.1:${stack.ports.mlflow}/health`).catch(() => undefined))?.ok ? true : undefined,
+      );
       await page.waitFor(`/up\\s+MLflow/.test(document.querySelector(".services").innerText)`, 30_000);
       const dir = join(stack.dir, "page-job");
       mkdirSync(dir);
@@ -114,14 +123,16 @@ describeE2E(
       const row = await page.eval<string>(`document.getElementById("job-${id}").innerText`);
       expect(row).toContain("python train.py");
       expect(row).toMatch(/\w+@\S+/);
-      const link = await page.waitFor(`document.querySelector("#job-${id} a[href*='/#/experiments/']")`, 30_000).then(() =>
-        page.eval<string>(`document.querySelector("#job-${id} a[href*='/#/experiments/']").href`),
-      );
+      const link = await page
+        .waitFor(`document.querySelector("#job-${id} a[href*='/#/experiments/']")`, 30_000)
+        .then(() => page.eval<string>(`document.querySelector("#job-${id} a[href*='/#/experiments/']").href`));
       const match = /^(http:\/\/[^/]+)\/#\/experiments\/(\w+)\/runs\/([0-9a-f]+)$/.exec(link);
       expect(match).not.toBeNull();
       // The link's server is MLflow's UI, and the run it names is the one the job logged.
       expect((await fetch(`${match![1]}/`)).status).toBe(200);
-      const got = (await (await fetch(`${match![1]}/api/2.0/mlflow/runs/get?run_id=${match![3]}`)).json()) as { run: { info: { run_name: string }; data: { params: unknown } } };
+      const got = (await (await fetch(`${match![1]}/api/2.0/mlflow/runs/get?run_id=${match![3]}`)).json()) as {
+        run: { info: { run_name: string }; data: { params: unknown } };
+      };
       expect(got.run.info.run_name).toBe("page-e2e");
       expect(got.run.data.params).toEqual([{ key: "lr", value: "0.01" }]);
       await page.eval(`document.getElementById("log-${id}") && (document.getElementById("log-${id}").open = true)`);

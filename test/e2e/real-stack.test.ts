@@ -165,17 +165,27 @@ print("distinct nodes:", len(nodes), flush=True)
       });
       expect(after.head!.term).toBeGreaterThan(before.head!.term);
       // The new head and the worker replica, in Ray's own view.
-      await stack.waitFor("two nodes in the new head's ray status", 120_000, async () => ((await stack.rayActiveNodes(newHead)).length === 2 ? true : undefined));
+      await stack.waitFor("two nodes in the new head's ray status", 120_000, async () =>
+        (await stack.rayActiveNodes(newHead)).length === 2 ? true : undefined,
+      );
 
       // The old head's container back: it joins the new head as a worker.
       expect((await runCommand(["docker", "start", stack.container(oldHead).id])).code).toBe(0);
       await stack.waitFor("three nodes again", 180_000, async () => ((await stack.rayActiveNodes(newHead)).length === 3 ? true : undefined));
       const roster = await stack.roster();
       expect(roster?.head?.node).toBe(newHead);
-      expect(currentWorkers(roster!).map((w) => w.node).sort()).toEqual([oldHead, "ray-worker-1"].sort());
+      expect(
+        currentWorkers(roster!)
+          .map((w) => w.node)
+          .sort(),
+      ).toEqual([oldHead, "ray-worker-1"].sort());
       for (const [term, node] of heads) expect(term <= before.head!.term || node === newHead).toBe(true);
 
-      const task = await stack.rayExec(newHead, ["python", "-c", "import ray; ray.init(); print('task says', ray.get(ray.remote(lambda: 6 * 7).remote()))"], 120_000);
+      const task = await stack.rayExec(
+        newHead,
+        ["python", "-c", "import ray; ray.init(); print('task says', ray.get(ray.remote(lambda: 6 * 7).remote()))"],
+        120_000,
+      );
       expect({ code: task.code, out: task.stdout }).toEqual({ code: 0, out: expect.stringContaining("task says 42") });
     }, 480_000);
 

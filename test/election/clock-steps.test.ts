@@ -38,7 +38,21 @@ async function startService(): Promise<string> {
   step("+0");
   const port = freePort();
   server = Bun.spawn(
-    [await compiledCslr(), "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--whitelist", "a,b", "--state", join(dir, `state-${port}.json`), "--lease-ttl", `${ttlMs / 1000}s`],
+    [
+      await compiledCslr(),
+      "health",
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--whitelist",
+      "a,b",
+      "--state",
+      join(dir, `state-${port}.json`),
+      "--lease-ttl",
+      `${ttlMs / 1000}s`,
+    ],
     {
       env: {
         ...process.env,
@@ -54,14 +68,24 @@ async function startService(): Promise<string> {
   );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return url;
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return url;
     await Bun.sleep(25);
   }
   throw new Error("the election service did not start");
 }
 
 async function call(url: string, node: string, path: string, body: object): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${url}${path}`, { method: "POST", headers: { authorization: `Bearer ${nodeKey(token, node)}` }, body: JSON.stringify({ node, ...body }) });
+  const response = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${nodeKey(token, node)}` },
+    body: JSON.stringify({ node, ...body }),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 

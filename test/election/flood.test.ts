@@ -31,7 +31,8 @@ async function slowBodies(port: number, count: number, extraHeaders = ""): Promi
           hostname: "127.0.0.1",
           port,
           socket: {
-            open: (s) => void s.write(`POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${extraHeaders}Content-Length: 1000\r\n\r\n{`),
+            open: (s) =>
+              void s.write(`POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${extraHeaders}Content-Length: 1000\r\n\r\n{`),
             data: (_s, chunk) => void answers.push(chunk.toString().split("\r\n")[0]!),
             error() {},
           },

@@ -47,7 +47,10 @@ describe("Election.askHandover", () => {
     const { election } = setup(["a", "b", "c", "d"]);
     expect(election.askHandover("x").outcome).toEqual({ ok: false, reason: "x is not whitelisted; expected a node of head_whitelist" });
     expect(election.askHandover("a").outcome).toEqual({ ok: false, reason: "a is already the head (term 1)" });
-    expect(election.askHandover("d").outcome).toEqual({ ok: false, reason: "d has not joined head a (term 1); expected a running whitelisted node (cslr status lists them)" });
+    expect(election.askHandover("d").outcome).toEqual({
+      ok: false,
+      reason: "d has not joined head a (term 1); expected a running whitelisted node (cslr status lists them)",
+    });
     election.part("b");
     election.part("c");
     expect(election.askHandover(null).outcome).toEqual({ ok: false, reason: "no other whitelisted node has joined head a; nobody could take over" });

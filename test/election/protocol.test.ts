@@ -5,9 +5,20 @@ import { claimBody, parseBody, parseWaitQuery } from "../../src/election/protoco
 
 describe("isNodeAddress / parseHostPort (the one host:port parser)", () => {
   const rows: [string, boolean][] = [
-    ["ray-cpu", true], ["ray-cpu:6379", true], ["10.0.0.5:6379", true], ["10.0.0.5", true], ["[::1]:80", true],
-    ["ray-cpu:0", false], ["ray-cpu:70000", false], ["a b", false], ["a;b", false], ["", false], [":6379", false],
-    ["$(touch /tmp/x):1", false], ["a:1:2", false], ["R[$(id)]:6379", false],
+    ["ray-cpu", true],
+    ["ray-cpu:6379", true],
+    ["10.0.0.5:6379", true],
+    ["10.0.0.5", true],
+    ["[::1]:80", true],
+    ["ray-cpu:0", false],
+    ["ray-cpu:70000", false],
+    ["a b", false],
+    ["a;b", false],
+    ["", false],
+    [":6379", false],
+    ["$(touch /tmp/x):1", false],
+    ["a:1:2", false],
+    ["R[$(id)]:6379", false],
   ];
   for (const [text, expected] of rows) test(JSON.stringify(text), () => expect(isNodeAddress(text)).toBe(expected));
   test("parts", () => {

@@ -93,7 +93,13 @@ describe("election service: bad requests get 4xx and the service keeps answering
     { name: "missing key", path: "/v1/claim", body: JSON.stringify({ node: "a", address: "a:1" }), headers: { authorization: "" }, status: 401 },
     { name: "wrong key", path: "/v1/claim", body: JSON.stringify({ node: "a", address: "a:1" }), headers: { authorization: "Bearer nope" }, status: 401 },
     { name: "another node's key", path: "/v1/claim", body: JSON.stringify({ node: "b", address: "b:1" }), headers: key, status: 401 },
-    { name: "the cluster token where a node key is due", path: "/v1/claim", body: JSON.stringify({ node: "a", address: "a:1" }), headers: { authorization: `Bearer ${token}` }, status: 401 },
+    {
+      name: "the cluster token where a node key is due",
+      path: "/v1/claim",
+      body: JSON.stringify({ node: "a", address: "a:1" }),
+      headers: { authorization: `Bearer ${token}` },
+      status: 401,
+    },
     { name: "leave without the cluster token", path: "/v1/hosts/leave", body: JSON.stringify({ host: "ws1" }), headers: key, status: 401 },
     { name: "unknown path", path: "/v1/nope", body: "{}", status: 404 },
   ];
@@ -180,7 +186,12 @@ describe("election service: protocol", () => {
     start();
     await as("a", "/v1/claim", { node: "a", address: "a:6379", host: "ws1" });
     await as("a", "/v1/ready", { node: "a", term: 1 });
-    expect(await (await as("w1", "/v1/join", { node: "w1", address: "10.0.0.7", host: "ws2" })).json()).toEqual({ ok: true, term: 1, head: "a:6379", leaseTtlMs: 5000 });
+    expect(await (await as("w1", "/v1/join", { node: "w1", address: "10.0.0.7", host: "ws2" })).json()).toEqual({
+      ok: true,
+      term: 1,
+      head: "a:6379",
+      leaseTtlMs: 5000,
+    });
     const roster = await cluster();
     expect(roster.head).toMatchObject({ node: "a", host: "ws1", term: 1, ready: true });
     expect(roster.workers.map((w) => [w.node, w.host])).toEqual([["w1", "ws2"]]);
@@ -256,7 +267,13 @@ describe("election service: state file", () => {
     expect(JSON.parse(readFileSync(statePath, "utf8"))).toMatchObject({ version: 2, term: 1, head: { node: "a", ready: true } });
 
     start({ statePath, leaseTtlMs: 300, wallNow: () => 0 });
-    expect(await (await as("b", "/v1/claim", { node: "b", address: "b:6379" })).json()).toEqual({ ok: true, role: "worker", term: 1, address: "a:6379", leaseTtlMs: 300 });
+    expect(await (await as("b", "/v1/claim", { node: "b", address: "b:6379" })).json()).toEqual({
+      ok: true,
+      role: "worker",
+      term: 1,
+      address: "a:6379",
+      leaseTtlMs: 300,
+    });
     expect((await as("a", "/v1/heartbeat", { node: "a", term: 1 })).status).toBe(200);
     // The holder stops heartbeating: its restored lease expires as usual, and b is granted after the margin.
     clock.t += 300 + grantMarginMs(300);
@@ -282,7 +299,15 @@ describe("election service: state file", () => {
 
   test("a state file written by cslr 0.1 (version 1) is upgraded: same head, same term", async () => {
     const statePath = join(dir, "v1.json");
-    writeFileSync(statePath, JSON.stringify({ version: 1, term: 7, head: { node: "a", address: "a:6379", term: 7, ready: true, grantedAt: 1, readyAt: 2, leaseExpiresAt: 3 }, workers: [{ node: "w", address: "w", term: 7, joinedAt: 1, lastSeen: 2 }] }));
+    writeFileSync(
+      statePath,
+      JSON.stringify({
+        version: 1,
+        term: 7,
+        head: { node: "a", address: "a:6379", term: 7, ready: true, grantedAt: 1, readyAt: 2, leaseExpiresAt: 3 },
+        workers: [{ node: "w", address: "w", term: 7, joinedAt: 1, lastSeen: 2 }],
+      }),
+    );
     start({ statePath });
     expect(await (await as("b", "/v1/claim", { node: "b", address: "b:6379" })).json()).toMatchObject({ role: "worker", term: 7, address: "a:6379" });
   });
@@ -385,7 +410,9 @@ describe("election service: state file", () => {
         error = e as Error;
       }
       expect(error?.name).toBe("CslrError");
-      expect(error?.message).toMatch(/^\/.*election\.json: the election state is unreadable \(not valid JSON .*\) and cannot be moved aside \(EROFS\); make its folder writable/);
+      expect(error?.message).toMatch(
+        /^\/.*election\.json: the election state is unreadable \(not valid JSON .*\) and cannot be moved aside \(EROFS\); make its folder writable/,
+      );
     } finally {
       Bun.spawnSync(["umount", ro]);
       rmSync(ro, { recursive: true, force: true });

@@ -113,8 +113,16 @@ describe("Election", () => {
       run: (e, clock) => (e.claim("a", "a:1"), (clock.t += ttl - 1), e.heartbeat("a", 1), (clock.t += ttl - 1), e.claim("b", "b:1").outcome.role),
       expected: "wait",
     },
-    { name: "an expired head is fenced on its late heartbeat", run: (e, clock) => (e.claim("a", "a:1"), (clock.t += ttl), e.heartbeat("a", 1).outcome.ok), expected: false },
-    { name: "the holder claiming again (a restarted container) gets a new term", run: (e) => (e.claim("a", "a:1"), (e.claim("a", "a:1").outcome as { term: number }).term), expected: 2 },
+    {
+      name: "an expired head is fenced on its late heartbeat",
+      run: (e, clock) => (e.claim("a", "a:1"), (clock.t += ttl), e.heartbeat("a", 1).outcome.ok),
+      expected: false,
+    },
+    {
+      name: "the holder claiming again (a restarted container) gets a new term",
+      run: (e) => (e.claim("a", "a:1"), (e.claim("a", "a:1").outcome as { term: number }).term),
+      expected: 2,
+    },
     { name: "ready with a stale term is refused", run: (e) => (e.claim("a", "a:1"), e.claim("a", "a:1"), e.ready("a", 1).outcome.ok), expected: false },
     {
       name: "join reports the ready head and its term",

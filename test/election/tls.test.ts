@@ -35,7 +35,7 @@ async function recordingServer(identity: { cert: string; key: string }): Promise
   const server = createServer(identity, (socket) => {
     socket.on("data", (data: Buffer) => {
       chunks.push(data);
-      socket.end("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"ok\":true}");
+      socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{"ok":true}');
     });
     socket.on("error", () => {});
   });

@@ -24,7 +24,11 @@ function sourceHash(): string {
     ...["package.json", "config.example.yaml", "nodes.yaml", "bun.lock"].map((f) => join(repoRoot, f)),
   ].sort();
   const hasher = new Bun.CryptoHasher("sha256");
-  for (const file of files) hasher.update(`${file.slice(repoRoot.length)}\0`).update(readFileSync(file)).update("\0");
+  for (const file of files)
+    hasher
+      .update(`${file.slice(repoRoot.length)}\0`)
+      .update(readFileSync(file))
+      .update("\0");
   return hasher.digest("hex").slice(0, 16);
 }
 
@@ -67,12 +71,19 @@ export async function compiledStandInDir(): Promise<string> {
     .map((f) => join(repoRoot, "test/stand-in", f))
     .sort();
   const hasher = new Bun.CryptoHasher("sha256");
-  for (const file of sources) hasher.update(`${file.slice(repoRoot.length)}\0`).update(readFileSync(file)).update("\0");
+  for (const file of sources)
+    hasher
+      .update(`${file.slice(repoRoot.length)}\0`)
+      .update(readFileSync(file))
+      .update("\0");
   const dir = join(tmpdir(), "cslr-test-binaries", `standin-${hasher.digest("hex").slice(0, 16)}`);
   if (!existsSync(join(dir, "ray"))) {
     mkdirSync(dir, { recursive: true });
     const partial = join(dir, `ray.${process.pid}.partial`);
-    const result = await Bun.build({ entrypoints: [join(repoRoot, "test/stand-in/ray.ts")], compile: { outfile: partial, autoloadDotenv: false, autoloadBunfig: false } });
+    const result = await Bun.build({
+      entrypoints: [join(repoRoot, "test/stand-in/ray.ts")],
+      compile: { outfile: partial, autoloadDotenv: false, autoloadBunfig: false },
+    });
     if (!result.success) throw new Error(`building the stand-in ray failed: ${result.logs.map(String).join("\n")}`);
     renameSync(partial, join(dir, "ray"));
   }

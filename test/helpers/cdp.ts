@@ -42,7 +42,19 @@ export class Browser {
     if (!binary) throw new Error("chromium is not installed (apt-get install -y --no-install-recommends chromium)");
     const profile = mkdtempSync(join(tmpdir(), "cslr-cdp-"));
     const proc = Bun.spawn(
-      [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--ignore-certificate-errors", "--remote-debugging-port=0", `--user-data-dir=${profile}`, "about:blank"],
+      [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--ignore-certificate-errors",
+        "--remote-debugging-port=0",
+        `--user-data-dir=${profile}`,
+        "about:blank",
+      ],
       { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
     );
     const url = await (async () => {

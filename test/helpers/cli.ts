@@ -71,7 +71,9 @@ export const testSecrets = {
 };
 
 export function dotenvText(secrets: Record<string, string> = testSecrets): string {
-  return Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join("");
+  return Object.entries(secrets)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join("");
 }
 
 /** A temp project folder with the example config, nodes.yaml and .env unless told otherwise. */

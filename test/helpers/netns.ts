@@ -57,9 +57,20 @@ function must(argv: string[], timeoutMs?: number): string {
 }
 
 /** Runs a program with output captured; killed (and reported) after timeoutMs. */
-export async function runCaptured(argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+export async function runCaptured(
+  argv: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {},
+): Promise<CommandResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const proc = Bun.spawn(argv, { cwd: opts.cwd, env: opts.env ?? { ...process.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs, killSignal: "SIGKILL" });
+  const proc = Bun.spawn(argv, {
+    cwd: opts.cwd,
+    env: opts.env ?? { ...process.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+  });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   const killed = proc.signalCode === "SIGKILL" ? `\n[killed after ${timeoutMs} ms: ${argv.join(" ")}]` : "";
   return { code, stdout, stderr: stderr + killed };
@@ -368,7 +379,8 @@ export function leftoversOf(id: string): string[] {
   for (const pid of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (cmdline.includes(`${stateRoot}/${id}/`) || cmdline.includes(`${dataRoot}/${id}/`)) left.push(`process ${pid} ${cmdline.replaceAll("\0", " ").slice(0, 80)}`);
+      if (cmdline.includes(`${stateRoot}/${id}/`) || cmdline.includes(`${dataRoot}/${id}/`))
+        left.push(`process ${pid} ${cmdline.replaceAll("\0", " ").slice(0, 80)}`);
     } catch {
       // gone
     }
@@ -508,8 +520,15 @@ export class NetnsHost {
   async tcpRead(address: string, port: number, timeoutMs = 3_000): Promise<{ ok: boolean; text: string; ms: number; error: string }> {
     const start = performance.now();
     const seconds = (timeoutMs / 1000).toFixed(1);
-    const result = await this.run(["timeout", seconds, "bash", "-c", 'exec 3<>"/dev/tcp/$1/$2" && cat <&3', "tcp-read", address, String(port)], { timeoutMs: timeoutMs + 5_000 });
-    return { ok: result.code === 0, text: result.stdout, ms: elapsed(start), error: result.code === 124 ? `timed out after ${timeoutMs} ms` : result.stderr.trim() };
+    const result = await this.run(["timeout", seconds, "bash", "-c", 'exec 3<>"/dev/tcp/$1/$2" && cat <&3', "tcp-read", address, String(port)], {
+      timeoutMs: timeoutMs + 5_000,
+    });
+    return {
+      ok: result.code === 0,
+      text: result.stdout,
+      ms: elapsed(start),
+      error: result.code === 124 ? `timed out after ${timeoutMs} ms` : result.stderr.trim(),
+    };
   }
 
   /** SIGKILLs what spawn() started that still runs. */
@@ -586,9 +605,16 @@ export class Lan {
       if (linked.code !== 0) throw new Error(`iptables -I FORWARD in ${this.lanNetns}: ${linked.stderr.trim()}`);
     }
     const pa = this.#port(a);
-    const rules = b === undefined
-      ? [["--physdev-in", pa], ["--physdev-out", pa]]
-      : [["--physdev-in", pa, "--physdev-out", this.#port(b)], ["--physdev-in", this.#port(b), "--physdev-out", pa]];
+    const rules =
+      b === undefined
+        ? [
+            ["--physdev-in", pa],
+            ["--physdev-out", pa],
+          ]
+        : [
+            ["--physdev-in", pa, "--physdev-out", this.#port(b)],
+            ["--physdev-in", this.#port(b), "--physdev-out", pa],
+          ];
     for (const rule of rules) {
       const added = this.#iptables(["-A", partitionChain, "-m", "physdev", ...rule, "-j", "DROP"]);
       if (added.code !== 0) throw new Error(`iptables partition rule in ${this.lanNetns}: ${added.stderr.trim()}`);

@@ -20,7 +20,10 @@ async function coordinatorProject(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "cslr-nogw-"));
   const init = await runCli(["init"], { cwd: dir });
   if (init.exitCode !== 0) throw new Error(`cslr init: ${init.stderr}`);
-  writeFileSync(join(dir, "config.yaml"), `network:\n  mode: host\nservices:\n  health:\n    binary: ${process.execPath}\n  ray:\n    gpu:\n      enabled: false\n`);
+  writeFileSync(
+    join(dir, "config.yaml"),
+    `network:\n  mode: host\nservices:\n  health:\n    binary: ${process.execPath}\n  ray:\n    gpu:\n      enabled: false\n`,
+  );
   return dir;
 }
 

@@ -24,7 +24,10 @@ test("a loopback-only listener still blocks publishing on all interfaces", async
 test("busyPorts keeps the entries whose port is taken", async () => {
   const taken = new Set([2, 4]);
   const ports = [1, 2, 3, 4].map((port) => ({ port, service: `s${port}` }));
-  expect(await busyPorts(ports, async (p) => !taken.has(p))).toEqual([{ port: 2, service: "s2" }, { port: 4, service: "s4" }]);
+  expect(await busyPorts(ports, async (p) => !taken.has(p))).toEqual([
+    { port: 2, service: "s2" },
+    { port: 4, service: "s4" },
+  ]);
 });
 
 /** Whether this host can listen on IPv6 loopback at all (some CI sandboxes cannot). */
@@ -63,7 +66,10 @@ describe.skipIf(!hasIpv6)("IPv6 listeners (Docker publishes on [::] too)", () =>
 });
 
 test("bindAttempts: every address means IPv4 and IPv6; a single address is tried alone", () => {
-  expect(bindAttempts()).toEqual([{ host: "0.0.0.0", ipv6Only: false }, { host: "::", ipv6Only: true }]);
+  expect(bindAttempts()).toEqual([
+    { host: "0.0.0.0", ipv6Only: false },
+    { host: "::", ipv6Only: true },
+  ]);
   expect(bindAttempts("0.0.0.0")).toEqual(bindAttempts());
   expect(bindAttempts("127.0.0.1")).toEqual([{ host: "127.0.0.1", ipv6Only: false }]);
 });
@@ -74,5 +80,8 @@ test("busyPorts checks each port where it will be bound", async () => {
     seen.push([port, hostIp]);
     return true;
   });
-  expect(seen).toEqual([[1, undefined], [2, "127.0.0.1"]]);
+  expect(seen).toEqual([
+    [1, undefined],
+    [2, "127.0.0.1"],
+  ]);
 });

@@ -46,8 +46,17 @@ beforeAll(async () => {
   };
   // The service hands out Ray's token from its own environment (as in its container).
   process.env.RAY_AUTH_TOKEN = rayToken;
-  election = startElectionServer({ host: "127.0.0.1", port: 0, whitelist: ["ray-cpu"], leaseTtlMs: 30_000, token: clusterToken, joinInfo: info, log: () => {} });
-  const as = (path: string, body: unknown) => fetch(`${election.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${nodeKey(clusterToken, "ray-cpu")}` }, body: JSON.stringify(body) });
+  election = startElectionServer({
+    host: "127.0.0.1",
+    port: 0,
+    whitelist: ["ray-cpu"],
+    leaseTtlMs: 30_000,
+    token: clusterToken,
+    joinInfo: info,
+    log: () => {},
+  });
+  const as = (path: string, body: unknown) =>
+    fetch(`${election.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${nodeKey(clusterToken, "ray-cpu")}` }, body: JSON.stringify(body) });
   const claim = (await (await as("/v1/claim", { node: "ray-cpu", address: "127.0.0.1:6379" })).json()) as { term: number };
   expect((await as("/v1/ready", { node: "ray-cpu", term: claim.term })).status).toBe(200);
 });
@@ -65,7 +74,19 @@ function laptop(name: string): { home: string; dir: string; env: Record<string, 
   const home = join(root, name, "home");
   const dir = join(root, name, "experiment");
   Bun.spawnSync(["mkdir", "-p", home, dir]);
-  return { home, dir, env: { HOME: home, XDG_CONFIG_HOME: undefined, CSLR_CLUSTER: undefined, CSLR_CLUSTER_TOKEN: undefined, RAY_AUTH_TOKEN: undefined, RAY_API_SERVER_ADDRESS: undefined, MLFLOW_TRACKING_URI: undefined } };
+  return {
+    home,
+    dir,
+    env: {
+      HOME: home,
+      XDG_CONFIG_HOME: undefined,
+      CSLR_CLUSTER: undefined,
+      CSLR_CLUSTER_TOKEN: undefined,
+      RAY_AUTH_TOKEN: undefined,
+      RAY_API_SERVER_ADDRESS: undefined,
+      MLFLOW_TRACKING_URI: undefined,
+    },
+  };
 }
 
 test("join --client writes only the profile (0600), and run from an empty folder lands in the project's experiment with Ray's token", async () => {
@@ -86,7 +107,6 @@ test("join --client writes only the profile (0600), and run from an empty folder
   });
   expect(existsSync(join(dir, "config.yaml"))).toBe(false);
 
-
   writeFileSync(join(dir, "train.py"), "print('sum of squares:', 285)\n");
   const before = fake.submitted().length;
   const run = await runCli(["run", "--", "python", "train.py"], { cwd: dir, env });
@@ -102,7 +122,10 @@ test("--cluster and CSLR_CLUSTER name the coordinator (the profile's ports and t
   const { dir, env } = laptop("b");
   const profileHome = join(root, "a", "home");
   for (const named of [["--cluster", election.url], []]) {
-    const jobs = await runCli(["jobs", "--json", ...named], { cwd: dir, env: { ...env, HOME: profileHome, CSLR_CLUSTER: named.length ? undefined : election.url } });
+    const jobs = await runCli(["jobs", "--json", ...named], {
+      cwd: dir,
+      env: { ...env, HOME: profileHome, CSLR_CLUSTER: named.length ? undefined : election.url },
+    });
     expect(jobs.exitCode).toBe(0);
     expect(JSON.parse(jobs.stdout).jobs.map((j: { entrypoint: string }) => j.entrypoint)).toContain("python train.py");
   }

@@ -35,7 +35,11 @@ const job = {
 
 describe("hostile or broken answers are one line, never a crash", () => {
   const cases: [string, () => Response, RegExp][] = [
-    ["a status of the wrong type", () => Response.json({ ...job, status: 5 }), /answered in a shape Ray's Jobs API does not use \(status: .+\) when cslr tried to read job raysubmit_x; is .+ the dashboard of a Ray 2 head\?$/],
+    [
+      "a status of the wrong type",
+      () => Response.json({ ...job, status: 5 }),
+      /answered in a shape Ray's Jobs API does not use \(status: .+\) when cslr tried to read job raysubmit_x; is .+ the dashboard of a Ray 2 head\?$/,
+    ],
     ["an unknown status", () => Response.json({ ...job, status: "EXPLODED" }), /\(status: .+\)/],
     ["a missing entrypoint", () => Response.json({ ...job, entrypoint: undefined }), /\(entrypoint: .+\)/],
     ["a start time that is not a whole number", () => Response.json({ ...job, start_time: "yesterday" }), /\(start_time: .+\)/],
@@ -43,11 +47,38 @@ describe("hostile or broken answers are one line, never a crash", () => {
     ["null", () => Response.json(null), /\(the body: .+\)/],
     ["an array", () => Response.json([1, 2]), /\(the body: .+\)/],
     ["plain text with status 200", () => new Response("hello from nginx"), /answered with something that is not JSON \(hello from nginx\)/],
-    ["an HTML error page", () => new Response("<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>", { status: 502, headers: { "content-type": "text/html" } }), /failed to read job raysubmit_x \(HTTP 502: an HTML page, not Ray's Jobs API\); check the head with cslr status$/],
-    ["an HTML 404 page", () => new Response("<html>nope</html>", { status: 404, headers: { "content-type": "text/html" } }), /answered HTTP 404 \(an HTML page, not Ray's Jobs API\); is .+ the dashboard port of a Ray 2 head \(8265 by default\)\?$/],
-    ["a streamed body over the cap", () => new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(1024 * 1024).fill(32)); } })), /sent more than 4 MiB while cslr tried to read job raysubmit_x; Ray's Jobs API gives no such answer/],
-    ["terminal escapes in an error", () => new Response("Traceback\n\u001b[2J\u001b[31mRuntimeError: evil\u0007", { status: 500 }), /\(HTTP 500: \[2J \[31mRuntimeError: evil\)/],
-    ["a redirect", () => new Response("", { status: 302, headers: { location: "http://elsewhere/" } }), /redirects \(HTTP 302\); give cslr the head's dashboard address itself$/],
+    [
+      "an HTML error page",
+      () => new Response("<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>", { status: 502, headers: { "content-type": "text/html" } }),
+      /failed to read job raysubmit_x \(HTTP 502: an HTML page, not Ray's Jobs API\); check the head with cslr status$/,
+    ],
+    [
+      "an HTML 404 page",
+      () => new Response("<html>nope</html>", { status: 404, headers: { "content-type": "text/html" } }),
+      /answered HTTP 404 \(an HTML page, not Ray's Jobs API\); is .+ the dashboard port of a Ray 2 head \(8265 by default\)\?$/,
+    ],
+    [
+      "a streamed body over the cap",
+      () =>
+        new Response(
+          new ReadableStream({
+            pull(c) {
+              c.enqueue(new Uint8Array(1024 * 1024).fill(32));
+            },
+          }),
+        ),
+      /sent more than 4 MiB while cslr tried to read job raysubmit_x; Ray's Jobs API gives no such answer/,
+    ],
+    [
+      "terminal escapes in an error",
+      () => new Response("Traceback\n\u001b[2J\u001b[31mRuntimeError: evil\u0007", { status: 500 }),
+      /\(HTTP 500: \[2J \[31mRuntimeError: evil\)/,
+    ],
+    [
+      "a redirect",
+      () => new Response("", { status: 302, headers: { location: "http://elsewhere/" } }),
+      /redirects \(HTTP 302\); give cslr the head's dashboard address itself$/,
+    ],
   ];
   test.each(cases)("%s", async (_name, respond, message) => {
     answer = respond;
@@ -59,7 +90,14 @@ describe("hostile or broken answers are one line, never a crash", () => {
 
   test("a declared body of 5 GB is not read", async () => {
     let cancelled = false;
-    const body = new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(16)); }, cancel() { cancelled = true; } });
+    const body = new ReadableStream({
+      pull(c) {
+        c.enqueue(new Uint8Array(16));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
     const lying = new JobsClient({ url, fetch: async () => new Response(body, { headers: { "content-length": String(5e9) } }) });
     expect((await failure(() => lying.job("raysubmit_x"))).message).toMatch(/sent more than 4 MiB/);
     expect(cancelled).toBe(true);

@@ -13,7 +13,25 @@ test("cslr run --address URL -- COMMAND runs the job and returns its exit code",
   const dir = makeTree({ "t.py": "print(1)\n" });
   process.exitCode = undefined;
   await runCommand(runCommandDef, {
-    rawArgs: ["--address", fake.url, "--working-dir", dir, "--env", "A=1", "--env", "B=2", "--cpus", "1", "--name", "exp", "--", "python", "t.py", "--env", "C=3"],
+    rawArgs: [
+      "--address",
+      fake.url,
+      "--working-dir",
+      dir,
+      "--env",
+      "A=1",
+      "--env",
+      "B=2",
+      "--cpus",
+      "1",
+      "--name",
+      "exp",
+      "--",
+      "python",
+      "t.py",
+      "--env",
+      "C=3",
+    ],
   });
   expect(Number(process.exitCode)).toBe(0);
   expect(fake.violations).toEqual([]);
@@ -26,7 +44,11 @@ test("cslr run --address URL -- COMMAND runs the job and returns its exit code",
 
 test("bad usage is a UsageError (exit 2) before any request", async () => {
   const before = fake.requests.length;
-  for (const rawArgs of [["--address", fake.url, "python", "t.py"], ["--address", fake.url, "--cpus", "lots", "--", "x"], ["--address", fake.url, "--env", "1=x", "--", "x"]]) {
+  for (const rawArgs of [
+    ["--address", fake.url, "python", "t.py"],
+    ["--address", fake.url, "--cpus", "lots", "--", "x"],
+    ["--address", fake.url, "--env", "1=x", "--", "x"],
+  ]) {
     expect(runCommand(runCommandDef, { rawArgs })).rejects.toBeInstanceOf(UsageError);
   }
   expect(fake.requests.length).toBe(before);

@@ -187,7 +187,19 @@ export class FakeRay {
     if (this.jobs.has(id)) {
       return text(traceback(`ValueError: Job with submission_id ${id} already exists. Please use a different submission_id.`), 400);
     }
-    const job: Job = { id, request, status: "PENDING", message: null, errorType: null, exitCode: null, start: Date.now(), end: null, log: "", tails: new Set(), timers: [] };
+    const job: Job = {
+      id,
+      request,
+      status: "PENDING",
+      message: null,
+      errorType: null,
+      exitCode: null,
+      start: Date.now(),
+      end: null,
+      log: "",
+      tails: new Set(),
+      timers: [],
+    };
     this.jobs.set(id, job);
     this.schedule(job, this.options.steps ?? [{ status: "RUNNING" }, { log: "hello\n" }, { status: "SUCCEEDED", exitCode: 0 }]);
     return Response.json({ job_id: id, submission_id: id });

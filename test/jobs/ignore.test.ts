@@ -75,7 +75,7 @@ const cases: Case[] = [
   },
   {
     name: "a nested anchored pattern is relative to its own folder",
-    tree: { "sub/.gitignore": "/x\n", "sub/x": "", "x": "", "sub/y/x": "" },
+    tree: { "sub/.gitignore": "/x\n", "sub/x": "", x: "", "sub/y/x": "" },
     packed: ["sub/.gitignore", "sub/y/x", "x"],
   },
   {
@@ -119,13 +119,23 @@ describe("ignore semantics", () => {
 /** git itself is the reference for the cases that use .gitignore files only. */
 const git = Bun.which("git");
 describe.skipIf(!git)("agrees with git on .gitignore-only cases", () => {
-  const gitCases = cases.filter((c) => !Object.keys(c.tree).some((p) => p.includes(".rayignore") || p.split("/").some((s) => [".git", "node_modules", ".venv", "venv", "__pycache__"].includes(s))));
+  const gitCases = cases.filter(
+    (c) =>
+      !Object.keys(c.tree).some(
+        (p) => p.includes(".rayignore") || p.split("/").some((s) => [".git", "node_modules", ".venv", "venv", "__pycache__"].includes(s)),
+      ),
+  );
   test.each(gitCases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     const root = makeTree(c.tree);
-    const run = (args: string[]) => Bun.spawnSync([git!, ...args], { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", HOME: root } });
+    const run = (args: string[]) =>
+      Bun.spawnSync([git!, ...args], { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", HOME: root } });
     run(["init", "-q"]);
     run(["config", "core.ignorecase", "false"]);
-    const listed = new TextDecoder().decode(run(["ls-files", "--others", "--exclude-standard", "-z"]).stdout).split("\0").filter(Boolean).sort();
+    const listed = new TextDecoder()
+      .decode(run(["ls-files", "--others", "--exclude-standard", "-z"]).stdout)
+      .split("\0")
+      .filter(Boolean)
+      .sort();
     expect(packed(root)).toEqual(listed);
   });
 });

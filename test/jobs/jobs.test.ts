@@ -29,7 +29,9 @@ describe("cslr jobs", () => {
 
   test("the table is aligned; an empty cluster says how to start", () => {
     const table = renderJobs(jobRows(jobs.slice(0, 1), 0, () => "2026-01-01 10:00:00"));
-    expect(table).toBe("ID             STATUS     START                DURATION  ENTRYPOINT\nraysubmit_old  SUCCEEDED  2026-01-01 10:00:00  1m05s     python a.py\n");
+    expect(table).toBe(
+      "ID             STATUS     START                DURATION  ENTRYPOINT\nraysubmit_old  SUCCEEDED  2026-01-01 10:00:00  1m05s     python a.py\n",
+    );
     expect(renderJobs([])).toBe("no jobs on the cluster yet; submit one with cslr run -- COMMAND\n");
   });
 
@@ -62,7 +64,9 @@ describe("cslr jobs", () => {
     expect(submitted.status).toBe(200);
     const out: string[] = [];
     expect(await listJobs(client, { json: false }, (t) => out.push(t))).toBe(0);
-    expect(out[0]).toMatch(/^ID +STATUS +START +DURATION +ENTRYPOINT\nraysubmit_t +(PENDING|RUNNING) +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +[\d.]+s +python t\.py\n$/);
+    expect(out[0]).toMatch(
+      /^ID +STATUS +START +DURATION +ENTRYPOINT\nraysubmit_t +(PENDING|RUNNING) +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +[\d.]+s +python t\.py\n$/,
+    );
     out.length = 0;
     await listJobs(client, { json: true }, (t) => out.push(t));
     const document = JSON.parse(out[0]!);
@@ -78,7 +82,13 @@ describe("cslr jobs", () => {
     await fetch(`${fake.url}/api/jobs/`, { method: "POST", body: JSON.stringify({ entrypoint: "x", submission_id: "raysubmit_l" }) });
     const out: string[] = [];
     const err: string[] = [];
-    const io = { writeLog: (t: string) => out.push(t), say: (l: string) => err.push(l), logOnScreen: true, interrupts: { subscribe: () => () => {} }, follow: { watchdogMs: 20, graceMs: 30 } };
+    const io = {
+      writeLog: (t: string) => out.push(t),
+      say: (l: string) => err.push(l),
+      logOnScreen: true,
+      interrupts: { subscribe: () => () => {} },
+      follow: { watchdogMs: 20, graceMs: 30 },
+    };
     expect(await showLogs(client, "raysubmit_l", { follow: true }, io)).toBe(1);
     expect(out.join("")).toBe("one\ntwo\n");
     expect(err.at(-1)).toMatch(/^job raysubmit_l failed in [\d.]+s: its command exited with code 2/);
@@ -87,7 +97,9 @@ describe("cslr jobs", () => {
     expect(out).toEqual(["one\ntwo\n"]);
     expect(await stopJob(client, "raysubmit_l", (l) => err.push(l))).toBe(0);
     expect(err.at(-1)).toBe("job raysubmit_l had already ended");
-    expect(showLogs(client, "raysubmit_nope", { follow: false }, io)).rejects.toThrow(`no job raysubmit_nope on the cluster at ${fake.url}; list the jobs with cslr jobs`);
+    expect(showLogs(client, "raysubmit_nope", { follow: false }, io)).rejects.toThrow(
+      `no job raysubmit_nope on the cluster at ${fake.url}; list the jobs with cslr jobs`,
+    );
     expect(fake.violations).toEqual([]);
   });
 });

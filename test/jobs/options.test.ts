@@ -1,12 +1,23 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/errors.ts";
-import { commandAfterDashDash, parseEnvPairs, parseExperiment, parseMemory, parseNamePrefix, parseResourceAmount, repeatedOption } from "../../src/jobs/options.ts";
+import {
+  commandAfterDashDash,
+  parseEnvPairs,
+  parseExperiment,
+  parseMemory,
+  parseNamePrefix,
+  parseResourceAmount,
+  repeatedOption,
+} from "../../src/jobs/options.ts";
 
 describe("cslr run's option values", () => {
   test("--env is collected from every occurrence before --, in order", () => {
     const raw = ["--env", "A=1", "--cpus", "2", "--env=B=x=y", "--", "python", "--env", "C=3"];
     expect(repeatedOption(raw, "env")).toEqual(["A=1", "B=x=y"]);
-    expect(parseEnvPairs(repeatedOption(raw, "env"))).toEqual([["A", "1"], ["B", "x=y"]]);
+    expect(parseEnvPairs(repeatedOption(raw, "env"))).toEqual([
+      ["A", "1"],
+      ["B", "x=y"],
+    ]);
     expect(commandAfterDashDash(raw)).toEqual(["python", "--env", "C=3"]);
   });
 

@@ -112,7 +112,11 @@ describe("determinism", () => {
 describe("size limits", () => {
   test("over the limit: one line with the size, the limit, the largest files and the fix (sparse files, nothing read)", () => {
     const root = makeTree({ "train.py": "x" });
-    for (const [name, size] of [["data/big.bin", 400 * MiB], ["model.pt", 150 * MiB], ["small.bin", 1 * MiB]] as const) {
+    for (const [name, size] of [
+      ["data/big.bin", 400 * MiB],
+      ["model.pt", 150 * MiB],
+      ["small.bin", 1 * MiB],
+    ] as const) {
       mkdirSync(join(root, "data"), { recursive: true });
       writeFileSync(join(root, name), "");
       truncateSync(join(root, name), size);
@@ -142,7 +146,9 @@ describe("size limits", () => {
   test("a zip over the dashboard's upload limit is refused before uploading", () => {
     const root = makeTree({ "noise.bin": "" });
     writeFileSync(join(root, "noise.bin"), crypto.getRandomValues(new Uint8Array(60_000)));
-    expect(() => packWorkingDir(root, { maxUploadBytes: 50_000 })).toThrow(/^the zip of .* is 0\.1 MiB, over the largest upload Ray's dashboard accepts of 0\.0 MiB; largest files: noise\.bin/);
+    expect(() => packWorkingDir(root, { maxUploadBytes: 50_000 })).toThrow(
+      /^the zip of .* is 0\.1 MiB, over the largest upload Ray's dashboard accepts of 0\.0 MiB; largest files: noise\.bin/,
+    );
   });
 
   test("largestFiles names at most five, largest first", () => {
@@ -168,5 +174,7 @@ test("a 10,000-file tree (timing printed, not asserted)", () => {
   const pkg = packWorkingDir(root);
   const ms = performance.now() - started;
   expect(pkg.fileCount).toBe(10_001);
-  console.log(`packed ${pkg.fileCount} files, ${(pkg.totalBytes / MiB).toFixed(1)} MiB → ${(pkg.bytes.length / MiB).toFixed(2)} MiB zip in ${ms.toFixed(0)} ms`);
+  console.log(
+    `packed ${pkg.fileCount} files, ${(pkg.totalBytes / MiB).toFixed(1)} MiB → ${(pkg.bytes.length / MiB).toFixed(2)} MiB zip in ${ms.toFixed(0)} ms`,
+  );
 });

@@ -28,7 +28,10 @@ const strToStr = z.record(z.string(), z.string());
 /** A runtime_env as cslr may send it: working_dir a gcs:// zip, env_vars strings. */
 export const rayRuntimeEnv = z
   .object({
-    working_dir: z.string().regex(/^gcs:\/\/[^/]+\.zip$/, "a gcs:// URI of a .zip package").nullish(),
+    working_dir: z
+      .string()
+      .regex(/^gcs:\/\/[^/]+\.zip$/, "a gcs:// URI of a .zip package")
+      .nullish(),
     env_vars: strToStr.nullish(),
   })
   .catchall(z.unknown());

@@ -55,7 +55,10 @@ function harness(overrides: Partial<RunIo> = {}): Harness {
 const request = (workingDir: string, extra: Partial<RunRequest> = {}): RunRequest => ({
   workingDir,
   command: ["python", "train.py", "--lr", "0.1", "it's"],
-  env: [["SEED", "7"], ["MLFLOW_EXPERIMENT_NAME", "override"]],
+  env: [
+    ["SEED", "7"],
+    ["MLFLOW_EXPERIMENT_NAME", "override"],
+  ],
   experiment: "proj",
   namePrefix: "raysubmit",
   detach: false,
@@ -118,7 +121,12 @@ describe("cslr run against a Ray head", () => {
       steps: [
         { status: "RUNNING" },
         { log: "loading\nTraceback (most recent call last):\nValueError: bad lr\n" },
-        { status: "FAILED", exitCode: 3, errorType: "JOB_ENTRYPOINT_COMMAND_ERROR", message: "Job entrypoint command failed with exit code 3, last available logs (truncated to 20,000 chars):\nValueError: bad lr\n" },
+        {
+          status: "FAILED",
+          exitCode: 3,
+          errorType: "JOB_ENTRYPOINT_COMMAND_ERROR",
+          message: "Job entrypoint command failed with exit code 3, last available logs (truncated to 20,000 chars):\nValueError: bad lr\n",
+        },
       ],
     });
     const h = harness();
@@ -145,7 +153,10 @@ describe("cslr run against a Ray head", () => {
     expect(ok.say).toEqual([]);
     expect(ok.info[0]).toStartWith("uploaded the working directory");
     expect(ok.info.at(-1)).toMatch(/^job raysubmit_\w+ succeeded in/);
-    const failed = await quiet([{ status: "RUNNING" }, { status: "FAILED", exitCode: 3, errorType: "JOB_ENTRYPOINT_COMMAND_ERROR", message: "Job entrypoint command failed with exit code 3" }]);
+    const failed = await quiet([
+      { status: "RUNNING" },
+      { status: "FAILED", exitCode: 3, errorType: "JOB_ENTRYPOINT_COMMAND_ERROR", message: "Job entrypoint command failed with exit code 3" },
+    ]);
     expect(failed.code).toBe(1);
     expect(failed.say.at(-1)).toMatch(/^job raysubmit_\w+ failed in [\d.]+s: its command exited with code 3/);
     expect(failed.info.some((line) => line.includes("failed"))).toBe(false);
@@ -160,7 +171,9 @@ describe("cslr run against a Ray head", () => {
   });
 
   test("a job that cannot start (no log) shows Ray's message", async () => {
-    const fake = fakeRay({ steps: [{ status: "FAILED", errorType: "RUNTIME_ENV_SETUP_FAILURE", message: "Failed to set up runtime environment.\nRuntimeError: pip failed" }] });
+    const fake = fakeRay({
+      steps: [{ status: "FAILED", errorType: "RUNTIME_ENV_SETUP_FAILURE", message: "Failed to set up runtime environment.\nRuntimeError: pip failed" }],
+    });
     const h = harness();
     expect(await runJob(request(tree()), target(fake), client(fake), h.io)).toBe(1);
     expect(h.stderr.slice(-2)).toEqual([
@@ -209,7 +222,9 @@ describe("cslr run against a Ray head", () => {
     const code = await runJob(request(tree()), target(fake), client(fake), h.io);
     const id = fake.submitted()[0]!.submission_id;
     expect(code).toBe(130);
-    expect(h.stderr.at(-1)).toBe(`stopped waiting for job ${id}, which may still be running: follow it with cslr jobs logs ${id} -f, stop it with cslr jobs stop ${id}`);
+    expect(h.stderr.at(-1)).toBe(
+      `stopped waiting for job ${id}, which may still be running: follow it with cslr jobs logs ${id} -f, stop it with cslr jobs stop ${id}`,
+    );
     expect(fake.jobs.get(id!)!.status).toBe("RUNNING");
   });
 
@@ -233,7 +248,11 @@ describe("cslr run against a Ray head", () => {
     expect(await runJob(request(tree()), target(fake), client(fake), h.io)).toBe(1);
     expect(h.stdout.join("")).toBe("epoch 1\n");
     const last = h.stderr.at(-1)!;
-    expect(last).toMatch(new RegExp(`^lost the cluster while following job raysubmit_\\w+: the head at ${fake.url} stopped answering \\(.+\\); check it with cslr status, and once it is back see the job with cslr jobs logs raysubmit_\\w+$`));
+    expect(last).toMatch(
+      new RegExp(
+        `^lost the cluster while following job raysubmit_\\w+: the head at ${fake.url} stopped answering \\(.+\\); check it with cslr status, and once it is back see the job with cslr jobs logs raysubmit_\\w+$`,
+      ),
+    );
     expect(last).not.toContain("\n");
   });
 
@@ -267,7 +286,9 @@ describe("cslr run against a Ray head", () => {
   test("without the token the cluster wants: one line, nothing uploaded", async () => {
     const fake = fakeRay({ token: "s3cret" });
     const run = runJob(request(tree()), target(fake), client(fake), harness().io);
-    expect(run).rejects.toThrow(`Ray's Jobs API at ${fake.url} wants a token (HTTP 401): the cluster runs with RAY_AUTH_MODE=token; give cslr the cluster's Ray token`);
+    expect(run).rejects.toThrow(
+      `Ray's Jobs API at ${fake.url} wants a token (HTTP 401): the cluster runs with RAY_AUTH_MODE=token; give cslr the cluster's Ray token`,
+    );
     await run.catch(() => {});
     expect(fake.calls()).toEqual(["GET /api/version"]);
   });
@@ -279,7 +300,9 @@ describe("cslr run against a Ray head", () => {
     let packed = false;
     const io = harness({ pack: (d) => ((packed = true), packWorkingDir(d)) }).io;
     const run = runJob(request(tree()), { url, projectName: "p" }, new JobsClient({ url }), io);
-    expect(run).rejects.toThrow(new RegExp(`^Ray's Jobs API at ${url} does not answer \\(\\w+\\) while trying to read its version; check that the cluster is up with cslr status$`));
+    expect(run).rejects.toThrow(
+      new RegExp(`^Ray's Jobs API at ${url} does not answer \\(\\w+\\) while trying to read its version; check that the cluster is up with cslr status$`),
+    );
     await run.catch(() => {});
     expect(packed).toBe(false);
   });
@@ -292,7 +315,9 @@ describe("cslr run against a Ray head", () => {
           : undefined,
     });
     const run = runJob(request(tree()), target(fake), client(fake), harness().io);
-    expect(run).rejects.toThrow(/^the head at http:\/\/127\.0\.0\.1:\d+ refused to submit job raysubmit_\w+ \(HTTP 400: ValueError: entrypoint_memory must be an integer\)$/);
+    expect(run).rejects.toThrow(
+      /^the head at http:\/\/127\.0\.0\.1:\d+ refused to submit job raysubmit_\w+ \(HTTP 400: ValueError: entrypoint_memory must be an integer\)$/,
+    );
     await run.catch(() => {});
   });
 });

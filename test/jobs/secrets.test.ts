@@ -23,7 +23,7 @@ describe("files that may hold secrets stay home, each named in a note", () => {
       "certs/server.pem": "-----BEGIN CERTIFICATE-----\n",
       "tls.key": "k\n",
       ".ssh/id_ed25519": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
-      "id_rsa": "-----BEGIN RSA PRIVATE KEY-----\n",
+      id_rsa: "-----BEGIN RSA PRIVATE KEY-----\n",
       "id_rsa.pub": "ssh-rsa AAAA\n",
       ".rayignore": "!.env\n!_build/\n",
     });
@@ -41,7 +41,11 @@ describe("files that may hold secrets stay home, each named in a note", () => {
   });
 
   test("the project's config.yaml with a secret from .env or a URL with a password stays home; one without is packed", () => {
-    const withSecret = makeTree({ ".env": "REDIS_PASSWORD=s3cr3t-value-1234\n", "config.yaml": "services:\n  redis:\n    password: s3cr3t-value-1234\n", "nodes.yaml": "head_whitelist: [a]\n" });
+    const withSecret = makeTree({
+      ".env": "REDIS_PASSWORD=s3cr3t-value-1234\n",
+      "config.yaml": "services:\n  redis:\n    password: s3cr3t-value-1234\n",
+      "nodes.yaml": "head_whitelist: [a]\n",
+    });
     const pkg = packWorkingDir(withSecret);
     expect(readZip(pkg.bytes).map((e) => e.name)).toEqual(["nodes.yaml"]);
     expect(pkg.notes).toContain("config.yaml: skipped, holds a secret from .env (a project file with secrets is never uploaded)");
@@ -88,27 +92,34 @@ describe("links, modes, names and permissions", () => {
   });
 
   // Root reads everything: the check runs as nobody (setpriv), as a user without the rights would.
-  test.skipIf(process.getuid?.() !== 0 || !Bun.which("setpriv"))("unreadable files and folders are skipped with a note; an unreadable working folder is one line, exit 2", () => {
-    const root = makeTree({ "train.py": "print(1)\n", "locked.txt": "x", "closed/inner.txt": "y" });
-    chmodSync(join(root, "locked.txt"), 0o000);
-    chmodSync(join(root, "closed"), 0o000);
-    const shut = makeTree({ "a.py": "" });
-    chmodSync(shut, 0o000);
-    const script = `
+  test.skipIf(process.getuid?.() !== 0 || !Bun.which("setpriv"))(
+    "unreadable files and folders are skipped with a note; an unreadable working folder is one line, exit 2",
+    () => {
+      const root = makeTree({ "train.py": "print(1)\n", "locked.txt": "x", "closed/inner.txt": "y" });
+      chmodSync(join(root, "locked.txt"), 0o000);
+      chmodSync(join(root, "closed"), 0o000);
+      const shut = makeTree({ "a.py": "" });
+      chmodSync(shut, 0o000);
+      const script = `
       const { packWorkingDir } = await import(${JSON.stringify(join(import.meta.dir, "../../src/jobs/pack.ts"))});
       const pkg = packWorkingDir(${JSON.stringify(root)});
       console.log(JSON.stringify({ files: pkg.fileCount, notes: pkg.notes.sort() }));
       try { packWorkingDir(${JSON.stringify(shut)}); } catch (e) { console.log(JSON.stringify({ error: e.message, exit: e.exitCode ?? null })); }
     `;
-    for (const dir of [root, join(root, ".."), join(root, "../..")]) chmodSync(dir, 0o755);
-    const proc = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, "-e", script], { cwd: "/" });
-    const lines = proc.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
-    expect({ stderr: proc.stderr.toString(), first: lines[0] }).toEqual({
-      stderr: "",
-      first: { files: 1, notes: ["closed/: skipped, cannot be read (EACCES)", "locked.txt: skipped, cannot be read (EACCES)"] },
-    });
-    expect(lines[1]).toEqual({ error: `--working-dir ${shut}: cannot be read (EACCES); give a folder you can read`, exit: 2 });
-  });
+      for (const dir of [root, join(root, ".."), join(root, "../..")]) chmodSync(dir, 0o755);
+      const proc = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, "-e", script], { cwd: "/" });
+      const lines = proc.stdout
+        .toString()
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect({ stderr: proc.stderr.toString(), first: lines[0] }).toEqual({
+        stderr: "",
+        first: { files: 1, notes: ["closed/: skipped, cannot be read (EACCES)", "locked.txt: skipped, cannot be read (EACCES)"] },
+      });
+      expect(lines[1]).toEqual({ error: `--working-dir ${shut}: cannot be read (EACCES); give a folder you can read`, exit: 2 });
+    },
+  );
 });
 
 describe("the upload cap, found out early", () => {
@@ -130,7 +141,9 @@ describe("the upload cap, found out early", () => {
     }
     const read = bytesRead() - before;
     expect(error).toBeInstanceOf(CslrError);
-    expect((error as Error).message).toMatch(/^the zip of .* \(foreseen from its files' first 4 MiB\) is 40\.\d MiB, over the largest upload Ray's dashboard accepts of 10\.0 MiB; largest files: noise\.bin 40\.0 MiB/);
+    expect((error as Error).message).toMatch(
+      /^the zip of .* \(foreseen from its files' first 4 MiB\) is 40\.\d MiB, over the largest upload Ray's dashboard accepts of 10\.0 MiB; largest files: noise\.bin 40\.0 MiB/,
+    );
     expect(read).toBeLessThan(8 * MiB);
   });
 

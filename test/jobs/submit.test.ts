@@ -24,7 +24,9 @@ describe("the entrypoint", () => {
 
   const python = Bun.which("python3");
   test.skipIf(!python)("the same as Python's shlex.join, which ray job submit uses", () => {
-    const run = Bun.spawnSync([python!, "-c", "import json,shlex,sys; print(shlex.join(json.loads(sys.argv[1])), end='')", JSON.stringify(words)], { stdout: "pipe" });
+    const run = Bun.spawnSync([python!, "-c", "import json,shlex,sys; print(shlex.join(json.loads(sys.argv[1])), end='')", JSON.stringify(words)], {
+      stdout: "pipe",
+    });
     expect(shellJoin(words)).toBe(run.stdout.toString());
   });
 
@@ -48,7 +50,10 @@ const plan: SubmitPlan = {
   workingDirUri: "gcs://_ray_pkg_0123.zip",
   mlflowTrackingUri: "http://mlflow:5000",
   experiment: "proj",
-  env: [["A", "1"], ["A", "2"]],
+  env: [
+    ["A", "1"],
+    ["A", "2"],
+  ],
   origin: { user: "ada", host: "laptop", workingDir: "/home/ada/proj", cslrVersion: "0.1.0" },
 };
 

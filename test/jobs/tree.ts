@@ -29,4 +29,3 @@ export function makeTree(files: Record<string, string>): string {
   }
   return root;
 }
-

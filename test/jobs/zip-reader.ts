@@ -47,7 +47,7 @@ export function readZip(bytes: Uint8Array): ReadEntry[] {
     const body = bytes.subarray(offset + 30 + localName + localExtra, offset + 30 + localName + localExtra + compressedSize);
     const data = method === 8 ? new Uint8Array(inflateRawSync(body)) : method === 0 ? body : null;
     if (!data) throw new Error(`unknown method ${method}`);
-    if ((Bun.hash.crc32(data) >>> 0) !== crc) throw new Error(`CRC mismatch for ${name}`);
+    if (Bun.hash.crc32(data) >>> 0 !== crc) throw new Error(`CRC mismatch for ${name}`);
     entries.push({ name, mode: external >>> 16, method, flags, data });
     at += 46 + nameLength + extraLength + commentLength;
   }

@@ -58,7 +58,8 @@ export function startFakeCoordinator(info: (url: string) => unknown, options: Fa
     async fetch(req): Promise<Response> {
       const path = new URL(req.url).pathname;
       requests.push({ method: req.method, path, authorization: req.headers.get("authorization") });
-      if (path === "/v1/join-info") return options.refuse ? Response.json({ error: options.refuse.error }, { status: options.refuse.status }) : Response.json(info(url));
+      if (path === "/v1/join-info")
+        return options.refuse ? Response.json({ error: options.refuse.error }, { status: options.refuse.status }) : Response.json(info(url));
       if (path === "/v1/hosts/register") return Response.json({ ok: true });
       if (path === "/v1/hosts/probe") {
         const body = (await req.json()) as { ports: number[] };

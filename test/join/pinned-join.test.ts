@@ -33,7 +33,13 @@ async function join_(args: string[], opts: { stdin?: string; env?: Record<string
   dirs.push(dir);
   const env = { ...process.env, NO_COLOR: "1", ...opts.env } as Record<string, string>;
   if (!opts.env?.CSLR_CLUSTER_TOKEN) delete env.CSLR_CLUSTER_TOKEN;
-  const proc = Bun.spawn([...sourceCli, "join", ...args, "--name", "ws9"], { cwd: dir, env, stdin: new Blob([opts.stdin ?? ""]), stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...sourceCli, "join", ...args, "--name", "ws9"], {
+    cwd: dir,
+    env,
+    stdin: new Blob([opts.stdin ?? ""]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [stderr, exitCode] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
   return { dir, stderr, exitCode };
 }

@@ -38,10 +38,15 @@ describe("member files are data", () => {
   });
 
   test("line breaks, anchors and alias keys in a value stay inside that value", () => {
-    const hostile = { ...info, mlflow: { trackingUri: payload }, ray: { ...info.ray, cpuImage: "x\nvolumes: [\"/:/host\"]" }, election: { ...info.election, whitelist: ["a\n- *m"] } };
+    const hostile = {
+      ...info,
+      mlflow: { trackingUri: payload },
+      ray: { ...info.ray, cpuImage: 'x\nvolumes: ["/:/host"]' },
+      election: { ...info.election, whitelist: ["a\n- *m"] },
+    };
     const config = parse(memberConfig(hostile, { name: "ws2", address: "10.0.0.6" }));
     expect(config.services.mlflow).toEqual({ enabled: false, tracking_uri: payload });
-    expect(config.services.ray.cpu.image).toBe("x\nvolumes: [\"/:/host\"]");
+    expect(config.services.ray.cpu.image).toBe('x\nvolumes: ["/:/host"]');
     expect(parse(memberNodes(hostile)).head_whitelist).toEqual(["a\n- *m"]);
   });
 });

@@ -29,8 +29,7 @@ async function joinWith(info: (url: string) => unknown, options: FakeOptions = {
 }
 
 /** The issue's payload: line breaks that URL.canParse drops, then an alias key that replaces the mlflow block. */
-const mountRootPayload =
-  "http://127.0.0.1:5000/\n    allowed_hosts: [&m mlflow]\n  *m : {enabled: true, image: evil/root:1, artifacts_path: /, port: 5999}";
+const mountRootPayload = "http://127.0.0.1:5000/\n    allowed_hosts: [&m mlflow]\n  *m : {enabled: true, image: evil/root:1, artifacts_path: /, port: 5999}";
 
 describe.skipIf(process.platform !== "linux")("cslr join and a rogue coordinator", () => {
   test("an honest answer is written as a member config: Ray nodes only", async () => {
@@ -61,7 +60,7 @@ describe.skipIf(process.platform !== "linux")("cslr join and a rogue coordinator
   });
 
   const hostile: [named: string, change: (info: ReturnType<typeof honestJoinInfo>) => void][] = [
-    ["ray.cpuImage", (i) => void (i.ray.cpuImage = "rayproject/ray:2.60.0\n      volumes: [\"/:/host\"]")],
+    ["ray.cpuImage", (i) => void (i.ray.cpuImage = 'rayproject/ray:2.60.0\n      volumes: ["/:/host"]')],
     ["ray.gpuImage", (i) => void (i.ray.gpuImage = "--privileged")],
     ["coordinator.url", (i) => void ((i.coordinator as Record<string, unknown>).url = "http://127.0.0.1:1/\r\nx: 1")],
     ["coordinator.url", (i) => void ((i.coordinator as Record<string, unknown>).url = "http://127.0.0.1:1/\tx")],
@@ -69,7 +68,7 @@ describe.skipIf(process.platform !== "linux")("cslr join and a rogue coordinator
     ["mlflow.trackingUri", (i) => void (i.mlflow.trackingUri = "http://user:pw@127.0.0.1:5000/")],
     ["mlflow.trackingUri", (i) => void (i.mlflow.trackingUri = "http://127.0.0.1:5000/\u001b[2J")],
     ["election.whitelist.0", (i) => void ((i.election as Record<string, unknown>).whitelist = ["ray-cpu\n  - x"])],
-    ["ray: Unrecognized key: \"mounts\"", (i) => void (i.ray.mounts = [{ source: "/", target: "/host" }])],
+    ['ray: Unrecognized key: "mounts"', (i) => void (i.ray.mounts = [{ source: "/", target: "/host" }])],
   ];
   for (const [named, change] of hostile) {
     test(`a hostile value (${named.split(":")[0]}) is refused, naming the field, and nothing is written`, async () => {

@@ -12,14 +12,21 @@ import { VirtualTime } from "../helpers/virtual-time.ts";
 const ttl = 30_000;
 
 type Answer = Outcome<any>;
-type Script = Partial<Record<"claim" | "ready" | "heartbeat" | "release" | "join" | "part" | "waitForHead" | "watch" | "waitForHeadChange", (...args: any[]) => Answer | Promise<Answer>>>;
+type Script = Partial<
+  Record<
+    "claim" | "ready" | "heartbeat" | "release" | "join" | "part" | "waitForHead" | "watch" | "waitForHeadChange",
+    (...args: any[]) => Answer | Promise<Answer>
+  >
+>;
 
 function fakeClient(script: Script, calls: string[]): NodeClient {
-  const method = (name: keyof Script) => async (...args: unknown[]) => {
-    calls.push(name);
-    const handler = script[name];
-    return handler ? handler(...args) : ({ kind: "ok", value: { ok: true } } as Answer);
-  };
+  const method =
+    (name: keyof Script) =>
+    async (...args: unknown[]) => {
+      calls.push(name);
+      const handler = script[name];
+      return handler ? handler(...args) : ({ kind: "ok", value: { ok: true } } as Answer);
+    };
   return {
     claim: method("claim"),
     ready: method("ready"),
@@ -63,7 +70,14 @@ function setup(script: Script, env: Record<string, string> = {}) {
   const never = new AbortController().signal;
   const watch = script.watch ?? (() => time.sleep(25_000, never).then(() => ok({ ok: true, stepDown: false })));
   const io: AgentIo = {
-    client: fakeClient({ ...script, watch, waitForHeadChange: script.waitForHeadChange ?? (() => time.sleep(25_000, never).then(() => ok({ ready: true, node: "x", address: "x:6379" }))) }, calls),
+    client: fakeClient(
+      {
+        ...script,
+        watch,
+        waitForHeadChange: script.waitForHeadChange ?? (() => time.sleep(25_000, never).then(() => ok({ ready: true, node: "x", address: "x:6379" }))),
+      },
+      calls,
+    ),
     now: time.now,
     sleep: time.sleep,
     log: (line) => lines.push(line),
@@ -86,7 +100,11 @@ const head = (term = 1) => ok({ role: "head", term, leaseTtlMs: ttl });
 
 describe("node agent as head", () => {
   test("renews every TTL/3 and keeps going while renewals succeed", async () => {
-    const { time, calls, rays, agent, run } = setup({ claim: () => head(), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }), heartbeat: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }) });
+    const { time, calls, rays, agent, run } = setup({
+      claim: () => head(),
+      ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+      heartbeat: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+    });
     await time.advance(5 * ttl);
     expect(rays).toHaveLength(1);
     expect(rays[0]!.argv[0]).toContain("--head");
@@ -97,7 +115,11 @@ describe("node agent as head", () => {
   });
 
   test("stops Ray and exits 3 at 2/3 of the TTL without a renewal, before the service may grant anyone else", async () => {
-    const { time, rays, lines, run } = setup({ claim: () => head(), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }), heartbeat: () => ({ kind: "unreachable", reason: "connection refused" }) });
+    const { time, rays, lines, run } = setup({
+      claim: () => head(),
+      ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+      heartbeat: () => ({ kind: "unreachable", reason: "connection refused" }),
+    });
     const code = await time.run(run);
     expect(code).toBe(exitCodes.fenced);
     expect(rays[0]!.stops).toBe(1);
@@ -128,14 +150,19 @@ describe("node agent as head", () => {
     const { time, rays, run } = setup({
       claim: () => head(),
       ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
-      heartbeat: () => (++beats < 3 ? ok({ ok: true, term: 1, leaseTtlMs: ttl }) : { kind: "fenced", term: 2, reason: "term 1 of ray-cpu is not current: b holds term 2" }),
+      heartbeat: () =>
+        ++beats < 3 ? ok({ ok: true, term: 1, leaseTtlMs: ttl }) : { kind: "fenced", term: 2, reason: "term 1 of ray-cpu is not current: b holds term 2" },
     });
     expect(await time.run(run)).toBe(exitCodes.fenced);
     expect(rays[0]!.stops).toBe(1);
   });
 
   test("Ray exits on its own: the lease is released at once and the agent exits with Ray's code", async () => {
-    const { time, calls, rays, run } = setup({ claim: () => head(), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }), heartbeat: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }) });
+    const { time, calls, rays, run } = setup({
+      claim: () => head(),
+      ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+      heartbeat: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }),
+    });
     await time.advance(1000);
     rays[0]!.exit(7);
     expect(await time.run(run)).toBe(7);
@@ -250,7 +277,10 @@ describe("node agent electing", () => {
   test("waits, then follows the head as a worker with its address in ray start", async () => {
     let claims = 0;
     const { time, rays, run, agent } = setup({
-      claim: () => (++claims < 3 ? ok({ role: "wait", term: 1, retryAfterMs: 500, why: "head a is starting", leaseTtlMs: ttl }) : ok({ role: "worker", term: 1, address: "10.0.0.9:6379", leaseTtlMs: ttl })),
+      claim: () =>
+        ++claims < 3
+          ? ok({ role: "wait", term: 1, retryAfterMs: 500, why: "head a is starting", leaseTtlMs: ttl })
+          : ok({ role: "worker", term: 1, address: "10.0.0.9:6379", leaseTtlMs: ttl }),
       waitForHead: () => ok({ ready: false }),
       join: () => ok({ ok: true, term: 1, head: "10.0.0.9:6379", leaseTtlMs: ttl }),
     });

@@ -147,7 +147,11 @@ describe("node agents + election service", () => {
   test("the election service down at start: nobody becomes head (no fallback); when it comes up, one does", async () => {
     harness = await new Harness({ nodes: 4, healthTimeout: 0.5 }).prepare();
     const procs = [3, 1, 2, 0].map((i) => harness!.startNode(i));
-    await until("every node to say it waits for the service", () => procs.every((p) => p.output.includes("a node never becomes head without the election service")), 10_000);
+    await until(
+      "every node to say it waits for the service",
+      () => procs.every((p) => p.output.includes("a node never becomes head without the election service")),
+      10_000,
+    );
     for (const p of procs) {
       expect(headDecisions(p.output)).toEqual([]);
       expect(p.output).toContain("a node never becomes head without the election service");

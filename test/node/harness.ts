@@ -26,11 +26,13 @@ export function nodeName(index: number): string {
   return `node${index + 1}`;
 }
 
-
 class Proc {
   output = "";
   readonly exited: Promise<number>;
-  constructor(readonly name: string, readonly proc: Subprocess<"ignore", "pipe", "pipe">) {
+  constructor(
+    readonly name: string,
+    readonly proc: Subprocess<"ignore", "pipe", "pipe">,
+  ) {
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       const decoder = new TextDecoder();
       for await (const chunk of stream) this.output += decoder.decode(chunk, { stream: true });
@@ -126,8 +128,22 @@ export class Harness {
     const host = this.options.hosts?.[0];
     this.server = this.spawn(
       "health",
-      [this.cslr, "health", "serve", "--host", host ? "0.0.0.0" : "127.0.0.1", "--port", String(this.port), "--whitelist", names,
-        "--state", this.statePath, "--lease-ttl", `${this.options.leaseTtl ?? 2}s`, ...extraArgs],
+      [
+        this.cslr,
+        "health",
+        "serve",
+        "--host",
+        host ? "0.0.0.0" : "127.0.0.1",
+        "--port",
+        String(this.port),
+        "--whitelist",
+        names,
+        "--state",
+        this.statePath,
+        "--lease-ttl",
+        `${this.options.leaseTtl ?? 2}s`,
+        ...extraArgs,
+      ],
       env,
       host,
     );
@@ -143,26 +159,31 @@ export class Harness {
   startNode(index: number, env: Record<string, string> = {}): Proc {
     const name = nodeName(index);
     const host = this.hostOf(index);
-    const proc = this.spawn(name, ["bash", this.script], {
-      CSLR_AGENT: this.cslr,
-      CSLR_NODE_NAME: name,
-      // On a host of its own the agent finds its address itself, as on a workstation.
-      CSLR_NODE_ADDRESS: host ? "auto" : nodeAddress(index),
-      CSLR_NODE_IP_ADDRESS: host ? "auto" : nodeAddress(index),
-      CSLR_HEAD_PORT: String(this.headPort),
-      CSLR_HEALTH_URL: this.url,
-      CSLR_HEALTH_TIMEOUT: String(this.options.healthTimeout ?? 2),
-      RAY_STANDIN_DIR: join(this.dir, `standin-${name}`),
-      RAY_STANDIN_HEAD_DELAY_MS: String(this.options.headDelayMs ?? 30),
-      // All nodes share this machine's network namespace: the stand-in binds what Ray binds to
-      // 0.0.0.0 or 127.0.0.1 to the node's own 127.0.1.x address instead.
-      ...(host ? {} : { RAY_STANDIN_SHARED_NETNS: "1" }),
-      // A busy client port is fatal to a head (as in Ray): no fixed 10001/8265 on a shared machine.
-      CSLR_CLIENT_PORT: String(freePort()),
-      CSLR_DASHBOARD_PORT: String(freePort()),
-      ...(this.options.token ? { CSLR_CLUSTER_TOKEN: this.options.token } : {}),
-      ...env,
-    }, host);
+    const proc = this.spawn(
+      name,
+      ["bash", this.script],
+      {
+        CSLR_AGENT: this.cslr,
+        CSLR_NODE_NAME: name,
+        // On a host of its own the agent finds its address itself, as on a workstation.
+        CSLR_NODE_ADDRESS: host ? "auto" : nodeAddress(index),
+        CSLR_NODE_IP_ADDRESS: host ? "auto" : nodeAddress(index),
+        CSLR_HEAD_PORT: String(this.headPort),
+        CSLR_HEALTH_URL: this.url,
+        CSLR_HEALTH_TIMEOUT: String(this.options.healthTimeout ?? 2),
+        RAY_STANDIN_DIR: join(this.dir, `standin-${name}`),
+        RAY_STANDIN_HEAD_DELAY_MS: String(this.options.headDelayMs ?? 30),
+        // All nodes share this machine's network namespace: the stand-in binds what Ray binds to
+        // 0.0.0.0 or 127.0.0.1 to the node's own 127.0.1.x address instead.
+        ...(host ? {} : { RAY_STANDIN_SHARED_NETNS: "1" }),
+        // A busy client port is fatal to a head (as in Ray): no fixed 10001/8265 on a shared machine.
+        CSLR_CLIENT_PORT: String(freePort()),
+        CSLR_DASHBOARD_PORT: String(freePort()),
+        ...(this.options.token ? { CSLR_CLUSTER_TOKEN: this.options.token } : {}),
+        ...env,
+      },
+      host,
+    );
     this.nodes.set(name, proc);
     return proc;
   }
@@ -176,11 +197,15 @@ export class Harness {
 
   /** Waits until a ready head and `workers` joined workers of its term are on the roster. */
   async formed(workers: number, timeoutMs = 20_000): Promise<ClusterView> {
-    return until(`a head with ${workers} joined workers`, async () => {
-      const view = await this.cluster();
-      const joined = view.workers.filter((w) => w.term === view.head?.term);
-      return view.head?.ready && joined.length === workers ? view : undefined;
-    }, timeoutMs);
+    return until(
+      `a head with ${workers} joined workers`,
+      async () => {
+        const view = await this.cluster();
+        const joined = view.workers.filter((w) => w.term === view.head?.term);
+        return view.head?.ready && joined.length === workers ? view : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** The data plane's view with addresses: node → the ip it registered with at the head. */

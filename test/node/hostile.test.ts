@@ -74,7 +74,18 @@ async function runAgainst(answer: Answer): Promise<{ startedRay: boolean; exited
   const io: AgentIo = {
     client: new NodeClient({ url: settings.electionUrl, node: settings.node, key: "k", timeoutMs: 1000 }),
     now: () => performance.now(),
-    sleep: (ms, signal) => new Promise((resolve) => { const t = setTimeout(resolve, ms); signal.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true }); }),
+    sleep: (ms, signal) =>
+      new Promise((resolve) => {
+        const t = setTimeout(resolve, ms);
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
+      }),
     log: (line) => lines.push(line),
     startRay: () => {
       startedRay = true;

@@ -19,7 +19,11 @@ const leaseTtl = 3;
 
 /** Epoch ms of the stand-in head's own lines matching `pattern`. */
 function stamps(output: string, pattern: RegExp): number[] {
-  return output.split("\n").filter((l) => pattern.test(l)).map((l) => Number(/ at (\d+)/.exec(l)?.[1])).filter(Number.isFinite);
+  return output
+    .split("\n")
+    .filter((l) => pattern.test(l))
+    .map((l) => Number(/ at (\d+)/.exec(l)?.[1]))
+    .filter(Number.isFinite);
 }
 
 describeNetns("node agents on three hosts (network namespaces)", () => {
@@ -63,15 +67,21 @@ describeNetns("node agents on three hosts (network namespaces)", () => {
     lan.partition(harness.hostOf(index)!);
     let after;
     try {
-      after = await until("a new ready head on another host", async () => {
-        const view = await harness.cluster();
-        return view.head?.ready && view.head.node !== oldHead ? view : undefined;
-      }, (leaseTtl + 3) * 1000 + 10_000);
+      after = await until(
+        "a new ready head on another host",
+        async () => {
+          const view = await harness.cluster();
+          return view.head?.ready && view.head.node !== oldHead ? view : undefined;
+        },
+        (leaseTtl + 3) * 1000 + 10_000,
+      );
       expect(after.head!.term).toBeGreaterThan(before.head!.term);
     } finally {
       lan.heal();
     }
-    const oldOutput = await until("the cut head to have stopped", async () => ((await harness.nodes.get(oldHead)!.running()) ? undefined : harness.nodes.get(oldHead)!.output));
+    const oldOutput = await until("the cut head to have stopped", async () =>
+      (await harness.nodes.get(oldHead)!.running()) ? undefined : harness.nodes.get(oldHead)!.output,
+    );
     const newOutput = harness.nodes.get(after.head!.node)!.output;
     const fenced = stamps(oldOutput, /head \S+ stopping on \w+ at/).find((t) => t > cutAt);
     const opened = stamps(newOutput, /head \S+ listening on .* at/).find((t) => t > cutAt);

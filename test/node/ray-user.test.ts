@@ -5,7 +5,16 @@ import { parseSettings, SettingsError } from "../../src/node/settings.ts";
 
 describe("Ray runs as the image's user", () => {
   test("setpriv drops to uid:gid with no extra groups; root or no user leaves the argv alone", () => {
-    expect(asRayUser(["ray", "start", "--block"], { uid: 1000, gid: 100 })).toEqual(["setpriv", "--reuid=1000", "--regid=100", "--clear-groups", "--", "ray", "start", "--block"]);
+    expect(asRayUser(["ray", "start", "--block"], { uid: 1000, gid: 100 })).toEqual([
+      "setpriv",
+      "--reuid=1000",
+      "--regid=100",
+      "--clear-groups",
+      "--",
+      "ray",
+      "start",
+      "--block",
+    ]);
     expect(asRayUser(["ray", "stop"], { uid: 0, gid: 0 })).toEqual(["ray", "stop"]);
     expect(asRayUser(["ray", "stop"], undefined)).toEqual(["ray", "stop"]);
   });
@@ -18,7 +27,14 @@ describe("Ray runs as the image's user", () => {
   });
 
   test("Ray's environment holds neither the token nor where the agent found it", () => {
-    const env = rayEnvironment({ CSLR_CLUSTER_TOKEN: "t", CSLR_TOKEN_FILE: "/run/secrets/cslr_cluster_token", CSLR_TOKEN_FD: "3", CSLR_RAY_USER: "1000:100", RAY_AUTH_TOKEN: "r", PATH: "/bin" });
+    const env = rayEnvironment({
+      CSLR_CLUSTER_TOKEN: "t",
+      CSLR_TOKEN_FILE: "/run/secrets/cslr_cluster_token",
+      CSLR_TOKEN_FD: "3",
+      CSLR_RAY_USER: "1000:100",
+      RAY_AUTH_TOKEN: "r",
+      PATH: "/bin",
+    });
     expect(env).toEqual({ RAY_AUTH_TOKEN: "r", PATH: "/bin" });
   });
 });

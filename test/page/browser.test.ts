@@ -131,7 +131,9 @@ describeBrowser("the lab page in Chromium", () => {
       const tab = await browser.newPage(1400, 1000);
       await tab.goto(`${labServer.url}/`);
       // Cookies are per host, not per port: the session of the first server (same token) holds here too.
-      await tab.eval(`(() => { const t = document.getElementById("token"); if (t) { t.value = ${JSON.stringify(token)}; t.form.requestSubmit(); } return true; })()`);
+      await tab.eval(
+        `(() => { const t = document.getElementById("token"); if (t) { t.value = ${JSON.stringify(token)}; t.form.requestSubmit(); } return true; })()`,
+      );
       await tab.waitFor(`document.querySelectorAll("ul.gpus li").length === 16`, 15_000);
       const gpu = await tab.eval<string>(`document.querySelector("[id='node-ray-gpu.ws02'] ul.gpus li").innerText`);
       expect(gpu).toMatch(/^GPU 0 NVIDIA RTX A6000: .*85%, 19\.5 GiB of 48\.0 GiB busy job raysubmit_job0001/);

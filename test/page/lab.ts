@@ -21,11 +21,33 @@ export const ipOf = (i: number) => `10.1.0.${i + 11}`;
 
 /** The roster: ray-gpu on ws01 is head; the other ray-gpu nodes and every ray-cpu node are workers. */
 export function labRoster(size: LabSize): ClusterView {
-  const gpuWorkers = Array.from({ length: size.workstations - 1 }, (_, k) => ({ node: `ray-gpu.${ws(k + 1)}`, host: ws(k + 1), address: ipOf(k + 1), term: 3, joinedAt: t0 + 5000 + k, ageMs: 1000 }));
-  const cpuWorkers = Array.from({ length: size.workstations }, (_, k) => ({ node: `ray-cpu.${ws(k)}`, host: ws(k), address: ipOf(k), term: 3, joinedAt: t0 + 9000, ageMs: 900 }));
+  const gpuWorkers = Array.from({ length: size.workstations - 1 }, (_, k) => ({
+    node: `ray-gpu.${ws(k + 1)}`,
+    host: ws(k + 1),
+    address: ipOf(k + 1),
+    term: 3,
+    joinedAt: t0 + 5000 + k,
+    ageMs: 1000,
+  }));
+  const cpuWorkers = Array.from({ length: size.workstations }, (_, k) => ({
+    node: `ray-cpu.${ws(k)}`,
+    host: ws(k),
+    address: ipOf(k),
+    term: 3,
+    joinedAt: t0 + 9000,
+    ageMs: 900,
+  }));
   return {
     term: 3,
-    head: { node: `ray-gpu.${ws(0)}`, host: ws(0), address: `${ipOf(0)}:6380`, term: 3, ready: true, since: new Date(t0).toISOString(), leaseRemainingMs: 25_000 },
+    head: {
+      node: `ray-gpu.${ws(0)}`,
+      host: ws(0),
+      address: `${ipOf(0)}:6380`,
+      term: 3,
+      ready: true,
+      since: new Date(t0).toISOString(),
+      leaseRemainingMs: 25_000,
+    },
     workers: [...gpuWorkers, ...cpuWorkers],
   };
 }
@@ -94,12 +116,19 @@ export function labJobs(size: LabSize): Record<string, unknown>[] {
       submission_id: `raysubmit_job${String(j).padStart(4, "0")}`,
       driver_info: { id: jobHex(j), node_ip_address: ipOf(j % size.workstations), pid: String(pidOf(j) - 1) },
       status: running ? "RUNNING" : j % 7 === 0 ? "FAILED" : "SUCCEEDED",
-      entrypoint: `python train.py --lr 0.0${j % 9 + 1} --seed ${j}`,
+      entrypoint: `python train.py --lr 0.0${(j % 9) + 1} --seed ${j}`,
       message: null,
       error_type: null,
       start_time: start,
       end_time: running ? null : start + 600_000,
-      metadata: { cslr_user: ["ana", "ben", "chen"][j % 3]!, cslr_host: ws(j % size.workstations), cslr_working_dir: "/home/ana/exp", cslr_version: "0.1.0", cslr_git_commit: "3f2a9c1e5b7d4a8f9e0c1b2a3d4e5f6a7b8c9d0e", cslr_git_dirty: String(j % 5 === 0) },
+      metadata: {
+        cslr_user: ["ana", "ben", "chen"][j % 3]!,
+        cslr_host: ws(j % size.workstations),
+        cslr_working_dir: "/home/ana/exp",
+        cslr_version: "0.1.0",
+        cslr_git_commit: "3f2a9c1e5b7d4a8f9e0c1b2a3d4e5f6a7b8c9d0e",
+        cslr_git_dirty: String(j % 5 === 0),
+      },
       runtime_env: { working_dir: "gcs://_ray_pkg_abc.zip", env_vars: { MLFLOW_EXPERIMENT_NAME: "lab" } },
       entrypoint_num_gpus: 1,
     };

@@ -127,7 +127,12 @@ describe("page security", () => {
     const html = await (await fetch(`${server.url}/`, { headers: { cookie: jar } })).text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
     const post = (body: Record<string, string>, origin = server.url) =>
-      fetch(`${server.url}/page/stop`, { method: "POST", redirect: "manual", headers: { cookie: jar, origin, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(body).toString() });
+      fetch(`${server.url}/page/stop`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie: jar, origin, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(body).toString(),
+      });
     expect((await post({ job: "raysubmit_job0000", confirmed: "yes", csrf }, "http://evil.example")).status).toBe(403);
     expect((await post({ job: "raysubmit_job0000", confirmed: "yes" })).status).toBe(403);
     expect((await post({ job: "raysubmit_job0000", confirmed: "yes", csrf: "x".repeat(43) })).status).toBe(403);
@@ -143,7 +148,12 @@ describe("page security", () => {
   });
 
   test("a sign-in posted from another origin is refused", async () => {
-    const answer = await fetch(`${server.url}/page/login`, { method: "POST", redirect: "manual", headers: { origin: "http://evil.example", "content-type": "application/x-www-form-urlencoded" }, body: `token=${token}` });
+    const answer = await fetch(`${server.url}/page/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { origin: "http://evil.example", "content-type": "application/x-www-form-urlencoded" },
+      body: `token=${token}`,
+    });
     expect(answer.status).toBe(403);
     expect(answer.headers.get("set-cookie")).toBeNull();
   });

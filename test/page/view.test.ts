@@ -19,7 +19,10 @@ function nodesOf(size: LabSize, utilization?: (n: number, g: number) => number):
 }
 
 function jobsOf(size: LabSize): PageJob[] {
-  return jobListSchema.parse(labJobs(size)).map(pageJobOf).filter((j) => j !== undefined);
+  return jobListSchema
+    .parse(labJobs(size))
+    .map(pageJobOf)
+    .filter((j) => j !== undefined);
 }
 
 function inputs(size: LabSize, extra: Partial<PageInputs> = {}): PageInputs {
@@ -41,10 +44,16 @@ describe("page view", () => {
   test("each workstation lists its nodes with role, term, address, Ray version, CPUs, memory and GPUs", () => {
     const view = buildPageView(inputs(small));
     expect(view.workstations.map((w) => w.name)).toEqual(["ws01", "ws02", "ws03"]);
-    const [gpu, cpu] = [view.workstations[0]!.nodes.find((n) => n.node === "ray-gpu.ws01")!, view.workstations[0]!.nodes.find((n) => n.node === "ray-cpu.ws01")!];
+    const [gpu, cpu] = [
+      view.workstations[0]!.nodes.find((n) => n.node === "ray-gpu.ws01")!,
+      view.workstations[0]!.nodes.find((n) => n.node === "ray-cpu.ws01")!,
+    ];
     expect(gpu).toMatchObject({ role: "head", term: 3, address: "10.1.0.11:6380", rayVersion: "2.60.0", cpus: "32", rayState: "alive" });
     expect(gpu.memory).toBe("65.2 GiB of 251 GiB");
-    expect(gpu.gpus.map((g) => [g.label, g.model])).toEqual([["GPU 0", "NVIDIA RTX A6000"], ["GPU 1", "NVIDIA RTX A6000"]]);
+    expect(gpu.gpus.map((g) => [g.label, g.model])).toEqual([
+      ["GPU 0", "NVIDIA RTX A6000"],
+      ["GPU 1", "NVIDIA RTX A6000"],
+    ]);
     // Same IP on the host network: the CPU node takes the Ray node without GPUs.
     expect(cpu).toMatchObject({ role: "worker", cpus: "8", gpus: [] });
   });
@@ -75,9 +84,23 @@ describe("page view", () => {
 
   test("jobs: running first, newest first; who, where, which commit, GPUs, duration", () => {
     const view = buildPageView(inputs(small));
-    expect(view.jobs.map((j) => j.id).slice(0, 5)).toEqual(["raysubmit_job0002", "raysubmit_job0001", "raysubmit_job0000", "raysubmit_job0007", "raysubmit_job0006"]);
+    expect(view.jobs.map((j) => j.id).slice(0, 5)).toEqual([
+      "raysubmit_job0002",
+      "raysubmit_job0001",
+      "raysubmit_job0000",
+      "raysubmit_job0007",
+      "raysubmit_job0006",
+    ]);
     const job = view.jobs.find((j) => j.id === "raysubmit_job0005")!;
-    expect(job).toMatchObject({ user: "chen", host: "ws03", commit: "3f2a9c1e5b (with changes)", gpus: "1", duration: "10m00s", started: "2026-12-04 09:05:00 UTC", active: false });
+    expect(job).toMatchObject({
+      user: "chen",
+      host: "ws03",
+      commit: "3f2a9c1e5b (with changes)",
+      gpus: "1",
+      duration: "10m00s",
+      started: "2026-12-04 09:05:00 UTC",
+      active: false,
+    });
     expect(view.jobCounts).toBe("3 running, 4 succeeded, 1 failed");
   });
 
@@ -91,7 +114,9 @@ describe("page view", () => {
   });
 
   test("no head, no Ray: the page says so in words", () => {
-    const view = buildPageView(inputs(small, { cluster: { term: 3, head: null, workers: [] }, ray: { error: "no ready head" }, jobs: { error: "no ready head" } }));
+    const view = buildPageView(
+      inputs(small, { cluster: { term: 3, head: null, workers: [] }, ray: { error: "no ready head" }, jobs: { error: "no ready head" } }),
+    );
     expect(view.head).toBeNull();
     expect(view.rayError).toBe("no ready head");
     const html = renderPage(view, "c");
@@ -101,7 +126,12 @@ describe("page view", () => {
 
   test("text from Ray is escaped, never markup; every coloured badge carries a word", () => {
     const list = jobsOf(small);
-    list[0] = { ...list[0]!, entrypoint: `python -c "print('<img src=x onerror=alert(1)>')"`, user: "<b>eve</b>", logTail: lastLines("a\n<script>alert(1)</script>\n") };
+    list[0] = {
+      ...list[0]!,
+      entrypoint: `python -c "print('<img src=x onerror=alert(1)>')"`,
+      user: "<b>eve</b>",
+      logTail: lastLines("a\n<script>alert(1)</script>\n"),
+    };
     const html = renderPage(buildPageView(inputs(small, { jobs: { list } })), "c");
     expect(html).not.toContain("<img src=x");
     expect(html).not.toContain("<b>eve</b>");

@@ -28,7 +28,8 @@ const render = (model = modelFixture(), hostAddress = "10.0.0.5") => parse(rende
 
 const docker = Bun.which("docker");
 const hasCompose = docker !== null && Bun.spawnSync([docker, "compose", "version"]).exitCode === 0;
-if (!hasCompose) console.log("[skip] `docker compose config` of the cluster test file: docker compose is not installed (scripts/ci/install-docker.sh installs it)");
+if (!hasCompose)
+  console.log("[skip] `docker compose config` of the cluster test file: docker compose is not installed (scripts/ci/install-docker.sh installs it)");
 
 describe("renderClusterTest", () => {
   test("the client alone on an isolated network on cluster_test.subnet; the worker on the host network", () => {
@@ -72,7 +73,9 @@ describe("renderClusterTest", () => {
   });
 
   test("cluster_test.worker fields move the pinned ports; Ray's agents sit right after the object manager", () => {
-    const model = modelFixture({ cluster_test: { worker: { node_manager_port: 7000, object_manager_port: 7001, min_worker_port: 7010, max_worker_port: 7011 } } });
+    const model = modelFixture({
+      cluster_test: { worker: { node_manager_port: 7000, object_manager_port: 7001, min_worker_port: 7010, max_worker_port: 7011 } },
+    });
     expect(model.clusterTest.worker.ports).toEqual([7000, 7001, 7002, 7003, 7004, 7005, 7006, 7007, 7010, 7011]);
     expect(render(model).services[clusterTest.worker]!.environment).toMatchObject({ CSLR_NODE_MANAGER_PORT: 7000, CSLR_METRICS_EXPORT_PORT: 7005 });
   });

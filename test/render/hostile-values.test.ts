@@ -12,7 +12,46 @@ import { composeUnescape } from "../../src/render/escape.ts";
 import { embeddedTemplateSet, renderBuild } from "../../src/render/render.ts";
 import { renderTls } from "../helpers/model.ts";
 
-const nasty = ['"', "'", ":", ": ", "#", " #", "\n", "\r\n", "${X}", "$$", "$", "{", "}", "[", "]", "&a", "*a", "!tag", "|", ">", "%", "@", "`", "\\", "\t", "---", "...", "- ", "? ", ",", "é", "🙂", "\u0000", "\u2028", "null", "true", "0x1F", "~"];
+const nasty = [
+  '"',
+  "'",
+  ":",
+  ": ",
+  "#",
+  " #",
+  "\n",
+  "\r\n",
+  "${X}",
+  "$$",
+  "$",
+  "{",
+  "}",
+  "[",
+  "]",
+  "&a",
+  "*a",
+  "!tag",
+  "|",
+  ">",
+  "%",
+  "@",
+  "`",
+  "\\",
+  "\t",
+  "---",
+  "...",
+  "- ",
+  "? ",
+  ",",
+  "é",
+  "🙂",
+  "\u0000",
+  "\u2028",
+  "null",
+  "true",
+  "0x1F",
+  "~",
+];
 
 /** A deterministic pseudo-random source, so a failure can be replayed from its seed. */
 function rng(seed: number): () => number {

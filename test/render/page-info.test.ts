@@ -6,7 +6,16 @@ import { embeddedTemplateSet, renderBuild } from "../../src/render/render.ts";
 import { modelFixture, renderTls } from "../helpers/model.ts";
 
 function build(config: Parameters<typeof modelFixture>[0] = {}) {
-  const files = renderBuild({ model: modelFixture(config), cslrBinary: "/usr/local/bin/cslr", projectDir: "/p", outDir: "/p/_build", hostAddress: "192.0.2.10", version: "test", templates: embeddedTemplateSet(), tls: renderTls });
+  const files = renderBuild({
+    model: modelFixture(config),
+    cslrBinary: "/usr/local/bin/cslr",
+    projectDir: "/p",
+    outDir: "/p/_build",
+    hostAddress: "192.0.2.10",
+    version: "test",
+    templates: embeddedTemplateSet(),
+    tls: renderTls,
+  });
   return { page: files.find((f) => f.name === "page.json"), compose: parse(files.find((f) => f.name === "compose.yaml")!.content) };
 }
 

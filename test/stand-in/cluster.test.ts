@@ -55,7 +55,11 @@ describe("membership on one host", () => {
     // `ray status` without --address asks this node's own head (state in RAY_STANDIN_DIR).
     const local = kit.ray("head1", ["status"]);
     expect(await local.exited).toBe(0);
-    expect(parseStatus(local.output).map((n) => n.name).sort()).toEqual(["head1", "worker1", "worker2"]);
+    expect(
+      parseStatus(local.output)
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual(["head1", "worker1", "worker2"]);
 
     // `ray stop` on a worker's node stops its `ray start` (SIGTERM, clean exit) and it unregisters.
     const stop = kit.ray("worker1", ["stop"]);
@@ -69,14 +73,21 @@ describe("membership on one host", () => {
   test("a frozen worker misses its health checks: the head drops it, and on waking it learns it is dead and exits 1", async () => {
     kit = new Kit();
     const head = headArgs();
-    const h = kit.ray("head1", head.args, { RAY_health_check_initial_delay_ms: "200", RAY_health_check_period_ms: "300", RAY_health_check_timeout_ms: "300", RAY_health_check_failure_threshold: "3" });
+    const h = kit.ray("head1", head.args, {
+      RAY_health_check_initial_delay_ms: "200",
+      RAY_health_check_period_ms: "300",
+      RAY_health_check_timeout_ms: "300",
+      RAY_health_check_failure_threshold: "3",
+    });
     await h.waitFor(/listening on/);
     const address = `127.0.0.1:${head.port}`;
     const w = kit.ray("worker1", workerArgs(address, ["--node-ip-address=127.0.0.1"]));
     const registered = await w.waitFor(/advertises (127\.0\.0\.1:\d+)\)/);
     w.signal("SIGSTOP");
     // Its listener still accepts (the kernel does), but nobody answers: each check times out.
-    await h.waitFor(new RegExp(`GCS health check failed for node worker1 at ${registered[1]!.replace(/\./g, "\\.")}: no answer within 300 ms.*\\(0 check\\(s\\) left\\)`));
+    await h.waitFor(
+      new RegExp(`GCS health check failed for node worker1 at ${registered[1]!.replace(/\./g, "\\.")}: no answer within 300 ms.*\\(0 check\\(s\\) left\\)`),
+    );
     await h.waitFor(/node worker1 at \S+ marked dead/);
     await kit.statusLists(address, ["head1"]);
     w.signal("SIGCONT");
@@ -170,7 +181,10 @@ describe("failing to start, as Ray fails", () => {
     const busy = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: { data() {} } });
     try {
       const p = busy.port;
-      const gcs = kit.ray("head-gcs", headArgs().args.map((a) => (a.startsWith("--port=") ? `--port=${p}` : a)));
+      const gcs = kit.ray(
+        "head-gcs",
+        headArgs().args.map((a) => (a.startsWith("--port=") ? `--port=${p}` : a)),
+      );
       expect(await gcs.exited).toBe(1);
       expect(gcs.output).toContain(`GCS server cannot listen on 0.0.0.0:${p}: port ${p} is already in use (EADDRINUSE)`);
 
@@ -178,19 +192,28 @@ describe("failing to start, as Ray fails", () => {
       expect(await nm.exited).toBe(1);
       expect(nm.output).toContain(`node manager (raylet) cannot listen on 0.0.0.0:${p}: port ${p} is already in use`);
 
-      const client = kit.ray("head-client", headArgs().args.map((a) => (a.startsWith("--ray-client-server-port=") ? `--ray-client-server-port=${p}` : a)));
+      const client = kit.ray(
+        "head-client",
+        headArgs().args.map((a) => (a.startsWith("--ray-client-server-port=") ? `--ray-client-server-port=${p}` : a)),
+      );
       expect(await client.exited).toBe(1);
       expect(client.output).toContain(`Ray client server cannot listen on`);
       expect(client.output).toContain(`port ${p} is already in use`);
 
       const dash = headArgs([`--dashboard-host=0.0.0.0`]);
-      const tolerated = kit.ray("head-dash", dash.args.map((a) => (a.startsWith("--dashboard-port=") ? `--dashboard-port=${p}` : a)));
+      const tolerated = kit.ray(
+        "head-dash",
+        dash.args.map((a) => (a.startsWith("--dashboard-port=") ? `--dashboard-port=${p}` : a)),
+      );
       await tolerated.waitFor(/listening on/);
       // stderr and stdout are separate pipes: wait for the warning itself.
       await tolerated.waitFor(new RegExp(`dashboard cannot listen on 0\\.0\\.0\\.0:${p}: port ${p} is already in use \\(EADDRINUSE\\); continuing without it`));
       expect(tolerated.exitCode).toBeUndefined();
 
-      const strict = kit.ray("head-dash2", headArgs(["--include-dashboard=true", "--dashboard-host=0.0.0.0"]).args.map((a) => (a.startsWith("--dashboard-port=") ? `--dashboard-port=${p}` : a)));
+      const strict = kit.ray(
+        "head-dash2",
+        headArgs(["--include-dashboard=true", "--dashboard-host=0.0.0.0"]).args.map((a) => (a.startsWith("--dashboard-port=") ? `--dashboard-port=${p}` : a)),
+      );
       expect(await strict.exited).toBe(1);
       expect(strict.output).toContain(`port ${p} is already in use`);
     } finally {
@@ -213,8 +236,16 @@ describe("failing to start, as Ray fails", () => {
       [["start", "--head", "--block", "--min-worker-port=20000", "--max-worker-port=19000"], 1, "must be higher than"],
       [["start", "--head", "--block", "--ray-client-server-port=80"], 1, "must be between 1024 and 65535"],
       // Real Ray 2.60 refuses ray-gpu's default client port inside its default worker range.
-      [["start", "--head", "--block", "--ray-client-server-port=10002"], 1, "Ray component worker_ports is trying to use a port number 10002 that is used by other components"],
-      [["start", "--head", "--block", "--port=21000", "--min-worker-port=20000", "--max-worker-port=22999"], 1, "Ray component worker_ports is trying to use a port number 21000"],
+      [
+        ["start", "--head", "--block", "--ray-client-server-port=10002"],
+        1,
+        "Ray component worker_ports is trying to use a port number 10002 that is used by other components",
+      ],
+      [
+        ["start", "--head", "--block", "--port=21000", "--min-worker-port=20000", "--max-worker-port=22999"],
+        1,
+        "Ray component worker_ports is trying to use a port number 21000",
+      ],
       [["frobnicate"], 2, "unsupported command"],
     ];
     for (const [args, code, message] of cases) {
@@ -251,7 +282,12 @@ describe("token auth between nodes (RAY_AUTH_MODE=token)", () => {
     expect(wrong.output).toContain("refused this node's token");
     await kit.statusLists(address, ["head1", "good"]);
 
-    const missing = kit.ray("missing", headArgs().args, { RAY_AUTH_MODE: "token", RAY_AUTH_TOKEN: "", RAY_AUTH_TOKEN_PATH: `${kit.dir}/no-such-file`, HOME: kit.dir });
+    const missing = kit.ray("missing", headArgs().args, {
+      RAY_AUTH_MODE: "token",
+      RAY_AUTH_TOKEN: "",
+      RAY_AUTH_TOKEN_PATH: `${kit.dir}/no-such-file`,
+      HOME: kit.dir,
+    });
     expect(await missing.exited).toBe(1);
     expect(missing.output).toContain("no token was found");
   }, 30_000);

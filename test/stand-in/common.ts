@@ -74,7 +74,10 @@ export interface Auth {
 export function loadToken(): { token: string; source: string } | undefined {
   const fromEnv = process.env.RAY_AUTH_TOKEN?.trim();
   if (fromEnv) return { token: fromEnv, source: "RAY_AUTH_TOKEN" };
-  const paths = [process.env.RAY_AUTH_TOKEN_PATH ? ["RAY_AUTH_TOKEN_PATH", process.env.RAY_AUTH_TOKEN_PATH] : undefined, ["~/.ray/auth_token", join(homedir(), ".ray", "auth_token")]];
+  const paths = [
+    process.env.RAY_AUTH_TOKEN_PATH ? ["RAY_AUTH_TOKEN_PATH", process.env.RAY_AUTH_TOKEN_PATH] : undefined,
+    ["~/.ray/auth_token", join(homedir(), ".ray", "auth_token")],
+  ];
   for (const entry of paths) {
     if (!entry) continue;
     const [label, path] = entry as [string, string];

@@ -28,7 +28,11 @@ function api(path: string, init: RequestInit = {}, at = base): Promise<Response>
 }
 
 async function submit(body: unknown, at = base, headers: Record<string, string> = {}): Promise<Response> {
-  return api("/api/jobs/", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "Content-Type": "application/json", ...headers } }, at);
+  return api(
+    "/api/jobs/",
+    { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "Content-Type": "application/json", ...headers } },
+    at,
+  );
 }
 
 interface JobDetails {
@@ -55,10 +59,14 @@ async function job(id: string): Promise<JobDetails> {
 }
 
 async function finished(id: string, timeoutMs = 15_000): Promise<JobDetails> {
-  return until(`job ${id} to finish`, async () => {
-    const details = await job(id);
-    return ["SUCCEEDED", "FAILED", "STOPPED"].includes(details.status) ? details : undefined;
-  }, timeoutMs);
+  return until(
+    `job ${id} to finish`,
+    async () => {
+      const details = await job(id);
+      return ["SUCCEEDED", "FAILED", "STOPPED"].includes(details.status) ? details : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 async function logs(id: string): Promise<string> {
@@ -87,8 +95,21 @@ describe("Jobs API (stand-in dashboard)", () => {
   });
 
   test("upload a zip, submit with working_dir and env_vars, poll to SUCCEEDED; output and env in the logs", async () => {
-    const uri = await upload("_ray_pkg_0123abcd.zip", { "run.sh": 'echo "hello from $GREETING"\necho to-stderr >&2\ncat data/x.txt\n./tool.sh\n', "data/x.txt": "payload\n", "tool.sh": "#!/bin/bash\necho tool ran in $(basename $(pwd))\n" }, { "tool.sh": 0o755 });
-    const res = await submit({ entrypoint: "bash run.sh", runtime_env: { working_dir: uri, env_vars: { GREETING: "the job" } }, metadata: { owner: "cslr-test" }, entrypoint_num_cpus: 1 });
+    const uri = await upload(
+      "_ray_pkg_0123abcd.zip",
+      {
+        "run.sh": 'echo "hello from $GREETING"\necho to-stderr >&2\ncat data/x.txt\n./tool.sh\n',
+        "data/x.txt": "payload\n",
+        "tool.sh": "#!/bin/bash\necho tool ran in $(basename $(pwd))\n",
+      },
+      { "tool.sh": 0o755 },
+    );
+    const res = await submit({
+      entrypoint: "bash run.sh",
+      runtime_env: { working_dir: uri, env_vars: { GREETING: "the job" } },
+      metadata: { owner: "cslr-test" },
+      entrypoint_num_cpus: 1,
+    });
     expect(res.status).toBe(200);
     const { job_id, submission_id } = (await res.json()) as { job_id: string; submission_id: string };
     expect(submission_id).toMatch(/^raysubmit_[A-Za-z0-9]{16}$/);
@@ -103,8 +124,21 @@ describe("Jobs API (stand-in dashboard)", () => {
     expect(done.end_time!).toBeGreaterThanOrEqual(done.start_time);
     expect(done.driver_agent_http_address).toMatch(/^http:\/\/[\d.]+:\d+$/);
     expect(Object.keys(done)).toEqual([
-      "type", "job_id", "submission_id", "driver_info", "status", "entrypoint", "message", "error_type", "start_time",
-      "end_time", "metadata", "runtime_env", "driver_agent_http_address", "driver_node_id", "driver_exit_code",
+      "type",
+      "job_id",
+      "submission_id",
+      "driver_info",
+      "status",
+      "entrypoint",
+      "message",
+      "error_type",
+      "start_time",
+      "end_time",
+      "metadata",
+      "runtime_env",
+      "driver_agent_http_address",
+      "driver_node_id",
+      "driver_exit_code",
     ]);
     const text = await logs(submission_id);
     // The job's own output passes through unchanged; the stand-in's own lines say so.
@@ -192,7 +226,14 @@ describe("Jobs API (stand-in dashboard)", () => {
   });
 
   test("404 for unknown ids and paths, 405 for wrong methods", async () => {
-    for (const [method, path] of [["GET", "/api/jobs/nope"], ["GET", "/api/jobs/nope/logs"], ["POST", "/api/jobs/nope/stop"], ["DELETE", "/api/jobs/nope"], ["GET", "/api/jobs"], ["GET", "/api/nothing"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/jobs/nope"],
+      ["GET", "/api/jobs/nope/logs"],
+      ["POST", "/api/jobs/nope/stop"],
+      ["DELETE", "/api/jobs/nope"],
+      ["GET", "/api/jobs"],
+      ["GET", "/api/nothing"],
+    ] as const) {
       const res = await api(path, { method });
       expect({ method, path, status: res.status }).toEqual({ method, path, status: 404 });
     }
@@ -267,7 +308,10 @@ describe("Jobs API on a head whose dashboard agent has no HTTP server", () => {
     const busy = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: { data() {} } });
     try {
       const args = headArgs();
-      const h = kit.ray("no-agent", args.args.map((a) => (a.startsWith("--dashboard-agent-listen-port=") ? `--dashboard-agent-listen-port=${busy.port}` : a)));
+      const h = kit.ray(
+        "no-agent",
+        args.args.map((a) => (a.startsWith("--dashboard-agent-listen-port=") ? `--dashboard-agent-listen-port=${busy.port}` : a)),
+      );
       await h.waitFor(/listening on/);
       await h.waitFor(new RegExp(`port ${busy.port} is already in use`));
       const at = `http://127.0.0.1:${args.dashboardPort}`;

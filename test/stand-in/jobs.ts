@@ -49,7 +49,16 @@ interface Job {
 /** Ray's dashboard accepts request bodies up to 100 MiB (working_dir uploads). */
 const maxBodyBytes = 100 * 1024 ** 2;
 
-const publicPaths = new Set(["/", "/favicon.ico", "/api/authentication_mode", "/api/authenticate", "/api/healthz", "/api/gcs_healthz", "/api/local_raylet_healthz", "/-/healthz"]);
+const publicPaths = new Set([
+  "/",
+  "/favicon.ico",
+  "/api/authentication_mode",
+  "/api/authenticate",
+  "/api/healthz",
+  "/api/gcs_healthz",
+  "/api/local_raylet_healthz",
+  "/-/healthz",
+]);
 
 function text(body: string, status: number): Response {
   return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
@@ -189,7 +198,11 @@ export function startDashboard(options: DashboardOptions): Dashboard {
   const jobs = new Map<string, Job>();
   const packages = new Map<string, Uint8Array>();
   const jobsDir = join(options.stateDir, "jobs");
-  const noAgent = () => text(`${prefix} the head's dashboard agent has no HTTP server (its listen port failed to bind), so jobs cannot be submitted or read; Ray answers 500 the same way`, 500);
+  const noAgent = () =>
+    text(
+      `${prefix} the head's dashboard agent has no HTTP server (its listen port failed to bind), so jobs cannot be submitted or read; Ray answers 500 the same way`,
+      500,
+    );
 
   function authError(req: Request, path: string): Response | undefined {
     if (!options.auth.enabled || publicPaths.has(path) || path.startsWith("/static/")) return undefined;
@@ -217,7 +230,12 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     const envVars = (env.env_vars ?? {}) as unknown;
     if (!isDict(envVars) || Object.values(envVars).some((v) => typeof v !== "string")) {
       const bad = isDict(envVars) ? Object.entries(envVars).find(([, v]) => typeof v !== "string") : undefined;
-      setStatus(job, "FAILED", `${prefix} runtime_env['env_vars'] must map strings to strings, got ${bad ? `${pyType(bad[1])} for '${bad[0]}'` : pyType(envVars)}`, { errorType: "JOB_SUPERVISOR_ACTOR_START_FAILURE" });
+      setStatus(
+        job,
+        "FAILED",
+        `${prefix} runtime_env['env_vars'] must map strings to strings, got ${bad ? `${pyType(bad[1])} for '${bad[0]}'` : pyType(envVars)}`,
+        { errorType: "JOB_SUPERVISOR_ACTOR_START_FAILURE" },
+      );
       return;
     }
     for (const key of Object.keys(env)) {
@@ -240,7 +258,9 @@ export function startDashboard(options: DashboardOptions): Dashboard {
       try {
         unzipTo(data, cwd);
       } catch (error) {
-        setStatus(job, "FAILED", `${prefix} runtime env setup failed: cannot unpack ${uri}: ${(error as Error).message}`, { errorType: "RUNTIME_ENV_SETUP_FAILURE" });
+        setStatus(job, "FAILED", `${prefix} runtime env setup failed: cannot unpack ${uri}: ${(error as Error).message}`, {
+          errorType: "RUNTIME_ENV_SETUP_FAILURE",
+        });
         return;
       }
     }
@@ -250,7 +270,10 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     }
     setStatus(job, "RUNNING", `${prefix} job is running`, { driverAgentHttpAddress: options.agentAddress ?? null, driverNodeId: options.nodeId });
     appendLog(job, `running the entrypoint of job ${job.submissionId} with bash -c in ${cwd}: ${job.entrypoint}`);
-    const jobConfig = { runtime_env: job.runtimeEnv ?? {}, metadata: { ...(job.metadata ?? {}), job_submission_id: job.submissionId, job_name: job.metadata?.job_name ?? job.submissionId } };
+    const jobConfig = {
+      runtime_env: job.runtimeEnv ?? {},
+      metadata: { ...(job.metadata ?? {}), job_submission_id: job.submissionId, job_name: job.metadata?.job_name ?? job.submissionId },
+    };
     const fd = openSync(job.logPath, "a");
     let child: ChildProcess;
     try {
@@ -258,7 +281,13 @@ export function startDashboard(options: DashboardOptions): Dashboard {
         cwd,
         detached: true, // its own process group: stop signals the whole group
         stdio: ["ignore", fd, fd],
-        env: { ...process.env, ...(envVars as Record<string, string>), RAY_ADDRESS: options.gcsAddress, PYTHONUNBUFFERED: "1", RAY_JOB_CONFIG_JSON_ENV_VAR: JSON.stringify(jobConfig) },
+        env: {
+          ...process.env,
+          ...(envVars as Record<string, string>),
+          RAY_ADDRESS: options.gcsAddress,
+          PYTHONUNBUFFERED: "1",
+          RAY_JOB_CONFIG_JSON_ENV_VAR: JSON.stringify(jobConfig),
+        },
       });
     } finally {
       closeSync(fd);
@@ -325,16 +354,20 @@ export function startDashboard(options: DashboardOptions): Dashboard {
       // aiohttp's req.json() raises outside Ray's validation: a plain 500, as Ray answers.
       return text(`${prefix} 500 Internal Server Error: the body is not JSON (${(error as Error).message}); Ray answers 500 here too`, 500);
     }
-    if (!isDict(body)) return text(`${prefix} 500 Internal Server Error: the body is JSON but not an object (got ${pyType(body)}); Ray answers 500 here too`, 500);
+    if (!isDict(body))
+      return text(`${prefix} 500 Internal Server Error: the body is JSON but not an object (got ${pyType(body)}); Ray answers 500 here too`, 500);
     const fields = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
     const problem = validateSubmit(fields);
     if (problem) return text(`${prefix} ${problem}`, 400);
     // Ray validates first, then looks for the head's agent to submit through.
     if (!options.agentAddress) return noAgent();
     const submissionId = (fields.submission_id ?? fields.job_id ?? generateSubmissionId()) as string;
-    if (jobs.has(submissionId)) return text(`${prefix} a job with submission_id ${submissionId} already exists; use another submission_id (Ray answers 500 here)`, 500);
+    if (jobs.has(submissionId))
+      return text(`${prefix} a job with submission_id ${submissionId} already exists; use another submission_id (Ray answers 500 here)`, 500);
     const runtimeEnv = (fields.runtime_env as Record<string, unknown> | undefined) ?? null;
-    const resourcesAsked = [fields.entrypoint_num_cpus, fields.entrypoint_num_gpus, fields.entrypoint_memory].some((v) => Number(v) > 0) || (isDict(fields.entrypoint_resources) && Object.keys(fields.entrypoint_resources).length > 0);
+    const resourcesAsked =
+      [fields.entrypoint_num_cpus, fields.entrypoint_num_gpus, fields.entrypoint_memory].some((v) => Number(v) > 0) ||
+      (isDict(fields.entrypoint_resources) && Object.keys(fields.entrypoint_resources).length > 0);
     const dir = join(jobsDir, submissionId.replace(/[^A-Za-z0-9_.-]/g, "_"));
     mkdirSync(dir, { recursive: true });
     const job: Job = {
@@ -359,7 +392,11 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     say(`job ${submissionId} submitted: ${job.entrypoint}`);
     // Ray starts the job asynchronously: the answer comes back while the job is PENDING.
     setTimeout(() => {
-      run(job).catch((error) => setStatus(job, "FAILED", `${prefix} unexpected error starting the job: ${(error as Error).message}`, { errorType: "JOB_ENTRYPOINT_COMMAND_START_ERROR" }));
+      run(job).catch((error) =>
+        setStatus(job, "FAILED", `${prefix} unexpected error starting the job: ${(error as Error).message}`, {
+          errorType: "JOB_ENTRYPOINT_COMMAND_START_ERROR",
+        }),
+      );
     }, 0);
     return json({ job_id: submissionId, submission_id: submissionId });
   }
@@ -433,7 +470,8 @@ export function startDashboard(options: DashboardOptions): Dashboard {
           if (method === "DELETE") {
             if (!job) return notFound(id);
             if (!options.agentAddress) return noAgent();
-            if (!terminal.has(job.status)) return text(`${prefix} job ${id} is ${job.status}, not finished: only finished jobs can be deleted (Ray answers 500 here)`, 500);
+            if (!terminal.has(job.status))
+              return text(`${prefix} job ${id} is ${job.status}, not finished: only finished jobs can be deleted (Ray answers 500 here)`, 500);
             jobs.delete(id);
             rmSync(job.dir, { recursive: true, force: true });
             say(`job ${id} deleted`);

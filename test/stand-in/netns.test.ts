@@ -23,7 +23,12 @@ afterEach(async () => {
 });
 
 /** Fast health checks so a dead node shows within about a second. */
-const fastChecks = { RAY_health_check_initial_delay_ms: "300", RAY_health_check_period_ms: "300", RAY_health_check_timeout_ms: "500", RAY_health_check_failure_threshold: "3" };
+const fastChecks = {
+  RAY_health_check_initial_delay_ms: "300",
+  RAY_health_check_period_ms: "300",
+  RAY_health_check_timeout_ms: "500",
+  RAY_health_check_failure_threshold: "3",
+};
 
 async function twoHostCluster() {
   kit = new Kit();

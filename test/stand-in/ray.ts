@@ -140,20 +140,63 @@ type Kind = "int" | "float" | "text" | "flag" | "bool" | "json" | "count" | `cho
 
 /** Every option of Ray 2.60's `ray start`, with the type click gives it. */
 const startOptions: Record<string, Kind> = {
-  "node-ip-address": "text", address: "text", port: "int", "node-name": "text", "redis-username": "text",
-  "redis-password": "text", "redis-shard-ports": "text", "object-manager-port": "int", "node-manager-port": "int",
-  "min-worker-port": "int", "max-worker-port": "int", "worker-port-list": "text", "ray-client-server-port": "int",
-  memory: "int", "object-store-memory": "int", "num-cpus": "int", "num-gpus": "int", resources: "text", head: "flag",
-  "include-dashboard": "bool", "dashboard-host": "text", "dashboard-port": "int", "dashboard-agent-listen-port": "int",
-  "dashboard-agent-grpc-port": "int", "runtime-env-agent-port": "int", block: "flag", "plasma-directory": "text",
-  "object-spilling-directory": "text", "autoscaling-config": "text", "no-redirect-output": "flag", "temp-dir": "text",
-  "system-config": "json", "enable-object-reconstruction": "flag", "metrics-export-port": "int", "no-monitor": "flag",
-  "tracing-startup-hook": "text", "ray-debugger-external": "flag", "disable-usage-stats": "flag", labels: "text",
-  "labels-file": "text", "include-log-monitor": "bool", "enable-resource-isolation": "flag", "system-reserved-cpu": "float",
-  "system-reserved-memory": "int", "cgroup-path": "text", "proxy-server-url": "text", "log-style": "choice:auto,record,pretty",
-  "log-color": "choice:auto,false,true", verbose: "count",
+  "node-ip-address": "text",
+  address: "text",
+  port: "int",
+  "node-name": "text",
+  "redis-username": "text",
+  "redis-password": "text",
+  "redis-shard-ports": "text",
+  "object-manager-port": "int",
+  "node-manager-port": "int",
+  "min-worker-port": "int",
+  "max-worker-port": "int",
+  "worker-port-list": "text",
+  "ray-client-server-port": "int",
+  memory: "int",
+  "object-store-memory": "int",
+  "num-cpus": "int",
+  "num-gpus": "int",
+  resources: "text",
+  head: "flag",
+  "include-dashboard": "bool",
+  "dashboard-host": "text",
+  "dashboard-port": "int",
+  "dashboard-agent-listen-port": "int",
+  "dashboard-agent-grpc-port": "int",
+  "runtime-env-agent-port": "int",
+  block: "flag",
+  "plasma-directory": "text",
+  "object-spilling-directory": "text",
+  "autoscaling-config": "text",
+  "no-redirect-output": "flag",
+  "temp-dir": "text",
+  "system-config": "json",
+  "enable-object-reconstruction": "flag",
+  "metrics-export-port": "int",
+  "no-monitor": "flag",
+  "tracing-startup-hook": "text",
+  "ray-debugger-external": "flag",
+  "disable-usage-stats": "flag",
+  labels: "text",
+  "labels-file": "text",
+  "include-log-monitor": "bool",
+  "enable-resource-isolation": "flag",
+  "system-reserved-cpu": "float",
+  "system-reserved-memory": "int",
+  "cgroup-path": "text",
+  "proxy-server-url": "text",
+  "log-style": "choice:auto,record,pretty",
+  "log-color": "choice:auto,false,true",
+  verbose: "count",
 };
-const stopOptions: Record<string, Kind> = { force: "flag", "grace-period": "int", "log-style": "choice:auto,record,pretty", "log-color": "choice:auto,false,true", verbose: "count" };
+const stopOptions: Record<string, Kind> = {
+  force: "flag",
+  "grace-period": "int",
+  "log-style": "choice:auto,record,pretty",
+  "log-color": "choice:auto,false,true",
+  verbose: "count",
+};
 const statusOptions: Record<string, Kind> = { address: "text", verbose: "flag" };
 const shortOptions: Record<string, string> = { "-v": "verbose", "-f": "force", "-g": "grace-period" };
 
@@ -207,7 +250,8 @@ function parseOptions(command: string, argv: string[], spec: Record<string, Kind
 }
 
 const intFlag = (flags: Map<string, string>, name: string): number | undefined => (flags.has(name) ? Number(flags.get(name)) : undefined);
-const boolFlag = (flags: Map<string, string>, name: string): boolean | undefined => (flags.has(name) ? trueWords.includes(flags.get(name)!.toLowerCase()) : undefined);
+const boolFlag = (flags: Map<string, string>, name: string): boolean | undefined =>
+  flags.has(name) ? trueWords.includes(flags.get(name)!.toLowerCase()) : undefined;
 
 /**
  * RayParams._check_usage: every pre-selected port belongs to one component, in Ray's order,
@@ -260,7 +304,15 @@ function checkRayParams(flags: Map<string, string>, isHead: boolean): Record<str
   if (isHead && client !== undefined && (client < 1024 || client > 65535)) bad(`--ray-client-server-port=${client}: must be between 1024 and 65535`);
   const agent = intFlag(flags, "runtime-env-agent-port");
   if (agent !== undefined && agent !== 0 && (agent < 1024 || agent > 65535)) bad(`--runtime-env-agent-port=${agent}: must be 0 or between 1024 and 65535`);
-  for (const name of ["port", "node-manager-port", "object-manager-port", "dashboard-port", "dashboard-agent-listen-port", "dashboard-agent-grpc-port", "metrics-export-port"]) {
+  for (const name of [
+    "port",
+    "node-manager-port",
+    "object-manager-port",
+    "dashboard-port",
+    "dashboard-agent-listen-port",
+    "dashboard-agent-grpc-port",
+    "metrics-export-port",
+  ]) {
     const port = intFlag(flags, name);
     if (port !== undefined && (port < 0 || port > 65535)) bad(`--${name}=${port}: not a TCP port`);
   }
@@ -535,14 +587,28 @@ async function startHead(flags: Map<string, string>): Promise<void> {
   if (delayMs > 0) await Bun.sleep(delayMs);
 
   const workers = () => members.size;
-  const nodeLine = (m: { name: string; role: string; address: string; nodeManagerPort: number; nodeId: string; resources: Record<string, number>; checksOk?: number }) =>
+  const nodeLine = (m: {
+    name: string;
+    role: string;
+    address: string;
+    nodeManagerPort: number;
+    nodeId: string;
+    resources: Record<string, number>;
+    checksOk?: number;
+  }) =>
     `NODE ${m.name} ${m.role} ${m.address}:${m.nodeManagerPort} id=${m.nodeId} cpus=${m.resources.CPU ?? 0} gpus=${m.resources.GPU ?? 0} state=ALIVE` +
     (m.checksOk === undefined ? "" : ` health_checks_ok=${m.checksOk}`);
 
   function markDead(member: Member, why: string): void {
     members.delete(member.nodeId);
     clearTimeout(member.timer);
-    const record = { name: member.name, nodeId: member.nodeId, address: `${member.address}:${member.nodeManagerPort}`, at: Date.now(), reason: `GCS health check failed ${health.threshold} time(s) in a row (last: ${why})` };
+    const record = {
+      name: member.name,
+      nodeId: member.nodeId,
+      address: `${member.address}:${member.nodeManagerPort}`,
+      at: Date.now(),
+      reason: `GCS health check failed ${health.threshold} time(s) in a row (last: ${why})`,
+    };
     dead.set(member.nodeId, record);
     if (dead.size > 50) dead.delete(dead.keys().next().value!);
     say(`node ${member.name} at ${record.address} marked dead: ${record.reason}; dropped from the cluster (${workers()} worker(s))`);
@@ -593,18 +659,31 @@ async function startHead(flags: Map<string, string>): Promise<void> {
   }
 
   function register(socket: Socket<Conn>, payload: string): void {
-    let msg: { node?: string; nodeId?: string; address?: string; nodeManagerPort?: number; clusterId?: string | null; auth?: string | null; resources?: Record<string, number> };
+    let msg: {
+      node?: string;
+      nodeId?: string;
+      address?: string;
+      nodeManagerPort?: number;
+      clusterId?: string | null;
+      auth?: string | null;
+      resources?: Record<string, number>;
+    };
     try {
       msg = JSON.parse(payload);
     } catch {
       return reply(socket, `ERR bad-request ${JSON.stringify({ message: "REGISTER wants a JSON object" })}`, true);
     }
     const { node = "?", nodeId, address, nodeManagerPort } = msg;
-    if (!nodeId || !address || !nodeManagerPort) return reply(socket, `ERR bad-request ${JSON.stringify({ message: "REGISTER needs nodeId, address, nodeManagerPort" })}`, true);
+    if (!nodeId || !address || !nodeManagerPort)
+      return reply(socket, `ERR bad-request ${JSON.stringify({ message: "REGISTER needs nodeId, address, nodeManagerPort" })}`, true);
     if (auth.enabled) {
       if (!msg.auth) {
         say(`node ${node} (${address}) refused: token auth is on and it sent no token`);
-        return reply(socket, `ERR auth-missing ${JSON.stringify({ message: "this cluster has token auth on (RAY_AUTH_MODE=token); the node sent no token" })}`, true);
+        return reply(
+          socket,
+          `ERR auth-missing ${JSON.stringify({ message: "this cluster has token auth on (RAY_AUTH_MODE=token); the node sent no token" })}`,
+          true,
+        );
       }
       if (msg.auth !== sha256(auth.token!)) {
         say(`node ${node} (${address}) refused: its token is not this cluster's`);
@@ -612,7 +691,9 @@ async function startHead(flags: Map<string, string>): Promise<void> {
       }
     }
     if (msg.clusterId && msg.clusterId !== clusterId) {
-      say(`node ${node} (${address}) refused: it belongs to cluster ${msg.clusterId}, this head is cluster ${clusterId} (a worker of an earlier head cannot join a new one)`);
+      say(
+        `node ${node} (${address}) refused: it belongs to cluster ${msg.clusterId}, this head is cluster ${clusterId} (a worker of an earlier head cannot join a new one)`,
+      );
       return reply(socket, `ERR cluster-id ${JSON.stringify({ expected: clusterId, got: msg.clusterId })}`, true);
     }
     const gone = dead.get(nodeId);
@@ -644,44 +725,52 @@ async function startHead(flags: Map<string, string>): Promise<void> {
   }
 
   bind("GCS server", gcsHost, port, "the head cannot start (Ray's GCS server exits the same way)", () =>
-    listenTcp(gcsHost, port, (socket, line) => {
-      const space = line.indexOf(" ");
-      const verb = space < 0 ? line : line.slice(0, space);
-      const rest = space < 0 ? "" : line.slice(space + 1);
-      const member = socket.data.nodeId ? members.get(socket.data.nodeId) : undefined;
-      switch (verb) {
-        case "STATUS":
-          return status(socket);
-        case "REGISTER":
-          return register(socket, rest);
-        case "PING":
-          if (member && member.socket === socket) return reply(socket, "PONG");
-          if (socket.data.nodeId && dead.has(socket.data.nodeId)) return reply(socket, `DEAD ${JSON.stringify({ reason: dead.get(socket.data.nodeId)!.reason })}`, true);
-          return reply(socket, `ERR unregistered ${JSON.stringify({ message: "PING before REGISTER" })}`, true);
-        case "UNREGISTER":
-          if (member) {
-            members.delete(member.nodeId);
-            clearTimeout(member.timer);
-            say(`node ${member.name} left (unregistered; ${workers()} worker(s))`);
-          }
-          return reply(socket, "BYE", true);
-        default:
-          return reply(socket, `ERR bad-request ${JSON.stringify({ message: `unknown verb ${verb}` })}`, true);
-      }
-    }, (socket) => {
-      const member = socket.data.nodeId ? members.get(socket.data.nodeId) : undefined;
-      if (member && member.socket === socket) {
-        member.socket = undefined;
-        say(`connection from node ${member.name} closed; it stays until it reconnects, unregisters or fails its health checks`);
-      }
-    }),
+    listenTcp(
+      gcsHost,
+      port,
+      (socket, line) => {
+        const space = line.indexOf(" ");
+        const verb = space < 0 ? line : line.slice(0, space);
+        const rest = space < 0 ? "" : line.slice(space + 1);
+        const member = socket.data.nodeId ? members.get(socket.data.nodeId) : undefined;
+        switch (verb) {
+          case "STATUS":
+            return status(socket);
+          case "REGISTER":
+            return register(socket, rest);
+          case "PING":
+            if (member && member.socket === socket) return reply(socket, "PONG");
+            if (socket.data.nodeId && dead.has(socket.data.nodeId))
+              return reply(socket, `DEAD ${JSON.stringify({ reason: dead.get(socket.data.nodeId)!.reason })}`, true);
+            return reply(socket, `ERR unregistered ${JSON.stringify({ message: "PING before REGISTER" })}`, true);
+          case "UNREGISTER":
+            if (member) {
+              members.delete(member.nodeId);
+              clearTimeout(member.timer);
+              say(`node ${member.name} left (unregistered; ${workers()} worker(s))`);
+            }
+            return reply(socket, "BYE", true);
+          default:
+            return reply(socket, `ERR bad-request ${JSON.stringify({ message: `unknown verb ${verb}` })}`, true);
+        }
+      },
+      (socket) => {
+        const member = socket.data.nodeId ? members.get(socket.data.nodeId) : undefined;
+        if (member && member.socket === socket) {
+          member.socket = undefined;
+          say(`connection from node ${member.name} closed; it stays until it reconnects, unregisters or fails its health checks`);
+        }
+      },
+    ),
   );
   const listeners = openNodeListeners(flags, ip, nodeId);
 
   const clientPort = intFlag(flags, "ray-client-server-port") ?? 10001;
   const clientHosts = sharedNetns || isLoopbackName(ip) ? [ip] : [ip, "127.0.0.1"];
   for (const host of clientHosts) {
-    bind("Ray client server", host, clientPort, "the Ray client server exits and `ray start --block` stops the whole node, as Ray does", () => listenIdle(host, clientPort));
+    bind("Ray client server", host, clientPort, "the Ray client server exits and `ray start --block` stops the whole node, as Ray does", () =>
+      listenIdle(host, clientPort),
+    );
   }
   say(`ray-client-server-port ${clientHosts.join(" and ")}:${clientPort} open (stand-in: accepts and idles)`);
 
@@ -781,7 +870,9 @@ async function startWorker(flags: Map<string, string>): Promise<void> {
 
   /** REGISTER on a fresh connection; exits on a refusal, false when no answer came. */
   async function register(c: LineConnection, waitMs: number): Promise<boolean> {
-    c.send(`REGISTER ${JSON.stringify({ node: nodeName, nodeId, address: ip, nodeManagerPort: listeners.nodeManagerPort, clusterId, auth: auth.enabled ? sha256(auth.token!) : null, resources })}`);
+    c.send(
+      `REGISTER ${JSON.stringify({ node: nodeName, nodeId, address: ip, nodeManagerPort: listeners.nodeManagerPort, clusterId, auth: auth.enabled ? sha256(auth.token!) : null, resources })}`,
+    );
     const answer = await c.next(waitMs);
     if (answer === undefined) return false;
     lastHeard = Date.now();
@@ -858,10 +949,14 @@ async function startWorker(flags: Map<string, string>): Promise<void> {
     conn?.close();
     conn = undefined;
     if (stopping) return;
-    say(`lost the head ${host}:${port} (${lost}); retrying for up to ${reconnectTimeoutMs / 1000} s after it last answered (RAY_gcs_rpc_server_reconnect_timeout_s)`);
+    say(
+      `lost the head ${host}:${port} (${lost}); retrying for up to ${reconnectTimeoutMs / 1000} s after it last answered (RAY_gcs_rpc_server_reconnect_timeout_s)`,
+    );
     if (!(await join(lastHeard + reconnectTimeoutMs))) {
       if (stopping) return;
-      fail(`the head at ${host}:${port} has been unreachable for more than ${reconnectTimeoutMs / 1000} s (RAY_gcs_rpc_server_reconnect_timeout_s); this node exits, as Ray's raylet does`);
+      fail(
+        `the head at ${host}:${port} has been unreachable for more than ${reconnectTimeoutMs / 1000} s (RAY_gcs_rpc_server_reconnect_timeout_s); this node exits, as Ray's raylet does`,
+      );
     }
     say(`reconnected to head ${host}:${port} (same cluster ${clusterId})`);
   }
@@ -873,7 +968,9 @@ async function stopAll(flags: Map<string, string>): Promise<void> {
   const force = flags.has("force");
   const graceMs = (intFlag(flags, "grace-period") ?? 5) * 1000;
   const pids = existsSync(stateDir)
-    ? readdirSync(stateDir).filter((f) => f.endsWith(".pid")).map((f) => Number(readFileSync(join(stateDir, f), "utf8")))
+    ? readdirSync(stateDir)
+        .filter((f) => f.endsWith(".pid"))
+        .map((f) => Number(readFileSync(join(stateDir, f), "utf8")))
     : [];
   const running = pids.filter((pid) => pid !== process.pid && alive(pid));
   for (const pid of running) process.kill(pid, force ? "SIGKILL" : "SIGTERM");

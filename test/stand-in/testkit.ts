@@ -12,8 +12,6 @@ import { until } from "../helpers/until.ts";
 
 export const rayTs = join(import.meta.dir, "ray.ts");
 
-
-
 export class Proc {
   output = "";
   readonly exited: Promise<number>;
@@ -52,7 +50,10 @@ export class Proc {
     const now = this.output.match(pattern);
     if (now) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no output matching ${pattern} within ${timeoutMs} ms. Output:\n${this.output}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: no output matching ${pattern} within ${timeoutMs} ms. Output:\n${this.output}`)),
+        timeoutMs,
+      );
       this.waiters.push({
         pattern,
         resolve: (m) => {
@@ -127,14 +128,26 @@ export class Kit {
   /** Waits until `ray status` lists exactly the node names given (sorted). */
   async statusLists(address: string, names: string[], prefixCmd: string[] = [], timeoutMs = 15_000): Promise<NodeStatus[]> {
     const want = [...names].sort().join(",");
-    return until(`ray status at ${address} to list ${want}`, async () => {
-      const { nodes } = await this.status(address, prefixCmd);
-      return nodes.map((n) => n.name).sort().join(",") === want ? nodes : undefined;
-    }, timeoutMs);
+    return until(
+      `ray status at ${address} to list ${want}`,
+      async () => {
+        const { nodes } = await this.status(address, prefixCmd);
+        return nodes
+          .map((n) => n.name)
+          .sort()
+          .join(",") === want
+          ? nodes
+          : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   transcript(): string {
-    return this.procs.filter((p) => p.name !== "status-client").map((p) => `----- ${p.name} (exit ${p.exitCode ?? "running"})\n${p.output}`).join("\n");
+    return this.procs
+      .filter((p) => p.name !== "status-client")
+      .map((p) => `----- ${p.name} (exit ${p.exitCode ?? "running"})\n${p.output}`)
+      .join("\n");
   }
 
   async cleanup(): Promise<void> {
@@ -159,7 +172,17 @@ export function headArgs(extra: string[] = []): { args: string[]; port: number; 
     port,
     dashboardPort,
     clientPort,
-    args: ["start", "--head", "--block", `--port=${port}`, `--dashboard-port=${dashboardPort}`, `--ray-client-server-port=${clientPort}`, `--dashboard-agent-listen-port=${agentPort}`, "--disable-usage-stats", ...extra],
+    args: [
+      "start",
+      "--head",
+      "--block",
+      `--port=${port}`,
+      `--dashboard-port=${dashboardPort}`,
+      `--ray-client-server-port=${clientPort}`,
+      `--dashboard-agent-listen-port=${agentPort}`,
+      "--disable-usage-stats",
+      ...extra,
+    ],
   };
 }
 
@@ -189,7 +212,9 @@ function ip(args: string[]): void {
  * container address behind another host's Docker bridge.
  */
 export class TwoHosts {
-  readonly id = Math.floor(Math.random() * 0xffff).toString(16).padStart(4, "0");
+  readonly id = Math.floor(Math.random() * 0xffff)
+    .toString(16)
+    .padStart(4, "0");
   readonly a = `h3t${this.id}a`;
   readonly b = `h3t${this.id}b`;
   readonly subnet = 100 + 2 * Math.floor(Math.random() * 70);
@@ -205,7 +230,10 @@ export class TwoHosts {
     ip(["link", "add", `${this.a}0`, "type", "veth", "peer", "name", `${this.b}0`]);
     ip(["link", "set", `${this.a}0`, "netns", this.a]);
     ip(["link", "set", `${this.b}0`, "netns", this.b]);
-    for (const [ns, dev, addr] of [[this.a, `${this.a}0`, this.addrA], [this.b, `${this.b}0`, this.addrB]] as const) {
+    for (const [ns, dev, addr] of [
+      [this.a, `${this.a}0`, this.addrA],
+      [this.b, `${this.b}0`, this.addrB],
+    ] as const) {
       ip(["-n", ns, "link", "set", "lo", "up"]);
       ip(["-n", ns, "addr", "add", `${addr}/24`, "dev", dev]);
       ip(["-n", ns, "link", "set", dev, "up"]);

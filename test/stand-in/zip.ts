@@ -34,7 +34,8 @@ export function unzipTo(data: Uint8Array, target: string): number {
     const name = buf.toString("utf8", p + 46, p + 46 + nameLength);
     p += 46 + nameLength + extraLength + commentLength;
     if (flags & 1) throw new ZipError(`${name}: encrypted entries are not supported`);
-    if (compressedSize === 0xffffffff || size === 0xffffffff || localOffset === 0xffffffff) throw new ZipError("ZIP64 archives are not supported by the stand-in");
+    if (compressedSize === 0xffffffff || size === 0xffffffff || localOffset === 0xffffffff)
+      throw new ZipError("ZIP64 archives are not supported by the stand-in");
     const path = resolve(root, name);
     if (name.startsWith("/") || (path !== root && !path.startsWith(root + sep))) throw new ZipError(`${name}: entry points outside the target folder`);
     if (name.endsWith("/")) {
@@ -48,7 +49,7 @@ export function unzipTo(data: Uint8Array, target: string): number {
     if (method === 0) content = raw;
     else if (method === 8) content = inflateRawSync(raw);
     else throw new ZipError(`${name}: compression method ${method} is not supported`);
-    if (content.length !== size || (Bun.hash.crc32(content) >>> 0) !== crc) throw new ZipError(`${name}: size or CRC mismatch (corrupt archive)`);
+    if (content.length !== size || Bun.hash.crc32(content) >>> 0 !== crc) throw new ZipError(`${name}: size or CRC mismatch (corrupt archive)`);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content);
     const mode = (external >>> 16) & 0o777;

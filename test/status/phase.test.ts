@@ -21,19 +21,54 @@ const allUp = [row("health", "running", "healthy"), row("ray-cpu"), row("ray-wor
 describe("waitPhase", () => {
   const cases: [string, PsRow[], Parameters<typeof waitPhase>[1], WaitPhase][] = [
     ["nothing yet", [], undefined, { kind: "containers", running: 0, total: 3, pending: ["health", "ray-cpu", "ray-worker"] }],
-    ["some running", [row("health", "running", "starting"), row("ray-cpu", "created")], undefined, { kind: "containers", running: 1, total: 3, pending: ["ray-cpu", "ray-worker"] }],
-    ["a container exited", [row("health", "running", "healthy"), row("ray-cpu", "exited", "", 1)], undefined, { kind: "failed", service: "ray-cpu", reason: "container lab-ray-cpu-1 exited (exit code 1)" }],
-    ["health unhealthy", [row("health", "running", "unhealthy"), row("ray-cpu"), row("ray-worker")], undefined, { kind: "failed", service: "health", reason: "container lab-health-1 is unhealthy" }],
+    [
+      "some running",
+      [row("health", "running", "starting"), row("ray-cpu", "created")],
+      undefined,
+      { kind: "containers", running: 1, total: 3, pending: ["ray-cpu", "ray-worker"] },
+    ],
+    [
+      "a container exited",
+      [row("health", "running", "healthy"), row("ray-cpu", "exited", "", 1)],
+      undefined,
+      { kind: "failed", service: "ray-cpu", reason: "container lab-ray-cpu-1 exited (exit code 1)" },
+    ],
+    [
+      "health unhealthy",
+      [row("health", "running", "unhealthy"), row("ray-cpu"), row("ray-worker")],
+      undefined,
+      { kind: "failed", service: "health", reason: "container lab-health-1 is unhealthy" },
+    ],
     ["health starting", [row("health", "running", "starting"), row("ray-cpu"), row("ray-worker")], undefined, { kind: "health", health: "starting" }],
     ["roster not asked yet", allUp, undefined, { kind: "election", detail: undefined }],
     ["roster unreachable", allUp, { error: "refused" }, { kind: "election", detail: "refused" }],
     ["no head yet", allUp, roster({}), { kind: "election" }],
     ["head, 1 of 2 workers", allUp, roster({ head, workers: [worker(1)] }), { kind: "workers", head: "lab-cpu", joined: 2, expected: 3, missing: ["w2"] }],
-    ["a worker of an earlier term does not count", allUp, roster({ head, workers: [worker(1), worker(2, 2)] }), { kind: "workers", head: "lab-cpu", joined: 2, expected: 3, missing: ["w2"] }],
-    ["head not ready", allUp, roster({ head: { ...head, ready: false }, workers: [worker(1), worker(2)] }), { kind: "workers", head: "lab-cpu", joined: 3, expected: 3, missing: [] }],
+    [
+      "a worker of an earlier term does not count",
+      allUp,
+      roster({ head, workers: [worker(1), worker(2, 2)] }),
+      { kind: "workers", head: "lab-cpu", joined: 2, expected: 3, missing: ["w2"] },
+    ],
+    [
+      "head not ready",
+      allUp,
+      roster({ head: { ...head, ready: false }, workers: [worker(1), worker(2)] }),
+      { kind: "workers", head: "lab-cpu", joined: 3, expected: 3, missing: [] },
+    ],
     ["ready", allUp, roster({ head, workers: [worker(1), worker(2)] }), { kind: "ready", head: "lab-cpu", joined: 3, expected: 3 }],
-    ["ready, with another host's workers and a left-over test worker around", allUp, roster({ head, workers: [worker(1), worker(2), { ...worker(9), node: "test-ray-worker" }] }), { kind: "ready", head: "lab-cpu", joined: 3, expected: 3 }],
-    ["a member host: the head is elsewhere, this host's nodes are workers", allUp, roster({ head: { ...head, node: "ray-cpu.ws1" }, workers: [worker(1), worker(2), { ...worker(3), node: "lab-cpu" }] }), { kind: "ready", head: "ray-cpu.ws1", joined: 3, expected: 3 }],
+    [
+      "ready, with another host's workers and a left-over test worker around",
+      allUp,
+      roster({ head, workers: [worker(1), worker(2), { ...worker(9), node: "test-ray-worker" }] }),
+      { kind: "ready", head: "lab-cpu", joined: 3, expected: 3 },
+    ],
+    [
+      "a member host: the head is elsewhere, this host's nodes are workers",
+      allUp,
+      roster({ head: { ...head, node: "ray-cpu.ws1" }, workers: [worker(1), worker(2), { ...worker(3), node: "lab-cpu" }] }),
+      { kind: "ready", head: "ray-cpu.ws1", joined: 3, expected: 3 },
+    ],
   ];
   test.each(cases)("%s", (_name, rows, r, expected) => expect(waitPhase(rows, r, expectation)).toEqual(expected));
 
@@ -48,11 +83,18 @@ describe("waitPhase", () => {
     expect(waitPhase(rows, formed, withMlflow)).toEqual({ kind: "healthchecks", pending: ["mlflow"] });
     expect(waitPhase([...allUp, row("mlflow", "running", "healthy"), row("marimo")], formed, withMlflow).kind).toBe("ready");
     // Without an election too.
-    expect(waitPhase([row("mlflow", "running", "starting")], undefined, { services: ["mlflow"], election: false, nodes: [] })).toEqual({ kind: "healthchecks", pending: ["mlflow"] });
+    expect(waitPhase([row("mlflow", "running", "starting")], undefined, { services: ["mlflow"], election: false, nodes: [] })).toEqual({
+      kind: "healthchecks",
+      pending: ["mlflow"],
+    });
   });
 
   test("without an election (fixed head_address) running containers are ready", () => {
-    expect(waitPhase([row("ray-cpu")], undefined, { services: ["ray-cpu"], election: false, nodes: ["ray-cpu"] })).toEqual({ kind: "ready", joined: 0, expected: 0 });
+    expect(waitPhase([row("ray-cpu")], undefined, { services: ["ray-cpu"], election: false, nodes: ["ray-cpu"] })).toEqual({
+      kind: "ready",
+      joined: 0,
+      expected: 0,
+    });
   });
 });
 

@@ -17,15 +17,35 @@ import { sandbox, type Sandbox } from "../fixtures/recorder.ts";
 
 function composeOf(config: ConfigInput, nodes?: NodesInput): { doc: ComposeDoc; facts: StackFacts } {
   const model = modelFixture(config, nodes);
-  const [file] = renderBuild({ model, cslrBinary: "/c", projectDir: "/p", outDir: "/p/_build", hostAddress: "10.0.0.5", version: "0", tls: renderTls, templates: embeddedTemplateSet() });
+  const [file] = renderBuild({
+    model,
+    cslrBinary: "/c",
+    projectDir: "/p",
+    outDir: "/p/_build",
+    hostAddress: "10.0.0.5",
+    version: "0",
+    tls: renderTls,
+    templates: embeddedTemplateSet(),
+  });
   return { doc: parse(file!.content) as ComposeDoc, facts: stackFactsOfModel(model, renderTls.pin) };
 }
 
 describe("the facts in _build/compose.yaml are the model's", () => {
   test.each([
     ["one workstation, defaults", {}, undefined],
-    ["a GPU node, workers, odd ports, loopback", { network: { bind_address: "127.0.0.1" }, services: { health: { port: 9999 }, ray: { gpu: { enabled: true, dashboard_port: 9266 }, workers: 2 }, marimo: { enabled: false } } }, undefined],
-    ["a member workstation (host networking, the election elsewhere)", { network: { mode: "host" }, host: { name: "ws2", address: "10.0.0.12" }, services: { health: { enabled: false }, redis: { enabled: false } } }, { head_whitelist: ["ray-cpu"], health_service: { url: "http://10.0.0.11:8888" } }],
+    [
+      "a GPU node, workers, odd ports, loopback",
+      {
+        network: { bind_address: "127.0.0.1" },
+        services: { health: { port: 9999 }, ray: { gpu: { enabled: true, dashboard_port: 9266 }, workers: 2 }, marimo: { enabled: false } },
+      },
+      undefined,
+    ],
+    [
+      "a member workstation (host networking, the election elsewhere)",
+      { network: { mode: "host" }, host: { name: "ws2", address: "10.0.0.12" }, services: { health: { enabled: false }, redis: { enabled: false } } },
+      { head_whitelist: ["ray-cpu"], health_service: { url: "http://10.0.0.11:8888" } },
+    ],
   ] as [string, ConfigInput, NodesInput | undefined][])("%s", (_name, config, nodes) => {
     const { doc, facts } = composeOf(config, nodes);
     const back = stackFactsOfCompose(doc, "elsewhere");
@@ -46,13 +66,24 @@ describe("cslr status with an error in config.yaml", () => {
     project = join(box.dir, "project");
     mkdirSync(project);
     server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: testElectionCertificate(), fetch: () => Response.json({ head, term: 2, workers: [] }) });
-    writeFileSync(join(project, "config.yaml"), `project:\n  name: lab\nservices:\n  health:\n    port: ${server.port}\n    binary: ${fakeHealthBinary(project)}\n  ray:\n    gpu:\n      enabled: false\n`);
+    writeFileSync(
+      join(project, "config.yaml"),
+      `project:\n  name: lab\nservices:\n  health:\n    port: ${server.port}\n    binary: ${fakeHealthBinary(project)}\n  ray:\n    gpu:\n      enabled: false\n`,
+    );
     writeFileSync(join(project, "nodes.yaml"), "head_whitelist: [ray-cpu]\n");
     writeFileSync(join(project, ".env"), dotenvText(), { mode: 0o600 });
     writeElectionCertificate(project);
     expect((await runCli(["generate"], { cwd: project, env: box.env, replaceEnv: true })).exitCode).toBe(0);
     const ps = join(box.dir, "ps.json");
-    writeFileSync(ps, [{ Service: "health", Name: "lab-health-1", State: "running", Health: "healthy", Status: "Up" }, { Service: "ray-cpu", Name: "lab-ray-cpu-1", State: "running", Health: "", Status: "Up" }].map((r) => JSON.stringify(r)).join("\n"));
+    writeFileSync(
+      ps,
+      [
+        { Service: "health", Name: "lab-health-1", State: "running", Health: "healthy", Status: "Up" },
+        { Service: "ray-cpu", Name: "lab-ray-cpu-1", State: "running", Health: "", Status: "Up" },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join("\n"),
+    );
     box.env.FAKE_PS_FILE = ps;
     // An edit since `up` that breaks the config.
     writeFileSync(join(project, "config.yaml"), readFileSync(join(project, "config.yaml"), "utf8").replace("    port: ", "    prot: "));

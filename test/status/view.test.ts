@@ -30,7 +30,10 @@ test("endpoints: Ray from the local head's ports on HOST; services by their conf
 
 test("endpoints: a head on another machine is reached at its own address", () => {
   const remote = { ...head, node: "gpu-box", address: "10.0.0.9:6380" };
-  expect(endpoints(stackFactsOfModel(labModelFixture()), "192.168.1.20", remote)).toMatchObject({ rayDashboard: "http://10.0.0.9:8265", rayClient: "ray://10.0.0.9:10001" });
+  expect(endpoints(stackFactsOfModel(labModelFixture()), "192.168.1.20", remote)).toMatchObject({
+    rayDashboard: "http://10.0.0.9:8265",
+    rayClient: "ray://10.0.0.9:10001",
+  });
   expect(endpoints(stackFactsOfModel(labModelFixture()), "192.168.1.20", null).rayClient).toBeUndefined();
 });
 
@@ -42,8 +45,20 @@ test("status report and screen with a head and a worker", () => {
     rows,
     roster: { roster: { head, term: 4, workers: [{ node: "w1", address: "10.0.0.6", ageMs: 900 }] } },
   });
-  expect(report).toMatchObject({ schemaVersion: 1, project: "cslr", host: "ws1", address: "192.168.1.20", term: 4, head, rosterError: undefined, gcsAddress: "192.168.1.20:6379" });
-  expect(report.services.map((s) => [s.service, s.state, s.health])).toEqual([["health", "running", "healthy"], ["ray-cpu", "running", ""]]);
+  expect(report).toMatchObject({
+    schemaVersion: 1,
+    project: "cslr",
+    host: "ws1",
+    address: "192.168.1.20",
+    term: 4,
+    head,
+    rosterError: undefined,
+    gcsAddress: "192.168.1.20:6379",
+  });
+  expect(report.services.map((s) => [s.service, s.state, s.health])).toEqual([
+    ["health", "running", "healthy"],
+    ["ray-cpu", "running", ""],
+  ]);
   const screen = renderStatus(report);
   expect(screen).toContain("Ray head: lab-cpu (10.0.0.5:6379), term 4, since 2026-01-01T00:00:00Z, ready");
   expect(screen).toMatch(/ {4}w1 +worker +10\.0\.0\.6 +last report 0\.9 s ago/);
@@ -55,18 +70,31 @@ test("status report and screen with a head and a worker", () => {
 
 test("one workstation in bridge networking: the host is shown at its address, not a container's name", () => {
   const local = { node: "ray-cpu", address: "ray-cpu:6379", term: 1, since: "t", ready: true };
-  const report = buildStatus({ stack: stackFactsOfModel(labModelFixture()), projectName: "cslr", address: "192.168.1.20", rows, roster: { roster: { head: local, term: 1, workers: [{ node: "ray-worker-1", address: "ray-worker-1", ageMs: 100 }] } } });
+  const report = buildStatus({
+    stack: stackFactsOfModel(labModelFixture()),
+    projectName: "cslr",
+    address: "192.168.1.20",
+    rows,
+    roster: { roster: { head: local, term: 1, workers: [{ node: "ray-worker-1", address: "ray-worker-1", ageMs: 100 }] } },
+  });
   expect(report.hosts.map((h) => [h.name, h.address])).toEqual([["ws1", "192.168.1.20"]]);
   expect(renderStatus(report)).toContain("\n  ws1 (192.168.1.20)\n");
 });
 
 test("the coordinator's status names workstations that were members and are gone", () => {
   const model = modelFixture({ network: { mode: "host" }, host: { name: "ws1" } }, { head_whitelist: ["ray-cpu"] });
-  const roster = { head: { node: "ray-cpu.ws1", host: "ws1", address: "10.0.0.11:6379", term: 2, since: "t", ready: true }, term: 2, workers: [], gone: [{ host: "ws2", address: "10.0.0.12", lastSeen: "2026-12-04T13:40:02.000Z" }] };
+  const roster = {
+    head: { node: "ray-cpu.ws1", host: "ws1", address: "10.0.0.11:6379", term: 2, since: "t", ready: true },
+    term: 2,
+    workers: [],
+    gone: [{ host: "ws2", address: "10.0.0.12", lastSeen: "2026-12-04T13:40:02.000Z" }],
+  };
   const report = buildStatus({ stack: stackFactsOfModel(model), projectName: "lab", address: "10.0.0.11", rows, roster: { roster }, clusterToken: "tok" });
   expect(report.goneHosts).toEqual(roster.gone);
   const screen = renderStatus(report);
-  expect(screen).toContain("Gone (were in the cluster; no report from their nodes for three lease TTLs):\n  ws2 (10.0.0.12), last report 2026-12-04T13:40:02.000Z\n");
+  expect(screen).toContain(
+    "Gone (were in the cluster; no report from their nodes for three lease TTLs):\n  ws2 (10.0.0.12), last report 2026-12-04T13:40:02.000Z\n",
+  );
 });
 
 test("several workstations: nodes grouped by host, the GCS address and the join line on the coordinator", () => {
@@ -100,7 +128,13 @@ test("several workstations: nodes grouped by host, the GCS address and the join 
 });
 
 test("status without a reachable roster says why, and nothing running says how to start", () => {
-  const report = buildStatus({ stack: stackFactsOfModel(labModelFixture()), projectName: "cslr", address: "h", rows: [], roster: { error: "http://127.0.0.1:8888/v1/cluster unreachable: refused" } });
+  const report = buildStatus({
+    stack: stackFactsOfModel(labModelFixture()),
+    projectName: "cslr",
+    address: "h",
+    rows: [],
+    roster: { error: "http://127.0.0.1:8888/v1/cluster unreachable: refused" },
+  });
   expect(report.head).toBeNull();
   const screen = renderStatus(report);
   expect(screen).toContain("Services here: none running (start them with `cslr up -d`)");
@@ -109,7 +143,13 @@ test("status without a reachable roster says why, and nothing running says how t
 });
 
 test("the election service on another cslr version: said in status, with what to run; the same version: nothing", () => {
-  const base = { stack: stackFactsOfModel(labModelFixture()), projectName: "lab", address: "10.0.0.11", rows: [], roster: { roster: { head: null, term: 0, workers: [] } } };
+  const base = {
+    stack: stackFactsOfModel(labModelFixture()),
+    projectName: "lab",
+    address: "10.0.0.11",
+    rows: [],
+    roster: { roster: { head: null, term: 0, workers: [] } },
+  };
   const older = buildStatus({ ...base, serviceVersion: "0.0.9", cliVersion: "0.1.0" });
   expect(older.versionMismatch).toBe(true);
   expect(renderStatus(older)).toContain("Note: the election service runs cslr 0.0.9, this CLI is 0.1.0: `cslr up` updates it");

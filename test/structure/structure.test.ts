@@ -35,8 +35,20 @@ describe("the import graph scanner", () => {
   });
 
   test("finds cycles of files and of folders", () => {
-    expect(cyclesOf([["a", "b"], ["b", "c"], ["c", "a"], ["c", "d"]])).toEqual([["a", "b", "c"]]);
-    expect(cyclesOf([["a", "b"], ["b", "c"]])).toEqual([]);
+    expect(
+      cyclesOf([
+        ["a", "b"],
+        ["b", "c"],
+        ["c", "a"],
+        ["c", "d"],
+      ]),
+    ).toEqual([["a", "b", "c"]]);
+    expect(
+      cyclesOf([
+        ["a", "b"],
+        ["b", "c"],
+      ]),
+    ).toEqual([]);
   });
 
   test("an import from a lower layer to a higher one is an upward arrow", () => {

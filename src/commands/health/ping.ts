@@ -17,8 +17,10 @@ export default defineCommand({
     if (timeoutMs === undefined) throw new UsageError(`--timeout ${JSON.stringify(args.timeout)}: expected seconds like 2, 2s or 500ms`);
     const url = parseHttpUrl(args.url);
     if (!url) throw new UsageError(`--url ${JSON.stringify(args.url)}: expected an http(s) URL like https://127.0.0.1:8080`);
-    if (args.pin !== undefined && !pinPattern.test(args.pin)) throw new UsageError(`--pin ${JSON.stringify(args.pin)}: expected 64 hex digits (the certificate's SHA-256)`);
+    if (args.pin !== undefined && !pinPattern.test(args.pin))
+      throw new UsageError(`--pin ${JSON.stringify(args.pin)}: expected 64 hex digits (the certificate's SHA-256)`);
     if (url.scheme === "https" && args.pin === undefined) throw new UsageError(`--url ${args.url}: an https URL needs --pin (the certificate's SHA-256)`);
-    if (!(await ping(args.url, timeoutMs / 1000, url.scheme === "https" ? pinnedFetch(args.pin!) : fetch))) throw new CslrError(`cslr: ${args.url}/healthz did not answer within ${timeoutMs} ms`);
+    if (!(await ping(args.url, timeoutMs / 1000, url.scheme === "https" ? pinnedFetch(args.pin!) : fetch)))
+      throw new CslrError(`cslr: ${args.url}/healthz did not answer within ${timeoutMs} ms`);
   },
 });

@@ -25,7 +25,10 @@ function whitelistFromNodesFile(path: string): string[] {
 }
 
 function whitelistFromFlag(flag: string): string[] {
-  const names = flag.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = flag
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.find((n) => !isHostname(n));
   if (bad !== undefined) throw new UsageError(`--whitelist: ${JSON.stringify(bad)} is not a hostname; expected names like ray-cpu,ray-gpu`);
   return names;
@@ -50,7 +53,8 @@ function readJoinInfo(path: string): JoinInfo {
 /** The certificate and key for HTTPS, both or neither; a file that is not PEM is exit 2 with its flag. */
 function readTls(certPath: string | undefined, keyPath: string | undefined): { cert: string; key: string } | undefined {
   if (certPath === undefined && keyPath === undefined) return undefined;
-  if (certPath === undefined || keyPath === undefined) throw new UsageError("--tls-cert and --tls-key: expected both (the certificate and its key), or neither for plain HTTP");
+  if (certPath === undefined || keyPath === undefined)
+    throw new UsageError("--tls-cert and --tls-key: expected both (the certificate and its key), or neither for plain HTTP");
   const read = (flag: string, path: string, label: RegExp) => {
     let text: string;
     try {
@@ -58,14 +62,14 @@ function readTls(certPath: string | undefined, keyPath: string | undefined): { c
     } catch (error) {
       throw new UsageError(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); expected a PEM file`);
     }
-    if (!label.test(text)) throw new UsageError(`${flag} ${path}: not a PEM ${flag === "--tls-cert" ? "certificate" : "private key"}; expected the file cslr init writes`);
+    if (!label.test(text))
+      throw new UsageError(`${flag} ${path}: not a PEM ${flag === "--tls-cert" ? "certificate" : "private key"}; expected the file cslr init writes`);
     return text;
   };
   const cert = read("--tls-cert", certPath, /-----BEGIN CERTIFICATE-----/);
   if (pinOfPem(cert) === undefined) throw new UsageError(`--tls-cert ${certPath}: not a readable certificate; expected the file cslr init writes`);
   return { cert, key: read("--tls-key", keyPath, /-----BEGIN (EC |)PRIVATE KEY-----/) };
 }
-
 
 /** The lab page's file, checked against its schema: a bad one is exit 2 with the field. */
 function readPageConfig(path: string): PageConfig {
@@ -106,10 +110,7 @@ export default defineCommand({
     if (leaseTtlMs === undefined || leaseTtlMs < 1000 || leaseTtlMs > 3_600_000) {
       throw new UsageError(`--lease-ttl ${JSON.stringify(args["lease-ttl"])}: expected a duration from 1s to 1h, like 30s`);
     }
-    const whitelist = [
-      ...(args.nodes ? whitelistFromNodesFile(args.nodes) : []),
-      ...(args.whitelist ? whitelistFromFlag(args.whitelist) : []),
-    ];
+    const whitelist = [...(args.nodes ? whitelistFromNodesFile(args.nodes) : []), ...(args.whitelist ? whitelistFromFlag(args.whitelist) : [])];
     if (whitelist.length === 0) throw new UsageError("no head whitelist; expected --nodes FILE (with head_whitelist) or --whitelist a,b");
     const token = process.env.CSLR_CLUSTER_TOKEN || undefined;
     const joinInfo = args["join-info"] ? readJoinInfo(args["join-info"]) : undefined;
@@ -123,7 +124,17 @@ export default defineCommand({
       process.once("SIGINT", resolve);
     });
     try {
-      running = startLabServer({ host: args.host, port: port.data, whitelist: [...new Set(whitelist)], leaseTtlMs, token, statePath: args.state, joinInfo, page, tls });
+      running = startLabServer({
+        host: args.host,
+        port: port.data,
+        whitelist: [...new Set(whitelist)],
+        leaseTtlMs,
+        token,
+        statePath: args.state,
+        joinInfo,
+        page,
+        tls,
+      });
     } catch (error) {
       if (error instanceof Error && error.name === "CslrError") throw error;
       throw new UsageError(`cannot listen on ${args.host}:${args.port}: ${(error as Error).message}`);

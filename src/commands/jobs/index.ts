@@ -1,5 +1,5 @@
 /**
- * `cslr jobs [--json]`, `cslr jobs logs ID [-f]`, `cslr jobs stop ID` 
+ * `cslr jobs [--json]`, `cslr jobs logs ID [-f]`, `cslr jobs stop ID`
  * `makeJobsCommand(resolveTarget)` takes the head lookup.
  */
 import { defineCommand } from "citty";

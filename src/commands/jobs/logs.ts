@@ -14,13 +14,18 @@ export function makeLogsCommand(resolveTarget?: ResolveTarget) {
     async run({ args }) {
       const client = await headClient(resolveTarget, args);
       const [{ showLogs }, io] = await Promise.all([import("../../jobs/jobs.ts"), import("../../jobs/cli-io.ts")]);
-      process.exitCode = await showLogs(client, args.id, { follow: Boolean(args.follow) }, {
-        writeLog: io.boundedLogWriter(process.stdout),
-        say: (line) => process.stderr.write(`${line}\n`),
-        info: infoLine,
-        logOnScreen: Boolean(process.stdout.isTTY),
-        interrupts: io.processInterrupts,
-      });
+      process.exitCode = await showLogs(
+        client,
+        args.id,
+        { follow: Boolean(args.follow) },
+        {
+          writeLog: io.boundedLogWriter(process.stdout),
+          say: (line) => process.stderr.write(`${line}\n`),
+          info: infoLine,
+          logOnScreen: Boolean(process.stdout.isTTY),
+          interrupts: io.processInterrupts,
+        },
+      );
     },
   });
 }

@@ -7,7 +7,11 @@ import pkg from "../../../package.json" with { type: "json" };
 export const jobsArgs = {
   ...commonArgs,
   address: { type: "string", description: "The head's dashboard URL, instead of looking it up", valueHint: "URL" },
-  cluster: { type: "string", description: "The coordinator's URL, outside a project (default: $CSLR_CLUSTER, else the profile cslr join --client wrote)", valueHint: "URL" },
+  cluster: {
+    type: "string",
+    description: "The coordinator's URL, outside a project (default: $CSLR_CLUSTER, else the profile cslr join --client wrote)",
+    valueHint: "URL",
+  },
 } as const satisfies Record<string, ArgDef>;
 
 /** The client of the current head, loading the jobs modules only when a command runs. */

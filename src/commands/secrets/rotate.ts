@@ -25,7 +25,10 @@ function chosenSecrets(name: string | undefined, required: SecretName[]): Secret
 }
 
 export default defineCommand({
-  meta: { name: "rotate", description: "Give a secret in .env a new random value (all the config uses without NAME); POSTGRES_PASSWORD is changed inside PostgreSQL too" },
+  meta: {
+    name: "rotate",
+    description: "Give a secret in .env a new random value (all the config uses without NAME); POSTGRES_PASSWORD is changed inside PostgreSQL too",
+  },
   args: {
     ...commonArgs,
     name: { type: "positional", required: false, description: `The secret: ${secretNames.join(", ")}`, valueHint: "NAME" },
@@ -33,7 +36,10 @@ export default defineCommand({
   async run({ args }) {
     const paths = resolveProject(args);
     const model = await loadProject(paths);
-    const names = chosenSecrets(args.name, requiredSecrets(model).map((s) => s.name));
+    const names = chosenSecrets(
+      args.name,
+      requiredSecrets(model).map((s) => s.name),
+    );
     const fresh = Object.fromEntries(names.map((name) => [name, randomSecret()])) as Partial<Record<SecretName, string>>;
 
     // The new .env is written beside the old one first and renamed into place last: if
@@ -72,6 +78,8 @@ function report(composeFile: string, names: SecretName[], model: Awaited<ReturnT
     log.info(`${name}: ${users.length > 0 ? `used by ${users.join(", ")}` : "used by no service of this stack"}${note ? `; ${note}` : ""}`);
   }
   if (services.size > 0) {
-    log.info(`running containers keep the old values until they are recreated: run \`cslr up -d\` (it recreates ${[...services].join(", ")}, the services whose environment changed)`);
+    log.info(
+      `running containers keep the old values until they are recreated: run \`cslr up -d\` (it recreates ${[...services].join(", ")}, the services whose environment changed)`,
+    );
   }
 }

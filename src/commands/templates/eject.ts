@@ -24,7 +24,10 @@ export default defineCommand({
     }
     mkdirSync(dir, { recursive: true });
     for (const name of templateNames) writeFileSync(join(dir, `${name}.eta`), templates[name].text);
-    writeFileSync(join(dir, ejectedMarker), "# Written by `cslr templates eject`: cslr generate uses the templates in this folder.\n# Remove this file to go back to the embedded templates.\n");
+    writeFileSync(
+      join(dir, ejectedMarker),
+      "# Written by `cslr templates eject`: cslr generate uses the templates in this folder.\n# Remove this file to go back to the embedded templates.\n",
+    );
     log.success(`wrote ${templateNames.length} templates to ${dir}; \`cslr generate\` now uses them`);
   },
 });

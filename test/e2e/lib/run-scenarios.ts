@@ -119,7 +119,13 @@ export function runScenarios(ctx: RunScenarioContext): void {
     const code = await run.exited;
     expect({ code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.stringContaining("uploaded the working directory") });
     const files = JSON.parse(/^files: (.*)$/m.exec(run.stdout)![1]!) as string[];
-    expect(files.filter((f) => !f.startsWith("__pycache__") && !f.includes("/__pycache__/"))).toEqual([".gitignore", "config.json", "forever.py", "lib/util.py", "train.py"]);
+    expect(files.filter((f) => !f.startsWith("__pycache__") && !f.includes("/__pycache__/"))).toEqual([
+      ".gitignore",
+      "config.json",
+      "forever.py",
+      "lib/util.py",
+      "train.py",
+    ]);
     expect(/^tracking: (.*)$/m.exec(run.stdout)?.[1]).toBe(ctx.trackingUri());
     expect(run.stdout).toContain(`experiment: ${stack.project}`);
     expect(run.stdout).toContain("hello from lib/util.py");

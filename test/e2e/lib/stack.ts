@@ -17,8 +17,6 @@ import { cidrsOverlap, parseIpv4Cidr } from "../../../src/config/net.ts";
 import { pinnedFetch, pinOfPem } from "../../../src/election/tls.ts";
 import { realImages, testImages } from "./engine.ts";
 
-
-
 export interface CommandResult {
   code: number;
   stdout: string;
@@ -141,7 +139,15 @@ export class Stack {
         health: { image: testImages.base, port: this.ports.health, binary: this.binary, lease_ttl: o.leaseTtl ?? 3 },
         ray: {
           cpu: { image: ray, ...sizing, head_port: this.ports.cpu.head, dashboard_port: this.ports.cpu.dashboard, client_port: this.ports.cpu.client },
-          gpu: { enabled: o.gpu, image: ray, gpus: 1, ...sizing, head_port: this.ports.gpu.head, dashboard_port: this.ports.gpu.dashboard, client_port: this.ports.gpu.client },
+          gpu: {
+            enabled: o.gpu,
+            image: ray,
+            gpus: 1,
+            ...sizing,
+            head_port: this.ports.gpu.head,
+            dashboard_port: this.ports.gpu.dashboard,
+            client_port: this.ports.gpu.client,
+          },
           workers: o.workers,
         },
         redis: { enabled: o.redis ?? false, image: testImages.redis, port: this.ports.redis },
@@ -211,7 +217,9 @@ export class Stack {
 
   /** Containers of a compose project (this stack's by default), from docker inspect. */
   containers(project = this.project): ContainerInfo[] {
-    const ids = docker(["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`]).stdout.split("\n").filter(Boolean);
+    const ids = docker(["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`])
+      .stdout.split("\n")
+      .filter(Boolean);
     if (ids.length === 0) return [];
     const inspected = JSON.parse(docker(["inspect", ...ids]).stdout) as {
       Id: string;
@@ -237,7 +245,9 @@ export class Stack {
   }
 
   volumes(): string[] {
-    return docker(["volume", "ls", "-q", "--filter", `label=com.docker.compose.project=${this.project}`]).stdout.split("\n").filter(Boolean);
+    return docker(["volume", "ls", "-q", "--filter", `label=com.docker.compose.project=${this.project}`])
+      .stdout.split("\n")
+      .filter(Boolean);
   }
 
   /** Is something listening behind a published port? (Docker's proxy alone does not count.) */
