@@ -49,7 +49,8 @@ test("bad usage is a UsageError (exit 2) before any request", async () => {
     ["--address", fake.url, "--cpus", "lots", "--", "x"],
     ["--address", fake.url, "--env", "1=x", "--", "x"],
   ]) {
-    expect(runCommand(runCommandDef, { rawArgs })).rejects.toBeInstanceOf(UsageError);
+    // Awaited: an un-awaited `rejects` settles after the count below and can never fail the test.
+    await expect(runCommand(runCommandDef, { rawArgs })).rejects.toBeInstanceOf(UsageError);
   }
   expect(fake.requests.length).toBe(before);
 });

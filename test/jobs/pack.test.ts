@@ -161,20 +161,15 @@ describe("size limits", () => {
   });
 });
 
-test("a 10,000-file tree (timing printed, not asserted)", () => {
+test("a 1,000-file tree in nested folders: every file is packed, the .gitignore too (the packing rate is bun run bench's)", () => {
   const root = scratchDir();
   const line = "import numpy as np\nfrom ray import tune\n\ndef step(config):\n    return config['lr'] * 2\n";
-  for (let d = 0; d < 100; d++) {
+  for (let d = 0; d < 10; d++) {
     const dir = join(root, `pkg${d}`, `sub${d % 7}`);
     mkdirSync(dir, { recursive: true });
     for (let f = 0; f < 100; f++) writeFileSync(join(dir, `m${f}.py`), line.repeat(1 + ((d * 31 + f * 17) % 60)));
   }
   writeFileSync(join(root, ".gitignore"), "*.log\nbuild/\n");
-  const started = performance.now();
   const pkg = packWorkingDir(root);
-  const ms = performance.now() - started;
-  expect(pkg.fileCount).toBe(10_001);
-  console.log(
-    `packed ${pkg.fileCount} files, ${(pkg.totalBytes / MiB).toFixed(1)} MiB → ${(pkg.bytes.length / MiB).toFixed(2)} MiB zip in ${ms.toFixed(0)} ms`,
-  );
+  expect(pkg.fileCount).toBe(1_001);
 });

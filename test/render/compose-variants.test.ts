@@ -47,7 +47,7 @@ const variants: { name: string; config: (binary: string) => string; nodes?: stri
 ];
 
 describe.each(variants)("variant: $name", (variant) => {
-  test("generates, parses with the expected services, and passes docker compose config -q", async () => {
+  test("generates and parses with the expected services", async () => {
     const dir = makeProject({ config: "", nodes: variant.nodes });
     projects.push(dir);
     await Bun.write(join(dir, "config.yaml"), variant.config(fakeHealthBinary(dir)));
@@ -62,7 +62,15 @@ describe.each(variants)("variant: $name", (variant) => {
       // unless-stopped: the agent exits 0 on the SIGTERM of a stopping dockerd (a reboot), which on-failure never restarts.
       expect(doc.services[name].restart).toBe("unless-stopped");
     }
-    if (!hasCompose) return;
+  });
+
+  // Its own test, so a machine without Compose reports it skipped instead of passing half a test.
+  test.skipIf(!hasCompose)("passes docker compose config -q", async () => {
+    const dir = makeProject({ config: "", nodes: variant.nodes });
+    projects.push(dir);
+    await Bun.write(join(dir, "config.yaml"), variant.config(fakeHealthBinary(dir)));
+    expect((await runCli(["generate"], { cwd: dir })).exitCode).toBe(0);
+    const composeFile = join(dir, "_build/compose.yaml");
     const config = Bun.spawnSync(["docker", "compose", "-f", composeFile, "--env-file", join(dir, ".env"), "config", "-q"], {
       stderr: "pipe",
     });
