@@ -7,8 +7,9 @@
  * new head and a history entry. Screenshots go to $CSLR_SCREENSHOTS (default _build/screenshots).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pinnedFetch, pinOfPem } from "../../src/election/tls.ts";
 import { Browser, chromiumPath, type Page } from "../helpers/cdp.ts";
 import { describeE2E } from "./lib/engine.ts";
 import { RunningCli } from "./lib/run-scenarios.ts";
@@ -75,7 +76,9 @@ describeE2E(
       await page.waitFor(`document.body.innerText.includes("wrong token")`, 15_000);
       expect(await page.cookies()).toEqual([]);
       expect(await page.text()).not.toContain("ray-cpu");
-      const data = await fetch(`${url}page/data.json`);
+      // The page's own data route, asked over HTTPS pinned to the stack's certificate, with no cookie.
+      const cert = readFileSync(join(stack.dir, "election-cert.pem"), "utf8");
+      const data = await pinnedFetch(pinOfPem(cert)!, cert)(`${url}page/data.json`);
       expect(data.status).toBe(401);
       await page.screenshot(join(shots, "page-sign-in.png"));
     }, 60_000);
