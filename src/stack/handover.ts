@@ -6,6 +6,7 @@
 import { readSecret } from "../config/dotenv.ts";
 import { loadProject, resolveProject } from "../config/load.ts";
 import { isHostname } from "../config/schema.ts";
+import { electionAccess } from "../election/access.ts";
 import { handOver } from "../election/handover.ts";
 import { CslrError, UsageError } from "../errors.ts";
 import { log } from "../log.ts";
@@ -27,7 +28,9 @@ export async function handoverStack(projectArgs: Parameters<typeof resolveProjec
   const model = await loadProject(paths);
   const token = readSecret(paths.envFile, "CSLR_CLUSTER_TOKEN");
   if (!token) throw new CslrError(`${paths.envFile}: no CSLR_CLUSTER_TOKEN; the election service takes a handover only with the cluster's token`);
-  const outcome = await handOver({ url: stackFactsOfModel(model).rosterUrl, token, to, timeoutMs: seconds * 1000 });
+  // Pinned to the election service's certificate like every other client (src/election/access.ts).
+  const election = electionAccess(model, paths, stackFactsOfModel(model).rosterUrl);
+  const outcome = await handOver({ url: election.url, fetch: election.fetch, token, to, timeoutMs: seconds * 1000 });
   if (!outcome.ok) throw new CslrError(outcome.reason);
   const r = outcome.value;
   log.success(`head moved from ${r.from} (term ${r.oldTerm}) to ${r.to} (term ${r.newTerm}) in ${(r.tookMs / 1000).toFixed(1)} s`);
