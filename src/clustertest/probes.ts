@@ -76,12 +76,19 @@ export function httpGetProbe(host: string, port: number, path: string, pin?: str
   );
 }
 
+/** A shell test that `python` has the ray package installed, without importing it. */
+function findRay(python: string): string {
+  return `${python} -c 'import importlib.util, sys; sys.exit(0 if importlib.util.find_spec("ray") else 1)' >/dev/null 2>&1`;
+}
+
 /** Prints `standin`, `real` or `none`: which Ray the client image has. */
 export function rayFlavourProbe(): Argv {
   return bashProbe(
     [
-      "if command -v ray >/dev/null && ray --version 2>&1 | grep -qi 'stand-in'; then echo standin",
-      "elif python3 -c 'import ray' >/dev/null 2>&1 || python -c 'import ray' >/dev/null 2>&1; then echo real",
+      // Real Ray first, by find_spec rather than `import ray` or `ray --version`: loading Ray takes
+      // seconds on a busy 2-core host, past the probe's limit. The stand-in image has no Python Ray.
+      `if ${findRay("python3")} || ${findRay("python")}; then echo real`,
+      "elif command -v ray >/dev/null && ray --version 2>&1 | grep -qi 'stand-in'; then echo standin",
       "else echo none; fi",
     ].join("\n"),
     [],
