@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pinnedFetch, pinOfPem } from "../../src/election/tls.ts";
 import { parse, stringify } from "yaml";
 import { compiledCslr } from "../helpers/binary.ts";
 import { cleanupStale, describeNetns } from "../helpers/netns.ts";
@@ -58,16 +59,19 @@ describeE2E("e2e: a lab's week (stand-in Ray)", () => {
       },
     });
 
-    const cslr = (w: Workstation, args: string[], timeoutMs = 180_000) => w.exec([binary, ...args], {}, { cwd: dirOf(w), timeoutMs });
-    const ok = async (w: Workstation, args: string[], timeoutMs?: number) => {
-      const result = await cslr(w, args, timeoutMs);
+    const cslr = (w: Workstation, args: string[], timeoutMs = 180_000, env: Record<string, string> = {}) =>
+      w.exec([binary, ...args], env, { cwd: dirOf(w), timeoutMs });
+    const ok = async (w: Workstation, args: string[], timeoutMs?: number, env?: Record<string, string>) => {
+      const result = await cslr(w, args, timeoutMs, env);
       if (result.code !== 0) throw new Error(`cslr ${args.join(" ")} on ${w.name} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
       return result;
     };
     const token = () => /^CSLR_CLUSTER_TOKEN=(.*)$/m.exec(readFileSync(join(dirOf(a), ".env"), "utf8"))![1]!;
+    /** The coordinator's certificate pin: the test talks to it as a member would. */
+    const pin = () => pinOfPem(readFileSync(join(dirOf(a), "election-cert.pem"), "utf8"))!;
     const get = async (path: string) => {
       try {
-        const response = await fetch(`http://${a.address}:${healthPort}${path}`, {
+        const response = await pinnedFetch(pin())(`https://${a.address}:${healthPort}${path}`, {
           headers: { authorization: `Bearer ${token()}` },
           signal: AbortSignal.timeout(1500),
         });
@@ -146,9 +150,12 @@ describeE2E("e2e: a lab's week (stand-in Ray)", () => {
       await ok(a, ["init", "--quiet"]);
       writeFileSync(join(dirOf(a), "config.yaml"), stringify(baseConfig()));
       const up = await ok(a, ["up", "-d", "--wait"], 240_000);
-      const joinLine = /^\s*(cslr join http:\/\/\S+ --token \S+)\s*$/m.exec(up.stderr)?.[1] ?? "";
-      expect(joinLine).toBe(`cslr join http://${a.address}:${healthPort} --token ${token()}`);
-      await ok(b, [...joinLine.split(" ").slice(1), "--up"], 240_000);
+      const joinLine = /^\s*(cslr join https:\/\/\S+ --token -)\s*$/m.exec(up.stderr)?.[1] ?? "";
+      expect(joinLine).toBe(`cslr join https://${a.address}:${healthPort} --token -`);
+      const joinToken = /^\s*(cslr1\.\S+)\s*$/m.exec(up.stderr)?.[1] ?? "";
+      expect(joinToken).toBe(`cslr1.${pin()}.${token()}`);
+      // The printed line with its `--token -` dropped: the join token comes from the environment.
+      await ok(b, [...joinLine.split(" ").slice(1, -2), "--up"], 240_000, { CSLR_CLUSTER_TOKEN: joinToken });
       await waitFor("both hosts' nodes in Ray's view", 90_000, bothAlive);
     }, 900_000);
 
@@ -175,7 +182,7 @@ describeE2E("e2e: a lab's week (stand-in Ray)", () => {
             what: "host.address",
             edit: (c) => (c.host = { address: "10.213.250.7" }),
             seen: (i) => [i.coordinator.address, i.coordinator.url],
-            expected: ["10.213.250.7", `http://10.213.250.7:${healthPort}`],
+            expected: ["10.213.250.7", `https://10.213.250.7:${healthPort}`],
           },
           {
             what: "images",
