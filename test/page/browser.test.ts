@@ -119,7 +119,7 @@ describeBrowser("the lab page in Chromium", () => {
           project: "vision-lab",
           dashboardPorts: { "ray-gpu": Number(new URL(lab.url).port) },
           services: [{ name: "MLflow", check: { http: `${lab.url}/api/version` }, link: "http://10.1.0.11:5000" }],
-          joinLine: 'cslr join http://10.1.0.11:8888 --token "$CSLR_CLUSTER_TOKEN"',
+          joinLine: "cslr join https://10.1.0.11:8888 --token -",
         },
       },
     });
