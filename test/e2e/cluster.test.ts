@@ -10,11 +10,18 @@ import { redisCommands } from "./lib/redis.ts";
 import { runScenarios } from "./lib/run-scenarios.ts";
 import { currentWorkers, expectOk, Stack, type RosterLike } from "./lib/stack.ts";
 
+/** The election's lease TTL for this stack, seconds (see beforeAll). */
+const leaseTtlSeconds = 12;
+
 describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers", () => {
   let stack: Stack;
 
   beforeAll(() => {
-    stack = new Stack({ label: "cluster", whitelist: ["ray-cpu"], gpu: false, workers: 3, redis: true, leaseTtl: 6 });
+    // TTL 12 s: the head fences itself after 2/3 of it without a renewal, and renews every third,
+    // so a coordinator restart must finish within about 4 s to keep the head. At 6 s that was
+    // about 2 s, which the whole file's run (the health container's restart after the jobs
+    // tests, on 2 cores) overran in CI: the head then restarted with a new term, as designed.
+    stack = new Stack({ label: "cluster", whitelist: ["ray-cpu"], gpu: false, workers: 3, redis: true, leaseTtl: leaseTtlSeconds });
   });
   afterAll(async () => {
     await stack?.destroy();
@@ -76,7 +83,7 @@ describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers
     await stack.waitFor("the health service to answer again", 30_000, async () => (await stack.roster()) ?? undefined);
     // Watch past one lease lifetime and the margin: a head that lost its lease would show up as a new term.
     const seen: string[] = [];
-    const until = Date.now() + 6_000 + 1_200 + 1_000;
+    const until = Date.now() + leaseTtlSeconds * 1000 + 1_200 + 1_000;
     while (Date.now() < until) {
       const r = await stack.roster();
       if (r?.head) seen.push(`${r.head.node}@${r.head.term}`);
