@@ -77,41 +77,38 @@ function request(path: string, body: { node: string } & Record<string, unknown>,
   return `POST ${path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer ${nodeKey(token, body.node)}\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`;
 }
 
+/** The compiled-from-source election service on loopback, plain HTTP, whitelisting `head`, its state in `dir`. */
+function spawnElectionService(dir: string, port: number, token: string) {
+  const argv = ["bun", cli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--whitelist", "head"];
+  return Bun.spawn([...argv, "--state", join(dir, "state.json"), "--lease-ttl", "60s"], {
+    env: { ...process.env, CSLR_CLUSTER_TOKEN: token },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+}
+
+/** Waits (up to 5 s) until `url` answers 2xx. */
+async function untilHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await Bun.sleep(25);
+  }
+}
+
 export async function benchThroughput(options = { connections: 64, seconds: 10 }): Promise<BenchRow> {
   const dir = mkdtempSync(join(tmpdir(), "cslr-bench-election-"));
   const port = freePort();
   const token = "bench-token";
-  const server = Bun.spawn(
-    [
-      "bun",
-      cli,
-      "health",
-      "serve",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--whitelist",
-      "head",
-      "--state",
-      join(dir, "state.json"),
-      "--lease-ttl",
-      "60s",
-    ],
-    { env: { ...process.env, CSLR_CLUSTER_TOKEN: token }, stdout: "ignore", stderr: "ignore" },
-  );
+  const server = spawnElectionService(dir, port, token);
   try {
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 200; i++) {
-      if (
-        await fetch(`${url}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await Bun.sleep(25);
-    }
+    await untilHealthy(`${url}/healthz`);
     const headers = { authorization: `Bearer ${nodeKey(token, "head")}` };
     const grant = (await (
       await fetch(`${url}/v1/claim`, { method: "POST", headers, body: JSON.stringify({ node: "head", address: "head:6379" }) })
@@ -154,38 +151,11 @@ export async function benchThroughput(options = { connections: 64, seconds: 10 }
 export async function benchHeldConnections(options = { idle: 500, partial: 500 }): Promise<BenchRow> {
   const dir = mkdtempSync(join(tmpdir(), "cslr-bench-held-"));
   const port = freePort();
-  const server = Bun.spawn(
-    [
-      "bun",
-      cli,
-      "health",
-      "serve",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--whitelist",
-      "head",
-      "--state",
-      join(dir, "state.json"),
-      "--lease-ttl",
-      "60s",
-    ],
-    { env: { ...process.env, CSLR_CLUSTER_TOKEN: "bench-token" }, stdout: "ignore", stderr: "ignore" },
-  );
+  const server = spawnElectionService(dir, port, "bench-token");
   const sockets: { end(): void }[] = [];
   try {
     const url = `http://127.0.0.1:${port}/healthz`;
-    for (let i = 0; i < 200; i++) {
-      if (
-        await fetch(url).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await Bun.sleep(25);
-    }
+    await untilHealthy(url);
     const open = (greeting: string) =>
       Bun.connect({ hostname: "127.0.0.1", port, socket: { open: (s) => void (greeting && s.write(greeting)), data() {}, close() {}, error() {} } });
     for (let i = 0; i < options.idle; i++) sockets.push(await open(""));
