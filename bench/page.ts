@@ -7,11 +7,11 @@
  * 2. browser time: headless Chromium loads `/` (navigation start → load event end), and swaps
  *    in a fresh `<main>` as the page's script does every second (median of 10 each).
  */
-import { startLabServer } from "../src/page/server.ts";
+
 import { buildPageView } from "../src/page/view.ts";
 import { renderPage } from "../src/page/render.ts";
 import { Browser, chromiumPath } from "../test/helpers/cdp.ts";
-import { bigLab, fakeDashboard, ipOf, ws } from "../test/page/lab.ts";
+import { bigLab, fakeDashboard, ipOf, startLabServerFor, ws } from "../test/page/lab.ts";
 import type { BenchRow } from "./election.ts";
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -19,15 +19,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 export async function benchPage(): Promise<BenchRow[]> {
   const token = "bench-token-0123456789abcdef";
   const ray = fakeDashboard(bigLab, undefined, "127.0.0.1");
-  const server = startLabServer({
-    host: "127.0.0.1",
-    port: 0,
-    whitelist: ["ray-gpu"],
-    leaseTtlMs: 30_000,
-    token,
-    log: () => {},
-    page: { config: { version: 1, project: "bench", dashboardPorts: { "ray-gpu": Number(new URL(ray.url).port) }, services: [] } },
-  });
+  const server = startLabServerFor(ray, token, { project: "bench" });
   const rows: BenchRow[] = [];
   try {
     const service = server.service;

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startLabServer, type LabServer } from "../../src/page/server.ts";
+import type { LabServer } from "../../src/page/server.ts";
 import { Browser, describeBrowser, press, type, type Page } from "../helpers/cdp.ts";
-import { fakeDashboard, ipOf, ws, type FakeDashboard, type LabSize } from "./lab.ts";
+import { fakeDashboard, ipOf, startLabServerFor, ws, type FakeDashboard, type LabSize } from "./lab.ts";
 
 const token = "browser-test-token-0123456789";
 const shots = process.env.CSLR_SCREENSHOTS ?? join(import.meta.dir, "../../_build/screenshots");
@@ -23,15 +23,7 @@ describeBrowser("the lab page in Chromium", () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     ray = fakeDashboard({ workstations: 3, gpusPerNode: 2, jobs: 6, running: 2 });
-    server = startLabServer({
-      host: "127.0.0.1",
-      port: 0,
-      whitelist: ["ray-gpu"],
-      leaseTtlMs: 30_000,
-      token,
-      log: () => {},
-      page: { config: { version: 1, project: "lab", dashboardPorts: { "ray-gpu": Number(new URL(ray.url).port) }, services: [] } },
-    });
+    server = startLabServerFor(ray, token, { project: "lab" });
     server.service.apply(() => server.service.election.claim("ray-gpu.ws01", "127.0.0.1:6380", "ws01"));
     server.service.apply(() => server.service.election.ready("ray-gpu.ws01", 1));
     browser = await Browser.launch();
@@ -106,22 +98,10 @@ describeBrowser("the lab page in Chromium", () => {
   test("a lab with GPUs: each GPU's model, utilisation, memory and job; idle ones called out (screenshot)", async () => {
     const size: LabSize = { workstations: 4, gpusPerNode: 4, jobs: 24, running: 6 };
     const lab = fakeDashboard(size, undefined, "127.0.0.1");
-    const labServer = startLabServer({
-      host: "127.0.0.1",
-      port: 0,
-      whitelist: ["ray-gpu"],
-      leaseTtlMs: 30_000,
-      token,
-      log: () => {},
-      page: {
-        config: {
-          version: 1,
-          project: "vision-lab",
-          dashboardPorts: { "ray-gpu": Number(new URL(lab.url).port) },
-          services: [{ name: "MLflow", check: { http: `${lab.url}/api/version` }, link: "http://10.1.0.11:5000" }],
-          joinLine: "cslr join https://10.1.0.11:8888 --token -",
-        },
-      },
+    const labServer = startLabServerFor(lab, token, {
+      project: "vision-lab",
+      services: [{ name: "MLflow", check: { http: `${lab.url}/api/version` }, link: "http://10.1.0.11:5000" }],
+      joinLine: "cslr join https://10.1.0.11:8888 --token -",
     });
     try {
       const service = labServer.service;

@@ -4,6 +4,8 @@
  * them (field names of ray 2.60), and a fake dashboard on loopback that counts its requests.
  */
 import type { ClusterView, HeadTerm } from "../../src/election/state.ts";
+import type { PageConfig } from "../../src/page/config.ts";
+import { startLabServer, type LabServer } from "../../src/page/server.ts";
 
 export interface LabSize {
   workstations: number;
@@ -180,4 +182,32 @@ export function fakeDashboard(size: LabSize, token?: string, headIp?: string): F
     setJobs: (next) => (jobs = next),
     stop: () => server.stop(true),
   };
+}
+
+/** What a page test or bench chooses of the page: the rest is the fake dashboard's port. */
+export interface LabPage {
+  project: string;
+  services?: PageConfig["services"];
+  joinLine?: string;
+  rayToken?: string;
+}
+
+/** The election service with its page on loopback (whitelist ray-gpu, TTL 30 s), the page reading `ray`'s dashboard. */
+export function startLabServerFor(ray: FakeDashboard, token: string, page: LabPage): LabServer {
+  const config: PageConfig = {
+    version: 1,
+    project: page.project,
+    dashboardPorts: { "ray-gpu": Number(new URL(ray.url).port) },
+    services: page.services ?? [],
+    ...(page.joinLine ? { joinLine: page.joinLine } : {}),
+  };
+  return startLabServer({
+    host: "127.0.0.1",
+    port: 0,
+    whitelist: ["ray-gpu"],
+    leaseTtlMs: 30_000,
+    token,
+    log: () => {},
+    page: { config, ...(page.rayToken ? { rayToken: page.rayToken } : {}) },
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startLabServer, type LabServer } from "../../src/page/server.ts";
-import { fakeDashboard, type FakeDashboard, type LabSize } from "./lab.ts";
+import { fakeDashboard, startLabServerFor, type FakeDashboard, type LabSize } from "./lab.ts";
 
 const token = "page-test-token-0123456789abcdef";
 const size: LabSize = { workstations: 2, gpusPerNode: 2, jobs: 4, running: 2 };
@@ -14,18 +14,7 @@ let ray: FakeDashboard;
 
 beforeAll(() => {
   ray = fakeDashboard(size, "ray-token-xyz-0123456789");
-  server = startLabServer({
-    host: "127.0.0.1",
-    port: 0,
-    whitelist: ["ray-gpu"],
-    leaseTtlMs: 30_000,
-    token,
-    log: () => {},
-    page: {
-      config: { version: 1, project: "lab", dashboardPorts: { "ray-gpu": Number(new URL(ray.url).port) }, services: [] },
-      rayToken: "ray-token-xyz-0123456789",
-    },
-  });
+  server = startLabServerFor(ray, token, { project: "lab", rayToken: "ray-token-xyz-0123456789" });
   server.service.apply(() => server.service.election.claim("ray-gpu.ws01", "127.0.0.1:6380", "ws01"));
   server.service.apply(() => server.service.election.ready("ray-gpu.ws01", 1));
 });
