@@ -14,6 +14,7 @@ import { dial } from "../host/ports.ts";
 import { Agent, AgentExit, type RayHandle } from "../node/agent.ts";
 import { NodeClient } from "../node/client.ts";
 import { pinnedFetch } from "../election/tls.ts";
+import { GcsProxy } from "../node/gcs-proxy.ts";
 import { RayProcess, rayEnvironment } from "../node/ray.ts";
 import { parseSettings, SettingsError } from "../node/settings.ts";
 
@@ -35,6 +36,15 @@ function readClusterToken(env: NodeJS.ProcessEnv): string | undefined {
     return token === "" ? undefined : token;
   }
   return env.CSLR_CLUSTER_TOKEN || undefined;
+}
+
+/** The password of Redis's `ray` user: only from the root-only secret file ray-ep.sh names. */
+function readGcsPassword(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env.CSLR_GCS_PASSWORD_FILE;
+  if (file === undefined) return undefined;
+  if (!file.startsWith("/run/secrets/")) throw new UsageError(`CSLR_GCS_PASSWORD_FILE=${JSON.stringify(file)}: expected a file under /run/secrets/`);
+  const password = readFileSync(file, "utf8").trim();
+  return password === "" ? undefined : password;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -62,6 +72,7 @@ export default defineCommand({
       throw error;
     }
     const token = readClusterToken(process.env);
+    if (settings.gcs) settings.gcs.password = readGcsPassword(process.env);
     // Ray gets the environment without the cluster token (RAY_AUTH_TOKEN, Ray's own, stays: Ray needs it).
     const rayEnv = rayEnvironment(process.env);
     const client = new NodeClient({
@@ -79,8 +90,8 @@ export default defineCommand({
       now: () => performance.now(),
       sleep,
       log: (line) => process.stderr.write(`${new Date().toISOString()} [cslr node] ${line}\n`),
-      startRay: (argv): RayHandle => {
-        const ray = RayProcess.start(argv, rayEnv, settings.rayUser);
+      startRay: (argv, env): RayHandle => {
+        const ray = RayProcess.start(argv, { ...rayEnv, ...env }, settings.rayUser);
         return {
           exited: ray.exited,
           get running() {
@@ -89,6 +100,7 @@ export default defineCommand({
           stop: () => ray.stop(rayEnv),
         };
       },
+      listenGcsProxy: (host, port) => GcsProxy.listen(host, port),
       portOpen: async (host, port) => (await dial(host, port)).reachable,
       // The route to the election service; on the coordinator (a loopback URL) the default
       // route's, as `cslr up` prints in the join line: never 127.0.0.1, which other hosts would dial.

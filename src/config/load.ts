@@ -20,6 +20,7 @@ import {
   cpuLimitProblems,
   duplicatePortProblems,
   electionPinProblems,
+  gcsStoreProblems,
   hostNetworkUrlProblems,
   hostPortBlockProblems,
   multiHostBridgeProblems,
@@ -113,6 +114,7 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
     ...hostPortBlockProblems(config, gpuEnabled),
     ...cpuLimitProblems(config, gpuEnabled, hostCpus),
     ...bindAddressProblems(config),
+    ...gcsStoreProblems(config),
     ...(nodes ? multiHostBridgeProblems(config, nodes) : []),
   ];
   const enabled = nodes

@@ -18,6 +18,9 @@ export function rayStartArgv(settings: NodeSettings, role: RayRole, nodeIp: stri
       `--dashboard-port=${settings.dashboardPort}`,
       `--ray-client-server-port=${settings.clientPort}`,
     );
+    // Ray 2.60 takes the Redis password nowhere but here (its GCS server's argv shows it):
+    // the password is the `ray` user's, which reaches only Ray's keys.
+    if (settings.gcs?.password !== undefined) argv.push("--redis-username=ray", `--redis-password=${settings.gcs.password}`);
   } else {
     argv.push(`--address=${role.head}`);
   }
@@ -33,6 +36,27 @@ export function rayStartArgv(settings: NodeSettings, role: RayRole, nodeIp: stri
 }
 
 /**
+ * How long a raylet (and every GCS client) keeps reconnecting to a GCS that went away: past a
+ * head change that waits for the lease (a silent head: TTL + margin) plus a new head's start.
+ * Ray's own default, 60 s, is shorter than that at the default TTL of 30 s.
+ */
+export function gcsReconnectSeconds(leaseTtlMs: number): number {
+  return Math.max(60, Math.ceil((2 * leaseTtlMs) / 1000) + 60);
+}
+
+/**
+ * What `ray start` gets in its environment besides the agent's (the Redis address and the
+ * cluster's namespace only for a head: a worker's Ray never talks to Redis).
+ */
+export function rayStartEnvironment(settings: NodeSettings, role: RayRole, leaseTtlMs: number): Record<string, string> {
+  const gcs = settings.gcs;
+  if (!gcs) return {};
+  const reconnect = { RAY_gcs_rpc_server_reconnect_timeout_s: String(gcsReconnectSeconds(leaseTtlMs)) };
+  if (role.kind !== "head") return reconnect;
+  return { ...reconnect, RAY_REDIS_ADDRESS: gcs.redis, RAY_external_storage_namespace: gcs.namespace };
+}
+
+/**
  * A command run as Ray's user: the agent runs as root only to read the cluster token, and
  * setpriv drops to the image's user, so Ray and its jobs cannot read the token's file nor the
  * agent's memory. Unchanged when there is no such user (or it is root).
@@ -43,7 +67,7 @@ export function asRayUser(argv: string[], user: { uid: number; gid: number } | u
 }
 
 /** What the agent hands on to Ray: none of its secrets, nor where they are. */
-const agentOnly = new Set(["CSLR_CLUSTER_TOKEN", "CSLR_NODE_KEY", "CSLR_TOKEN_FD", "CSLR_TOKEN_FILE", "CSLR_RAY_USER"]);
+const agentOnly = new Set(["CSLR_CLUSTER_TOKEN", "CSLR_NODE_KEY", "CSLR_TOKEN_FD", "CSLR_TOKEN_FILE", "CSLR_RAY_USER", "CSLR_GCS_PASSWORD_FILE"]);
 
 /** The environment Ray gets: the agent's, without its secrets (Ray's tasks run with it). */
 export function rayEnvironment(env: Record<string, string | undefined>, extra: Record<string, string> = {}): Record<string, string> {
