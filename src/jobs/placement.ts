@@ -1,0 +1,37 @@
+/**
+ * Where `cslr run` asks Ray to put a job's driver (pure). Ray's Jobs API runs a driver on the
+ * head unless told otherwise, so the head's loss would kill every running job with it; with
+ * another node alive, the driver goes to any node but the head (a label selector on Ray's
+ * built-in node id label; ray 2.60 dashboard/modules/job/job_manager.py `_get_label_selector`),
+ * so it outlives a head change when the GCS is fault tolerant. A job that asks for entrypoint
+ * resources is left to Ray: its resources choose the node (a GPU driver may need the head's GPU).
+ */
+import { z } from "zod";
+
+/** The few fields of `GET /nodes?view=summary` this needs (unknown fields pass). */
+export const placementSummarySchema = z.object({
+  data: z.object({
+    summary: z
+      .array(
+        z.object({
+          raylet: z
+            .object({ nodeId: z.string().regex(/^[0-9a-f]{56}$/), state: z.string().max(32), isHeadNode: z.boolean().nullish() })
+            .nullish(),
+        }),
+      )
+      .max(10_000),
+  }),
+});
+
+export type PlacementSummary = z.output<typeof placementSummarySchema>;
+
+/** Ray's built-in label holding each node's id. */
+export const nodeIdLabel = "ray.io/node-id";
+
+/** The label selector that keeps the driver off the head, or undefined when no other node is alive to take it. */
+export function driverLabelSelector(summary: PlacementSummary): Record<string, string> | undefined {
+  const alive = summary.data.summary.flatMap((n) => (n.raylet && n.raylet.state === "ALIVE" ? [n.raylet] : []));
+  const head = alive.find((n) => n.isHeadNode === true);
+  if (!head || !alive.some((n) => n.isHeadNode !== true)) return undefined;
+  return { [nodeIdLabel]: `!${head.nodeId}` };
+}
