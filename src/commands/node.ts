@@ -83,6 +83,8 @@ export default defineCommand({
       // Pinned: the node's key goes only to the server holding the cluster's certificate.
       fetch: settings.electionPin ? pinnedFetch(settings.electionPin) : undefined,
       timeoutMs: settings.callTimeoutMs,
+      // PID 1 of its container (ray-ep.sh execs it): its exit ends every process there, Ray too.
+      fateShared: process.pid === 1,
     });
     const electionHost = new URL(settings.electionUrl).hostname.replace(/^\[|\]$/g, "");
     const agent = new Agent(settings, {

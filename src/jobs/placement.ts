@@ -15,7 +15,12 @@ export const placementSummarySchema = z.object({
       .array(
         z.object({
           raylet: z
-            .object({ nodeId: z.string().regex(/^[0-9a-f]{56}$/), state: z.string().max(32), isHeadNode: z.boolean().nullish() })
+            .object({
+              nodeId: z.string().regex(/^[0-9a-f]{56}$/),
+              state: z.string().max(32),
+              isHeadNode: z.boolean().nullish(),
+              labels: z.record(z.string().max(253), z.string().max(63)).nullish(),
+            })
             .nullish(),
         }),
       )
@@ -28,10 +33,22 @@ export type PlacementSummary = z.output<typeof placementSummarySchema>;
 /** Ray's built-in label holding each node's id. */
 export const nodeIdLabel = "ray.io/node-id";
 
-/** The label selector that keeps the driver off the head, or undefined when no other node is alive to take it. */
+/**
+ * The label the node agent gives each Ray node (`ray start --labels`): "false" on a node that
+ * can never be head. A whitelisted node that becomes head restarts its Ray, so a driver there
+ * would die in a head change too.
+ */
+export const headCandidateLabel = "cslr.io/head-candidate";
+
+/**
+ * The label selector for the driver: a node that can never be head when one is alive, else
+ * any node but the head; undefined when the head is alone (Ray's default, the head).
+ */
 export function driverLabelSelector(summary: PlacementSummary): Record<string, string> | undefined {
   const alive = summary.data.summary.flatMap((n) => (n.raylet && n.raylet.state === "ALIVE" ? [n.raylet] : []));
   const head = alive.find((n) => n.isHeadNode === true);
-  if (!head || !alive.some((n) => n.isHeadNode !== true)) return undefined;
+  const others = alive.filter((n) => n.isHeadNode !== true);
+  if (!head || others.length === 0) return undefined;
+  if (others.some((n) => n.labels?.[headCandidateLabel] === "false")) return { [headCandidateLabel]: "false" };
   return { [nodeIdLabel]: `!${head.nodeId}` };
 }

@@ -25,6 +25,8 @@ export function rayStartArgv(settings: NodeSettings, role: RayRole, nodeIp: stri
     argv.push(`--address=${role.head}`);
   }
   if (nodeIp) argv.push(`--node-ip-address=${nodeIp}`);
+  // cslr run puts drivers on nodes that can never be head (jobs/placement.ts headCandidateLabel).
+  if (settings.headCandidate !== undefined) argv.push(`--labels=cslr.io/head-candidate=${settings.headCandidate}`);
   if (settings.numCpus !== undefined) argv.push(`--num-cpus=${settings.numCpus}`);
   if (settings.numGpus !== undefined) argv.push(`--num-gpus=${settings.numGpus}`);
   if (settings.objectStoreMemory !== undefined) argv.push(`--object-store-memory=${settings.objectStoreMemory}`);

@@ -51,6 +51,8 @@ export interface NodeSettings {
   explicitHead?: string;
   /** Ray runs as this user (CSLR_RAY_USER, uid:gid, set by ray-ep.sh when the agent runs as root). */
   rayUser?: { uid: number; gid: number };
+  /** CSLR_HEAD_CANDIDATE: whether this node may ever be head (whitelisted), as a Ray label; undefined: no label. */
+  headCandidate?: boolean;
   /** GCS fault tolerance (CSLR_GCS_REDIS, CSLR_GCS_NAMESPACE, CSLR_GCS_PROXY_PORT): all three, or none. */
   gcs?: GcsSettings;
 }
@@ -138,7 +140,13 @@ export function parseSettings(env: Env, fallbackName: string): NodeSettings {
     explicitHead,
     rayUser: rayUser === undefined ? undefined : { uid: Number(rayUser.split(":")[0]), gid: Number(rayUser.split(":")[1]) },
     gcs,
+    headCandidate: readBoolean(env, "CSLR_HEAD_CANDIDATE"),
   };
+}
+
+function readBoolean(env: Env, name: string): boolean | undefined {
+  const value = read(env, name, z.enum(["true", "false"]), "true or false");
+  return value === undefined ? undefined : value === "true";
 }
 
 function parseGcs(env: Env): GcsSettings | undefined {

@@ -206,6 +206,8 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string, tls: E
     { name: "CSLR_HEALTH_URL", value: electionUrlForNodes(model) },
     { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },
     ...electionPinEnvironment(model, tls),
+    // A Ray label: cslr run puts drivers on nodes that are never head, so a head change spares them.
+    { name: "CSLR_HEAD_CANDIDATE", value: String(node.whitelisted) },
   ];
   if (host) env.push({ name: "CSLR_NODE_IP_ADDRESS", value: model.host.address });
   if (node.ports) {
