@@ -11,12 +11,12 @@ import { nodeKey } from "../election/auth.ts";
 import { UsageError } from "../errors.ts";
 import { resolveHostAddress } from "../host/address.ts";
 import { dial } from "../host/ports.ts";
-import { Agent, AgentExit, type RayHandle } from "../node/agent.ts";
+import { Agent, AgentExit, type AgentIo, type RayHandle } from "../node/agent.ts";
 import { NodeClient } from "../node/client.ts";
 import { pinnedFetch } from "../election/tls.ts";
 import { GcsProxy } from "../node/gcs-proxy.ts";
 import { RayProcess, rayEnvironment } from "../node/ray.ts";
-import { parseSettings, SettingsError } from "../node/settings.ts";
+import { parseSettings, SettingsError, type NodeSettings } from "../node/settings.ts";
 
 /**
  * The cluster token: from the root-only file named by CSLR_TOKEN_FILE (the compose secret), or
@@ -60,6 +60,32 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The agent's real I/O: the election client, real time, Ray as a process, the GCS forwarder. */
+function agentIo(settings: NodeSettings, client: NodeClient, rayEnv: Record<string, string>): AgentIo {
+  const electionHost = new URL(settings.electionUrl).hostname.replace(/^\[|\]$/g, "");
+  return {
+    client,
+    now: () => performance.now(),
+    sleep,
+    log: (line) => process.stderr.write(`${new Date().toISOString()} [cslr node] ${line}\n`),
+    startRay: (argv, env): RayHandle => {
+      const ray = RayProcess.start(argv, { ...rayEnv, ...env }, settings.rayUser);
+      return {
+        exited: ray.exited,
+        get running() {
+          return ray.running;
+        },
+        stop: () => ray.stop(rayEnv),
+      };
+    },
+    listenGcsProxy: (host, port) => GcsProxy.listen(host, port),
+    portOpen: async (host, port) => (await dial(host, port)).reachable,
+    // The route to the election service; on the coordinator (a loopback URL) the default
+    // route's, as `cslr up` prints in the join line: never 127.0.0.1, which other hosts would dial.
+    detectAddress: () => resolveHostAddress("auto", electionHost),
+  };
+}
+
 export default defineCommand({
   meta: { name: "node", description: "The Ray node agent (runs inside each Ray container, started by _build/ray-ep.sh)" },
   args: {},
@@ -86,28 +112,7 @@ export default defineCommand({
       // PID 1 of its container (ray-ep.sh execs it): its exit ends every process there, Ray too.
       fateShared: process.pid === 1,
     });
-    const electionHost = new URL(settings.electionUrl).hostname.replace(/^\[|\]$/g, "");
-    const agent = new Agent(settings, {
-      client,
-      now: () => performance.now(),
-      sleep,
-      log: (line) => process.stderr.write(`${new Date().toISOString()} [cslr node] ${line}\n`),
-      startRay: (argv, env): RayHandle => {
-        const ray = RayProcess.start(argv, { ...rayEnv, ...env }, settings.rayUser);
-        return {
-          exited: ray.exited,
-          get running() {
-            return ray.running;
-          },
-          stop: () => ray.stop(rayEnv),
-        };
-      },
-      listenGcsProxy: (host, port) => GcsProxy.listen(host, port),
-      portOpen: async (host, port) => (await dial(host, port)).reachable,
-      // The route to the election service; on the coordinator (a loopback URL) the default
-      // route's, as `cslr up` prints in the join line: never 127.0.0.1, which other hosts would dial.
-      detectAddress: () => resolveHostAddress("auto", electionHost),
-    });
+    const agent = new Agent(settings, agentIo(settings, client, rayEnv));
     if (process.env.CSLR_TOKEN_FILE !== undefined && !(settings.rayUser && settings.rayUser.uid !== 0)) {
       process.stderr.write(
         `${new Date().toISOString()} [cslr node] warning: Ray runs as root here (the image has no user other than root, or no setpriv), so Ray's jobs can read the cluster token\n`,

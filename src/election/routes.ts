@@ -233,7 +233,12 @@ export const routes: Record<string, Handler> = {
       );
     // Ray's token comes from the service's environment, so it is never written into _build/.
     const authToken = info.ray.auth === "token" ? process.env.RAY_AUTH_TOKEN : undefined;
-    return reply(200, { ...info, ray: { ...info.ray, ...(authToken ? { authToken } : {}) } });
+    const gcsPassword = info.redis.gcsNamespace ? process.env.RAY_REDIS_PASSWORD : undefined;
+    return reply(200, {
+      ...info,
+      ray: { ...info.ray, ...(authToken ? { authToken } : {}) },
+      redis: { ...info.redis, ...(gcsPassword ? { gcsPassword } : {}) },
+    });
   },
 
   "POST /v1/hosts/register": async (ctx) => {

@@ -296,12 +296,12 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
 /**
  * The passwords go into a private ACL file, not onto redis-server's command line. `default`
  * (REDIS_PASSWORD) administers; `ray` (RAY_REDIS_PASSWORD, which Ray shows on its GCS server's
- * command line) reaches only Ray's keys and no admin command (CONFIG, MODULE, DEBUG, KEYS…).
+ * command line) reaches no admin command (CONFIG, MODULE, DEBUG, KEYS…).
  */
 const redisScript = [
   "umask 077",
   "{ printf 'user default on >%s ~* &* +@all\\n' \"$REDIS_PASSWORD\"",
-  'if [ -n "${RAY_REDIS_PASSWORD:-}" ]; then printf \'user ray on >%s ~RAY* &* +@all -@admin -@dangerous +info +cluster|info\\n\' "$RAY_REDIS_PASSWORD"; fi; } > /tmp/users.acl',
+  'if [ -n "${RAY_REDIS_PASSWORD:-}" ]; then printf \'user ray on >%s ~* &* +@all -@admin -@dangerous +info +cluster|info\\n\' "$RAY_REDIS_PASSWORD"; fi; } > /tmp/users.acl',
   `exec redis-server --aclfile /tmp/users.acl --appendonly yes --dir ${paths.redisData}`,
 ].join(" && ");
 
@@ -397,7 +397,13 @@ function healthService(inputs: ComposeInputs): ComposeView["health"] {
     ],
     // Ray's token: the lab page asks the head's dashboard with it; with host networking the
     // service also hands it to workstations that join (with the cluster token).
-    environment: [secret("CSLR_CLUSTER_TOKEN"), ...rayAuthEnvironment(model), ...joinInfoDigestEnvironment(inputs)],
+    environment: [
+      secret("CSLR_CLUSTER_TOKEN"),
+      ...rayAuthEnvironment(model),
+      // Members' heads keep the GCS in this stack's Redis: the service hands them its `ray` password when they join.
+      ...(hostNetwork && model.gcs && model.config.services.redis.enabled ? [secret("RAY_REDIS_PASSWORD")] : []),
+      ...joinInfoDigestEnvironment(inputs),
+    ],
     mounts: [
       { type: "bind", source: cslrBinary, target: paths.cslrBinary, readOnly: true },
       ...(hostNetwork ? [{ type: "bind" as const, source: join(outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
