@@ -52,11 +52,19 @@ export function gcsReconnectSeconds(leaseTtlMs: number): number {
  */
 export function rayStartEnvironment(settings: NodeSettings, role: RayRole, leaseTtlMs: number): Record<string, string> {
   const gcs = settings.gcs;
-  if (!gcs) return {};
-  const reconnect = { RAY_gcs_rpc_server_reconnect_timeout_s: String(gcsReconnectSeconds(leaseTtlMs)) };
+  if (!gcs) return { ...slowStart };
+  const reconnect = { ...slowStart, RAY_gcs_rpc_server_reconnect_timeout_s: String(gcsReconnectSeconds(leaseTtlMs)) };
   if (role.kind !== "head") return reconnect;
   return { ...reconnect, RAY_REDIS_ADDRESS: gcs.redis, RAY_external_storage_namespace: gcs.namespace };
 }
+
+/**
+ * A raylet waits this long for its node's Python agents to report their ports, and dies
+ * after ("Timed out waiting for file …/metrics_agent_port_…"). On a workstation busy with
+ * training, measured on a loaded 2-core machine, the dashboard agent took over a minute to
+ * import its modules; Ray's own limit is shorter. Five minutes: a slow start, not a crash loop.
+ */
+const slowStart = { RAY_agent_register_timeout_ms: "300000" } as const;
 
 /**
  * A command run as Ray's user: the agent runs as root only to read the cluster token, and
