@@ -76,6 +76,7 @@ function agentIo(settings: NodeSettings, client: NodeClient, rayEnv: Record<stri
           return ray.running;
         },
         stop: () => ray.stop(rayEnv),
+        started: ray.started,
       };
     },
     listenGcsProxy: (host, port) => GcsProxy.listen(host, port),

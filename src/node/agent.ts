@@ -25,6 +25,8 @@ export interface RayHandle {
   exited: Promise<number>;
   running: boolean;
   stop(): Promise<void>;
+  /** True once Ray says its node is up and registered ("Ray runtime started."), false if it exits first. */
+  started?: Promise<boolean>;
 }
 
 export interface AgentIo {
@@ -243,7 +245,9 @@ export class Agent {
     const ray = await this.startRay({ kind: "head" }, ttlMs);
     const probeHost = this.nodeIp ?? "127.0.0.1";
     const portOpen = await this.waitFor(ray, lease, () => this.io.portOpen(probeHost, this.settings.headPort));
-    if (portOpen) await lease.reportReady(ray);
+    // Ready once the head's own node is registered too: a worker that joins before that finds
+    // no head node in the GCS and gives up ("No node info found for head node").
+    if (portOpen && (await this.untilRegistered(ray, lease))) await lease.reportReady(ray);
     const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), lease.done, stopped(this.stop.signal), lease.stepDownAsked]);
     if (end.why === "fenced" || end.why === "self-fence") {
       lease.cancel();
@@ -267,6 +271,13 @@ export class Agent {
     const code = end.why === "ray" && end.code !== 0 ? end.code : 1;
     this.say({ event: "ray-exit", code: end.why === "ray" ? end.code : undefined, why: "the Ray head exited; the restart policy brings this node back" });
     return code;
+  }
+
+  /** Until Ray says its node is up (true), or Ray exits, the lease ends or a stop is asked (false). */
+  private async untilRegistered(ray: RayHandle, lease: LeaseKeeper): Promise<boolean> {
+    if (!ray.started) return true;
+    const end = await Promise.race([ray.started, lease.done.then(() => false), stopped(this.stop.signal).then(() => false)]);
+    return end && ray.running && !lease.ended && !this.stopping;
   }
 
   /** Polls `check` every 50 ms until it is true, Ray exits, the lease ends or a stop is asked. */

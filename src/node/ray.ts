@@ -89,18 +89,49 @@ export function rayEnvironment(env: Record<string, string | undefined>, extra: R
   return { ...out, ...extra };
 }
 
+/** What `ray start` prints once its node is up and registered with the GCS (ray/scripts/scripts.py). */
+export const rayStartedLine = "Ray runtime started.";
+
+/**
+ * Copies a stream to `out` unchanged and resolves true once `marker` has passed through it
+ * (false when the stream ends first). Chunks are scanned with the tail of the previous one, so
+ * a marker split across two reads is still seen.
+ */
+export async function teeUntil(stream: ReadableStream<Uint8Array>, out: NodeJS.WritableStream, marker: string, seen: () => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let tail = "";
+  let found = false;
+  for await (const chunk of stream) {
+    out.write(chunk);
+    if (found) continue;
+    const text = tail + decoder.decode(chunk, { stream: true });
+    if (text.includes(marker)) {
+      found = true;
+      seen();
+    }
+    tail = text.slice(-marker.length);
+  }
+}
+
 /** A running `ray start --block`: its output goes to the container's log. */
 export class RayProcess {
   readonly exited: Promise<number>;
+  /** Resolves true once Ray says its node is up, false if it exits first. */
+  readonly started: Promise<boolean>;
   private constructor(
-    private readonly proc: Subprocess,
+    private readonly proc: Subprocess<"ignore", "pipe", "pipe">,
     private readonly user?: { uid: number; gid: number },
   ) {
     this.exited = proc.exited.then(() => proc.exitCode ?? 128 + 9);
+    let seen!: () => void;
+    const marked = new Promise<true>((resolve) => (seen = () => resolve(true)));
+    void teeUntil(proc.stdout, process.stdout, rayStartedLine, seen).catch(() => undefined);
+    void teeUntil(proc.stderr, process.stderr, rayStartedLine, seen).catch(() => undefined);
+    this.started = Promise.race([marked, this.exited.then(() => false)]);
   }
 
   static start(argv: string[], env: Record<string, string>, user?: { uid: number; gid: number }): RayProcess {
-    const proc = Bun.spawn(asRayUser(argv, user), { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+    const proc = Bun.spawn(asRayUser(argv, user), { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     return new RayProcess(proc, user);
   }
 

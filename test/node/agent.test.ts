@@ -48,7 +48,7 @@ interface FakeRelay {
   close(): void;
 }
 
-function fakeRay(): RayHandle & { exit(code: number): void; argv: string[][]; stops: number; env?: Record<string, string> } {
+function fakeRay(): RayHandle & { exit(code: number): void; argv: string[][]; stops: number; env?: Record<string, string>; started?: Promise<boolean> } {
   let exit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (exit = resolve));
   const handle = {
@@ -67,6 +67,9 @@ function fakeRay(): RayHandle & { exit(code: number): void; argv: string[][]; st
   };
   return handle;
 }
+
+/** The `started` of the next fake Ray (undefined: it does not say when its node is up). */
+let nextStarted: Promise<boolean> | undefined;
 
 function setup(script: Script, env: Record<string, string> = {}) {
   const time = new VirtualTime();
@@ -92,6 +95,7 @@ function setup(script: Script, env: Record<string, string> = {}) {
     log: (line) => lines.push(line),
     startRay: (argv, rayEnv) => {
       const ray = fakeRay();
+      ray.started = nextStarted;
       ray.argv.push(argv);
       ray.env = rayEnv;
       rays.push(ray);
@@ -410,6 +414,22 @@ describe("node agent with GCS fault tolerance (the raylet outlives a head change
     expect(relays).toHaveLength(0);
     expect(rays[0]!.env).toEqual({ RAY_agent_register_timeout_ms: "300000" });
     expect(rays[0]!.argv[0]!.some((a) => a.startsWith("--redis"))).toBe(false);
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+  });
+});
+
+describe("node agent: ready means the head's node is registered", () => {
+  test("the GCS port open is not enough: ready is reported once Ray says its node is up", async () => {
+    let started!: (value: boolean) => void;
+    nextStarted = new Promise<boolean>((resolve) => (started = resolve));
+    const { time, calls, agent, run } = setup({ claim: () => head(1), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }) });
+    await time.advance(2000);
+    nextStarted = undefined;
+    expect(calls).not.toContain("ready");
+    started(true);
+    await time.advance(100);
+    expect(calls).toContain("ready");
     agent.requestStop();
     expect(await time.run(run)).toBe(exitCodes.stopped);
   });
