@@ -576,7 +576,7 @@ export class LeaseKeeper {
       const answer = await this.beforeDeadline(this.io.client.ready(this.term, this.callBudget()));
       if (answer.kind === "ok") {
         this.lastRenewedAt = Math.max(this.lastRenewedAt, sentAt);
-        this.say({ decision: "ready", term: this.term, why: "GCS port accepts connections" });
+        this.say({ decision: "ready", term: this.term, why: "GCS port open and Ray says its node is up" });
         return;
       }
       if (answer.kind === "fenced") return this.end({ why: "fenced", reason: answer.reason });
