@@ -120,12 +120,13 @@ describeE2E("e2e: real Ray, the cluster outlives its head (GCS on Redis)", () =>
     // The replica's raylet never restarted: the same node id, alive under the new head.
     expect(await stack.rayNodeId("ray-worker-1")).toBe(replicaId);
     // The detached actor answers (restarted if it lived on the killed head).
-    const ping = await stack.rayExec("ray-worker-1", [
-      "python",
-      "-c",
-      'import ray; ray.init(address="auto"); print("PING", ray.get(ray.get_actor("keeper", namespace="failover").ping.remote()))',
-    ]);
-    expect(ping.stdout).toMatch(/PING \d+/);
+    const ping = await stack.rayExec(
+      "ray-worker-1",
+      ["python", "-c", 'import ray; ray.init(address="auto"); print("PING", ray.get(ray.get_actor("keeper", namespace="failover").ping.remote()))'],
+      180_000,
+      "ray",
+    );
+    expect(ping.stdout, ping.stderr.slice(-2000)).toMatch(/PING \d+/);
     // The Jobs API of the new head still lists the job submitted before the head changed.
     const jobs = await stack.cli(["jobs"], 60_000);
     expectOk(jobs, "cslr jobs");

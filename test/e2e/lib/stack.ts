@@ -198,11 +198,12 @@ export class Stack {
     return ip || undefined;
   }
 
-  /** The Ray node id of a Ray node's container, as a driver there sees it (real Ray only). */
+  /** The Ray node id of a Ray node's container, from the head's node list (its raylet's address; real Ray only). */
   async rayNodeId(service: string): Promise<string | undefined> {
-    const script = 'import ray; ray.init(address="auto", log_to_driver=False); print("NODE", ray.get_runtime_context().get_node_id())';
-    const result = await this.rayExec(service, ["python", "-c", script], 120_000);
-    return /NODE ([0-9a-f]{56})/.exec(result.stdout)?.[1];
+    const address = this.containerAddress(service);
+    type Summary = { data: { summary: { raylet?: { nodeId: string; state: string; nodeManagerAddress: string } }[] } };
+    const summary = await this.jobsApi<Summary>("/nodes?view=summary");
+    return summary?.data.summary.find((n) => n.raylet?.nodeManagerAddress === address && n.raylet?.state === "ALIVE")?.raylet?.nodeId;
   }
 
   /** The current head's Jobs API, with Ray's token: GET path, JSON, or undefined when it does not answer. */
@@ -342,10 +343,10 @@ export class Stack {
    * cluster's Ray token in its environment (cslr hands the token to `ray start` on a file
    * descriptor, so the container's environment does not carry it).
    */
-  async rayExec(service: string, argv: string[], timeoutMs = 60_000): Promise<CommandResult> {
+  async rayExec(service: string, argv: string[], timeoutMs = 60_000, user?: string): Promise<CommandResult> {
     const token = this.env().get("RAY_AUTH_TOKEN");
     const auth = token ? ["-e", "RAY_AUTH_MODE=token", "-e", `RAY_AUTH_TOKEN=${token}`] : [];
-    return runCommand(["docker", "exec", ...auth, this.container(service).id, ...argv], { timeoutMs });
+    return runCommand(["docker", "exec", ...(user ? ["--user", user] : []), ...auth, this.container(service).id, ...argv], { timeoutMs });
   }
 
   /** The node ids `ray status` in a Ray node's container lists as Active (real Ray only). */
