@@ -41,12 +41,32 @@ export const rayFixedDefaults: PortSpan[] = [
  */
 export const bridgeGcsProxyPort = 24000;
 
+/**
+ * Ray's own listeners inside each Ray container of bridge networking, pinned right after the
+ * forwarder. Left to Ray, they are picked at random and the raylet waits for its agents to
+ * write them to files (`metrics_agent_port_…`); on a loaded machine the dashboard agent took
+ * longer than that wait and the raylet died ("Timed out waiting for file"), so a head never
+ * started. Each container has its own addresses: every node may use the same numbers.
+ */
+export const bridgeAgentPorts = {
+  nodeManagerPort: 24001,
+  objectManagerPort: 24002,
+  runtimeEnvAgentPort: 24003,
+  dashboardAgentGrpcPort: 24004,
+  dashboardAgentListenPort: 24005,
+  metricsExportPort: 24006,
+} as const;
+
 /** What Ray (and cslr's GCS forwarder) take inside each Ray container of bridge networking, besides the ports cslr configures. */
 export function bridgeRaySpans(): PortSpan[] {
   return [
     { ...bridgeWorkerPorts, owner: "its worker processes, pinned by cslr in bridge networking" },
     rayClientServerSpan,
-    { min: bridgeGcsProxyPort, max: bridgeGcsProxyPort, owner: "cslr's forwarder to the head's GCS" },
+    {
+      min: bridgeGcsProxyPort,
+      max: bridgeAgentPorts.metricsExportPort,
+      owner: "cslr's forwarder to the head's GCS and Ray's agents, pinned by cslr in bridge networking",
+    },
     ...rayFixedDefaults,
   ];
 }

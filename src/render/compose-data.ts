@@ -8,6 +8,7 @@ import { needsClusterToken, needsRayToken, type SecretName } from "../config/sec
 import { electionUrlForNodes, mlflowUrlForNodes } from "../config/urls.ts";
 import { joinInfoDigest } from "./join-info.ts";
 import { secretReference } from "./secrets.ts";
+import { bridgeAgentPorts } from "../config/ray-ports.ts";
 
 /** Where things live inside the containers. */
 export const paths = {
@@ -218,8 +219,14 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string, tls: E
     );
   }
   if (node.pinned) env.push(...pinnedPortEnvironment(node.pinned));
-  // Bridge networking pins only the worker range: Ray's default one holds ray-gpu's client port.
-  else env.push({ name: "CSLR_MIN_WORKER_PORT", value: node.workerPorts.min }, { name: "CSLR_MAX_WORKER_PORT", value: node.workerPorts.max });
+  // Bridge networking: the worker range (Ray's default one holds ray-gpu's client port) and
+  // Ray's agents (left to Ray, a slow agent makes the raylet give up waiting for its port file).
+  else
+    env.push(
+      ...pinnedEnv.filter(([key]) => key in bridgeAgentPorts).map(([key, name]) => ({ name, value: bridgeAgentPorts[key as keyof typeof bridgeAgentPorts] })),
+      { name: "CSLR_MIN_WORKER_PORT", value: node.workerPorts.min },
+      { name: "CSLR_MAX_WORKER_PORT", value: node.workerPorts.max },
+    );
   if (node.cpus !== undefined) env.push({ name: "CSLR_NUM_CPUS", value: Math.max(1, Math.floor(node.cpus)) });
   // With `all`, Ray counts the GPUs the container sees itself.
   if (typeof node.gpus === "number") env.push({ name: "CSLR_NUM_GPUS", value: node.gpus });
