@@ -348,7 +348,11 @@ describe("node agent with GCS fault tolerance (the raylet outlives a head change
     expect(relays[0]!.targets).toEqual(["ray-cpu:6379"]);
     expect(rays[0]!.argv[0]).toContain("--address=10.0.0.5:24000");
     // Ray's reconnect window outlasts a failover at this TTL (2 × 30 s + 60 s).
-    expect(rays[0]!.env).toEqual({ RAY_agent_register_timeout_ms: "300000", RAY_gcs_rpc_server_reconnect_timeout_s: "120" });
+    expect(rays[0]!.env).toEqual({
+      RAY_agent_register_timeout_ms: "300000",
+      RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S: "2",
+      RAY_gcs_rpc_server_reconnect_timeout_s: "120",
+    });
     agent.requestStop();
     expect(await time.run(run)).toBe(exitCodes.stopped);
     expect(relays[0]!.closed).toBe(true);
@@ -398,6 +402,7 @@ describe("node agent with GCS fault tolerance (the raylet outlives a head change
     expect(rays[1]!.argv[0]).toContain("--head");
     expect(rays[1]!.env).toEqual({
       RAY_agent_register_timeout_ms: "300000",
+      RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S: "2",
       RAY_gcs_rpc_server_reconnect_timeout_s: "120",
       RAY_REDIS_ADDRESS: "ray-redis:6379",
       RAY_external_storage_namespace: "lab",
@@ -412,7 +417,7 @@ describe("node agent with GCS fault tolerance (the raylet outlives a head change
     const { time, rays, relays, agent, run } = setup({ claim: () => head(1), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }) });
     await time.advance(1000);
     expect(relays).toHaveLength(0);
-    expect(rays[0]!.env).toEqual({ RAY_agent_register_timeout_ms: "300000" });
+    expect(rays[0]!.env).toEqual({ RAY_agent_register_timeout_ms: "300000", RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S: "2" });
     expect(rays[0]!.argv[0]!.some((a) => a.startsWith("--redis"))).toBe(false);
     agent.requestStop();
     expect(await time.run(run)).toBe(exitCodes.stopped);
