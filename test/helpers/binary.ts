@@ -4,7 +4,7 @@
  * a cache folder named by a hash of those sources, so every test file and every run of the
  * suite reuses one build until a source changes. Never dist/cslr, which may be stale or absent.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -54,14 +54,11 @@ export function compiledCslr(): Promise<string> {
   return built;
 }
 
-/** A build lock older than this was left by a killed test process; the next one takes over. */
-const staleLockMs = 120_000;
-
 /**
  * `dir/name`, built by `build(partialPath)` unless it exists. The parallel suite's two workers
- * ask at about the same time: one builds (holding `dir/name.lock`, made atomically), the other
- * waits for it, so the build's CPU is spent once. Built beside the final name and renamed, so no
- * test ever runs half a binary.
+ * ask at about the same time: one builds (holding `dir/name.lock`, made atomically, with its
+ * pid inside), the other waits for it, so the build's CPU is spent once. Built beside the final
+ * name and renamed, so no test ever runs half a binary.
  */
 async function buildOnce(dir: string, name: string, build: (partial: string) => Promise<void>): Promise<string> {
   const out = join(dir, name);
@@ -84,14 +81,36 @@ async function buildOnce(dir: string, name: string, build: (partial: string) => 
   return out;
 }
 
+/** Takes the lock, or clears one whose builder is gone (a killed test run) so the next try takes it. */
 function takeLock(lock: string): boolean {
   try {
     mkdirSync(lock);
+    writeFileSync(join(lock, "pid"), String(process.pid));
     return true;
   } catch {
+    const holder = lockHolder(lock);
     const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-    if (age > staleLockMs) rmSync(lock, { recursive: true, force: true });
+    // A lock without a pid yet is being taken right now, unless it has been like that for seconds.
+    if ((holder > 0 && !isAlive(holder)) || (!holder && age > 5_000)) rmSync(lock, { recursive: true, force: true });
     return false;
+  }
+}
+
+/** The pid in the lock, or 0 while it has none (just made, or just removed). */
+function lockHolder(lock: string): number {
+  try {
+    return Number(readFileSync(join(lock, "pid"), "utf8")) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
