@@ -1,7 +1,9 @@
 /**
- * The one way tests run the real CLI: as a child process, compiled (helpers/binary.ts: what
- * users run, and it starts in a third of the time `bun src/cli.ts` takes) or from source,
- * with its output captured and a bound on how long it may take.
+ * The one way tests run the real CLI: as a child process, the binary compiled from the current
+ * sources (helpers/binary.ts: what users run, and it starts in a third of the time
+ * `bun src/cli.ts` takes, which transpiles every source file on each start), with its output
+ * captured and a bound on how long it may take. Tests of cslr's own logic that need no process
+ * call src/cli.ts's `run` in-process (test/config/bad-fixtures.test.ts).
  */
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +12,6 @@ import { compiledCslr, repoRoot } from "./binary.ts";
 import { createSelfSignedCertificate, type SelfSigned } from "../../src/election/x509.ts";
 
 export { repoRoot };
-export const sourceCli = [process.execPath, join(repoRoot, "src/cli.ts")];
 
 export interface CliResult {
   exitCode: number;
