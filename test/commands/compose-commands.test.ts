@@ -6,7 +6,7 @@
  * They use --no-generate or commands that read an existing `_build/compose.yaml`, so they do
  * not depend on config rendering; runs against a real engine live in test/e2e.
  */
-import { afterAll, beforeEach, afterEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compiledCslr } from "../helpers/binary.ts";
