@@ -15,7 +15,22 @@ import { verdictExitCode } from "../../src/clustertest/verdict.ts";
 import { modelFixture } from "../helpers/model.ts";
 
 type Listener = { port: number; stop(closeActive?: boolean): void };
-const listen = (): Listener => Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+/**
+ * A live port that speaks first: tcpProbe then knows at once that something listens. Behind a
+ * silent one (as Ray's gRPC ports are) it waits out its 0.5 s read window, twice per run of the
+ * checks; probes.test.ts proves that case on its own.
+ */
+const listen = (): Listener =>
+  Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        socket.write("\n");
+      },
+      data() {},
+    },
+  });
 
 let head: Listener;
 let client: Listener;

@@ -1,17 +1,20 @@
 /**
- * The compose commands run as real subprocesses (`bun src/cli.ts` and the compiled binary)
- * against the argument-recording fake `docker` (test/fixtures/bin/docker), alone on PATH.
+ * The compose commands run as real subprocesses of the compiled binary (what users run; a
+ * `bun src/cli.ts` variant ran every case again at three times the start-up cost, and checked
+ * nothing the binary does not) against the argument-recording fake `docker`
+ * (test/fixtures/bin/docker), alone on PATH.
  * They use --no-generate or commands that read an existing `_build/compose.yaml`, so they do
  * not depend on config rendering; runs against a real engine live in test/e2e.
  */
-import { afterAll, beforeEach, afterEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cliVariants, runCli, testElectionCertificate, writeElectionCertificate } from "../helpers/cli.ts";
+import { compiledCslr } from "../helpers/binary.ts";
+import { runCli, testElectionCertificate, writeElectionCertificate } from "../helpers/cli.ts";
 import { freePort } from "../helpers/ports.ts";
 import { sandbox, writeProject, type Sandbox } from "../fixtures/recorder.ts";
 
-const rows = await cliVariants();
+const rows: [variant: string, argv: string[]][] = [["binary", [await compiledCslr()]]];
 
 /** Only the compose subcommands, without the version probes and the engine check. */
 function composeCalls(box: Sandbox) {

@@ -97,7 +97,7 @@ describe("cslr secrets rotate", () => {
     expect(readFileSync(join(project, ".env"), "utf8")).toStartWith("# mine\n");
     expect(statSync(join(project, ".env")).mode & 0o777).toBe(0o600);
     expect(result.stderr).toContain("REDIS_PASSWORD: used by ray-redis");
-    expect(result.stderr).toContain("run cslr up -d (it recreates ray-redis, the services whose environment changed)");
+    expect(result.stderr).toContain("run `cslr up -d` (it recreates ray-redis, the services whose environment changed)");
     // Nothing to change outside .env: compose is not run.
     expect(box.records().filter((r) => !r.args.includes("version"))).toEqual([]);
   });

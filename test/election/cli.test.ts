@@ -4,7 +4,8 @@ import { nodeKey } from "../../src/election/auth.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli, sourceCli } from "../helpers/cli.ts";
+import { compiledCslr } from "../helpers/binary.ts";
+import { runCli } from "../helpers/cli.ts";
 import { freePort } from "../helpers/ports.ts";
 import { until } from "../helpers/until.ts";
 
@@ -43,7 +44,7 @@ describe("cslr health serve + ping", () => {
     writeFileSync(nodes, "head_whitelist: [ray-cpu, ray-gpu]\n");
     const port = freePort();
     const url = `http://127.0.0.1:${port}`;
-    const server = Bun.spawn([...sourceCli, "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--nodes", nodes, "--lease-ttl", "1s"], {
+    const server = Bun.spawn([await compiledCslr(), "health", "serve", "--host", "127.0.0.1", "--port", String(port), "--nodes", nodes, "--lease-ttl", "1s"], {
       env: { ...process.env, CSLR_CLUSTER_TOKEN: "t0k" },
       stderr: "pipe",
     });

@@ -1,6 +1,9 @@
 /**
- * The one way tests run the real CLI: as a child process, from source or compiled
- * (helpers/binary.ts), with its output captured and a bound on how long it may take.
+ * The one way tests run the real CLI: as a child process, the binary compiled from the current
+ * sources (helpers/binary.ts: what users run, and it starts in a third of the time
+ * `bun src/cli.ts` takes, which transpiles every source file on each start), with its output
+ * captured and a bound on how long it may take. Tests of cslr's own logic that need no process
+ * call src/cli.ts's `run` in-process (test/config/bad-fixtures.test.ts).
  */
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +12,6 @@ import { compiledCslr, repoRoot } from "./binary.ts";
 import { createSelfSignedCertificate, type SelfSigned } from "../../src/election/x509.ts";
 
 export { repoRoot };
-export const sourceCli = [process.execPath, join(repoRoot, "src/cli.ts")];
 
 export interface CliResult {
   exitCode: number;
@@ -22,7 +24,7 @@ export interface RunOptions {
   /** Added to (or, with `undefined` values, removed from) this process's environment; `replaceEnv` uses it alone. */
   env?: Record<string, string | undefined>;
   replaceEnv?: boolean;
-  /** The program and leading words; default: cslr from source. */
+  /** The program and leading words; default: the compiled cslr for the current sources. */
   cli?: string[];
   /** Killed (and reported in stderr) after this long; default 60 s. */
   timeoutMs?: number;
@@ -50,15 +52,7 @@ export async function runProcess(argv: string[], options: Omit<RunOptions, "cli"
 }
 
 export async function runCli(args: string[], options: RunOptions = { cwd: process.cwd() }): Promise<CliResult> {
-  return runProcess([...(options.cli ?? sourceCli), ...args], options);
-}
-
-/** cslr from source and compiled, for tests that must hold for both. */
-export async function cliVariants(): Promise<[name: string, argv: string[]][]> {
-  return [
-    ["source", sourceCli],
-    ["binary", [await compiledCslr()]],
-  ];
+  return runProcess([...(options.cli ?? [await compiledCslr()]), ...args], options);
 }
 
 /** Secrets for tests: fixed, recognisable values so a test can look for leaks. */

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli, sourceCli } from "../helpers/cli.ts";
+import { compiledCslr } from "../helpers/binary.ts";
+import { runCli } from "../helpers/cli.ts";
 import { type Lan, type NetnsHost, cleanupStale, createLan, describeNetns, tool } from "../helpers/netns.ts";
 
 function must(argv: string[]): void {
@@ -56,12 +57,12 @@ describeNetns("host.address auto without a default route", () => {
     const routes = await lone.run(["ip", "route", "show", "default"]);
     expect(routes.stdout.trim()).toBe("");
 
-    const ports = await lone.run([...sourceCli, "ports", "--json"], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
+    const ports = await lone.run([await compiledCslr(), "ports", "--json"], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
     expect(ports.code).toBe(0);
     expect(JSON.parse(ports.stdout).address).toBe(lone.address);
     expect(ports.stderr).toContain(`host.address auto: ${lone.address} (no default route; eth0 is the only non-loopback interface)`);
 
-    const generated = await lone.run([...sourceCli, "generate"], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
+    const generated = await lone.run([await compiledCslr(), "generate"], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
     expect(generated.code).toBe(0);
     const info = JSON.parse(readFileSync(join(dir, "_build/join-info.json"), "utf8"));
     expect(info.coordinator).toMatchObject({ url: `https://${lone.address}:8888`, address: lone.address });
@@ -71,7 +72,7 @@ describeNetns("host.address auto without a default route", () => {
   test("with two candidate interfaces and no route, generate refuses with a fix line and writes nothing", async () => {
     const dir = await coordinatorProject();
     dirs.push(dir);
-    const generated = await twoLegs.run([...sourceCli, "generate"], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
+    const generated = await twoLegs.run([await compiledCslr(), "generate"], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
     expect(generated.code).toBe(2);
     expect(generated.stderr).toContain("host.address auto: no default route and 3 interfaces (eth0");
     expect(generated.stderr).toContain("set host.address in config.yaml");

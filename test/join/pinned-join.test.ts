@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { pinOfPem } from "../../src/election/tls.ts";
 import { createSelfSignedCertificate } from "../../src/election/x509.ts";
-import { sourceCli } from "../helpers/cli.ts";
+import { compiledCslr } from "../helpers/binary.ts";
 import { honestJoinInfo, startFakeCoordinator, type FakeCoordinator } from "./fake-coordinator.ts";
 
 const coordinatorCert = createSelfSignedCertificate("cslr election service");
@@ -27,13 +27,13 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs join from source with `stdin` on its standard input and CSLR_CLUSTER_TOKEN from `env` only. */
+/** Runs the compiled cslr's join with `stdin` on its standard input and CSLR_CLUSTER_TOKEN from `env` only. */
 async function join_(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "cslr-join-pinned-"));
   dirs.push(dir);
   const env = { ...process.env, NO_COLOR: "1", ...opts.env } as Record<string, string>;
   if (!opts.env?.CSLR_CLUSTER_TOKEN) delete env.CSLR_CLUSTER_TOKEN;
-  const proc = Bun.spawn([...sourceCli, "join", ...args, "--name", "ws9"], {
+  const proc = Bun.spawn([await compiledCslr(), "join", ...args, "--name", "ws9"], {
     cwd: dir,
     env,
     stdin: new Blob([opts.stdin ?? ""]),

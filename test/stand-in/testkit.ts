@@ -1,16 +1,20 @@
 /**
- * Helpers for the stand-in's own tests: real `ray` stand-in processes (run from source with
- * bun), waits on their output instead of sleeps, free ports, and network namespaces joined by
- * a veth pair for several simulated hosts. Everything started here is killed by `cleanup()`.
+ * Helpers for the stand-in's own tests: real `ray` stand-in processes (compiled from these
+ * sources by helpers/binary.ts: `bun ray.ts` transpiled the stand-in on every start, and the
+ * tests start one for every `ray status` poll), waits on their output instead of sleeps, free
+ * ports, and network namespaces joined by a veth pair for several simulated hosts. Everything
+ * started here is killed by `cleanup()`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { compiledStandInDir } from "../helpers/binary.ts";
 import { freePort } from "../helpers/ports.ts";
 import { until } from "../helpers/until.ts";
 
-export const rayTs = join(import.meta.dir, "ray.ts");
+/** The stand-in `ray`, compiled from test/stand-in/*.ts once per change of its sources. */
+export const rayProgram = join(await compiledStandInDir(), "ray");
 
 export class Proc {
   output = "";
@@ -107,7 +111,7 @@ export class Kit {
   ray(name: string, args: string[], env: Record<string, string | undefined> = {}, prefixCmd: string[] = []): Proc {
     const merged: Record<string, string | undefined> = { ...process.env, CSLR_NODE_NAME: name, RAY_STANDIN_DIR: join(this.dir, name), ...env };
     for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
-    const proc = Bun.spawn([...prefixCmd, "bun", rayTs, ...args], {
+    const proc = Bun.spawn([...prefixCmd, rayProgram, ...args], {
       env: merged as Record<string, string>,
       stdin: "ignore",
       stdout: "pipe",

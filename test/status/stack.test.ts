@@ -95,7 +95,7 @@ describe("cslr status with an error in config.yaml", () => {
 
   test("reports the running stack from _build/, the config problem as a warning, exit 0 with a ready head", async () => {
     const result = await runCli(["status", "--json", "--host", "10.1.2.3"], { cwd: project, env: box.env, replaceEnv: true });
-    expect(result.stderr).toContain("the config has problems (fix them before cslr up); status is read from");
+    expect(result.stderr).toContain("the config has problems (fix them before `cslr up`); status is read from");
     expect(result.stderr).toContain('config.yaml:5:5  services.health.prot  unknown key "prot"; did you mean "port"?');
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout);
