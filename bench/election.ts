@@ -266,6 +266,38 @@ export async function benchFailover(nodes = 8, leaseTtl = 2): Promise<BenchRow> 
 }
 
 /**
+ * A head's container killed (`docker kill`), at the default TTL (30 s): each node in a PID
+ * namespace of its own with its agent as PID 1, as in a container, SIGKILLed from outside.
+ * The service hears the head's watch close and ends its lease after a 1 s grace.
+ */
+export async function benchContainerKill(nodes = 4, leaseTtl = 30): Promise<BenchRow> {
+  const harness = await new Harness({ nodes, leaseTtl, headDelayMs: 20, pidNamespaces: true }).prepare();
+  try {
+    await harness.startServer();
+    for (let i = 0; i < nodes; i++) harness.startNode(i);
+    const before = await harness.formed(nodes - 1, 60_000);
+    const killedAt = Date.now();
+    harness.nodes.get(before.head!.node)!.signalGroup("SIGKILL");
+    let after = before;
+    while (!(after.head?.ready && after.head.term > before.head!.term)) {
+      await Bun.sleep(10);
+      after = await harness.cluster();
+    }
+    const newHeadReady = Date.now() - killedAt;
+    const formed = await harness.formed(nodes - 2, 60_000);
+    return {
+      benchmark: `head's container killed, ${nodes} nodes, lease TTL ${leaseTtl} s, stand-in Ray`,
+      "kill → new head ready ms": newHeadReady,
+      "kill → all workers re-joined ms": Math.max(...formed.workers.map((w) => w.joinedAt)) - killedAt,
+      "goal (1 s + head start) ms": 1000,
+      "term before → after": `${before.head!.term} → ${after.head!.term}`,
+    };
+  } finally {
+    await harness.cleanup();
+  }
+}
+
+/**
  * Planned head changes at the default TTL (30 s), stand-in Ray (its stop takes milliseconds;
  * real Ray's takes seconds, added to both figures): `cslr handover` (the use case, over HTTP)
  * and a SIGTERM to the head's agent (what `cslr stop`/`down`/`leave` send), each until a new
@@ -311,7 +343,14 @@ export async function benchPlannedHandover(nodes = 4, leaseTtl = 30): Promise<Be
 
 /** Runs all, prints a table each, and returns the rows for docs/development.md. */
 export async function benchElection(): Promise<BenchRow[]> {
-  const rows = [await benchThroughput(), await benchHeldConnections(), await benchFormation(), await benchFailover(), await benchPlannedHandover()];
+  const rows = [
+    await benchThroughput(),
+    await benchHeldConnections(),
+    await benchFormation(),
+    await benchFailover(),
+    await benchContainerKill(),
+    await benchPlannedHandover(),
+  ];
   for (const row of rows) {
     console.log(`\n${row.benchmark}`);
     console.table(Object.fromEntries(Object.entries(row).filter(([k]) => k !== "benchmark")));

@@ -31,6 +31,12 @@
 #   CSLR_HEALTH_TIMEOUT       seconds each call to it may take                 (default: 5)
 #   CSLR_CLUSTER_TOKEN        the cluster's token (older compose files only; see above)
 #   HEAD_ADDRESS              a fixed head host:port: no election, join it
+#   CSLR_GCS_REDIS, CSLR_GCS_NAMESPACE
+#                             GCS fault tolerance (services.ray.gcs_store): a head keeps the cluster's
+#                             state in this Redis (host:port) under this namespace; the password of its
+#                             `ray` user arrives as the secret /run/secrets/cslr_ray_redis_password
+#   CSLR_GCS_PROXY_PORT       with them: the port this node's agent forwards to the current head's GCS
+#                             on; the raylet's GCS address, so a new head is followed without a restart
 #   RAY_AUTH_MODE, RAY_AUTH_TOKEN
 #                             Ray's own token authentication (services.ray.auth: token), passed to Ray
 #   DASHBOARD_METRIC_PORT, AUTOSCALER_METRIC_PORT
@@ -42,6 +48,12 @@
 set -eu
 agent=${CSLR_AGENT:-/opt/cslr/bin/cslr}
 secret=/run/secrets/cslr_cluster_token
+gcs_password=/run/secrets/cslr_ray_redis_password
+if [ -f "$gcs_password" ] && [ "$(id -u)" = 0 ]; then
+  chown 0:0 "$gcs_password" 2>/dev/null || true
+  chmod 0400 "$gcs_password" 2>/dev/null || true
+  export CSLR_GCS_PASSWORD_FILE=$gcs_password
+fi
 if [ -f "$secret" ] && [ "$(id -u)" = 0 ]; then
   chown 0:0 "$secret" 2>/dev/null || true
   chmod 0400 "$secret" 2>/dev/null || true

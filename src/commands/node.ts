@@ -11,11 +11,12 @@ import { nodeKey } from "../election/auth.ts";
 import { UsageError } from "../errors.ts";
 import { resolveHostAddress } from "../host/address.ts";
 import { dial } from "../host/ports.ts";
-import { Agent, AgentExit, type RayHandle } from "../node/agent.ts";
+import { Agent, AgentExit, type AgentIo, type RayHandle } from "../node/agent.ts";
 import { NodeClient } from "../node/client.ts";
 import { pinnedFetch } from "../election/tls.ts";
+import { GcsProxy } from "../node/gcs-proxy.ts";
 import { RayProcess, rayEnvironment } from "../node/ray.ts";
-import { parseSettings, SettingsError } from "../node/settings.ts";
+import { parseSettings, SettingsError, type NodeSettings } from "../node/settings.ts";
 
 /**
  * The cluster token: from the root-only file named by CSLR_TOKEN_FILE (the compose secret), or
@@ -37,6 +38,15 @@ function readClusterToken(env: NodeJS.ProcessEnv): string | undefined {
   return env.CSLR_CLUSTER_TOKEN || undefined;
 }
 
+/** The password of Redis's `ray` user: only from the root-only secret file ray-ep.sh names. */
+function readGcsPassword(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env.CSLR_GCS_PASSWORD_FILE;
+  if (file === undefined) return undefined;
+  if (!file.startsWith("/run/secrets/")) throw new UsageError(`CSLR_GCS_PASSWORD_FILE=${JSON.stringify(file)}: expected a file under /run/secrets/`);
+  const password = readFileSync(file, "utf8").trim();
+  return password === "" ? undefined : password;
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -48,6 +58,33 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+/** The agent's real I/O: the election client, real time, Ray as a process, the GCS forwarder. */
+function agentIo(settings: NodeSettings, client: NodeClient, rayEnv: Record<string, string>): AgentIo {
+  const electionHost = new URL(settings.electionUrl).hostname.replace(/^\[|\]$/g, "");
+  return {
+    client,
+    now: () => performance.now(),
+    sleep,
+    log: (line) => process.stderr.write(`${new Date().toISOString()} [cslr node] ${line}\n`),
+    startRay: (argv, env): RayHandle => {
+      const ray = RayProcess.start(argv, { ...rayEnv, ...env }, settings.rayUser);
+      return {
+        exited: ray.exited,
+        get running() {
+          return ray.running;
+        },
+        stop: () => ray.stop(rayEnv),
+        started: ray.started,
+      };
+    },
+    listenGcsProxy: (host, port) => GcsProxy.listen(host, port),
+    portOpen: async (host, port) => (await dial(host, port)).reachable,
+    // The route to the election service; on the coordinator (a loopback URL) the default
+    // route's, as `cslr up` prints in the join line: never 127.0.0.1, which other hosts would dial.
+    detectAddress: () => resolveHostAddress("auto", electionHost),
+  };
 }
 
 export default defineCommand({
@@ -62,6 +99,7 @@ export default defineCommand({
       throw error;
     }
     const token = readClusterToken(process.env);
+    if (settings.gcs) settings.gcs.password = readGcsPassword(process.env);
     // Ray gets the environment without the cluster token (RAY_AUTH_TOKEN, Ray's own, stays: Ray needs it).
     const rayEnv = rayEnvironment(process.env);
     const client = new NodeClient({
@@ -72,28 +110,10 @@ export default defineCommand({
       // Pinned: the node's key goes only to the server holding the cluster's certificate.
       fetch: settings.electionPin ? pinnedFetch(settings.electionPin) : undefined,
       timeoutMs: settings.callTimeoutMs,
+      // PID 1 of its container (ray-ep.sh execs it): its exit ends every process there, Ray too.
+      fateShared: process.pid === 1,
     });
-    const electionHost = new URL(settings.electionUrl).hostname.replace(/^\[|\]$/g, "");
-    const agent = new Agent(settings, {
-      client,
-      now: () => performance.now(),
-      sleep,
-      log: (line) => process.stderr.write(`${new Date().toISOString()} [cslr node] ${line}\n`),
-      startRay: (argv): RayHandle => {
-        const ray = RayProcess.start(argv, rayEnv, settings.rayUser);
-        return {
-          exited: ray.exited,
-          get running() {
-            return ray.running;
-          },
-          stop: () => ray.stop(rayEnv),
-        };
-      },
-      portOpen: async (host, port) => (await dial(host, port)).reachable,
-      // The route to the election service; on the coordinator (a loopback URL) the default
-      // route's, as `cslr up` prints in the join line: never 127.0.0.1, which other hosts would dial.
-      detectAddress: () => resolveHostAddress("auto", electionHost),
-    });
+    const agent = new Agent(settings, agentIo(settings, client, rayEnv));
     if (process.env.CSLR_TOKEN_FILE !== undefined && !(settings.rayUser && settings.rayUser.uid !== 0)) {
       process.stderr.write(
         `${new Date().toISOString()} [cslr node] warning: Ray runs as root here (the image has no user other than root, or no setpriv), so Ray's jobs can read the cluster token\n`,

@@ -20,6 +20,7 @@ import {
   cpuLimitProblems,
   duplicatePortProblems,
   electionPinProblems,
+  gcsStoreProblems,
   hostNetworkUrlProblems,
   hostPortBlockProblems,
   hostWorkerPortProblems,
@@ -115,6 +116,7 @@ function crossFieldProblems(config: Config, nodes: Nodes | undefined, probeGpu: 
     ...hostWorkerPortProblems(config, gpuEnabled, hostCpus),
     ...cpuLimitProblems(config, gpuEnabled, hostCpus),
     ...bindAddressProblems(config),
+    ...gcsStoreProblems(config),
     ...(nodes ? multiHostBridgeProblems(config, nodes) : []),
   ];
   const enabled = nodes

@@ -48,6 +48,8 @@ export interface RayNode {
   pinned?: PinnedRayPorts;
   /** Ray's worker port range, pinned in every layout (Ray's default 10002–19999 holds ray-gpu's client port). */
   workerPorts: { min: number; max: number };
+  /** Where this node's agent forwards to the current head's GCS (its raylet's GCS address, followed across head changes). */
+  gcsProxyPort: number;
   whitelisted: boolean;
 }
 
@@ -94,6 +96,19 @@ export interface Model {
     timeout: number;
     leaseTtl: number;
   };
+  /**
+   * Ray's GCS fault tolerance (services.ray.gcs_store): the Redis every head of this cluster
+   * keeps the cluster's state in, as Ray nodes here reach it, and the cluster's key prefix
+   * there. Undefined: `memory`, a new head starts a new cluster.
+   */
+  gcs?: GcsStore;
   /** Things worth telling the user that do not stop generation. */
   warnings: string[];
+}
+
+export interface GcsStore {
+  /** host:port of the Redis (RAY_REDIS_ADDRESS). */
+  redis: string;
+  /** RAY_external_storage_namespace: stable across restarts, the same on every workstation. */
+  namespace: string;
 }

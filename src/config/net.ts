@@ -75,3 +75,18 @@ export function parseHttpUrl(raw: string): HttpUrl | undefined {
 export function isHttpUrl(raw: string): boolean {
   return parseHttpUrl(raw) !== undefined;
 }
+
+/**
+ * `services.ray.gcs_store`: `redis`, `memory`, or `redis://HOST:PORT` (nothing else: no
+ * credentials, path or query; the password comes from .env).
+ */
+export function isGcsStore(text: string): boolean {
+  return text === "redis" || text === "memory" || redisStoreAddress(text) !== undefined;
+}
+
+/** `host:port` of a `redis://HOST:PORT` store; undefined for anything else. */
+export function redisStoreAddress(text: string): string | undefined {
+  const match = /^redis:\/\/([^/?#@\s]+)$/.exec(text);
+  if (!match || parseHostPort(match[1]!) === undefined) return undefined;
+  return match[1];
+}

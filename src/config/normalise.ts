@@ -1,8 +1,8 @@
 /** Pure: validated config + nodes + what the host has → the one Model the renderers use. */
-import type { ClusterTest, Model, PinnedRayPorts, RayNode } from "./model.ts";
+import type { ClusterTest, GcsStore, Model, PinnedRayPorts, RayNode } from "./model.ts";
 import { nodeName, whitelists } from "./names.ts";
-import { portRange } from "./net.ts";
-import { blockPortsBeforeWorkers, bridgeWorkerPorts } from "./ray-ports.ts";
+import { portRange, redisStoreAddress } from "./net.ts";
+import { blockPortsBeforeWorkers, bridgeGcsProxyPort, bridgeWorkerPorts } from "./ray-ports.ts";
 import type { Config, Nodes } from "./schema.ts";
 import { parseMemorySize } from "./units.ts";
 
@@ -38,6 +38,11 @@ export function pinnedPortsOf(base: number, perNode: number, index: number): Pin
   };
 }
 
+/** A node's forwarder to the head's GCS on the host network: the block's ninth port (the eighth and ninth were spare). */
+export function gcsProxyPortOf(base: number, perNode: number, index: number): number {
+  return base + index * perNode + 8;
+}
+
 export function pinnedPortList(p: PinnedRayPorts): number[] {
   return [
     p.nodeManagerPort,
@@ -56,11 +61,12 @@ export function rayNodesOf(config: Config, nodes: Nodes, gpuEnabled: boolean, ho
   const { cpu, gpu, workers, host_ports: block } = config.services.ray;
   const mode = config.network.mode;
   const list: RayNode[] = [];
-  const add = (node: Omit<RayNode, "name" | "whitelisted" | "pinned" | "workerPorts">) => {
+  const add = (node: Omit<RayNode, "name" | "whitelisted" | "pinned" | "workerPorts" | "gcsProxyPort">) => {
     const name = nodeName(node.service, mode, hostName);
     const pinned = mode === "host" ? pinnedPortsOf(block.base, block.per_node, list.length) : undefined;
     const workerPorts = pinned ? { min: pinned.minWorkerPort, max: pinned.maxWorkerPort } : { ...bridgeWorkerPorts };
-    list.push({ ...node, name, pinned, workerPorts, whitelisted: node.ports !== undefined && whitelists(nodes.head_whitelist, name) });
+    const gcsProxyPort = pinned ? gcsProxyPortOf(block.base, block.per_node, list.length) : bridgeGcsProxyPort;
+    list.push({ ...node, name, pinned, workerPorts, gcsProxyPort, whitelisted: node.ports !== undefined && whitelists(nodes.head_whitelist, name) });
   };
   if (cpu.enabled) {
     add({
@@ -213,8 +219,29 @@ export function normalise(config: Config, nodes: Nodes, host: HostFacts): Model 
       timeout: nodes.health_service.timeout,
       leaseTtl: config.services.health.lease_ttl,
     },
+    gcs: gcsStoreOf(config),
     warnings,
   };
+}
+
+/**
+ * Where heads keep the GCS: this stack's Redis by its service name (bridge), or by the
+ * address its port is published on (host networking: Ray runs on the host's network), or
+ * the coordinator's Redis a member was given by `cslr join`.
+ */
+export function gcsStoreOf(config: Config): GcsStore | undefined {
+  const { gcs_store: given, gcs_namespace: namespace } = config.services.ray;
+  const store = given ?? (config.services.redis.enabled ? "redis" : "memory");
+  const ns = namespace ?? config.project.name;
+  if (store === "memory") return undefined;
+  if (store !== "redis") {
+    const address = redisStoreAddress(store);
+    return address ? { redis: address, namespace: ns } : undefined;
+  }
+  if (!config.services.redis.enabled) return undefined;
+  if (config.network.mode === "bridge") return { redis: "ray-redis:6379", namespace: ns };
+  const bind = config.network.bind_address;
+  return { redis: `${bind === "0.0.0.0" ? "127.0.0.1" : bind}:${config.services.redis.port}`, namespace: ns };
 }
 
 /** Plain HTTP to the election service: allowed when asked for, never silent. */

@@ -35,9 +35,20 @@ export const rayFixedDefaults: PortSpan[] = [
   { min: 44217, max: 44217, owner: "its autoscaler metrics (AUTOSCALER_METRIC_PORT's default)" },
 ];
 
-/** What Ray takes inside each Ray container of bridge networking, besides the ports cslr configures. */
+/**
+ * The node agent's forwarder to the head's GCS inside each Ray container of bridge networking
+ * (services.ray.gcs_store): every raylet's GCS address, whichever node is head.
+ */
+export const bridgeGcsProxyPort = 24000;
+
+/** What Ray (and cslr's GCS forwarder) take inside each Ray container of bridge networking, besides the ports cslr configures. */
 export function bridgeRaySpans(): PortSpan[] {
-  return [{ ...bridgeWorkerPorts, owner: "its worker processes, pinned by cslr in bridge networking" }, rayClientServerSpan, ...rayFixedDefaults];
+  return [
+    { ...bridgeWorkerPorts, owner: "its worker processes, pinned by cslr in bridge networking" },
+    rayClientServerSpan,
+    { min: bridgeGcsProxyPort, max: bridgeGcsProxyPort, owner: "cslr's forwarder to the head's GCS" },
+    ...rayFixedDefaults,
+  ];
 }
 
 /** `52365`, or `20000–22999`. */

@@ -271,6 +271,18 @@ export function electionPinProblems(config: Config, nodes: Nodes): Problem[] {
   ];
 }
 
+/** `gcs_store: redis` keeps Ray's state in this stack's Redis, which must then run. */
+export function gcsStoreProblems(config: Config): Problem[] {
+  if (config.services.ray.gcs_store !== "redis" || config.services.redis.enabled) return [];
+  return [
+    {
+      path: ["services", "ray", "gcs_store"],
+      message:
+        "redis keeps the head's GCS in this stack's Redis, but services.redis.enabled is false; expected services.redis.enabled: true, or gcs_store: memory (a new head then starts a new cluster)",
+    },
+  ];
+}
+
 /**
  * The election service on another host (or a fixed head elsewhere) makes this a member of a
  * cluster spread over several workstations. In bridge networking its Ray nodes would advertise

@@ -4,7 +4,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "./zod.ts";
-import { isHostname, isHttpUrl, isIpv4Cidr, isUnadvertisable, parseHostPort, parseIpv4 } from "./net.ts";
+import { isGcsStore, isHostname, isHttpUrl, isIpv4Cidr, isUnadvertisable, parseHostPort, parseIpv4 } from "./net.ts";
 import { pinnedVersions } from "./versions.ts";
 
 export { isHostname };
@@ -141,6 +141,22 @@ export const raySchema = z
       .max(64, { message: "too many workers; expected at most 64 on one host" })
       .default(0)
       .meta({ description: "Extra CPU workers (never head) on this host: services ray-worker-1..N" }),
+    gcs_store: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || isGcsStore(v), {
+        message:
+          "not a GCS store; expected redis (this stack's Redis), memory (Ray's own: a new head starts a new cluster) or redis://HOST:PORT (the coordinator's Redis; cslr join writes it)",
+      })
+      .meta({
+        description:
+          "Where the head's GCS keeps the cluster's state (default: redis when services.redis runs here, else memory): redis (services.redis, so a new head takes the cluster over: jobs, actors and workers survive a head change), memory (a new head is a new cluster), or redis://HOST:PORT (the coordinator's, on a member)",
+      }),
+    gcs_namespace: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: "not a namespace; expected 1 to 64 letters, digits, '_' or '-'" })
+      .optional()
+      .meta({ description: "The cluster's key prefix in that Redis (default: the project name; cslr join writes the coordinator's)" }),
     host_ports: z
       .strictObject({
         base: port.default(20000).meta({ description: "First port of the Ray nodes' blocks: ray-cpu, then ray-gpu, then each worker" }),

@@ -4,7 +4,7 @@
  */
 import type { Model } from "./model.ts";
 
-export const secretNames = ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "CSLR_CLUSTER_TOKEN", "MARIMO_TOKEN", "RAY_AUTH_TOKEN"] as const;
+export const secretNames = ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "CSLR_CLUSTER_TOKEN", "MARIMO_TOKEN", "RAY_AUTH_TOKEN", "RAY_REDIS_PASSWORD"] as const;
 export type SecretName = (typeof secretNames)[number];
 
 /**
@@ -32,5 +32,6 @@ export function requiredSecrets(model: Model): { name: SecretName; neededBy: str
   if (s.mlflow.enabled && s.mlflow.postgres.enabled) list.push({ name: "POSTGRES_PASSWORD", neededBy: "services.mlflow.postgres" });
   if (s.marimo.enabled) list.push({ name: "MARIMO_TOKEN", neededBy: "services.marimo" });
   if (needsRayToken(model)) list.push({ name: "RAY_AUTH_TOKEN", neededBy: "services.ray.auth" });
+  if (model.gcs) list.push({ name: "RAY_REDIS_PASSWORD", neededBy: "services.ray.gcs_store" });
   return list;
 }

@@ -162,6 +162,22 @@ const checks: DoctorCheck[] = [
       return ok("ray-exposure", name, why);
     },
   },
+  {
+    id: "gcs",
+    name: "head changes (GCS)",
+    check(ctx) {
+      const name = "head changes (GCS)";
+      if (!ctx.model) return skip("gcs", name, "no valid config");
+      const gcs = ctx.model.gcs;
+      if (gcs) return ok("gcs", name, `heads keep Ray's state in Redis ${gcs.redis} (namespace ${gcs.namespace}): a new head takes the cluster over`);
+      return warn(
+        "gcs",
+        name,
+        "services.ray.gcs_store is memory: a new head starts a new Ray cluster (running jobs, actors and the job list are lost)",
+        "services.redis.enabled: true and gcs_store: redis on the coordinator (a member: cslr join again)",
+      );
+    },
+  },
   { id: "subnets", name: "subnets", check: checkSubnets },
   { id: "ports", name: "host ports", check: checkPorts },
   {

@@ -57,6 +57,16 @@ export const joinInfoSchema = z.strictObject({
       .max(300)
       .regex(/^redis:\/\/[A-Za-z0-9.-]+:\d{1,5}$/, { message: "expected redis://HOST:PORT" })
       .optional(),
+    /** GCS fault tolerance: the cluster's namespace in that Redis (every head uses it). */
+    gcsNamespace: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
+    /** The password of its `ray` user: added by the election service from its environment when it answers (never in _build/). */
+    gcsPassword: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,256}$/)
+      .optional(),
   }),
 });
 

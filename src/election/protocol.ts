@@ -46,7 +46,12 @@ export const leaseBody = z.strictObject({ node: nodeName, term });
 export const joinBody = z.strictObject({ node: nodeName, address: nodeAddress, host: hostName.optional() });
 export const leaveBody = z.strictObject({ host: hostName });
 export const partBody = z.strictObject({ node: nodeName });
-export const watchBody = leaseBody;
+/**
+ * The head's watch. `fateShared`: the agent sending it is its container's PID 1, so its exit
+ * takes Ray with it (the kernel kills the whole PID namespace): the watch's connection closing
+ * unanswered then means the head is dead (agent.ts, service.ts headConnectionLost).
+ */
+export const watchBody = z.strictObject({ node: nodeName, term, fateShared: z.boolean().optional() });
 export const handoverBody = z.strictObject({ to: nodeName.optional() });
 
 /** How long the service holds a head's watch before answering `stepDown: false`. */

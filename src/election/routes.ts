@@ -127,6 +127,7 @@ function leaseHandler(step: "ready" | "heartbeat" | "release"): Handler {
     const result = ctx.service.apply(() => ctx.service.election[step](body.node, body.term));
     if ("failed" in result) return errorReply(503, result.failed);
     const outcome = result.outcome;
+    if (outcome.ok) ctx.service.heard(body.node, body.term);
     return outcome.ok ? reply(200, { ...outcome }) : reply(409, { ok: false, term: outcome.term, error: outcome.reason });
   };
 }
@@ -170,7 +171,21 @@ export const routes: Record<string, Handler> = {
     const body = await nodeRequest(ctx, watchBody);
     if (body instanceof Response) return body;
     ctx.holdOpen(watchHoldSeconds + 5);
+    ctx.service.heard(body.node, body.term);
+    let answered = false;
+    if (body.fateShared) {
+      const heldSince = performance.now();
+      // Closed by the head before the hold ran out (not by this server's own timeout, later): its agent is gone.
+      ctx.req.signal.addEventListener(
+        "abort",
+        () => {
+          if (!answered && performance.now() - heldSince < watchHoldSeconds * 1000) ctx.service.headConnectionLost(body.node, body.term);
+        },
+        { once: true },
+      );
+    }
     const stepDown = await ctx.service.watchLease(body.node, body.term, watchHoldSeconds);
+    answered = true;
     return reply(200, { ok: true, stepDown });
   },
 
@@ -218,7 +233,12 @@ export const routes: Record<string, Handler> = {
       );
     // Ray's token comes from the service's environment, so it is never written into _build/.
     const authToken = info.ray.auth === "token" ? process.env.RAY_AUTH_TOKEN : undefined;
-    return reply(200, { ...info, ray: { ...info.ray, ...(authToken ? { authToken } : {}) } });
+    const gcsPassword = info.redis.gcsNamespace ? process.env.RAY_REDIS_PASSWORD : undefined;
+    return reply(200, {
+      ...info,
+      ray: { ...info.ray, ...(authToken ? { authToken } : {}) },
+      redis: { ...info.redis, ...(gcsPassword ? { gcsPassword } : {}) },
+    });
   },
 
   "POST /v1/hosts/register": async (ctx) => {

@@ -36,6 +36,13 @@ export interface RegisteredHost {
 
 export type Applied<T> = { outcome: T } | { failed: string };
 
+/**
+ * From a dead head's closed watch to the end of its lease: the kernel kills the rest of the
+ * head's PID namespace (Ray) as its PID 1 exits, within milliseconds; a new head's own start
+ * takes seconds more. One second covers the first with a wide margin.
+ */
+export const deathGraceMs = 1000;
+
 export class ElectionService {
   readonly election: Election;
   private readonly waiters = new Set<() => void>();
@@ -160,6 +167,27 @@ export class ElectionService {
       }, seconds * 1000);
       this.waiters.add(wake);
     });
+  }
+
+  /** When each (node, term) lease holder was last heard from (ready, heartbeat, watch): a dead head is not heard from again. */
+  private readonly heardFrom = new Map<string, number>();
+
+  heard(node: string, term: number): void {
+    this.heardFrom.set(`${node}:${term}`, performance.now());
+    if (this.heardFrom.size > 64) this.heardFrom.delete(this.heardFrom.keys().next().value!);
+  }
+
+  /**
+   * A fate-shared watch closed unanswered: the head's agent exited, and with it (PID 1) its
+   * container's Ray. After `graceMs` (the kernel's kill of the rest of the PID namespace)
+   * the lease ends, unless that head was heard from meanwhile (then it was alive after all).
+   */
+  headConnectionLost(node: string, term: number, graceMs = deathGraceMs): void {
+    const lostAt = performance.now();
+    setTimeout(() => {
+      if ((this.heardFrom.get(`${node}:${term}`) ?? 0) > lostAt) return;
+      this.apply(() => this.election.declareDead(node, term));
+    }, graceMs).unref?.();
   }
 
   /**

@@ -99,7 +99,7 @@ export interface JoinOutcome {
 
 /** One structured line per decision: who, role, term, why. */
 export interface DecisionLog {
-  event: "claim" | "ready" | "heartbeat" | "release" | "join" | "expire" | "restore" | "prune" | "leave" | "handover";
+  event: "claim" | "ready" | "heartbeat" | "release" | "join" | "expire" | "restore" | "prune" | "leave" | "handover" | "dead";
   node: string;
   role?: "head" | "worker" | "wait" | "fenced" | "gone";
   term: number;
@@ -443,6 +443,28 @@ export class Election {
     });
     this.endTerm(term);
     return { outcome: { ok: true, term, leaseTtlMs: this.leaseTtlMs }, changed: true, logs };
+  }
+
+  /**
+   * The head's process is known dead (its fate-shared watch connection closed unanswered):
+   * the lease ends now, and the next whitelisted claimant is granted without the TTL's wait.
+   */
+  declareDead(node: string, term: number): Decision<{ ended: boolean }> {
+    const logs = this.expireIfDue();
+    const head = this.lease;
+    if (!head || head.node !== node || head.term !== term) return { outcome: { ended: false }, changed: logs.length > 0, logs };
+    this.lease = null;
+    this.grantsFrom = Number.NEGATIVE_INFINITY;
+    this.handover = null;
+    logs.push({
+      event: "dead",
+      node,
+      role: "gone",
+      term,
+      why: "the head's agent (its container's PID 1) closed its held watch: the head and its Ray are gone",
+    });
+    this.endTerm(term);
+    return { outcome: { ended: true }, changed: true, logs };
   }
 
   /** Records a worker in the roster and tells it which head is current. */

@@ -7,8 +7,10 @@
  * nss-myhostname or DNS) and the lab has no reachable DNS server, every lookup of the hostname
  * waits out the resolver's timeouts (10 s measured with resolv.conf's server unreachable). Ray
  * 2.60's dashboard agent does one at start (its metrics server's http.server binds "" and asks
- * socket.getfqdn), and the raylet gives the agent 15 s to write its ports: the head died with
- * "Timed out waiting for file …dashboard_agent_listen_port" and never became usable.
+ * socket.getfqdn), and Ray's raylet gives the agent 15 s by default to write its ports: the
+ * head died with "Timed out waiting for file …dashboard_agent_listen_port" and never became
+ * usable (src/node/ray.ts now raises that limit; the 10 s are still lost, and drivers and
+ * workers that look the name up lose them too).
  *
  * Docker writes the host's file into such a container only without `extra_hosts`; with them it
  * writes its own, so the entries of the host's file are carried over as extra hosts too.

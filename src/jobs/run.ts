@@ -15,6 +15,7 @@ import { followToEnd, type FollowTimings, type Interrupts } from "./follow-to-en
 import { exitInterrupted } from "./outcome.ts";
 import { formatMiB, packWorkingDir, type WorkingDirPackage } from "./pack.ts";
 import type { JobDetails } from "./spec.ts";
+import { driverLabelSelector, placementSummarySchema } from "./placement.ts";
 import { buildSubmitRequest, newSubmissionId, type GitInfo } from "./submit.ts";
 import type { JobsTarget } from "./target.ts";
 
@@ -99,8 +100,19 @@ async function submitWhenAgentReady(client: JobsClient, body: Parameters<JobsCli
   }
 }
 
-function submitBody(request: RunRequest, target: JobsTarget, pkg: WorkingDirPackage, id: string, io: RunIo) {
+/**
+ * The driver off the head when another node is alive (placement.ts), unless the job asks for
+ * entrypoint resources. A dashboard that cannot say leaves the driver to Ray's default.
+ */
+async function driverSelector(request: RunRequest, client: JobsClient, signal: AbortSignal): Promise<Record<string, string> | undefined> {
+  if (request.cpus !== undefined || request.gpus !== undefined || request.memoryBytes !== undefined) return undefined;
+  const summary = await client.nodeSummary(placementSummarySchema, signal).catch(() => undefined);
+  return summary && driverLabelSelector(summary);
+}
+
+function submitBody(request: RunRequest, target: JobsTarget, pkg: WorkingDirPackage, id: string, io: RunIo, selector: Record<string, string> | undefined) {
   return buildSubmitRequest({
+    driverSelector: selector,
     command: request.command,
     submissionId: id,
     workingDirUri: pkg.uri,
@@ -155,7 +167,7 @@ export async function runJob(request: RunRequest, target: JobsTarget, client: Jo
     await uploadIfNeeded(client, pkg, io, early.signal);
 
     id = newSubmissionId(request.namePrefix, io.random);
-    const body = submitBody(request, target, pkg, id, io);
+    const body = submitBody(request, target, pkg, id, io, await driverSelector(request, client, early.signal));
     phase = "submitting";
     await submitWhenAgentReady(client, body, io, early.signal);
     phase = "submitted";

@@ -82,6 +82,8 @@ export interface JobSubmitRequest {
   entrypoint_num_cpus?: number;
   entrypoint_num_gpus?: number;
   entrypoint_memory?: number;
+  /** Where the driver may run (common.py JobSubmitRequest, Ray >= 2.49): cslr keeps it off the head. */
+  entrypoint_label_selector?: Record<string, string>;
 }
 
 /** The routes, as job_head.py registers them. */

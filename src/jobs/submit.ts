@@ -59,6 +59,8 @@ export interface SubmitPlan {
   cpus?: number;
   gpus?: number;
   memoryBytes?: number;
+  /** The driver's label selector (placement.ts): undefined lets Ray put it on the head. */
+  driverSelector?: Record<string, string>;
   /** Who submitted, from where. */
   origin: { user: string; host: string; workingDir: string; cslrVersion: string };
   git?: GitInfo;
@@ -104,5 +106,6 @@ export function buildSubmitRequest(plan: SubmitPlan): JobSubmitRequest {
   if (plan.cpus !== undefined) request.entrypoint_num_cpus = plan.cpus;
   if (plan.gpus !== undefined) request.entrypoint_num_gpus = plan.gpus;
   if (plan.memoryBytes !== undefined) request.entrypoint_memory = plan.memoryBytes;
+  if (plan.driverSelector !== undefined) request.entrypoint_label_selector = plan.driverSelector;
   return request;
 }

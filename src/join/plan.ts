@@ -41,6 +41,7 @@ export function memberConfig(info: JoinInfo, host: { name: string; address: stri
         auth: r.auth,
         workers: 0,
         host_ports: { base: r.hostPorts.base, per_node: r.hostPorts.per_node },
+        ...memberGcs(info),
       },
       redis: { enabled: false },
       mlflow: { enabled: false, ...(info.mlflow.trackingUri ? { tracking_uri: info.mlflow.trackingUri } : {}) },
@@ -79,13 +80,20 @@ export function memberNodes(info: JoinInfo, pin?: string): string {
   );
 }
 
-/** The member's .env: both tokens matched a strict grammar (no line break can add a variable). */
-export function memberEnv(clusterToken: string, rayToken: string | undefined): string {
+/** GCS fault tolerance as the coordinator keeps it: its Redis and namespace (with the password in .env); else Ray's own. */
+function memberGcs(info: JoinInfo): { gcs_store: string; gcs_namespace?: string } {
+  const { url, gcsNamespace, gcsPassword } = info.redis;
+  return url && gcsNamespace && gcsPassword ? { gcs_store: url, gcs_namespace: gcsNamespace } : { gcs_store: "memory" };
+}
+
+/** The member's .env: every value matched a strict grammar (no line break can add a variable). */
+export function memberEnv(clusterToken: string, rayToken: string | undefined, gcsPassword?: string): string {
   const lines = [
     "# Secrets for cslr on a member workstation (the cluster's tokens). Keep this file private (mode 0600).",
     `CSLR_CLUSTER_TOKEN=${clusterToken}`,
   ];
   if (rayToken) lines.push(`RAY_AUTH_TOKEN=${rayToken}`);
+  if (gcsPassword) lines.push(`RAY_REDIS_PASSWORD=${gcsPassword}`);
   return `${lines.join("\n")}\n`;
 }
 

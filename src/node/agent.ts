@@ -14,8 +14,9 @@
  *   self-fenced (the restart policy brings the node back to claim again), else Ray's own code.
  */
 import { parseHostPort } from "../config/net.ts";
-import type { ClaimAnswer, NodeClient, Outcome } from "./client.ts";
-import { rayStartArgv, type RayRole } from "./ray.ts";
+import type { ClaimAnswer, JoinAnswer, NodeClient, Outcome } from "./client.ts";
+import type { GcsTarget } from "./gcs-proxy.ts";
+import { rayStartArgv, rayStartEnvironment, type RayRole } from "./ray.ts";
 import type { NodeSettings } from "./settings.ts";
 
 export const exitCodes = { stopped: 0, settings: 2, fenced: 3 } as const;
@@ -24,6 +25,8 @@ export interface RayHandle {
   exited: Promise<number>;
   running: boolean;
   stop(): Promise<void>;
+  /** True once Ray says its node is up and registered ("Ray runtime started."), false if it exits first. */
+  started?: Promise<boolean>;
 }
 
 export interface AgentIo {
@@ -33,10 +36,19 @@ export interface AgentIo {
   /** Resolves after ms, or early (without error) when `signal` aborts. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   log(line: string): void;
-  startRay(argv: string[]): RayHandle;
+  /** Starts `ray start` with argv, and `env` added to the environment Ray gets. */
+  startRay(argv: string[], env: Record<string, string>): RayHandle;
+  /** Listens for this node's forwarder to the head's GCS (GCS fault tolerance). */
+  listenGcsProxy(host: string, port: number): Promise<GcsRelay>;
   portOpen(host: string, port: number): Promise<boolean>;
   /** This host's address towards the election service (for `auto`). */
   detectAddress(): Promise<string | undefined>;
+}
+
+/** The forwarder to the head's GCS, as the agent drives it (gcs-proxy.ts). */
+export interface GcsRelay {
+  point(target: GcsTarget | undefined): void;
+  close(): void;
 }
 
 type Elected = { role: "head"; term: number; ttlMs: number; grantedAt: number } | { role: "worker"; term: number; ttlMs: number; head: string };
@@ -55,6 +67,8 @@ export class Agent {
   private joined = false;
   /** The stop of the Ray this node ran for the last head, still under way while it claims. */
   private retiring: Promise<void> | undefined;
+  /** GCS fault tolerance: this node's forwarder to the head's GCS, and the address Ray dials it at. */
+  private relay: { proxy: GcsRelay; address: string } | undefined;
 
   constructor(
     private readonly settings: NodeSettings,
@@ -88,16 +102,23 @@ export class Agent {
     if (!(await this.resolveAddresses())) return exitCodes.stopped;
     this.say({ event: "start", address: this.address, "node-ip": this.nodeIp, election: this.settings.electionUrl });
     if (this.settings.explicitHead) return this.runExplicit(this.settings.explicitHead);
-    while (!this.stopping) {
-      const elected = await this.elect();
-      if (!elected) break;
+    let elected = await this.elect();
+    while (elected && !this.stopping) {
       const outcome = elected.role === "head" ? await this.runHead(elected) : await this.runWorker(elected);
-      if (outcome !== "re-elect") return outcome;
+      // A worker that kept its raylet through a head change and was then granted the lease itself.
+      if (typeof outcome === "object") elected = outcome;
+      else if (outcome !== "re-elect") return this.finish(outcome);
+      else elected = await this.elect();
     }
     await this.finishRetiring();
     await this.leaveRoster();
     this.say({ event: "stopped", why: "SIGTERM" });
-    return exitCodes.stopped;
+    return this.finish(exitCodes.stopped);
+  }
+
+  private finish(code: number): number {
+    this.relay?.proxy.close();
+    return code;
   }
 
   /** A clean stop takes a worker off the roster at once (else it would stay for three TTLs). */
@@ -174,11 +195,33 @@ export class Agent {
    * stop runs while the node claims, so a candidate is granted the lease right after a release
    * rather than after its own Ray's drain (seconds with real Ray).
    */
-  private async startRay(role: RayRole): Promise<RayHandle> {
+  private async startRay(role: RayRole, ttlMs: number): Promise<RayHandle> {
     await this.finishRetiring();
     const argv = rayStartArgv(this.settings, role, this.nodeIp);
     this.say({ event: "ray-start", role: role.kind, head: role.kind === "worker" ? role.head : undefined });
-    return this.io.startRay(argv);
+    return this.io.startRay(argv, rayStartEnvironment(this.settings, role, ttlMs));
+  }
+
+  /**
+   * The GCS address this node's Ray dials for `head`: with GCS fault tolerance, this node's
+   * forwarder, pointed at the head (its listener made on first use); else the head itself.
+   */
+  private async gcsAddressFor(head: string): Promise<string> {
+    const gcs = this.settings.gcs;
+    const target = parseHostPort(head);
+    if (!gcs || !target) return head;
+    if (!this.relay) {
+      const host = this.nodeIp ?? (await this.io.detectAddress());
+      if (!host) return head;
+      try {
+        this.relay = { proxy: await this.io.listenGcsProxy(host, gcs.proxyPort), address: `${host}:${gcs.proxyPort}` };
+      } catch (error) {
+        this.say({ event: "gcs-proxy-failed", why: `cannot listen on ${host}:${gcs.proxyPort} (${String(error)}); Ray dials the head directly` });
+        return head;
+      }
+    }
+    this.relay.proxy.point(target);
+    return this.relay.address;
   }
 
   private async finishRetiring(): Promise<void> {
@@ -197,10 +240,14 @@ export class Agent {
     const { term, ttlMs } = elected;
     // The lease is renewed from the grant on, also while a worker Ray of the last head drains.
     const lease = new LeaseKeeper(this.io, this.stop.signal, term, ttlMs, elected.grantedAt, (f) => this.say(f));
-    const ray = await this.startRay({ kind: "head" });
+    // This node's own GCS from now on: nothing here dials another head through the forwarder.
+    this.relay?.proxy.point(undefined);
+    const ray = await this.startRay({ kind: "head" }, ttlMs);
     const probeHost = this.nodeIp ?? "127.0.0.1";
     const portOpen = await this.waitFor(ray, lease, () => this.io.portOpen(probeHost, this.settings.headPort));
-    if (portOpen) await lease.reportReady(ray);
+    // Ready once the head's own node is registered too: a worker that joins before that finds
+    // no head node in the GCS and gives up ("No node info found for head node").
+    if (portOpen && (await this.untilRegistered(ray, lease))) await lease.reportReady(ray);
     const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), lease.done, stopped(this.stop.signal), lease.stepDownAsked]);
     if (end.why === "fenced" || end.why === "self-fence") {
       lease.cancel();
@@ -226,6 +273,13 @@ export class Agent {
     return code;
   }
 
+  /** Until Ray says its node is up (true), or Ray exits, the lease ends or a stop is asked (false). */
+  private async untilRegistered(ray: RayHandle, lease: LeaseKeeper): Promise<boolean> {
+    if (!ray.started) return true;
+    const end = await Promise.race([ray.started, lease.done.then(() => false), stopped(this.stop.signal).then(() => false)]);
+    return end && ray.running && !lease.ended && !this.stopping;
+  }
+
   /** Polls `check` every 50 ms until it is true, Ray exits, the lease ends or a stop is asked. */
   private async waitFor(ray: RayHandle, lease: LeaseKeeper, check: () => Promise<boolean>): Promise<boolean> {
     while (!this.stopping && ray.running && !lease.ended) {
@@ -244,16 +298,19 @@ export class Agent {
   /**
    * Runs Ray as a worker of `head`. Returns "re-elect" when the service names another head (or
    * Ray exits and its head is gone), else an exit code: 0 on SIGTERM, Ray's own code otherwise.
+   * With GCS fault tolerance the raylet outlives a head change: the forwarder follows the new
+   * head, and only a grant of the lease to this node itself ends its worker Ray.
    */
-  private async runWorker(elected: Extract<Elected, { role: "worker" }>): Promise<number | "re-elect"> {
-    const { head, term, ttlMs } = elected;
+  private async runWorker(elected: Extract<Elected, { role: "worker" }>): Promise<number | "re-elect" | Elected> {
+    let { head, term } = elected;
+    const ttlMs = elected.ttlMs;
     // The roster entry goes out first: one small request, while starting Ray takes a while.
     this.joined = true;
     const first = await this.io.client.join(this.address);
     if (first.kind === "ok") this.say({ event: "joined", term: first.value.term, head: first.value.head ?? "none" });
-    const ray = await this.startRay({ kind: "worker", head });
+    const ray = await this.startRay({ kind: "worker", head: await this.gcsAddressFor(head) }, ttlMs);
     const every = Math.max(50, Math.floor(ttlMs / 3));
-    const watch = new HeadWatch(this.io, term);
+    let watch = new HeadWatch(this.io, term);
     for (;;) {
       const tick = await Promise.race([
         ray.exited.then((code) => ({ why: "ray" as const, code })),
@@ -279,6 +336,15 @@ export class Agent {
         this.say({ event: "ray-exit", code: tick.code, why: "the Ray worker exited; the restart policy brings this node back" });
         return tick.code === 0 ? 1 : tick.code;
       }
+      if (moved && this.relay) {
+        const next = await this.followKeepingRay(named!, head, term, ray);
+        if (next.kind === "head") return next.elected;
+        if (next.kind === "follow") {
+          ({ head, term } = next);
+          watch = new HeadWatch(this.io, term);
+        }
+        continue;
+      }
       if (moved) {
         this.say({
           decision: "re-elect",
@@ -293,11 +359,49 @@ export class Agent {
     }
   }
 
+  /**
+   * A head change under GCS fault tolerance. A new ready head: the forwarder points at it and
+   * the raylet reconnects (the old head was fenced before the service named another). No
+   * ready head yet: this node claims like any other, its raylet still running; granted the
+   * lease, it stops its worker Ray (the head's Ray starts once that is done).
+   */
+  private async followKeepingRay(
+    named: JoinAnswer,
+    head: string,
+    term: number,
+    ray: RayHandle,
+  ): Promise<{ kind: "follow"; head: string; term: number } | { kind: "head"; elected: Elected } | { kind: "wait" }> {
+    let next = named.head === null ? undefined : { head: named.head, term: named.term };
+    if (!next) {
+      const sentAt = this.io.now();
+      const claim = await this.io.client.claim(this.claimAddress);
+      if (claim.kind === "ok" && claim.value.role === "head") {
+        this.say({ decision: "head", term: claim.value.term, why: "granted the lease; stopping this node's worker Ray first" });
+        this.retiring = ray.stop();
+        return { kind: "head", elected: { role: "head", term: claim.value.term, ttlMs: claim.value.leaseTtlMs, grantedAt: sentAt } };
+      }
+      if (claim.kind === "ok" && claim.value.role === "worker") next = { head: claim.value.address, term: claim.value.term };
+    }
+    if (!next) {
+      this.sayOnce(`keep:${term}`, { decision: "wait", term, why: `head ${head} (term ${term}) is gone and no new head is ready; the raylet keeps running` });
+      return { kind: "wait" };
+    }
+    await this.gcsAddressFor(next.head);
+    this.lastReason = "";
+    this.say({
+      decision: "follow",
+      term: next.term,
+      head: next.head,
+      why: "GCS fault tolerance: the forwarder points at the new head; the raylet reconnects without a restart",
+    });
+    return { kind: "follow", ...next };
+  }
+
   /** A fixed head address: no election. This node is that head, or a worker of it. */
   private async runExplicit(head: string): Promise<number> {
     const self = head === this.claimAddress || head === `${this.settings.node}:${this.settings.headPort}`;
     this.say({ decision: self ? "head" : "worker", head, why: "fixed head address; no election" });
-    const ray = await this.startRay(self ? { kind: "head" } : { kind: "worker", head });
+    const ray = await this.startRay(self ? { kind: "head" } : { kind: "worker", head }, 0);
     const end = await Promise.race([ray.exited.then((code) => ({ why: "ray" as const, code })), stopped(this.stop.signal)]);
     if (end.why === "stop") {
       await ray.stop();
@@ -472,7 +576,7 @@ export class LeaseKeeper {
       const answer = await this.beforeDeadline(this.io.client.ready(this.term, this.callBudget()));
       if (answer.kind === "ok") {
         this.lastRenewedAt = Math.max(this.lastRenewedAt, sentAt);
-        this.say({ decision: "ready", term: this.term, why: "GCS port accepts connections" });
+        this.say({ decision: "ready", term: this.term, why: "GCS port open and Ray says its node is up" });
         return;
       }
       if (answer.kind === "fenced") return this.end({ why: "fenced", reason: answer.reason });

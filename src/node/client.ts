@@ -57,7 +57,15 @@ export interface NodeClientOptions {
   fetch?: Fetch;
   /** Per-call deadline for connect, headers and body. */
   timeoutMs?: number;
+  /**
+   * This agent is its container's PID 1, so Ray dies with it: the head's watch says so, and
+   * is never closed from this side (the service takes a closed watch for a dead head).
+   */
+  fateShared?: boolean;
 }
+
+/** A fate-shared watch waits for the service's answer however long it takes: this side never hangs up. */
+const neverHangUpMs = 24 * 3600 * 1000;
 
 function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -94,6 +102,7 @@ export class NodeClient {
 
   /** The head's held watch: answers `stepDown: true` as soon as a handover is asked (else after up to `holdSeconds`). */
   watch(term: number, holdSeconds: number): Promise<Outcome<z.output<typeof watchAnswer>>> {
+    if (this.options.fateShared) return this.call("POST", "/v1/watch", { node: this.options.node, term, fateShared: true }, watchAnswer, neverHangUpMs);
     return this.call("POST", "/v1/watch", { node: this.options.node, term }, watchAnswer, holdSeconds * 1000 + this.timeoutMs);
   }
 

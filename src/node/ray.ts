@@ -18,10 +18,15 @@ export function rayStartArgv(settings: NodeSettings, role: RayRole, nodeIp: stri
       `--dashboard-port=${settings.dashboardPort}`,
       `--ray-client-server-port=${settings.clientPort}`,
     );
+    // Ray 2.60 takes the Redis password nowhere but here (its GCS server's argv shows it):
+    // the password is the `ray` user's, which reaches only Ray's keys.
+    if (settings.gcs?.password !== undefined) argv.push("--redis-username=ray", `--redis-password=${settings.gcs.password}`);
   } else {
     argv.push(`--address=${role.head}`);
   }
   if (nodeIp) argv.push(`--node-ip-address=${nodeIp}`);
+  // cslr run puts drivers on nodes that can never be head (jobs/placement.ts headCandidateLabel).
+  if (settings.headCandidate !== undefined) argv.push(`--labels=cslr.io/head-candidate=${settings.headCandidate}`);
   if (settings.numCpus !== undefined) argv.push(`--num-cpus=${settings.numCpus}`);
   if (settings.numGpus !== undefined) argv.push(`--num-gpus=${settings.numGpus}`);
   if (settings.objectStoreMemory !== undefined) argv.push(`--object-store-memory=${settings.objectStoreMemory}`);
@@ -31,6 +36,35 @@ export function rayStartArgv(settings: NodeSettings, role: RayRole, nodeIp: stri
   }
   return argv;
 }
+
+/**
+ * How long a raylet (and every GCS client) keeps reconnecting to a GCS that went away: past a
+ * head change that waits for the lease (a silent head: TTL + margin) plus a new head's start.
+ * Ray's own default, 60 s, is shorter than that at the default TTL of 30 s.
+ */
+export function gcsReconnectSeconds(leaseTtlMs: number): number {
+  return Math.max(60, Math.ceil((2 * leaseTtlMs) / 1000) + 60);
+}
+
+/**
+ * What `ray start` gets in its environment besides the agent's (the Redis address and the
+ * cluster's namespace only for a head: a worker's Ray never talks to Redis).
+ */
+export function rayStartEnvironment(settings: NodeSettings, role: RayRole, leaseTtlMs: number): Record<string, string> {
+  const gcs = settings.gcs;
+  if (!gcs) return { ...slowStart };
+  const reconnect = { ...slowStart, RAY_gcs_rpc_server_reconnect_timeout_s: String(gcsReconnectSeconds(leaseTtlMs)) };
+  if (role.kind !== "head") return reconnect;
+  return { ...reconnect, RAY_REDIS_ADDRESS: gcs.redis, RAY_external_storage_namespace: gcs.namespace };
+}
+
+/**
+ * A raylet waits this long for its node's Python agents to report their ports, and dies
+ * after ("Timed out waiting for file …/metrics_agent_port_…"). On a workstation busy with
+ * training, measured on a loaded 2-core machine, the dashboard agent took over a minute to
+ * import its modules; Ray's own limit is shorter. Five minutes: a slow start, not a crash loop.
+ */
+const slowStart = { RAY_agent_register_timeout_ms: "300000" } as const;
 
 /**
  * A command run as Ray's user: the agent runs as root only to read the cluster token, and
@@ -43,7 +77,7 @@ export function asRayUser(argv: string[], user: { uid: number; gid: number } | u
 }
 
 /** What the agent hands on to Ray: none of its secrets, nor where they are. */
-const agentOnly = new Set(["CSLR_CLUSTER_TOKEN", "CSLR_NODE_KEY", "CSLR_TOKEN_FD", "CSLR_TOKEN_FILE", "CSLR_RAY_USER"]);
+const agentOnly = new Set(["CSLR_CLUSTER_TOKEN", "CSLR_NODE_KEY", "CSLR_TOKEN_FD", "CSLR_TOKEN_FILE", "CSLR_RAY_USER", "CSLR_GCS_PASSWORD_FILE"]);
 
 /** The environment Ray gets: the agent's, without its secrets (Ray's tasks run with it). */
 export function rayEnvironment(env: Record<string, string | undefined>, extra: Record<string, string> = {}): Record<string, string> {
@@ -55,18 +89,49 @@ export function rayEnvironment(env: Record<string, string | undefined>, extra: R
   return { ...out, ...extra };
 }
 
+/** What `ray start` prints once its node is up and registered with the GCS (ray/scripts/scripts.py). */
+export const rayStartedLine = "Ray runtime started.";
+
+/**
+ * Copies a stream to `out` unchanged and resolves true once `marker` has passed through it
+ * (false when the stream ends first). Chunks are scanned with the tail of the previous one, so
+ * a marker split across two reads is still seen.
+ */
+export async function teeUntil(stream: ReadableStream<Uint8Array>, out: NodeJS.WritableStream, marker: string, seen: () => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let tail = "";
+  let found = false;
+  for await (const chunk of stream) {
+    out.write(chunk);
+    if (found) continue;
+    const text = tail + decoder.decode(chunk, { stream: true });
+    if (text.includes(marker)) {
+      found = true;
+      seen();
+    }
+    tail = text.slice(-marker.length);
+  }
+}
+
 /** A running `ray start --block`: its output goes to the container's log. */
 export class RayProcess {
   readonly exited: Promise<number>;
+  /** Resolves true once Ray says its node is up, false if it exits first. */
+  readonly started: Promise<boolean>;
   private constructor(
-    private readonly proc: Subprocess,
+    private readonly proc: Subprocess<"ignore", "pipe", "pipe">,
     private readonly user?: { uid: number; gid: number },
   ) {
     this.exited = proc.exited.then(() => proc.exitCode ?? 128 + 9);
+    let seen!: () => void;
+    const marked = new Promise<true>((resolve) => (seen = () => resolve(true)));
+    void teeUntil(proc.stdout, process.stdout, rayStartedLine, seen).catch(() => undefined);
+    void teeUntil(proc.stderr, process.stderr, rayStartedLine, seen).catch(() => undefined);
+    this.started = Promise.race([marked, this.exited.then(() => false)]);
   }
 
   static start(argv: string[], env: Record<string, string>, user?: { uid: number; gid: number }): RayProcess {
-    const proc = Bun.spawn(asRayUser(argv, user), { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+    const proc = Bun.spawn(asRayUser(argv, user), { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     return new RayProcess(proc, user);
   }
 

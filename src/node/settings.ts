@@ -51,6 +51,20 @@ export interface NodeSettings {
   explicitHead?: string;
   /** Ray runs as this user (CSLR_RAY_USER, uid:gid, set by ray-ep.sh when the agent runs as root). */
   rayUser?: { uid: number; gid: number };
+  /** CSLR_HEAD_CANDIDATE: whether this node may ever be head (whitelisted), as a Ray label; undefined: no label. */
+  headCandidate?: boolean;
+  /** GCS fault tolerance (CSLR_GCS_REDIS, CSLR_GCS_NAMESPACE, CSLR_GCS_PROXY_PORT): all three, or none. */
+  gcs?: GcsSettings;
+}
+
+export interface GcsSettings {
+  /** host:port of the Redis a head keeps the cluster's state in. */
+  redis: string;
+  namespace: string;
+  /** Where this node's agent forwards to the current head's GCS. */
+  proxyPort: number;
+  /** The password of Redis's `ray` user (from the secret file; set by the command, never from the environment). */
+  password?: string;
 }
 
 export class SettingsError extends Error {
@@ -105,6 +119,7 @@ export function parseSettings(env: Env, fallbackName: string): NodeSettings {
   if (memory !== undefined && objectStoreMemory === undefined)
     throw new SettingsError(`CSLR_OBJECT_STORE_MEMORY=${JSON.stringify(memory)}: expected bytes or a size like 512m`);
   const rayUser = read(env, "CSLR_RAY_USER", z.string().regex(/^\d{1,9}:\d{1,9}$/), "uid:gid, like 1000:100");
+  const gcs = parseGcs(env);
   const timeout = read(env, "CSLR_HEALTH_TIMEOUT", positive.min(0.1).max(3600), "seconds from 0.1 to 3600") ?? 5;
   return {
     node,
@@ -124,5 +139,28 @@ export function parseSettings(env: Env, fallbackName: string): NodeSettings {
     callTimeoutMs: Math.round(timeout * 1000),
     explicitHead,
     rayUser: rayUser === undefined ? undefined : { uid: Number(rayUser.split(":")[0]), gid: Number(rayUser.split(":")[1]) },
+    gcs,
+    headCandidate: readBoolean(env, "CSLR_HEAD_CANDIDATE"),
   };
+}
+
+function readBoolean(env: Env, name: string): boolean | undefined {
+  const value = read(env, name, z.enum(["true", "false"]), "true or false");
+  return value === undefined ? undefined : value === "true";
+}
+
+function parseGcs(env: Env): GcsSettings | undefined {
+  const redis = read(
+    env,
+    "CSLR_GCS_REDIS",
+    z.string().refine((v) => parseHostPort(v) !== undefined),
+    "host:port of the Redis a head keeps the GCS in",
+  );
+  const namespace = read(env, "CSLR_GCS_NAMESPACE", z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), "1 to 64 letters, digits, '_' or '-'");
+  const proxyPort = read(env, "CSLR_GCS_PROXY_PORT", port, "a port");
+  const given = [redis, namespace, proxyPort].filter((v) => v !== undefined).length;
+  if (given === 0) return undefined;
+  if (redis === undefined || namespace === undefined || proxyPort === undefined)
+    throw new SettingsError("CSLR_GCS_REDIS, CSLR_GCS_NAMESPACE and CSLR_GCS_PROXY_PORT: expected all three (GCS fault tolerance) or none");
+  return { redis, namespace, proxyPort };
 }

@@ -24,6 +24,8 @@ export const paths = {
   notebooks: "/notebooks",
   /** The cluster token inside a Ray container: a compose secret, made root-only by ray-ep.sh. */
   clusterTokenFile: "/run/secrets/cslr_cluster_token",
+  /** The password of Redis's `ray` user, for a head's GCS: a compose secret, made root-only by ray-ep.sh. */
+  gcsRedisPasswordFile: "/run/secrets/cslr_ray_redis_password",
 } as const;
 
 /**
@@ -33,6 +35,13 @@ export const paths = {
  * any process in it shows the token.
  */
 export const clusterTokenSecret = { name: "cslr_cluster_token", variable: "CSLR_CLUSTER_TOKEN" } as const;
+
+/**
+ * The compose secret that carries the password of Redis's `ray` user (RAY_REDIS_PASSWORD in
+ * .env) into the Ray containers, the same way: the agent reads it and hands it to a head's
+ * `ray start` only (Ray 2.60 takes it nowhere but on the GCS server's command line).
+ */
+export const gcsRedisPasswordSecret = { name: "cslr_ray_redis_password", variable: "RAY_REDIS_PASSWORD" } as const;
 
 export interface PortMapping {
   target: number;
@@ -74,6 +83,8 @@ export interface RayServiceView {
   gpus?: "all" | number;
   /** The cluster token arrives as the compose secret: the container starts as root, Ray runs as the image's user. */
   clusterToken: boolean;
+  /** The GCS's Redis password arrives as a compose secret too (services.ray.gcs_store). */
+  gcsPassword: boolean;
 }
 
 export interface ComposeView {
@@ -106,6 +117,8 @@ export interface ComposeView {
   volumes: string[];
   /** Declare the cluster token's compose secret (some Ray service uses it). */
   clusterTokenSecret: boolean;
+  /** Declare the GCS Redis password's compose secret. */
+  gcsPasswordSecret: boolean;
 }
 
 export interface ComposeInputs {
@@ -197,6 +210,8 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string, tls: E
     { name: "CSLR_HEALTH_URL", value: electionUrlForNodes(model) },
     { name: "CSLR_HEALTH_TIMEOUT", value: model.election.timeout },
     ...electionPinEnvironment(model, tls),
+    // A Ray label: cslr run puts drivers on nodes that are never head, so a head change spares them.
+    { name: "CSLR_HEAD_CANDIDATE", value: String(node.whitelisted) },
   ];
   if (host) env.push({ name: "CSLR_NODE_IP_ADDRESS", value: model.host.address });
   if (node.ports) {
@@ -220,12 +235,26 @@ function rayEnvironment(model: Model, node: RayNode, hostAddress: string, tls: E
       { name: "AUTOSCALER_METRIC_PORT", value: node.pinned.autoscalerMetricsPort },
     );
   }
-  env.push(...rayAuthEnvironment(model));
+  env.push(...rayAuthEnvironment(model), ...gcsEnvironment(model, node));
   if (model.election.headAddress) env.push({ name: "HEAD_ADDRESS", value: model.election.headAddress });
   // Code on the cluster that ignores the job's environment still logs to the cluster's MLflow.
   const mlflow = mlflowUrlForNodes(model, hostAddress);
   if (mlflow) env.push({ name: "MLFLOW_TRACKING_URI", value: mlflow });
   return env;
+}
+
+/**
+ * GCS fault tolerance: where a head keeps the cluster's state, and the port this node's agent
+ * forwards to the current head's GCS on (its raylet's only GCS address, so a new head at
+ * another address is followed without a raylet restart). The password is a secret file.
+ */
+function gcsEnvironment(model: Model, node: RayNode): EnvEntry[] {
+  if (!model.gcs) return [];
+  return [
+    { name: "CSLR_GCS_REDIS", value: model.gcs.redis },
+    { name: "CSLR_GCS_NAMESPACE", value: model.gcs.namespace },
+    { name: "CSLR_GCS_PROXY_PORT", value: node.gcsProxyPort },
+  ];
 }
 
 /** The certificate pin the node agent checks the election service against (public: a hash). */
@@ -265,14 +294,20 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
     memory: node.memory,
     gpus: node.gpus,
     clusterToken: needsClusterToken(model),
+    gcsPassword: model.gcs !== undefined,
   };
 }
 
+/**
+ * The passwords go into a private ACL file, not onto redis-server's command line. `default`
+ * (REDIS_PASSWORD) administers; `ray` (RAY_REDIS_PASSWORD, which Ray shows on its GCS server's
+ * command line) reaches no admin command (CONFIG, MODULE, DEBUG, KEYS…).
+ */
 const redisScript = [
-  // The password goes into a private config file, not onto redis-server's command line.
   "umask 077",
-  'printf \'requirepass "%s"\\n\' "$REDIS_PASSWORD" > /tmp/redis.conf',
-  `exec redis-server /tmp/redis.conf --appendonly yes --dir ${paths.redisData}`,
+  "{ printf 'user default on >%s ~* &* +@all\\n' \"$REDIS_PASSWORD\"",
+  'if [ -n "${RAY_REDIS_PASSWORD:-}" ]; then printf \'user ray on >%s ~* &* +@all -@admin -@dangerous +info +cluster|info\\n\' "$RAY_REDIS_PASSWORD"; fi; } > /tmp/users.acl',
+  `exec redis-server --aclfile /tmp/users.acl --appendonly yes --dir ${paths.redisData}`,
 ].join(" && ");
 
 /**
@@ -367,7 +402,13 @@ function healthService(inputs: ComposeInputs): ComposeView["health"] {
     ],
     // Ray's token: the lab page asks the head's dashboard with it; with host networking the
     // service also hands it to workstations that join (with the cluster token).
-    environment: [secret("CSLR_CLUSTER_TOKEN"), ...rayAuthEnvironment(model), ...joinInfoDigestEnvironment(inputs)],
+    environment: [
+      secret("CSLR_CLUSTER_TOKEN"),
+      ...rayAuthEnvironment(model),
+      // Members' heads keep the GCS in this stack's Redis: the service hands them its `ray` password when they join.
+      ...(hostNetwork && model.gcs && model.config.services.redis.enabled ? [secret("RAY_REDIS_PASSWORD")] : []),
+      ...joinInfoDigestEnvironment(inputs),
+    ],
     mounts: [
       { type: "bind", source: cslrBinary, target: paths.cslrBinary, readOnly: true },
       ...(hostNetwork ? [{ type: "bind" as const, source: join(outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
@@ -390,7 +431,7 @@ function redisService({ model, projectDir }: ComposeInputs): ComposeView["redis"
   return {
     image: redis.image,
     script: redisScript,
-    environment: [secret("REDIS_PASSWORD")],
+    environment: [secret("REDIS_PASSWORD"), ...(model.gcs ? [secret("RAY_REDIS_PASSWORD")] : [])],
     mounts: [dataMount(projectDir, redis.data_path, "redis-data", paths.redisData)],
     port: published(model, 6379, redis.port),
     healthcheck: 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
@@ -480,5 +521,6 @@ export function composeView(inputs: ComposeInputs): ComposeView {
     rayServices: model.rayNodes.map((node) => rayService(model, node, inputs)),
     volumes: [...new Set(mounts.flatMap((mount) => (mount.type === "volume" ? [mount.source] : [])))],
     clusterTokenSecret: needsClusterToken(model) && model.rayNodes.length > 0,
+    gcsPasswordSecret: model.gcs !== undefined && model.rayNodes.length > 0,
   };
 }

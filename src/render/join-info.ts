@@ -27,7 +27,11 @@ export function joinInfoOf(model: Model, hostAddress: string, version: string): 
       auth: s.ray.auth,
     },
     mlflow: { trackingUri: mlflowUrlForNodes(model, hostAddress) },
-    redis: { url: s.redis.enabled ? `redis://${hostAddress}:${s.redis.port}` : undefined },
+    redis: {
+      url: s.redis.enabled ? `redis://${hostAddress}:${s.redis.port}` : undefined,
+      // Heads on members keep the GCS in this Redis too, under the same namespace.
+      gcsNamespace: s.redis.enabled && model.gcs ? model.gcs.namespace : undefined,
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { renderClusterTest } from "./cluster-test.ts";
 import { CslrError } from "../errors.ts";
-import { clusterTokenSecret, composeView, paths, type ComposeInputs } from "./compose-data.ts";
+import { clusterTokenSecret, composeView, gcsRedisPasswordSecret, paths, type ComposeInputs } from "./compose-data.ts";
 import { composeScalar } from "./escape.ts";
 import rayEntrypoint from "../../templates/ray-ep.sh" with { type: "text" };
 import { joinInfoText } from "./join-info.ts";
@@ -62,7 +62,7 @@ function pageInfoFile(inputs: RenderInputs): RenderedFile[] {
 }
 
 export function renderBuild(inputs: RenderInputs): RenderedFile[] {
-  const view = { ...composeView(inputs), paths, tokenSecret: clusterTokenSecret, esc: composeScalar };
+  const view = { ...composeView(inputs), paths, tokenSecret: clusterTokenSecret, gcsSecret: gcsRedisPasswordSecret, esc: composeScalar };
   const { model, templates } = inputs;
   return [
     {

@@ -42,6 +42,9 @@ export function rotationNote(name: SecretName, model: Model): string | undefined
       return `once the election service is recreated it refuses the old token${joined}`;
     case "RAY_AUTH_TOKEN":
       return `Ray clients need the new token (\`cslr run\` reads it from .env)${joined}`;
+    case "RAY_REDIS_PASSWORD":
+      // Compose copies a secret into a container when it creates it: a new value needs new Ray containers.
+      return `Ray nodes read it as a file when their containers are created: run \`cslr down\` then \`cslr up -d\` (compose does not recreate a container for a changed secret file)${joined}`;
   }
 }
 

@@ -75,7 +75,11 @@ export async function joinCluster(paths: ProjectPaths, request: JoinRequest): Pr
   writeFilesAtomically([
     { path: paths.config, content: config, mode: 0o644 },
     { path: paths.nodes, content: nodes, mode: 0o644 },
-    { path: paths.envFile, content: memberEnv(request.token.secret, info.ray.authToken), mode: 0o600 },
+    {
+      path: paths.envFile,
+      content: memberEnv(request.token.secret, info.ray.authToken, info.redis.gcsNamespace ? info.redis.gcsPassword : undefined),
+      mode: 0o600,
+    },
     ...schemaFiles(paths.dir),
   ]);
   log.success(
@@ -114,6 +118,9 @@ async function askCoordinator({ url, token, name }: JoinRequest, coordinator: Fe
   }
   if (info.ray.auth === "token" && !info.ray.authToken) {
     throw new CslrError("the coordinator uses Ray's token authentication but did not hand out the token: restart its health service (cslr up there)");
+  }
+  if (info.redis.gcsNamespace && !info.redis.gcsPassword) {
+    throw new CslrError("the coordinator keeps Ray's GCS in its Redis but did not hand out the password: restart its health service (cslr up there)");
   }
   if (token.pin && !info.coordinator.url.startsWith("https:")) {
     throw new CslrError(

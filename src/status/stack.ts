@@ -34,6 +34,8 @@ export interface StackFacts {
   published: { mlflow?: number; marimo?: number; redis?: number; health?: number };
   /** The address published ports bind to, when not every address (network.bind_address). */
   bindAddress?: string;
+  /** GCS fault tolerance: the Redis heads keep Ray's state in, and the cluster's namespace there. */
+  gcs?: { redis: string; namespace: string };
 }
 
 /** `pin`: the election service's certificate pin (src/election/access.ts reads it). */
@@ -41,6 +43,7 @@ export function stackFactsOfModel(model: Model, pin?: string): StackFacts {
   const s = model.config.services;
   const bind = model.network.bindAddress;
   return {
+    gcs: model.gcs,
     hostName: model.host.name,
     mode: model.network.mode,
     rosterUrl: rosterUrl(model),
@@ -77,7 +80,7 @@ function firstPublished(service: ServiceDef | null | undefined): { port?: number
 
 /**
  * The same facts read back from a generated compose file: the Ray nodes' environment (the node
- * agent's contract: CSLR_NODE_NAME, CSLR_HOST_NAME, CSLR_*_PORT, CSLR_HEALTH_URL) and the
+ * agent's contract: CSLR_NODE_NAME, CSLR_HOST_NAME, CSLR_*_PORT, CSLR_HEALTH_URL, CSLR_GCS_*) and the
  * services' published ports.
  */
 export function stackFactsOfCompose(doc: ComposeDoc, fallbackHostName: string): StackFacts {
@@ -95,7 +98,9 @@ export function stackFactsOfCompose(doc: ComposeDoc, fallbackHostName: string): 
   const health = firstPublished(byName.health);
   const electionUrl = ray.find((r) => r.env.CSLR_HEALTH_URL)?.env.CSLR_HEALTH_URL;
   const pin = ray.find((r) => r.env.CSLR_HEALTH_PIN)?.env.CSLR_HEALTH_PIN;
+  const gcs = ray.find((r) => r.env.CSLR_GCS_REDIS && r.env.CSLR_GCS_NAMESPACE)?.env;
   return {
+    gcs: gcs ? { redis: gcs.CSLR_GCS_REDIS!, namespace: gcs.CSLR_GCS_NAMESPACE! } : undefined,
     hostName: ray.find((r) => r.env.CSLR_HOST_NAME)?.env.CSLR_HOST_NAME ?? fallbackHostName,
     mode,
     rosterUrl: health.port !== undefined ? `${pin ? "https" : "http"}://127.0.0.1:${health.port}` : (electionUrl ?? "http://127.0.0.1:8888"),

@@ -57,6 +57,8 @@ export interface StatusReport {
   endpoints: Endpoints;
   /** What `ray start --address` takes to join this cluster's head. */
   gcsAddress?: string;
+  /** Where heads keep Ray's state (GCS fault tolerance); absent: Ray's own memory, a new head is a new cluster. */
+  gcsStore?: { redis: string; namespace: string };
   /** The command that adds a workstation (on a coordinator with host networking); it reads the token from standard input. */
   join?: string;
   /** The lab page (the election service's `/`): where `cslr open` goes. */
@@ -172,6 +174,7 @@ export function buildStatus(input: {
     rosterError: "error" in input.roster ? input.roster.error : undefined,
     endpoints: endpoints(stack, input.address, head),
     gcsAddress: head?.ready ? gcsAddressOf(stack, head, input.address) : undefined,
+    gcsStore: stack.gcs,
     join,
     page: pageUrlOf(stack, input.address),
     joinUrl: joinable ? coordinator : undefined,
@@ -228,6 +231,11 @@ export function renderStatus(report: StatusReport): string {
     const term = report.head.term !== undefined ? `, term ${report.head.term}` : "";
     lines.push(`Ray head: ${report.head.node} (${report.head.address})${term}, since ${report.head.since ?? "?"}, ${ready}`);
   }
+  lines.push(
+    report.gcsStore
+      ? `Head changes: the cluster survives them (Ray's state in Redis ${report.gcsStore.redis}, namespace ${report.gcsStore.namespace})`
+      : "Head changes: a new head starts a new Ray cluster (services.ray.gcs_store: memory)",
+  );
   if (!report.rosterError && report.hosts.length > 0) {
     lines.push("", "Workstations:");
     for (const host of report.hosts) {

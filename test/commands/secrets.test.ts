@@ -179,7 +179,7 @@ describe("cslr secrets rotate", () => {
     const result = await run(["secrets", "rotate", "REDIS_PASS"]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'unknown secret "REDIS_PASS"; expected one of: POSTGRES_PASSWORD, REDIS_PASSWORD, CSLR_CLUSTER_TOKEN, MARIMO_TOKEN, RAY_AUTH_TOKEN',
+      'unknown secret "REDIS_PASS"; expected one of: POSTGRES_PASSWORD, REDIS_PASSWORD, CSLR_CLUSTER_TOKEN, MARIMO_TOKEN, RAY_AUTH_TOKEN, RAY_REDIS_PASSWORD',
     );
   });
 });

@@ -11,7 +11,7 @@ describe("parseDotenv", () => {
 describe("withMissingSecrets", () => {
   test("adds every secret to an empty file", () => {
     const { text, added } = withMissingSecrets("", () => "S");
-    expect(added).toEqual(["POSTGRES_PASSWORD", "REDIS_PASSWORD", "CSLR_CLUSTER_TOKEN", "MARIMO_TOKEN", "RAY_AUTH_TOKEN"]);
+    expect(added).toEqual(["POSTGRES_PASSWORD", "REDIS_PASSWORD", "CSLR_CLUSTER_TOKEN", "MARIMO_TOKEN", "RAY_AUTH_TOKEN", "RAY_REDIS_PASSWORD"]);
     expect(text).toContain("REDIS_PASSWORD=S\n");
   });
 

@@ -68,6 +68,7 @@ export const testSecrets = {
   POSTGRES_PASSWORD: "pg-51c0e9d7f3",
   MARIMO_TOKEN: "marimo-c4a2b8e611",
   RAY_AUTH_TOKEN: "raytok-9e07d1c2b5a4",
+  RAY_REDIS_PASSWORD: "rayredis-6b1f0d93c2",
 };
 
 export function dotenvText(secrets: Record<string, string> = testSecrets): string {

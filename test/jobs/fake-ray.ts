@@ -29,6 +29,8 @@ export interface FakeRayOptions {
   ignoreStop?: boolean;
   /** The timeline of every submitted job. */
   steps?: Step[];
+  /** The nodes `GET /nodes?view=summary` lists (default: the head alone). */
+  nodes?: { nodeId: string; isHeadNode: boolean; state: string }[];
   /** Answer some requests in a hostile way; undefined lets the fake answer normally. */
   override?: (request: Request, path: string) => Response | undefined | Promise<Response | undefined>;
 }
@@ -135,6 +137,11 @@ export class FakeRay {
 
     if (path === "/api/version") {
       return Response.json({ version: "4", ray_version: "2.60.0", ray_commit: "b7f4259e944bf6959f721b106adc366ddfa0c356", session_name: "session_fake" });
+    }
+    if (path === "/nodes") {
+      if (url.searchParams.get("view") !== "summary") return text("400: view must be summary here", 400);
+      const nodes = this.options.nodes ?? [{ nodeId: "a".repeat(56), isHeadNode: true, state: "ALIVE" }];
+      return Response.json({ result: true, msg: "", data: { summary: nodes.map((raylet) => ({ hostname: "fake", raylet })) } });
     }
     const pkg = packagePath.exec(path);
     if (pkg) return this.packageRoute(request.method, pkg[2]!, body);

@@ -56,6 +56,8 @@ export const packagePath = /^\/api\/packages\/(gcs)\/([^/]+\.(zip|whl|jar|tar\.g
 /** Routes job_head.py registers (method, pattern). */
 export const rayRoutes: [string, RegExp][] = [
   ["GET", /^\/api\/version$/],
+  // dashboard/modules/node/node_head.py: GET /nodes?view=summary
+  ["GET", /^\/nodes$/],
   ["GET", packagePath],
   ["PUT", packagePath],
   ["POST", /^\/api\/jobs\/$/],

@@ -353,3 +353,47 @@ describe("cslr run against a Ray head", () => {
     expect(h.stderr.filter((l) => l.includes("not ready yet"))).toEqual([]);
   });
 });
+
+describe("cslr run: where the driver runs (so it outlives the head)", () => {
+  const headId = "a".repeat(56);
+  const workerId = "b".repeat(56);
+  const done = [{ status: "RUNNING" as const }, { status: "SUCCEEDED" as const, exitCode: 0 }];
+
+  test("another node alive: the driver may run anywhere but on the head (Ray's node-id label, negated)", async () => {
+    const fake = fakeRay({
+      steps: done,
+      nodes: [
+        { nodeId: headId, isHeadNode: true, state: "ALIVE" },
+        { nodeId: workerId, isHeadNode: false, state: "ALIVE" },
+      ],
+    });
+    expect(await runJob(request(tree()), target(fake), client(fake), harness().io)).toBe(0);
+    expect(fake.violations).toEqual([]);
+    expect(fake.submitted()[0]!.entrypoint_label_selector).toEqual({ "ray.io/node-id": `!${headId}` });
+  });
+
+  test("the head alone (or only dead workers): Ray's default, the head", async () => {
+    const fake = fakeRay({
+      steps: done,
+      nodes: [
+        { nodeId: headId, isHeadNode: true, state: "ALIVE" },
+        { nodeId: workerId, isHeadNode: false, state: "DEAD" },
+      ],
+    });
+    expect(await runJob(request(tree()), target(fake), client(fake), harness().io)).toBe(0);
+    expect(fake.submitted()[0]!.entrypoint_label_selector).toBeUndefined();
+  });
+
+  test("a job asking for entrypoint resources is placed by them, not kept off the head (its GPU may be the head's)", async () => {
+    const fake = fakeRay({
+      steps: done,
+      nodes: [
+        { nodeId: headId, isHeadNode: true, state: "ALIVE" },
+        { nodeId: workerId, isHeadNode: false, state: "ALIVE" },
+      ],
+    });
+    expect(await runJob(request(tree(), { gpus: 1 }), target(fake), client(fake), harness().io)).toBe(0);
+    expect(fake.submitted()[0]!.entrypoint_label_selector).toBeUndefined();
+    expect(fake.calls()).not.toContain("GET /nodes");
+  });
+});

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { parse } from "yaml";
 import type { JoinInfo } from "../../src/election/membership.ts";
-import { memberConfig, memberNodes } from "../../src/join/plan.ts";
+import { memberConfig, memberEnv, memberNodes } from "../../src/join/plan.ts";
 
 const info: JoinInfo = {
   version: 1,
@@ -48,5 +48,22 @@ describe("member files are data", () => {
     expect(config.services.mlflow).toEqual({ enabled: false, tracking_uri: payload });
     expect(config.services.ray.cpu.image).toBe('x\nvolumes: ["/:/host"]');
     expect(parse(memberNodes(hostile)).head_whitelist).toEqual(["a\n- *m"]);
+  });
+});
+
+describe("GCS fault tolerance on a member", () => {
+  test("the coordinator's Redis, namespace and password: the member's heads keep the GCS there", () => {
+    const withGcs: JoinInfo = { ...info, redis: { url: "redis://10.0.0.5:6381", gcsNamespace: "lab", gcsPassword: "p".repeat(32) } };
+    const config = parse(memberConfig(withGcs, { name: "ws2", address: "10.0.0.6" }));
+    expect(config.services.ray.gcs_store).toBe("redis://10.0.0.5:6381");
+    expect(config.services.ray.gcs_namespace).toBe("lab");
+    expect(memberEnv("tok", undefined, "p".repeat(32))).toContain(`\nRAY_REDIS_PASSWORD=${"p".repeat(32)}\n`);
+  });
+
+  test("a coordinator without it (or without handing the password out): Ray's own GCS, said in the file", () => {
+    expect(parse(memberConfig(info, { name: "ws2", address: "10.0.0.6" })).services.ray.gcs_store).toBe("memory");
+    const noPassword: JoinInfo = { ...info, redis: { url: "redis://10.0.0.5:6381", gcsNamespace: "lab" } };
+    expect(parse(memberConfig(noPassword, { name: "ws2", address: "10.0.0.6" })).services.ray.gcs_store).toBe("memory");
+    expect(memberEnv("tok", undefined)).not.toContain("RAY_REDIS_PASSWORD");
   });
 });

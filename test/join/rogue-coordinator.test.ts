@@ -69,6 +69,8 @@ describe.skipIf(process.platform !== "linux")("cslr join and a rogue coordinator
     ["mlflow.trackingUri", (i) => void (i.mlflow.trackingUri = "http://127.0.0.1:5000/\u001b[2J")],
     ["election.whitelist.0", (i) => void ((i.election as Record<string, unknown>).whitelist = ["ray-cpu\n  - x"])],
     ['ray: Unrecognized key: "mounts"', (i) => void (i.ray.mounts = [{ source: "/", target: "/host" }])],
+    ["redis.gcsPassword", (i) => void ((i.redis as Record<string, unknown>).gcsPassword = "p".repeat(20) + "\nCSLR_CLUSTER_TOKEN=mine")],
+    ["redis.gcsNamespace", (i) => void ((i.redis as Record<string, unknown>).gcsNamespace = "../../etc")],
   ];
   for (const [named, change] of hostile) {
     test(`a hostile value (${named.split(":")[0]}) is refused, naming the field, and nothing is written`, async () => {

@@ -40,7 +40,15 @@ function fakeClient(script: Script, calls: string[]): NodeClient {
   } as unknown as NodeClient;
 }
 
-function fakeRay(): RayHandle & { exit(code: number): void; argv: string[][]; stops: number } {
+interface FakeRelay {
+  listen: string;
+  targets: string[];
+  closed: boolean;
+  point(target: { host: string; port: number } | undefined): void;
+  close(): void;
+}
+
+function fakeRay(): RayHandle & { exit(code: number): void; argv: string[][]; stops: number; env?: Record<string, string>; started?: Promise<boolean> } {
   let exit!: (code: number) => void;
   const exited = new Promise<number>((resolve) => (exit = resolve));
   const handle = {
@@ -60,11 +68,15 @@ function fakeRay(): RayHandle & { exit(code: number): void; argv: string[][]; st
   return handle;
 }
 
+/** The `started` of the next fake Ray (undefined: it does not say when its node is up). */
+let nextStarted: Promise<boolean> | undefined;
+
 function setup(script: Script, env: Record<string, string> = {}) {
   const time = new VirtualTime();
   const calls: string[] = [];
   const lines: string[] = [];
   const rays: ReturnType<typeof fakeRay>[] = [];
+  const relays: FakeRelay[] = [];
   const settings = parseSettings({ CSLR_HEALTH_URL: "http://health:8080", CSLR_NODE_NAME: "ray-cpu", ...env }, "fallback");
   // The head's watch is held by the service: by default answered "no news" after its hold.
   const never = new AbortController().signal;
@@ -81,18 +93,31 @@ function setup(script: Script, env: Record<string, string> = {}) {
     now: time.now,
     sleep: time.sleep,
     log: (line) => lines.push(line),
-    startRay: (argv) => {
+    startRay: (argv, rayEnv) => {
       const ray = fakeRay();
+      ray.started = nextStarted;
       ray.argv.push(argv);
+      ray.env = rayEnv;
       rays.push(ray);
       return ray;
+    },
+    listenGcsProxy: async (host, port) => {
+      const relay: FakeRelay = {
+        listen: `${host}:${port}`,
+        targets: [],
+        closed: false,
+        point: (t) => relay.targets.push(t ? `${t.host}:${t.port}` : "none"),
+        close: () => (relay.closed = true),
+      };
+      relays.push(relay);
+      return relay;
     },
     portOpen: async () => true,
     detectAddress: async () => "10.0.0.5",
   };
   const agent = new Agent(settings, io);
   const run = agent.run().catch((e) => (e instanceof AgentExit ? e.code : Promise.reject(e)));
-  return { time, calls, lines, rays, agent, run };
+  return { time, calls, lines, rays, relays, agent, run };
 }
 
 const ok = (value: unknown): Answer => ({ kind: "ok", value });
@@ -304,5 +329,108 @@ describe("node agent electing", () => {
     agent.requestStop();
     expect(await time.run(run)).toBe(exitCodes.stopped);
     expect(calls.at(-1)).toBe("part");
+  });
+});
+
+describe("node agent with GCS fault tolerance (the raylet outlives a head change)", () => {
+  const gcsEnv = { CSLR_GCS_REDIS: "ray-redis:6379", CSLR_GCS_NAMESPACE: "lab", CSLR_GCS_PROXY_PORT: "24000" };
+
+  test("a worker's Ray dials its own forwarder, which points at the head", async () => {
+    const { time, rays, relays, agent, run } = setup(
+      {
+        claim: () => ok({ role: "worker", term: 1, address: "ray-cpu:6379", leaseTtlMs: ttl }),
+        join: () => ok({ ok: true, term: 1, head: "ray-cpu:6379", leaseTtlMs: ttl }),
+      },
+      gcsEnv,
+    );
+    await time.advance(1000);
+    expect(relays.map((r) => r.listen)).toEqual(["10.0.0.5:24000"]);
+    expect(relays[0]!.targets).toEqual(["ray-cpu:6379"]);
+    expect(rays[0]!.argv[0]).toContain("--address=10.0.0.5:24000");
+    // Ray's reconnect window outlasts a failover at this TTL (2 × 30 s + 60 s).
+    expect(rays[0]!.env).toEqual({ RAY_agent_register_timeout_ms: "300000", RAY_gcs_rpc_server_reconnect_timeout_s: "120" });
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+    expect(relays[0]!.closed).toBe(true);
+  });
+
+  test("a new head named: the forwarder follows it and Ray keeps running (no stop, no second ray start)", async () => {
+    let joins = 0;
+    const { time, rays, relays, lines, agent, run } = setup(
+      {
+        claim: () => ok({ role: "worker", term: 1, address: "ray-cpu:6379", leaseTtlMs: ttl }),
+        join: () => ok({ ok: true, term: ++joins > 2 ? 2 : 1, head: joins > 2 ? "ray-gpu:6380" : "ray-cpu:6379", leaseTtlMs: ttl }),
+      },
+      gcsEnv,
+    );
+    await time.advance(2 * ttl);
+    expect(rays).toHaveLength(1);
+    expect(rays[0]!.stops).toBe(0);
+    expect(relays[0]!.targets).toEqual(["ray-cpu:6379", "ray-gpu:6380"]);
+    expect(lines.some((l) => l.includes("decision=follow term=2 head=ray-gpu:6380"))).toBe(true);
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+  });
+
+  test("no ready head: the worker claims with its raylet running; granted, it stops its worker Ray, then starts the head's on the cluster's Redis", async () => {
+    let headGone = false;
+    let claims = 0;
+    const never = new AbortController().signal;
+    const { time, rays, relays, agent, run } = setup(
+      {
+        claim: () => (++claims === 1 ? ok({ role: "worker", term: 1, address: "ray-cpu:6379", leaseTtlMs: ttl }) : head(2)),
+        join: () => ok({ ok: true, term: 1, head: headGone ? null : "ray-cpu:6379", leaseTtlMs: ttl }),
+        waitForHeadChange: async () => {
+          while (!headGone) await time.sleep(50, never);
+          return ok({ ready: false });
+        },
+        ready: () => ok({ ok: true, term: 2, leaseTtlMs: ttl }),
+        heartbeat: () => ok({ ok: true, term: 2, leaseTtlMs: ttl }),
+      },
+      { ...gcsEnv, CSLR_NODE_NAME: "ray-gpu" },
+    );
+    await time.advance(1000);
+    headGone = true;
+    await time.advance(2000);
+    expect(claims).toBe(2);
+    expect(rays).toHaveLength(2);
+    expect(rays[0]!.stops).toBe(1);
+    expect(rays[1]!.argv[0]).toContain("--head");
+    expect(rays[1]!.env).toEqual({
+      RAY_agent_register_timeout_ms: "300000",
+      RAY_gcs_rpc_server_reconnect_timeout_s: "120",
+      RAY_REDIS_ADDRESS: "ray-redis:6379",
+      RAY_external_storage_namespace: "lab",
+    });
+    // As head, nothing here dials another GCS through the forwarder.
+    expect(relays[0]!.targets.at(-1)).toBe("none");
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+  });
+
+  test("without GCS fault tolerance nothing listens and Ray gets no Redis settings", async () => {
+    const { time, rays, relays, agent, run } = setup({ claim: () => head(1), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }) });
+    await time.advance(1000);
+    expect(relays).toHaveLength(0);
+    expect(rays[0]!.env).toEqual({ RAY_agent_register_timeout_ms: "300000" });
+    expect(rays[0]!.argv[0]!.some((a) => a.startsWith("--redis"))).toBe(false);
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+  });
+});
+
+describe("node agent: ready means the head's node is registered", () => {
+  test("the GCS port open is not enough: ready is reported once Ray says its node is up", async () => {
+    let started!: (value: boolean) => void;
+    nextStarted = new Promise<boolean>((resolve) => (started = resolve));
+    const { time, calls, agent, run } = setup({ claim: () => head(1), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }) });
+    await time.advance(2000);
+    nextStarted = undefined;
+    expect(calls).not.toContain("ready");
+    started(true);
+    await time.advance(100);
+    expect(calls).toContain("ready");
+    agent.requestStop();
+    expect(await time.run(run)).toBe(exitCodes.stopped);
   });
 });

@@ -102,6 +102,40 @@ describe("node agents + election service", () => {
     });
   }, 60_000);
 
+  test("the head's container killed (its agent PID 1 of its own PID namespace): the next head is granted without waiting for the TTL, after the old head's Ray is gone", async () => {
+    // A TTL far past this test's wait: only the service seeing the dead head's watch close can move the lease in time.
+    harness = await new Harness({ nodes: 3, leaseTtl: 120, pidNamespaces: true }).prepare();
+    await harness.startServer();
+    for (let i = 0; i < 3; i++) harness.startNode(i);
+    const before = await harness.formed(2, 30_000);
+    const oldIndex = Number(before.head!.node.replace("node", "")) - 1;
+    const oldGcsOpen = async () => {
+      try {
+        const socket = await Bun.connect({ hostname: nodeAddress(oldIndex), port: harness!.headPort, socket: { data() {} } });
+        socket.end();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(await oldGcsOpen()).toBe(true);
+    // A killed container: SIGKILL to its PID 1; the kernel then kills everything else in it.
+    harness.nodes.get(before.head!.node)!.signalGroup("SIGKILL");
+    const after = await until(
+      "a new head well before the 120 s TTL",
+      async () => {
+        const view = await harness!.cluster();
+        return view.head?.ready && view.head.term > before.head!.term ? view : undefined;
+      },
+      30_000,
+    );
+    expect(after.head!.node).not.toBe(before.head!.node);
+    // The old head's stand-in GCS died with its agent: never two heads' GCS answering.
+    expect(await oldGcsOpen()).toBe(false);
+    const formed = await harness.formed(1, 30_000);
+    expect(await harness.dataPlaneMatches(formed)).toEqual(rosterNames(formed));
+  }, 90_000);
+
   test("the election service frozen: the head stops itself at 2/3 of the TTL, and nobody else is head meanwhile", async () => {
     harness = await new Harness({ nodes: 3, leaseTtl: 3 }).prepare();
     await harness.startServer();

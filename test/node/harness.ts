@@ -74,6 +74,11 @@ export interface ClusterOptions {
    * own network namespace with its address auto-detected (as on real workstations).
    */
   hosts?: NetnsHost[];
+  /**
+   * Each node in a PID namespace of its own, its agent that namespace's PID 1, as in a
+   * container: the agent's death takes its Ray with it, and its watch says so (fate-shared).
+   */
+  pidNamespaces?: boolean;
 }
 
 export class Harness {
@@ -110,8 +115,10 @@ export class Harness {
     return hosts && hosts.length > 0 ? hosts[index % hosts.length] : undefined;
   }
 
-  private spawn(name: string, cmd: string[], env: Record<string, string>, host?: NetnsHost): Proc {
-    const proc = Bun.spawn(["setsid", ...(host ? host.command(cmd) : cmd)], {
+  private spawn(name: string, cmd: string[], env: Record<string, string>, host?: NetnsHost, ownPidNamespace = false): Proc {
+    // unshare forks: the command is PID 1 of the new namespace (ray-ep.sh execs the agent).
+    const inNamespace = ownPidNamespace ? ["unshare", "--pid", "--fork", "--kill-child", ...cmd] : cmd;
+    const proc = Bun.spawn(["setsid", ...(host ? host.command(inNamespace) : inNamespace)], {
       env: { ...process.env, PATH: `${this.rayBinDir}:${process.env.PATH}`, ...env },
       stdin: "ignore",
       stdout: "pipe",
@@ -183,6 +190,7 @@ export class Harness {
         ...env,
       },
       host,
+      this.options.pidNamespaces,
     );
     this.nodes.set(name, proc);
     return proc;

@@ -91,6 +91,9 @@ async function runAgainst(answer: Answer): Promise<{ startedRay: boolean; exited
       startedRay = true;
       throw new Error("Ray must not start");
     },
+    listenGcsProxy: () => {
+      throw new Error("no forwarder without GCS fault tolerance");
+    },
     portOpen: async () => false,
     detectAddress: async () => "127.0.0.1",
   };

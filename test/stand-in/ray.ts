@@ -833,6 +833,8 @@ async function startHead(flags: Map<string, string>): Promise<void> {
     `cluster id ${clusterId}; node manager ${ip}:${listeners.nodeManagerPort}; health checks: first after ${health.initialDelayMs} ms, every ${health.periodMs} ms, ` +
       `timeout ${health.timeoutMs} ms, dead after ${health.threshold} failures`,
   );
+  // What Ray prints once the node is up (the node agent reports the head ready on it).
+  say("Ray runtime started.");
   await new Promise(() => {});
 }
 
@@ -951,6 +953,7 @@ async function startWorker(flags: Map<string, string>): Promise<void> {
     fail(`cannot reach head ${host}:${port} within ${connectTimeoutMs} ms (RAY_STANDIN_CONNECT_TIMEOUT_MS)`);
   }
   say(`worker ${nodeName} registered with ${host}:${port} (cluster ${clusterId}; advertises ${ip}:${listeners.nodeManagerPort})`);
+  say("Ray runtime started.");
 
   while (true) {
     // Connected: ping, listen for DEAD, notice a closed connection or a silent head.

@@ -182,8 +182,56 @@ export class Stack {
   }
 
   /** The real CLI from source, in the project folder. */
-  cli(args: string[], timeoutMs = 180_000): Promise<CommandResult> {
-    return runCommand(["bun", join(repoRoot, "src/cli.ts"), ...args], { cwd: this.dir, timeoutMs });
+  cli(args: string[], timeoutMs = 180_000, cwd = this.dir): Promise<CommandResult> {
+    return runCommand(["bun", join(repoRoot, "src/cli.ts"), ...args], { cwd, timeoutMs });
+  }
+
+  docker(args: string[], timeoutMs = 60_000): Promise<CommandResult> {
+    return runCommand(["docker", ...args], { timeoutMs });
+  }
+
+  /** A running container's address on the stack's network (the host reaches it directly); undefined when it runs no more. */
+  containerAddress(service: string): string | undefined {
+    const found = this.containers().find((c) => c.service === service && c.status === "running");
+    if (!found) return undefined;
+    const ip = docker(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", found.id]).stdout.trim().split(/\s+/)[0];
+    return ip || undefined;
+  }
+
+  /** The Ray node id of a Ray node's container, as a driver there sees it (real Ray only). */
+  async rayNodeId(service: string): Promise<string | undefined> {
+    const script = 'import ray; ray.init(address="auto", log_to_driver=False); print("NODE", ray.get_runtime_context().get_node_id())';
+    const result = await this.rayExec(service, ["python", "-c", script], 120_000);
+    return /NODE ([0-9a-f]{56})/.exec(result.stdout)?.[1];
+  }
+
+  /** The current head's Jobs API, with Ray's token: GET path, JSON, or undefined when it does not answer. */
+  async jobsApi<T>(path: string): Promise<T | undefined> {
+    const head = (await this.roster())?.head;
+    if (!head?.ready) return undefined;
+    const port = head.node === "ray-gpu" ? this.ports.gpu.dashboard : this.ports.cpu.dashboard;
+    const token = this.env().get("RAY_AUTH_TOKEN");
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        signal: AbortSignal.timeout(10_000),
+      });
+      return res.ok ? ((await res.json()) as T) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async jobStatus(id: string): Promise<string | undefined> {
+    return (await this.jobsApi<{ status: string }>(`/api/jobs/${id}`))?.status;
+  }
+
+  async jobDriverNode(id: string): Promise<string | undefined> {
+    return (await this.jobsApi<{ driver_node_id?: string }>(`/api/jobs/${id}`))?.driver_node_id;
+  }
+
+  async jobLog(id: string): Promise<string> {
+    return (await this.jobsApi<{ logs: string }>(`/api/jobs/${id}/logs`))?.logs ?? "";
   }
 
   env(): Map<string, string> {
