@@ -61,7 +61,7 @@ export default defineCommand({
       valueHint: "TOKEN|-",
     },
     name: { type: "string", description: "This workstation's name in the cluster (default: its short hostname)", valueHint: "NAME" },
-    up: { type: "boolean", description: "Start this workstation's Ray nodes and wait until they are on the roster" },
+    up: { type: "boolean", description: "Start this workstation's Ray nodes and wait until they are ALIVE in Ray's own node list" },
     force: { type: "boolean", description: "Replace an existing config.yaml and nodes.yaml" },
     client: { type: "boolean", description: "Use this machine as a client (cslr run, cslr jobs from any folder): writes only ~/.config/cslr/client.json" },
   },

@@ -11,7 +11,11 @@ export default defineCommand({
     service: { type: "positional", required: false, description: "Services to start (default: all of them)", valueHint: "SERVICE..." },
     detach: { type: "boolean", alias: "d", description: "Run in the background" },
     build: { type: "boolean", description: "Build images before starting" },
-    wait: { type: "boolean", description: "Wait until the cluster is ready (implies -d)" },
+    wait: {
+      type: "boolean",
+      description:
+        "Wait until the cluster is usable: a head elected, its Jobs API answering, it and this host's Ray nodes ALIVE in Ray's own node list (implies -d)",
+    },
     "wait-timeout": { type: "string", description: `Give up waiting after this long (default ${defaultWaitSeconds}s)`, valueHint: "SECONDS" },
     generate: {
       type: "boolean",

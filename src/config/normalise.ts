@@ -2,7 +2,7 @@
 import type { ClusterTest, GcsStore, Model, PinnedRayPorts, RayNode } from "./model.ts";
 import { nodeName, whitelists } from "./names.ts";
 import { portRange, redisStoreAddress } from "./net.ts";
-import { bridgeGcsProxyPort, bridgeWorkerPorts } from "./ray-ports.ts";
+import { blockPortsBeforeWorkers, bridgeGcsProxyPort, bridgeWorkerPorts } from "./ray-ports.ts";
 import type { Config, Nodes } from "./schema.ts";
 import { parseMemorySize } from "./units.ts";
 
@@ -33,7 +33,7 @@ export function pinnedPortsOf(base: number, perNode: number, index: number): Pin
     metricsExportPort: start + 5,
     dashboardMetricsPort: start + 6,
     autoscalerMetricsPort: start + 7,
-    minWorkerPort: start + 10,
+    minWorkerPort: start + blockPortsBeforeWorkers,
     maxWorkerPort: start + perNode - 1,
   };
 }

@@ -75,3 +75,19 @@ export function bridgeRaySpans(): PortSpan[] {
 export function describeSpan(span: PortSpan): string {
   return span.min === span.max ? String(span.min) : `${span.min}–${span.max}`;
 }
+
+/** Ports of a host-network node's block before its worker range (Ray's own listeners, two spare). */
+export const blockPortsBeforeWorkers = 10;
+
+/**
+ * The fewest worker ports a Ray node with `cpus` CPUs may have. Ray's raylet hands one port of
+ * the range to every worker process and every driver, and refuses a worker when none is free
+ * ("Failed to register worker to Raylet: No available ports"; the job then waits out Ray's 60 s
+ * registration timeout). At once a node holds up to one worker per CPU in the default runtime
+ * environment (Ray prestarts them for the first driver) and as many again for a job's own
+ * environment (every `cslr run` ships its folder as one) while the others wind down, plus the
+ * drivers, actors and workers still starting: two per CPU and 16 more.
+ */
+export function workerPortsNeeded(cpus: number): number {
+  return 2 * Math.ceil(cpus) + 16;
+}

@@ -6,7 +6,7 @@
 import type { PathSegment } from "./config-error.ts";
 import { cidrsOverlap, parseHostPort, parseIpv4Cidr, portRange } from "./net.ts";
 import { pinnedPortList, pinnedPortsOf, testWorkerPinnedPorts } from "./normalise.ts";
-import { bridgeRaySpans, describeSpan, rayClientServerSpan, type PortSpan } from "./ray-ports.ts";
+import { blockPortsBeforeWorkers, bridgeRaySpans, describeSpan, rayClientServerSpan, workerPortsNeeded, type PortSpan } from "./ray-ports.ts";
 import type { Config, Nodes } from "./schema.ts";
 
 /** A problem found by a rule across fields; positioned later, only when it is reported. */
@@ -169,6 +169,33 @@ export function hostPortBlockProblems(config: Config, gpuEnabled: boolean): Prob
     {
       path: ["services", "ray", "host_ports", "base"],
       message: `${count} Ray nodes × ${perNode} ports from ${base} end at ${last}; expected them to fit below 65536 (lower base or per_node)`,
+    },
+  ];
+}
+
+/**
+ * On the host network each Ray node's worker range is the rest of its block (per_node minus
+ * Ray's own listeners): refused when it is too small for the node's CPUs (its `cpus`, else
+ * every CPU of this host, as Ray counts them), with the per_node that fits.
+ */
+export function hostWorkerPortProblems(config: Config, gpuEnabled: boolean, hostCpus: number): Problem[] {
+  if (config.network.mode !== "host") return [];
+  const ray = config.services.ray;
+  const perNode = ray.host_ports.per_node;
+  const have = perNode - blockPortsBeforeWorkers;
+  const kinds = (["cpu", "gpu"] as const).filter((kind) => (kind === "cpu" ? ray.cpu.enabled || ray.workers > 0 : gpuEnabled));
+  const cpusOf = (kind: "cpu" | "gpu") => (ray[kind].cpus === undefined ? hostCpus : Number(ray[kind].cpus));
+  const worst = kinds.map((kind) => ({ kind, cpus: cpusOf(kind) })).sort((x, y) => y.cpus - x.cpus)[0];
+  if (!worst || workerPortsNeeded(worst.cpus) <= have) return [];
+  const need = workerPortsNeeded(worst.cpus);
+  const fitting = Math.floor((have - workerPortsNeeded(0)) / 2);
+  const cpusFix = fitting >= 1 ? `, or services.ray.${worst.kind}.cpus at most ${fitting}` : "";
+  const count = `${worst.cpus} CPU${worst.cpus === 1 ? "" : "s"}`;
+  const whose = ray[worst.kind].cpus === undefined ? `this host's ${count}` : `its ${count}`;
+  return [
+    {
+      path: ["services", "ray", "host_ports", "per_node"],
+      message: `${perNode} ports per node leave ray-${worst.kind} ${have} worker ports; Ray needs ${need} for ${whose} (2 per CPU + 16), else jobs stall on "No available ports"; expected per_node at least ${need + blockPortsBeforeWorkers}${cpusFix}`,
     },
   ];
 }

@@ -164,8 +164,11 @@ export const raySchema = z
           .int({ message: "not a block size; expected a whole number of ports from 20 to 1000" })
           .min(20, { message: "block too small; expected at least 20 ports per node (10 of Ray's own, 10 or more for its workers)" })
           .max(1000, { message: "block too large; expected at most 1000 ports per node" })
-          .default(100)
-          .meta({ description: "Ports per Ray node: node manager, object manager, agents and metrics, then its worker port range" }),
+          .default(300)
+          .meta({
+            description:
+              "Ports per Ray node: node manager, object manager, agents and metrics, then its worker port range (Ray needs 2 per CPU + 16; 300 fits 137 CPUs)",
+          }),
       })
       .prefault({})
       .meta({ description: "Pinned ports of Ray nodes on the host network (network.mode: host)" }),

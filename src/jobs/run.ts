@@ -9,7 +9,8 @@
  * it. Before the job is submitted, Ctrl-C cancels; if the submission may have reached the head,
  * the job is stopped too (cslr chose its id, so it can).
  */
-import type { JobsClient } from "./client.ts";
+import { JobsApiError, type JobsClient } from "./client.ts";
+import { abortableSleep } from "./follow.ts";
 import { followToEnd, type FollowTimings, type Interrupts } from "./follow-to-end.ts";
 import { exitInterrupted } from "./outcome.ts";
 import { formatMiB, packWorkingDir, type WorkingDirPackage } from "./pack.ts";
@@ -69,6 +70,34 @@ async function uploadIfNeeded(client: JobsClient, pkg: WorkingDirPackage, io: Ru
   }
   await client.uploadPackage(pkg.name, pkg.bytes as Uint8Array<ArrayBuffer>, signal);
   (io.info ?? io.say)(`uploaded the working directory (${size}) as ${pkg.name}`);
+}
+
+/**
+ * Ray's dashboard answers 500 "No available agent to submit job, please try again later."
+ * when the head's dashboard agent has not published its address within 10 s (job_head.py):
+ * a head that (re)started moments ago. The job was not created, so the same request (same
+ * submission id) is sent again, for at most a minute, as Ray asks.
+ */
+const noAgentYet = /No available agent to submit job/;
+const agentRetryMs = 2000;
+const agentRetryForMs = 60_000;
+
+async function submitWhenAgentReady(client: JobsClient, body: Parameters<JobsClient["submit"]>[0], io: RunIo, signal: AbortSignal): Promise<void> {
+  const now = io.follow?.now ?? Date.now;
+  const sleep = io.follow?.sleep ?? abortableSleep;
+  const deadline = now() + agentRetryForMs;
+  for (;;) {
+    try {
+      await client.submit(body, signal);
+      return;
+    } catch (error) {
+      const retryable = error instanceof JobsApiError && error.status === 500 && noAgentYet.test(error.message);
+      if (!retryable || now() >= deadline || signal.aborted) throw error;
+      (io.info ?? io.say)('the head\'s dashboard agent is not ready yet (Ray: "No available agent to submit job"); submitting again');
+      await sleep(agentRetryMs, signal);
+      if (signal.aborted) throw signal.reason;
+    }
+  }
 }
 
 /**
@@ -140,7 +169,7 @@ export async function runJob(request: RunRequest, target: JobsTarget, client: Jo
     id = newSubmissionId(request.namePrefix, io.random);
     const body = submitBody(request, target, pkg, id, io, await driverSelector(request, client, early.signal));
     phase = "submitting";
-    await client.submit(body, early.signal);
+    await submitWhenAgentReady(client, body, io, early.signal);
     phase = "submitted";
   } catch (error) {
     unsubscribe();

@@ -70,6 +70,8 @@ export interface EnvEntry {
 export interface RayServiceView {
   service: string;
   hostname?: string;
+  /** compose `extra_hosts`, `NAME:ADDRESS`. */
+  extraHosts: string[];
   /** `network_mode: host`: Ray's ports are the host's, nothing is published. */
   hostNetwork: boolean;
   image: string;
@@ -130,6 +132,8 @@ export interface ComposeInputs {
   outDir: string;
   /** This host's address as other workstations reach it (resolved from host.address). */
   hostAddress: string;
+  /** `NAME:ADDRESS` lines for the host-network Ray containers (src/host/hosts-file.ts: this host's name resolvable there). */
+  hostNetworkExtraHosts?: string[];
   version: string;
   /**
    * The election service's certificate: its pin (what Ray nodes check), and on the coordinator
@@ -286,6 +290,7 @@ function rayService(model: Model, node: RayNode, inputs: ComposeInputs): RayServ
   return {
     service: node.service,
     hostname: hostNetwork ? undefined : node.service,
+    extraHosts: hostNetwork ? (inputs.hostNetworkExtraHosts ?? []) : [],
     hostNetwork,
     image: node.image,
     environment: rayEnvironment(model, node, inputs.hostAddress, inputs.tls),

@@ -4,12 +4,14 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { writeFilesAtomically } from "../files.ts";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { testHostAddress } from "./cluster-test.ts";
 import { loadProject, type ProjectPaths } from "../config/load.ts";
 import { advertisedHostAddressOf } from "../config/host-address.ts";
 import { installCopy } from "../host/binary-store.ts";
+import { hostNetworkExtraHosts, readHostsFile } from "../host/hosts-file.ts";
 import type { Model } from "../config/model.ts";
 import { UsageError } from "../errors.ts";
 import { log } from "../log.ts";
@@ -138,6 +140,7 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
   // Containers run cslr's own copy of it (src/host/binary-store.ts), never the downloaded file.
   const cslrBinary = await installCopy(resolveCslrBinary(model, paths.dir), pkg.version, { dryRun: options.dryRun });
   const hostAddress = testHostAddress(model, await advertisedHostAddressOf(model));
+  const extraHosts = model.network.mode === "host" ? hostNetworkExtraHosts(readHostsFile(), hostname(), hostAddress) : [];
   const tls = electionTlsOf(model, paths, { allowMissing: options.allowMissingSecrets });
   const files = renderBuild({
     model,
@@ -145,6 +148,7 @@ export async function generateProject(paths: ProjectPaths, options: GenerateOpti
     projectDir: paths.dir,
     outDir: paths.out,
     hostAddress,
+    hostNetworkExtraHosts: extraHosts,
     version: pkg.version,
     tls,
     templates: loadTemplateSet(join(paths.dir, "templates")),

@@ -24,7 +24,7 @@ import { CslrError, UsageError } from "../errors.ts";
 import { isQuiet } from "../log.ts";
 import { hostAddressOf } from "../config/host-address.ts";
 import { coordinatorUrl, headPortsOf } from "../config/urls.ts";
-import { describePhase } from "../status/phase.ts";
+import { describePhase, type RayNodeSeen } from "../status/phase.ts";
 import { stackFactsOfModel } from "../status/stack.ts";
 import { endpoints } from "../status/view.ts";
 import { culpritService, defaultWaitSeconds, progressPrinter, waitExpectation, waitForCluster } from "../status/wait.ts";
@@ -104,6 +104,7 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
     ps: async () => parsePs(await compose.captureOk(psArgs({ json: true, all: true }))),
     roster: () => (access ? readCluster(access.url, { timeoutMs: 2000, token, fetch: access.fetch }) : Promise.resolve({ error: noAccess })),
     jobsApi: model ? (head) => jobsApiProblem(model, session.paths, head) : undefined,
+    rayNodes: model ? (head) => rayNodesSeen(model, session.paths, head) : undefined,
     now: () => Date.now(),
     sleep: (ms) => Bun.sleep(ms),
     progress: (_phase, text) => printer.show(text),
@@ -130,14 +131,39 @@ async function waitUntilReady(session: Session, services: string[], seconds: num
  */
 async function jobsApiProblem(model: Model, paths: Session["paths"], head: string): Promise<string | undefined> {
   if (!headPortsOf(model, head)) return undefined;
-  const [{ modelTarget }, { clientFor }] = await Promise.all([import("../jobs/project-target.ts"), import("../jobs/cli-io.ts")]);
   try {
-    const target = await modelTarget(model, paths);
-    await clientFor(target, "wait").version(AbortSignal.timeout(3000));
+    await (await headClient(model, paths)).version(AbortSignal.timeout(3000));
     return undefined;
   } catch (error) {
-    return (error as Error).message.split("\n")[0]!.slice(0, 200);
+    return firstLine(error);
   }
+}
+
+/**
+ * The nodes in the elected head's own node list (the dashboard's `/nodes?view=summary`, what
+ * Ray's dashboard shows), or why it could not be read. A dashboard that answers 404 there is
+ * not Ray 2.60's and keeps no such list: undefined, and the roster decides as before.
+ */
+async function rayNodesSeen(model: Model, paths: Session["paths"], head: string): Promise<RayNodeSeen[] | string | undefined> {
+  if (!headPortsOf(model, head)) return undefined;
+  const [{ nodeStats, nodeSummarySchema }, { JobsApiError }] = await Promise.all([import("../page/ray-nodes.ts"), import("../jobs/client.ts")]);
+  try {
+    const summary = await (await headClient(model, paths)).nodeSummary(nodeSummarySchema, AbortSignal.timeout(5000));
+    return nodeStats(summary).map((n) => ({ ip: n.ip, hostname: n.hostname, alive: n.alive }));
+  } catch (error) {
+    if (error instanceof JobsApiError && error.status === 404) return undefined;
+    return firstLine(error);
+  }
+}
+
+/** A Jobs API client for the elected head, as `cslr run` in this project would make it. */
+async function headClient(model: Model, paths: Session["paths"]) {
+  const [{ modelTarget }, { clientFor }] = await Promise.all([import("../jobs/project-target.ts"), import("../jobs/cli-io.ts")]);
+  return clientFor(await modelTarget(model, paths), "wait");
+}
+
+function firstLine(error: unknown): string {
+  return (error as Error).message.split("\n")[0]!.slice(0, 200);
 }
 
 /** The URLs to use, with the Ray ones taken from the elected head, and the line that adds a workstation. */

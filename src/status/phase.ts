@@ -4,9 +4,12 @@
  * Order: containers running → health service healthy → head elected → this host's Ray nodes
  * on the roster k/n → every other started service with a healthcheck healthy (MLflow, Redis,
  * PostgreSQL: what `docker compose up --wait` waits for) → ready. Only this host's nodes are counted: with several workstations the
- * head and other workers are elsewhere, and a worker that left earlier is no news.
+ * head and other workers are elsewhere, and a worker that left earlier is no news. `up --wait`
+ * then asks the head itself (src/status/wait.ts): its Jobs API, and the head and this host's
+ * nodes ALIVE in Ray's own node list (`rayNodesMissing`).
  */
 import type { PsRow } from "../compose/ps.ts";
+import { hostOf } from "../config/net.ts";
 import type { RosterView } from "../election/roster.ts";
 
 export interface WaitExpectation {
@@ -28,6 +31,8 @@ export type WaitPhase =
   | { kind: "workers"; head: string; joined: number; expected: number; missing: string[] }
   | { kind: "healthchecks"; pending: string[] }
   | { kind: "jobs-api"; head: string; reason: string }
+  /** The roster has them, Ray's own node list does not (yet): `missing` are not ALIVE there; `reason` when the list could not be read. */
+  | { kind: "ray-nodes"; head: string; alive: number; expected: number; missing: string[]; reason?: string }
   | { kind: "ready"; head?: string; joined: number; expected: number };
 
 export function waitPhase(rows: PsRow[], roster: { roster: RosterView } | { error: string } | undefined, expect: WaitExpectation): WaitPhase {
@@ -82,7 +87,37 @@ export function describePhase(phase: WaitPhase): string {
       return `waiting for the healthchecks of ${phase.pending.join(", ")}`;
     case "jobs-api":
       return `head ${phase.head} elected → waiting for its Jobs API to answer (${phase.reason})`;
+    case "ray-nodes":
+      return `head ${phase.head} elected, its Jobs API answers → Ray nodes ALIVE in Ray's own view ${phase.alive}/${phase.expected} (${phase.reason ?? `waiting for ${phase.missing.join(", ")}`})`;
     case "ready":
       return phase.head ? `ready: head ${phase.head}, this host's Ray nodes on the roster ${phase.joined}/${phase.expected}` : "ready: all containers running";
   }
+}
+
+/** A node as the head's dashboard lists it (src/page/ray-nodes.ts reads the answer). */
+export interface RayNodeSeen {
+  ip: string;
+  hostname: string;
+  alive: boolean;
+}
+
+/**
+ * The nodes of `nodes` that Ray's own node list does not show ALIVE. A roster node is a Ray
+ * node at its roster address: the same IP (host networking: a workstation's nodes share it,
+ * so each ALIVE node there counts once) or, in bridge networking where the address is the
+ * service name, the same hostname. The roster says a node's agent joined; Ray's list says its
+ * raylet registered with the GCS, which is what a job needs.
+ */
+export function rayNodesMissing(nodes: string[], roster: RosterView, seen: RayNodeSeen[]): string[] {
+  const members = [...(roster.head ? [roster.head] : []), ...roster.workers];
+  const free = seen.filter((n) => n.alive);
+  const missing: string[] = [];
+  for (const node of nodes) {
+    const member = members.find((m) => m.node === node);
+    const host = member ? hostOf(member.address) : undefined;
+    const index = host === undefined ? -1 : free.findIndex((n) => n.ip === host || n.hostname === host);
+    if (index < 0) missing.push(node);
+    else free.splice(index, 1);
+  }
+  return missing;
 }

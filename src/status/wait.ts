@@ -4,7 +4,7 @@
  */
 import type { Model } from "../config/model.ts";
 import type { PsRow } from "../compose/ps.ts";
-import { describePhase, waitPhase, type WaitExpectation, type WaitPhase } from "./phase.ts";
+import { describePhase, rayNodesMissing, waitPhase, type RayNodeSeen, type WaitExpectation, type WaitPhase } from "./phase.ts";
 import type { RosterView } from "../election/roster.ts";
 
 /** How long `up --wait` and `join --up` wait when no --wait-timeout is given. */
@@ -40,6 +40,8 @@ export function culpritService(phase: WaitPhase, expect: WaitExpectation, model:
       return phase.pending[0];
     case "jobs-api":
       return model?.rayNodes.find((n) => n.name === phase.head)?.service;
+    case "ray-nodes":
+      return model?.rayNodes.find((n) => phase.missing.includes(n.name))?.service ?? model?.rayNodes.find((n) => n.name === phase.head)?.service;
     case "ready":
       return undefined;
   }
@@ -55,6 +57,13 @@ export interface WaitIo {
    * head's dashboard answers seconds later, and a `cslr run` in between met ECONNRESET.
    */
   jobsApi?(head: string): Promise<string | undefined>;
+  /**
+   * Called only once the Jobs API answers: the nodes in the head's own node list, or why it
+   * could not be read; undefined when the dashboard keeps no such list (not Ray's: nothing to
+   * wait for). A head whose GCS port opened can still have a raylet that never registers
+   * (Ray's "node timed out during startup"): its Jobs API answers, yet every job fails.
+   */
+  rayNodes?(head: string): Promise<RayNodeSeen[] | string | undefined>;
   now(): number;
   sleep(ms: number): Promise<void>;
   /** Shows the current phase (spinner or plain line). */
@@ -72,11 +81,9 @@ export async function waitForCluster(
   for (;;) {
     const rows = await io.ps();
     let phase = waitPhase(rows, undefined, expect);
-    if (phase.kind === "election") phase = waitPhase(rows, await io.roster(), expect);
-    if (phase.kind === "ready" && phase.head && io.jobsApi) {
-      const reason = await io.jobsApi(phase.head);
-      if (reason !== undefined) phase = { kind: "jobs-api", head: phase.head, reason };
-    }
+    let roster: Awaited<ReturnType<WaitIo["roster"]>> | undefined;
+    if (phase.kind === "election") phase = waitPhase(rows, (roster = await io.roster()), expect);
+    if (phase.kind === "ready" && phase.head && roster && "roster" in roster) phase = await usablePhase(phase, phase.head, roster.roster, expect, io);
     // The caller reports a failure itself; showing it here too would say it twice.
     if (phase.kind === "failed") return { phase, timedOut: false };
     // A container that dies right after starting is "running" on the first look: accept
@@ -90,6 +97,21 @@ export async function waitForCluster(
     if (io.now() >= deadline) return { phase, timedOut: true };
     await io.sleep(Math.min(intervalMs, Math.max(0, deadline - io.now())));
   }
+}
+
+/**
+ * Ready on the roster is not yet usable: the head's Jobs API must answer, and the head and
+ * this host's nodes must be ALIVE in Ray's own node list. The phase that still waits, or `ready`.
+ */
+async function usablePhase(ready: WaitPhase, head: string, roster: RosterView, expect: WaitExpectation, io: WaitIo): Promise<WaitPhase> {
+  const reason = io.jobsApi ? await io.jobsApi(head) : undefined;
+  if (reason !== undefined) return { kind: "jobs-api", head, reason };
+  const seen = io.rayNodes ? await io.rayNodes(head) : undefined;
+  if (seen === undefined) return ready;
+  const nodes = [...new Set([head, ...expect.nodes])];
+  if (typeof seen === "string") return { kind: "ray-nodes", head, alive: 0, expected: nodes.length, missing: nodes, reason: seen };
+  const missing = rayNodesMissing(nodes, roster, seen);
+  return missing.length === 0 ? ready : { kind: "ray-nodes", head, alive: nodes.length - missing.length, expected: nodes.length, missing };
 }
 
 const spinnerFrames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];

@@ -14,11 +14,12 @@
  * Peak memory of the stack's containers is sampled with `docker stats` and printed at the end.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeE2E } from "./lib/engine.ts";
+import { readmeExample, readmeMlflowRun } from "./lib/readme.ts";
 import { RunningCli, runScenarios } from "./lib/run-scenarios.ts";
-import { currentWorkers, expectOk, repoRoot, runCommand, Stack, type RosterLike } from "./lib/stack.ts";
+import { currentWorkers, expectOk, runCommand, Stack, type RosterLike } from "./lib/stack.ts";
 
 const leaseTtl = 6;
 
@@ -199,35 +200,8 @@ print("distinct nodes:", len(nodes), flush=True)
   { real: true },
 );
 
-/** The python block of the README's "Run an experiment" section, between its markers. */
-function readmeExample(): string {
-  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
-  const block = /<!-- example:train\.py -->\n```python\n([\s\S]*?)```\n<!-- example:end -->/.exec(readme)?.[1];
-  if (!block) throw new Error("README.md has no example:train.py block");
-  return block;
-}
-
-/** The README example's run in the project's experiment, as MLflow's REST API returns it. */
+/** The README example's run in the project's experiment (this stack's MLflow on its published port). */
 async function mlflowRun(stack: Stack): Promise<{ param?: string; metric?: number; artifact: string }> {
-  const base = `http://127.0.0.1:${stack.ports.mlflow}`;
-  const json = async (path: string, init?: RequestInit) => {
-    const response = await fetch(`${base}${path}`, { ...init, headers: { "content-type": "application/json" } });
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
-    return response.json() as Promise<Record<string, any>>;
-  };
-  const experiment = await json(`/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(stack.project)}`);
-  const search = await json("/api/2.0/mlflow/runs/search", {
-    method: "POST",
-    body: JSON.stringify({ experiment_ids: [experiment.experiment.experiment_id], filter: "attributes.run_name = 'readme-example'" }),
-  });
-  const found = search.runs?.[0];
-  if (!found) throw new Error(`no run readme-example in experiment ${stack.project}: ${JSON.stringify(search)}`);
-  const params = (found.data.params ?? []) as { key: string; value: string }[];
-  const metrics = (found.data.metrics ?? []) as { key: string; value: number }[];
-  const artifact = await fetch(`${base}/get-artifact?path=result.txt&run_uuid=${found.info.run_id}`);
-  return {
-    param: params.find((p) => p.key === "n")?.value,
-    metric: metrics.find((m) => m.key === "sum_of_squares")?.value,
-    artifact: artifact.ok ? await artifact.text() : `HTTP ${artifact.status}`,
-  };
+  const { param, metric, artifact } = await readmeMlflowRun(`http://127.0.0.1:${stack.ports.mlflow}`, stack.project);
+  return { param, metric, artifact };
 }

@@ -320,6 +320,38 @@ describe("cslr run against a Ray head", () => {
     );
     await run.catch(() => {});
   });
+
+  test("a head whose dashboard agent is not up yet (Ray's 500 'No available agent…, try again later'): the same job is submitted again and runs", async () => {
+    let refusals = 2;
+    const fake = fakeRay({
+      override: (req, path) =>
+        req.method === "POST" && path === "/api/jobs/" && refusals-- > 0
+          ? new Response("No available agent to submit job, please try again later.", { status: 500 })
+          : undefined,
+    });
+    const h = harness({ follow: { watchdogMs: 20, graceMs: 30, pollMs: 10, retryMs: 5, maxFailures: 3, sleep: async () => {} } });
+    expect(await runJob(request(tree()), target(fake), client(fake), h.io)).toBe(0);
+    expect(fake.submitted()).toHaveLength(1);
+    expect(h.stderr.filter((l) => l.includes("dashboard agent is not ready yet"))).toHaveLength(2);
+  });
+
+  test("…but not for ever, and not for other 500s: the head's own message ends the run", async () => {
+    let clock = 0;
+    const fake = fakeRay({
+      override: (req, path) =>
+        req.method === "POST" && path === "/api/jobs/" ? new Response("No available agent to submit job, please try again later.", { status: 500 }) : undefined,
+    });
+    const io = harness({ follow: { sleep: async (ms: number) => void (clock += ms), now: () => clock } }).io;
+    await expect(runJob(request(tree()), target(fake), client(fake), io)).rejects.toThrow(/HTTP 500: No available agent to submit job/);
+    expect(clock).toBeGreaterThanOrEqual(60_000);
+    expect(clock).toBeLessThanOrEqual(62_000);
+    const other = fakeRay({
+      override: (req, path) => (req.method === "POST" && path === "/api/jobs/" ? new Response("Internal Server Error", { status: 500 }) : undefined),
+    });
+    const h = harness({ follow: { sleep: async () => {}, now: () => 0 } });
+    await expect(runJob(request(tree()), target(other), client(other), h.io)).rejects.toThrow(/HTTP 500/);
+    expect(h.stderr.filter((l) => l.includes("not ready yet"))).toEqual([]);
+  });
 });
 
 describe("cslr run: where the driver runs (so it outlives the head)", () => {

@@ -4,6 +4,8 @@
  * auth and the CLI's option checks. Multi-host cases are in netns.test.ts.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { hostname } from "node:os";
+import { parseNodeSummary } from "../../src/page/ray-nodes.ts";
 import { freePort } from "../helpers/ports.ts";
 import { until } from "../helpers/until.ts";
 import { headArgs, Kit, parseStatus, workerArgs } from "./testkit.ts";
@@ -93,6 +95,35 @@ describe("membership on one host", () => {
     w.signal("SIGCONT");
     expect(await w.exited).toBe(1);
     expect(w.output).toContain("the head marked node worker1 dead");
+  }, 30_000);
+
+  test("the dashboard's node list (GET /nodes?view=summary, what `up --wait` reads): the head and its workers ALIVE, a dropped worker DEAD", async () => {
+    kit = new Kit();
+    const head = headArgs();
+    const h = kit.ray("head1", head.args, {
+      RAY_health_check_initial_delay_ms: "200",
+      RAY_health_check_period_ms: "300",
+      RAY_health_check_timeout_ms: "300",
+      RAY_health_check_failure_threshold: "3",
+    });
+    await h.waitFor(/dashboard-port .* open/);
+    const summary = async () => {
+      const answer = await fetch(`http://127.0.0.1:${head.dashboardPort}/nodes?view=summary`);
+      expect(answer.status).toBe(200);
+      const nodes = parseNodeSummary(await answer.json());
+      if (typeof nodes === "string") throw new Error(nodes);
+      return nodes.map((n) => ({ ip: n.ip, hostname: n.hostname, alive: n.alive, isHead: n.isHead })).sort((x, y) => Number(y.isHead) - Number(x.isHead));
+    };
+    const headNode = (await summary())[0]!;
+    expect(headNode).toMatchObject({ hostname: hostname(), alive: true, isHead: true });
+    const w = kit.ray("worker1", workerArgs(`127.0.0.1:${head.port}`, ["--node-ip-address=127.0.0.1"]));
+    await w.waitFor(/registered with/);
+    expect(await summary()).toEqual([headNode, { ip: "127.0.0.1", hostname: hostname(), alive: true, isHead: false }]);
+    w.signal("SIGSTOP");
+    await h.waitFor(/node worker1 at \S+ marked dead/);
+    expect(await summary()).toEqual([headNode, { ip: "127.0.0.1", hostname: "", alive: false, isHead: false }]);
+    w.signal("SIGCONT");
+    await w.exited;
   }, 30_000);
 });
 

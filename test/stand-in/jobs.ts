@@ -22,6 +22,17 @@ export interface DashboardOptions {
   agentAddress: string | undefined;
   stateDir: string;
   sessionName: string;
+  /** The cluster's nodes as the head knows them, for `GET /nodes?view=summary`. */
+  nodes?: () => StandInNode[];
+}
+
+/** One entry of the dashboard's node list (the fields cslr reads of Ray 2.60's node_head.py summary). */
+export interface StandInNode {
+  hostname: string;
+  ip: string;
+  nodeId: string;
+  alive: boolean;
+  isHead: boolean;
 }
 
 type Status = "PENDING" | "RUNNING" | "STOPPED" | "SUCCEEDED" | "FAILED";
@@ -436,6 +447,15 @@ export function startDashboard(options: DashboardOptions): Dashboard {
       const allow = (...methods: string[]) => methods.includes(method);
       const notAllowed = () => text(`${prefix} 405: Method Not Allowed`, 405);
 
+      if (path === "/nodes" && url.searchParams.get("view") === "summary") {
+        if (!allow("GET")) return notAllowed();
+        const summary = (options.nodes?.() ?? []).map((n) => ({
+          hostname: n.hostname,
+          ip: n.ip,
+          raylet: { nodeId: n.nodeId, state: n.alive ? "ALIVE" : "DEAD", isHeadNode: n.isHead },
+        }));
+        return json({ result: true, msg: "Node summary fetched.", data: { summary } });
+      }
       if (path === "/api/version") {
         if (!allow("GET")) return notAllowed();
         return json({ version: "4", ray_version: standInVersion, ray_commit: "stand-in", session_name: options.sessionName });

@@ -52,7 +52,7 @@
  * node IP instead, so the nodes do not take each other's ports.
  *
  * Cluster membership (wire protocol on the GCS port: one line per message, JSON after the verb)
- *   worker → head  REGISTER {"node","nodeId","address","nodeManagerPort","clusterId","auth","resources"}
+ *   worker → head  REGISTER {"node","nodeId","address","nodeManagerPort","clusterId","auth","resources","hostname"}
  *   head → worker  OK {"clusterId","head"} | ERR <auth-missing|auth-invalid|cluster-id|dead> {...}
  *   worker → head  PING every 500 ms → PONG;  UNREGISTER (on SIGTERM) → BYE
  *   head → worker  DEAD {"reason"} when its health checks declared the node dead
@@ -85,6 +85,7 @@
  * the cookie `ray-authentication-token`): none → 401, wrong → 403, as Ray's middleware.
  *
  * Jobs API on the dashboard port (jobs.ts): GET /api/version, GET|PUT /api/packages/gcs/<name>,
+ * GET /nodes?view=summary (the head, its live workers and the recently dead, as Ray's node list),
  * POST|GET /api/jobs/, GET|DELETE /api/jobs/<id>, GET /api/jobs/<id>/logs, websocket
  * /api/jobs/<id>/logs/tail, POST /api/jobs/<id>/stop. A job unzips its gcs:// working_dir into
  * a fresh folder, runs `bash -c <entrypoint>` there (no working_dir: the head's cwd) with its
@@ -530,6 +531,8 @@ interface Member {
   nodeId: string;
   role: "worker";
   address: string;
+  /** The worker's hostname (its REGISTER says it), for the dashboard's node list. */
+  hostname: string;
   nodeManagerPort: number;
   resources: Record<string, number>;
   socket?: Socket<Conn>;
@@ -667,6 +670,7 @@ async function startHead(flags: Map<string, string>): Promise<void> {
       clusterId?: string | null;
       auth?: string | null;
       resources?: Record<string, number>;
+      hostname?: string;
     };
     try {
       msg = JSON.parse(payload);
@@ -705,7 +709,18 @@ async function startHead(flags: Map<string, string>): Promise<void> {
       existing.socket = socket;
       say(`node ${node} reconnected (${workers()} worker(s)) at ${Date.now()}`);
     } else {
-      const member: Member = { name: node, nodeId, role: "worker", address, nodeManagerPort, resources: msg.resources ?? {}, socket, failures: 0, checksOk: 0 };
+      const member: Member = {
+        name: node,
+        nodeId,
+        role: "worker",
+        address,
+        hostname: msg.hostname ?? "",
+        nodeManagerPort,
+        resources: msg.resources ?? {},
+        socket,
+        failures: 0,
+        checksOk: 0,
+      };
       members.set(nodeId, member);
       say(`node ${node} registered (${workers()} worker(s)) at ${Date.now()}`);
       say(`node ${node} advertises ${address}:${nodeManagerPort}; the head dials it back for health checks`);
@@ -796,6 +811,12 @@ async function startHead(flags: Map<string, string>): Promise<void> {
             agentAddress: listeners.agentHttp,
             stateDir,
             sessionName: `session_standin_${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}_${process.pid}`,
+            // Ray's dashboard lists the head, the live workers and the recently dead ones.
+            nodes: () => [
+              { hostname: hostname(), ip, nodeId, alive: true, isHead: true },
+              ...[...members.values()].map((m) => ({ hostname: m.hostname, ip: m.address, nodeId: m.nodeId, alive: true, isHead: false })),
+              ...[...dead.values()].map((d) => ({ hostname: "", ip: d.address.split(":")[0]!, nodeId: d.nodeId, alive: false, isHead: false })),
+            ],
           });
           killJobs = d.killJobs;
           return { port: d.server.port ?? dashPort, stop: () => d.server.stop(true) };
@@ -873,7 +894,7 @@ async function startWorker(flags: Map<string, string>): Promise<void> {
   /** REGISTER on a fresh connection; exits on a refusal, false when no answer came. */
   async function register(c: LineConnection, waitMs: number): Promise<boolean> {
     c.send(
-      `REGISTER ${JSON.stringify({ node: nodeName, nodeId, address: ip, nodeManagerPort: listeners.nodeManagerPort, clusterId, auth: auth.enabled ? sha256(auth.token!) : null, resources })}`,
+      `REGISTER ${JSON.stringify({ node: nodeName, nodeId, address: ip, nodeManagerPort: listeners.nodeManagerPort, clusterId, auth: auth.enabled ? sha256(auth.token!) : null, resources, hostname: hostname() })}`,
     );
     const answer = await c.next(waitMs);
     if (answer === undefined) return false;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { PsRow } from "../../src/compose/ps.ts";
-import type { WaitPhase } from "../../src/status/phase.ts";
+import { rayNodesMissing, type WaitPhase } from "../../src/status/phase.ts";
 import type { RosterView } from "../../src/election/roster.ts";
 import { culpritService, progressPrinter, waitExpectation, waitForCluster } from "../../src/status/wait.ts";
 import { labModelFixture } from "../helpers/model.ts";
@@ -96,6 +96,73 @@ test("a Jobs API that never answers: the deadline names it", async () => {
   const result = await waitForCluster({ services: ["health", "ray-cpu"], healthService: "health", election: true, nodes: ["lab-cpu"] }, 2, io, 500);
   expect(result).toEqual({ phase: { kind: "jobs-api", head: "lab-cpu", reason: "connection refused" }, timedOut: true });
   expect(culpritService(result.phase, waitExpectation(["health", "ray-cpu"], labModelFixture()), labModelFixture())).toBe("ray-cpu");
+});
+
+describe("ready means ALIVE in Ray's own node list", () => {
+  const alive = (ip: string, hostname = "", state = true) => ({ ip, hostname, alive: state });
+
+  test("host networking: a workstation's nodes share its IP, each ALIVE node there counts once", () => {
+    const roster: RosterView = {
+      head: { node: "ray-cpu.ws1", address: "10.0.0.5:6379", ready: true },
+      workers: [
+        { node: "ray-gpu.ws1", address: "10.0.0.5" },
+        { node: "ray-cpu.ws2", address: "10.0.0.6" },
+      ],
+    };
+    const nodes = ["ray-cpu.ws1", "ray-gpu.ws1", "ray-cpu.ws2"];
+    expect(rayNodesMissing(nodes, roster, [alive("10.0.0.5"), alive("10.0.0.5"), alive("10.0.0.6")])).toEqual([]);
+    expect(rayNodesMissing(nodes, roster, [alive("10.0.0.5"), alive("10.0.0.6")])).toEqual(["ray-gpu.ws1"]);
+    // A DEAD entry (the node's earlier raylet) is not the node.
+    expect(rayNodesMissing(nodes, roster, [alive("10.0.0.5"), alive("10.0.0.5"), alive("10.0.0.6", "", false)])).toEqual(["ray-cpu.ws2"]);
+    expect(rayNodesMissing(nodes, roster, [])).toEqual(nodes);
+  });
+
+  test("bridge networking: the roster address is the service name, Ray's hostname the same", () => {
+    const roster: RosterView = {
+      head: { node: "ray-cpu", address: "ray-cpu:6379", ready: true },
+      workers: [{ node: "ray-worker-1", address: "ray-worker-1" }],
+    };
+    expect(rayNodesMissing(["ray-cpu", "ray-worker-1"], roster, [alive("172.20.0.3", "ray-cpu"), alive("172.20.0.4", "ray-worker-1")])).toEqual([]);
+    expect(rayNodesMissing(["ray-cpu", "ray-worker-1"], roster, [alive("172.20.0.3", "ray-cpu")])).toEqual(["ray-worker-1"]);
+    // A node the roster does not have cannot be found.
+    expect(rayNodesMissing(["ray-worker-2"], roster, [alive("172.20.0.5", "ray-worker-2")])).toEqual(["ray-worker-2"]);
+  });
+
+  const ready = { services: ["health", "ray-cpu"], healthService: "health", election: true, nodes: ["lab-cpu"] };
+
+  test("with the Jobs API answering, waitForCluster waits until the head is ALIVE in Ray's list (its GCS port opened long before), and says so", async () => {
+    const s = script([{ rows: [up("health", "healthy"), up("ray-cpu")], roster: { head, term: 1, workers: [] } }]);
+    const lists = [[], [alive("10.0.0.5", "", false)], [alive("10.0.0.5")], [alive("10.0.0.5")]];
+    const io = { ...s.io, jobsApi: async () => undefined, rayNodes: async () => lists.shift() };
+    const result = await waitForCluster(ready, 60, io);
+    expect(result).toEqual({ phase: { kind: "ready", head: "lab-cpu", joined: 1, expected: 1 }, timedOut: false });
+    expect(s.shown).toEqual([
+      "head lab-cpu elected, its Jobs API answers → Ray nodes ALIVE in Ray's own view 0/1 (waiting for lab-cpu)",
+      "head lab-cpu elected, its Jobs API answers → Ray nodes ALIVE in Ray's own view 0/1 (waiting for lab-cpu)",
+      "ready: head lab-cpu, this host's Ray nodes on the roster 1/1",
+    ]);
+  });
+
+  test("a member's nodes and the head elsewhere: both must be ALIVE; the deadline names the missing one and its service", async () => {
+    const roster: RosterView = {
+      head: { node: "ray-cpu.ws1", address: "10.0.0.5:6379", term: 1, ready: true },
+      term: 1,
+      workers: [{ node: "lab-cpu", address: "10.0.0.6", term: 1 }],
+    };
+    const s = script([{ rows: [up("ray-cpu")], roster }]);
+    const io = { ...s.io, jobsApi: async () => undefined, rayNodes: async () => [alive("10.0.0.5")] };
+    const result = await waitForCluster({ services: ["ray-cpu"], election: true, nodes: ["lab-cpu"] }, 2, io, 500);
+    expect(result).toEqual({ phase: { kind: "ray-nodes", head: "ray-cpu.ws1", alive: 1, expected: 2, missing: ["lab-cpu"] }, timedOut: true });
+    expect(culpritService(result.phase, waitExpectation(["ray-cpu"], labModelFixture()), labModelFixture())).toBe("ray-cpu");
+  });
+
+  test("a list that cannot be read is a reason to wait, with the reason shown; no list at all (not Ray's dashboard) leaves the roster to decide", async () => {
+    const s = script([{ rows: [up("health", "healthy"), up("ray-cpu")], roster: { head, term: 1, workers: [] } }]);
+    const unreadable = await waitForCluster(ready, 1, { ...s.io, jobsApi: async () => undefined, rayNodes: async () => "HTTP 500: internal error" }, 500);
+    expect(unreadable.phase).toEqual({ kind: "ray-nodes", head: "lab-cpu", alive: 0, expected: 1, missing: ["lab-cpu"], reason: "HTTP 500: internal error" });
+    const noList = await waitForCluster(ready, 60, { ...s.io, jobsApi: async () => undefined, rayNodes: async () => undefined });
+    expect(noList.phase.kind).toBe("ready");
+  });
 });
 
 test("waitForCluster does not call a container that dies right after starting ready", async () => {
