@@ -369,6 +369,17 @@ type ServiceBuilder<K extends OptionalService> = (inputs: ComposeInputs) => Comp
  * it serves the certificate `cslr init` made; its key is mounted into this container only
  * (read-only, mode 0600 on the host), never into a Ray container.
  */
+/**
+ * Ray's token: the lab page asks the head's dashboard with it; with host networking the service
+ * also hands it, and Redis's `ray` password (members' heads keep the GCS in this stack's
+ * Redis), to workstations that join with the cluster token.
+ */
+function healthEnvironment(inputs: ComposeInputs, hostNetwork: boolean): EnvEntry[] {
+  const { model } = inputs;
+  const gcsPassword = hostNetwork && model.gcs && model.config.services.redis.enabled ? [secret("RAY_REDIS_PASSWORD")] : [];
+  return [secret("CSLR_CLUSTER_TOKEN"), ...rayAuthEnvironment(model), ...gcsPassword, ...joinInfoDigestEnvironment(inputs)];
+}
+
 function healthService(inputs: ComposeInputs): ComposeView["health"] {
   const { model, cslrBinary, outDir, tls: given } = inputs;
   const health = model.config.services.health;
@@ -407,15 +418,7 @@ function healthService(inputs: ComposeInputs): ComposeView["health"] {
       "--timeout",
       "2",
     ],
-    // Ray's token: the lab page asks the head's dashboard with it; with host networking the
-    // service also hands it to workstations that join (with the cluster token).
-    environment: [
-      secret("CSLR_CLUSTER_TOKEN"),
-      ...rayAuthEnvironment(model),
-      // Members' heads keep the GCS in this stack's Redis: the service hands them its `ray` password when they join.
-      ...(hostNetwork && model.gcs && model.config.services.redis.enabled ? [secret("RAY_REDIS_PASSWORD")] : []),
-      ...joinInfoDigestEnvironment(inputs),
-    ],
+    environment: healthEnvironment(inputs, hostNetwork),
     mounts: [
       { type: "bind", source: cslrBinary, target: paths.cslrBinary, readOnly: true },
       ...(hostNetwork ? [{ type: "bind" as const, source: join(outDir, "join-info.json"), target: paths.joinInfo, readOnly: true }] : []),
