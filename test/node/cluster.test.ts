@@ -40,25 +40,29 @@ describe("node agents + election service", () => {
     harness = await new Harness({ nodes, leaseTtl: 5, headDelayMs: 20 }).prepare();
     await harness.startServer();
     let firstTerm = 0;
+    let lastTerm = 0;
     for (let round = 1; round <= rounds; round++) {
       const procs = Array.from({ length: nodes }, (_, i) => harness!.startNode(i));
       const view = await harness.formed(nodes - 1).catch((error) => {
         throw new Error(`round ${round}: ${error.message}\n${harness!.transcript()}`);
       });
-      // Terms only grow: one grant per round, as every round ends with a clean release (the
-      // first is above the wall clock in ms: the service started without a state file).
+      // Terms only grow (the first is above the wall clock in ms: the service started without
+      // a state file); usually by one a round, more when a node claimed during the last stop.
       if (round === 1) firstTerm = view.head!.term;
       expect(firstTerm).toBeGreaterThan(1_700_000_000_000);
-      expect(view.head!.term).toBe(firstTerm + round - 1);
+      expect(view.head!.term).toBeGreaterThan(lastTerm);
+      lastTerm = view.head!.term;
       const members = await harness.dataPlaneMatches(view).catch((error) => {
         throw new Error(`round ${round}: ${error.message}\n${harness!.transcript()}`);
       });
       expect(members).toHaveLength(nodes);
+      // One head decided while the cluster formed. (During the stop below, a node whose SIGTERM
+      // is handled a moment after the head's release may claim the freed lease: that is allowed.)
+      const heads = procs.filter((p) => headDecisions(p.output).length > 0).map((p) => p.name);
+      expect(heads).toEqual([view.head!.node]);
 
       const codes = await harness.stopNodes();
       expect([...codes.values()]).toEqual(Array(nodes).fill(0));
-      const heads = procs.filter((p) => headDecisions(p.output).length > 0).map((p) => p.name);
-      expect(heads).toEqual([view.head!.node]);
       // The head released its lease and the workers left the roster on SIGTERM.
       const after = await harness.cluster();
       expect(after.head).toBeNull();
