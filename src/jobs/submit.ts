@@ -66,11 +66,19 @@ export interface SubmitPlan {
   git?: GitInfo;
 }
 
-/** The job's environment: MLflow's tracking URI and experiment, then the user's `--env` pairs. */
-export function jobEnv(plan: Pick<SubmitPlan, "mlflowTrackingUri" | "experiment" | "env">): Record<string, string> {
+/**
+ * The MLflow tag that names the Ray job a run belongs to: MLflow puts the tags of
+ * MLFLOW_RUN_CONTEXT (JSON) on every run started in that environment, so the coordinator can end
+ * the runs a dead driver left RUNNING (src/page/mlflow.ts endRunsOfEndedJob).
+ */
+export const mlflowJobTag = "cslr_job";
+
+/** The job's environment: MLflow's tracking URI, experiment and run tags, then the user's `--env` pairs. */
+export function jobEnv(plan: Pick<SubmitPlan, "mlflowTrackingUri" | "experiment" | "env" | "submissionId">): Record<string, string> {
   const env: Record<string, string> = {};
   if (plan.mlflowTrackingUri) env.MLFLOW_TRACKING_URI = plan.mlflowTrackingUri;
   env.MLFLOW_EXPERIMENT_NAME = plan.experiment;
+  env.MLFLOW_RUN_CONTEXT = JSON.stringify({ [mlflowJobTag]: plan.submissionId });
   for (const [key, value] of plan.env) env[key] = value;
   return env;
 }

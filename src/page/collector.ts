@@ -13,7 +13,7 @@ import { JobsClient, type Fetch } from "../jobs/client.ts";
 import { dashboardUrl } from "../jobs/target.ts";
 import { defaultDashboardPort, type PageConfig } from "./config.ts";
 import { lastLines, pageJobOf, type PageJob } from "./jobs.ts";
-import { findMlflowRun } from "./mlflow.ts";
+import { endRunsOfEndedJob, findMlflowRun } from "./mlflow.ts";
 import { nodeStats, nodeSummarySchema, type RayNodeStat } from "./ray-nodes.ts";
 import { busyPercent, gpuKey, type PageInputs, type ServiceHealth } from "./view.ts";
 
@@ -32,6 +32,7 @@ const mlflowEveryMs = 5000;
 const servicesEveryMs = 5000;
 const perRefresh = 4;
 const viewerTimeoutMs = 60_000;
+const reapEveryMs = 30_000;
 
 export class PageCollector {
   private ray: PageInputs["ray"] = { error: "not asked yet" };
@@ -44,6 +45,9 @@ export class PageCollector {
   private servicesAt = 0;
   private lastViewed = Number.NEGATIVE_INFINITY;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private reaper: ReturnType<typeof setInterval> | undefined;
+  /** FAILED/STOPPED jobs whose MLflow runs were settled. */
+  private readonly reaped = new Set<string>();
   private running: Promise<void> | undefined;
   private readonly fetchImpl: Fetch;
   private readonly wallNow: () => number;
@@ -67,8 +71,42 @@ export class PageCollector {
 
   stop(): void {
     clearTimeout(this.timer);
+    clearInterval(this.reaper);
     this.timer = undefined;
+    this.reaper = undefined;
     this.lastViewed = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * Whether or not anyone looks at the page: every `everyMs`, the MLflow runs that FAILED or
+   * STOPPED jobs left RUNNING (a driver lost with its node never ends its run) are ended.
+   */
+  startReaper(everyMs = reapEveryMs): void {
+    this.reaper ??= setInterval(() => void this.reap(), everyMs);
+    this.reaper.unref?.();
+  }
+
+  /** One pass of the reaper; how many runs it ended. A job is done once MLflow answered for it. */
+  async reap(): Promise<number> {
+    const mlflow = this.options.config.mlflow;
+    const url = this.dashboard();
+    if (!mlflow || !url) return 0;
+    const client = new JobsClient({ url, token: this.options.rayToken, fetch: this.fetchImpl, timeoutMs: 3000, userAgent: "cslr-page" });
+    const list = await client.list().then(
+      (jobs) => jobs.map(pageJobOf).filter((j) => j !== undefined),
+      () => [],
+    );
+    let ended = 0;
+    for (const job of list.filter((j) => (j.status === "FAILED" || j.status === "STOPPED") && !this.reaped.has(j.submissionId))) {
+      try {
+        ended += await endRunsOfEndedJob(mlflow, job, this.fetchImpl);
+        if (this.reaped.size >= 10_000) this.reaped.clear();
+        this.reaped.add(job.submissionId);
+      } catch {
+        // MLflow did not answer: the next pass asks again.
+      }
+    }
+    return ended;
   }
 
   private async tick(): Promise<void> {

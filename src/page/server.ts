@@ -23,6 +23,7 @@ export function startLabServer(options: LabServerOptions): LabServer {
     extend: (service) => {
       page = new PageCollector({ ...options.page, config: options.page?.config ?? defaultPageConfig(), service });
       const collector = page;
+      collector.startReaper();
       return { routes: pageRoutes(collector), stop: () => collector.stop() };
     },
   });

@@ -88,7 +88,13 @@ describe("cslr run against a Ray head", () => {
       submission_id: expect.stringMatching(/^raysubmit_[A-HJ-NP-Za-km-z1-9]{16}$/),
       runtime_env: {
         working_dir: `gcs://${pkgName}`,
-        env_vars: { MLFLOW_TRACKING_URI: "http://mlflow:5000", MLFLOW_EXPERIMENT_NAME: "override", SEED: "7" },
+        env_vars: {
+          MLFLOW_TRACKING_URI: "http://mlflow:5000",
+          MLFLOW_EXPERIMENT_NAME: "override",
+          // MLflow tags every run the job starts with its submission id (the coordinator ends a dead driver's runs).
+          MLFLOW_RUN_CONTEXT: expect.stringMatching(/^\{"cslr_job":"raysubmit_[A-HJ-NP-Za-km-z1-9]{16}"\}$/),
+          SEED: "7",
+        },
       },
       metadata: {
         cslr_user: "ada",

@@ -64,7 +64,10 @@ describe("the request body", () => {
     expect(body).toEqual({
       entrypoint: "python train.py",
       submission_id: "raysubmit_abc",
-      runtime_env: { working_dir: "gcs://_ray_pkg_0123.zip", env_vars: { MLFLOW_TRACKING_URI: "http://mlflow:5000", MLFLOW_EXPERIMENT_NAME: "proj", A: "2" } },
+      runtime_env: {
+        working_dir: "gcs://_ray_pkg_0123.zip",
+        env_vars: { MLFLOW_TRACKING_URI: "http://mlflow:5000", MLFLOW_EXPERIMENT_NAME: "proj", MLFLOW_RUN_CONTEXT: '{"cslr_job":"raysubmit_abc"}', A: "2" },
+      },
       metadata: { cslr_user: "ada", cslr_host: "laptop", cslr_working_dir: "/home/ada/proj", cslr_version: "0.1.0" },
     });
   });
@@ -78,6 +81,9 @@ describe("the request body", () => {
   });
 
   test("without an MLflow URI only the experiment is set", () => {
-    expect(buildSubmitRequest({ ...plan, mlflowTrackingUri: undefined, env: [] }).runtime_env.env_vars).toEqual({ MLFLOW_EXPERIMENT_NAME: "proj" });
+    expect(buildSubmitRequest({ ...plan, mlflowTrackingUri: undefined, env: [] }).runtime_env.env_vars).toEqual({
+      MLFLOW_EXPERIMENT_NAME: "proj",
+      MLFLOW_RUN_CONTEXT: '{"cslr_job":"raysubmit_abc"}',
+    });
   });
 });
