@@ -71,7 +71,7 @@ describeE2E("e2e: a stand-in cluster with one whitelisted node and three workers
     expect(stack.containers(`${stack.project}-test`)).toEqual([]);
   }, 300_000);
 
-  runScenarios({ stack: () => stack, headService: async () => "ray-cpu", trackingUri: () => Stack.outsideMlflow });
+  runScenarios({ stack: () => stack, trackingUri: () => Stack.outsideMlflow });
 
   test("restarting the health container mid-run: the head stays head, in the same term", async () => {
     // The cluster test's worker has left; wait until the roster has dropped it.

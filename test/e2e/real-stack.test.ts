@@ -77,7 +77,6 @@ describeE2E(
     }, 180_000);
 
     const ready = (r: RosterLike | undefined) => (r?.head && currentWorkers(r).length === 2 ? r : undefined);
-    const headService = async () => (await stack.waitFor("a head", 120_000, async () => (await stack.roster())?.head ?? undefined)).node;
 
     test("up -d --wait: one head, two workers; `ray status` in the head lists three active nodes", async () => {
       expectOk(await stack.cli(["up", "-d", "--wait"], 420_000), "cslr up -d --wait");
@@ -99,7 +98,7 @@ describeE2E(
       expect(stack.containers(`${stack.project}-test`)).toEqual([]);
     }, 330_000);
 
-    runScenarios({ stack: () => stack, headService, trackingUri: () => `http://mlflow:${stack.ports.mlflow}` });
+    runScenarios({ stack: () => stack, trackingUri: () => `http://mlflow:${stack.ports.mlflow}` });
 
     test("a job's Ray tasks spread over the head and both workers", async () => {
       const dir = join(stack.dir, "spread");
@@ -139,16 +138,32 @@ print("distinct nodes:", len(nodes), flush=True)
       expect(await status({ authorization: `Bearer ${token}` })).toBe(200);
     }, 60_000);
 
-    test("no secret from .env in any process's command line, in any container", async () => {
+    test("no secret from .env in any process's command line, in any container (but Redis's ray password on the head)", async () => {
       const secrets = [...stack.env().entries()].filter(([, value]) => value.length >= 8);
-      expect(secrets.map(([name]) => name).sort()).toEqual(["CSLR_CLUSTER_TOKEN", "MARIMO_TOKEN", "POSTGRES_PASSWORD", "RAY_AUTH_TOKEN", "REDIS_PASSWORD"]);
+      expect(secrets.map(([name]) => name).sort()).toEqual([
+        "CSLR_CLUSTER_TOKEN",
+        "MARIMO_TOKEN",
+        "POSTGRES_PASSWORD",
+        "RAY_AUTH_TOKEN",
+        "RAY_REDIS_PASSWORD",
+        "REDIS_PASSWORD",
+      ]);
+      // Ray 2.60 takes the GCS's Redis password only on the head's command line (docs/security.md):
+      // there and nowhere else; the workers' Ray never gets it.
+      const head = (await stack.roster())?.head?.node;
       const leaks: string[] = [];
+      let onHead = false;
       for (const c of stack.containers().filter((x) => x.status === "running")) {
         const argv = await runCommand(["docker", "exec", c.id, "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"]);
         expect({ container: c.service, code: argv.code }).toEqual({ container: c.service, code: 0 });
-        for (const [name, value] of secrets) if (argv.stdout.includes(value)) leaks.push(`${name} in ${c.service}`);
+        for (const [name, value] of secrets) {
+          if (!argv.stdout.includes(value)) continue;
+          if (name === "RAY_REDIS_PASSWORD" && c.service === head) onHead = true;
+          else leaks.push(`${name} in ${c.service}`);
+        }
       }
       expect(leaks).toEqual([]);
+      expect(onHead).toBe(true);
     }, 120_000);
 
     test("the head's container killed: the other whitelisted node takes over, the workers follow, a task runs", async () => {
