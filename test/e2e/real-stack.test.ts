@@ -163,7 +163,8 @@ print("distinct nodes:", len(nodes), flush=True)
         }
       }
       expect(leaks).toEqual([]);
-      expect(onHead).toBe(true);
+      // This stack runs no Redis, so its heads keep the GCS in memory: the password is on no command line.
+      expect(onHead).toBe(stack.options.redis === true);
     }, 120_000);
 
     test("the head's container killed: the other whitelisted node takes over, the workers follow, a task runs", async () => {
