@@ -43,7 +43,8 @@ export function rayStartArgv(settings: NodeSettings, role: RayRole, nodeIp: stri
  * Ray's own default, 60 s, is shorter than that at the default TTL of 30 s.
  */
 export function gcsReconnectSeconds(leaseTtlMs: number): number {
-  return Math.max(60, Math.ceil((2 * leaseTtlMs) / 1000) + 60);
+  // Five minutes at least: a real head's start took up to 95 s on a loaded 2-core machine.
+  return Math.max(300, Math.ceil((2 * leaseTtlMs) / 1000) + 60);
 }
 
 /**

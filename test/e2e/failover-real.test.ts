@@ -131,5 +131,14 @@ describeE2E("e2e: real Ray, the cluster outlives its head (GCS on Redis)", () =>
     const jobs = await stack.cli(["jobs"], 60_000);
     expectOk(jobs, "cslr jobs");
     expect(jobs.stdout).toContain(id!);
+    // Ray takes Redis's `ray` password only on the head's command line (docs/security.md): the new
+    // head's container shows it, no other container does.
+    const password = stack.env().get("RAY_REDIS_PASSWORD")!;
+    const showing: string[] = [];
+    for (const c of stack.containers().filter((x) => x.status === "running")) {
+      const argv = await stack.docker(["exec", c.id, "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"]);
+      if (argv.stdout.includes(password)) showing.push(c.service);
+    }
+    expect(showing).toEqual([newHead]);
   }, 1_500_000);
 });
