@@ -10,7 +10,7 @@ import { defineCommand } from "citty";
 import { nodeKey } from "../election/auth.ts";
 import { UsageError } from "../errors.ts";
 import { resolveHostAddress } from "../host/address.ts";
-import { dial, isPortFree } from "../host/ports.ts";
+import { dial } from "../host/ports.ts";
 import { Agent, AgentExit, type AgentIo, type RayHandle } from "../node/agent.ts";
 import { NodeClient } from "../node/client.ts";
 import { pinnedFetch } from "../election/tls.ts";
@@ -80,7 +80,6 @@ function agentIo(settings: NodeSettings, client: NodeClient, rayEnv: Record<stri
       };
     },
     listenGcsProxy: (host, port) => GcsProxy.listen(host, port),
-    portsFree: async (ports) => (await Promise.all(ports.map((port) => isPortFree(port)))).every(Boolean),
     portOpen: async (host, port) => (await dial(host, port)).reachable,
     // The route to the election service; on the coordinator (a loopback URL) the default
     // route's, as `cslr up` prints in the join line: never 127.0.0.1, which other hosts would dial.

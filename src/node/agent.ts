@@ -40,8 +40,6 @@ export interface AgentIo {
   startRay(argv: string[], env: Record<string, string>): RayHandle;
   /** Listens for this node's forwarder to the head's GCS (GCS fault tolerance). */
   listenGcsProxy(host: string, port: number): Promise<GcsRelay>;
-  /** Whether each port can be listened on now (nothing on this host holds it). */
-  portsFree(ports: number[]): Promise<boolean>;
   portOpen(host: string, port: number): Promise<boolean>;
   /** This host's address towards the election service (for `auto`). */
   detectAddress(): Promise<string | undefined>;
@@ -199,7 +197,6 @@ export class Agent {
    */
   private async startRay(role: RayRole, ttlMs: number): Promise<RayHandle> {
     await this.finishRetiring();
-    await this.untilPinnedPortsFree();
     const argv = rayStartArgv(this.settings, role, this.nodeIp);
     this.say({ event: "ray-start", role: role.kind, head: role.kind === "worker" ? role.head : undefined });
     return this.io.startRay(argv, rayStartEnvironment(this.settings, role, ttlMs));
@@ -225,26 +222,6 @@ export class Agent {
     }
     this.relay.proxy.point(target);
     return this.relay.address;
-  }
-
-  /**
-   * Ray's pinned listeners are free again: the Ray this node ran before (a worker before it
-   * became head, or the other way round) may leave an agent holding its port for a few seconds
-   * after `ray stop`, and the new Ray's agent then fails to bind it and the raylet dies (seen
-   * with real Ray: "Failed to bind to address 0.0.0.0:24004"). Waits at most 30 s.
-   */
-  private async untilPinnedPortsFree(): Promise<void> {
-    const { minWorkerPort: _min, maxWorkerPort: _max, ...listeners } = this.settings.ports;
-    const ports = Object.values(listeners).filter((p): p is number => p !== undefined);
-    if (ports.length === 0) return;
-    const until = this.io.now() + 30_000;
-    while (!this.stopping && !(await this.io.portsFree(ports)) && this.io.now() < until) {
-      this.sayOnce("ports-busy", {
-        decision: "wait",
-        why: `Ray's pinned ports ${ports.join(", ")} are still held by the Ray that stopped; starting once they are free`,
-      });
-      await this.io.sleep(200, this.stop.signal);
-    }
   }
 
   private async finishRetiring(): Promise<void> {

@@ -68,9 +68,6 @@ function fakeRay(): RayHandle & { exit(code: number): void; argv: string[][]; st
   return handle;
 }
 
-/** Until when (virtual ms) Ray's pinned ports are still held by a Ray that stopped. */
-let portsBusyUntil = 0;
-
 /** The `started` of the next fake Ray (undefined: it does not say when its node is up). */
 let nextStarted: Promise<boolean> | undefined;
 
@@ -115,7 +112,6 @@ function setup(script: Script, env: Record<string, string> = {}) {
       relays.push(relay);
       return relay;
     },
-    portsFree: async () => time.now() >= portsBusyUntil,
     portOpen: async () => true,
     detectAddress: async () => "10.0.0.5",
   };
@@ -439,24 +435,6 @@ describe("node agent: ready means the head's node is registered", () => {
     started(true);
     await time.advance(100);
     expect(calls).toContain("ready");
-    agent.requestStop();
-    expect(await time.run(run)).toBe(exitCodes.stopped);
-  });
-});
-
-describe("node agent: a new Ray starts once the old one's pinned ports are free", () => {
-  test("ports still held (an agent of the Ray that stopped lingers): Ray starts only once they are free", async () => {
-    portsBusyUntil = 3000;
-    const { time, rays, lines, agent, run } = setup(
-      { claim: () => head(1), ready: () => ok({ ok: true, term: 1, leaseTtlMs: ttl }) },
-      { CSLR_NODE_MANAGER_PORT: "24001", CSLR_DASHBOARD_AGENT_GRPC_PORT: "24004" },
-    );
-    await time.advance(1000);
-    expect(rays).toHaveLength(0);
-    expect(lines.some((l) => l.includes("24001, 24004 are still held"))).toBe(true);
-    await time.advance(2500);
-    expect(rays).toHaveLength(1);
-    portsBusyUntil = 0;
     agent.requestStop();
     expect(await time.run(run)).toBe(exitCodes.stopped);
   });

@@ -94,7 +94,6 @@ async function runAgainst(answer: Answer): Promise<{ startedRay: boolean; exited
     listenGcsProxy: () => {
       throw new Error("no forwarder without GCS fault tolerance");
     },
-    portsFree: async () => true,
     portOpen: async () => false,
     detectAddress: async () => "127.0.0.1",
   };
