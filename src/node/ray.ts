@@ -153,7 +153,10 @@ export class RayProcess {
    * Stops Ray: `ray stop` finds all of this node's Ray processes, then the `ray start` this
    * agent began is made sure of. Bounded: after `graceMs` the process is killed.
    */
-  async stop(env: Record<string, string>, graceMs = 15_000): Promise<void> {
+  // 25 s: `ray stop` waits 16 s (its --grace-period) and then SIGKILLs what is left itself; cut
+  // off before that, a raylet stuck reconnecting to a dead GCS and its agents outlived the stop
+  // and held Ray's pinned ports against the next Ray on this node.
+  async stop(env: Record<string, string>, graceMs = 25_000): Promise<void> {
     if (!this.running) return;
     const stopper = Bun.spawn(asRayUser(["ray", "stop"], this.user), { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
     const stopped = await Promise.race([stopper.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
