@@ -237,28 +237,37 @@ export async function benchFormation(nodes = 32): Promise<BenchRow> {
   }
 }
 
+/** Forms `nodes` agents, SIGKILLs the head's process group, and times the new head and the workers' re-join. */
+async function killHeadAndTime(harness: Harness, nodes: number) {
+  await harness.startServer();
+  for (let i = 0; i < nodes; i++) harness.startNode(i);
+  const before = await harness.formed(nodes - 1, 60_000);
+  const killedAt = Date.now();
+  harness.nodes.get(before.head!.node)!.signalGroup("SIGKILL");
+  let after = before;
+  while (!(after.head?.ready && after.head.term > before.head!.term)) {
+    await Bun.sleep(10);
+    after = await harness.cluster();
+  }
+  const newHeadReady = Date.now() - killedAt;
+  const formed = await harness.formed(nodes - 2, 60_000);
+  return {
+    "kill → new head ready ms": newHeadReady,
+    "kill → all workers re-joined ms": Math.max(...formed.workers.map((w) => w.joinedAt)) - killedAt,
+    terms: `${before.head!.term} → ${after.head!.term}`,
+  };
+}
+
 /** SIGKILL the head's whole process group (container gone): time until a new head is ready. */
 export async function benchFailover(nodes = 8, leaseTtl = 2): Promise<BenchRow> {
   const harness = await new Harness({ nodes, leaseTtl, headDelayMs: 20 }).prepare();
   try {
-    await harness.startServer();
-    for (let i = 0; i < nodes; i++) harness.startNode(i);
-    const before = await harness.formed(nodes - 1, 60_000);
-    const killedAt = Date.now();
-    harness.nodes.get(before.head!.node)!.signalGroup("SIGKILL");
-    let after = before;
-    while (!(after.head?.ready && after.head.term > before.head!.term)) {
-      await Bun.sleep(10);
-      after = await harness.cluster();
-    }
-    const newHeadReady = Date.now() - killedAt;
-    const formed = await harness.formed(nodes - 2, 60_000);
+    const { terms, ...times } = await killHeadAndTime(harness, nodes);
     return {
       benchmark: `failover of ${nodes} nodes, lease TTL ${leaseTtl} s, head SIGKILLed`,
-      "kill → new head ready ms": newHeadReady,
-      "kill → all workers re-joined ms": Math.max(...formed.workers.map((w) => w.joinedAt)) - killedAt,
+      ...times,
       "target (TTL + 3 s) ms": leaseTtl * 1000 + 3000,
-      "term before → after": `${before.head!.term} → ${after.head!.term}`,
+      "term before → after": terms,
     };
   } finally {
     await harness.cleanup();
@@ -273,24 +282,12 @@ export async function benchFailover(nodes = 8, leaseTtl = 2): Promise<BenchRow> 
 export async function benchContainerKill(nodes = 4, leaseTtl = 30): Promise<BenchRow> {
   const harness = await new Harness({ nodes, leaseTtl, headDelayMs: 20, pidNamespaces: true }).prepare();
   try {
-    await harness.startServer();
-    for (let i = 0; i < nodes; i++) harness.startNode(i);
-    const before = await harness.formed(nodes - 1, 60_000);
-    const killedAt = Date.now();
-    harness.nodes.get(before.head!.node)!.signalGroup("SIGKILL");
-    let after = before;
-    while (!(after.head?.ready && after.head.term > before.head!.term)) {
-      await Bun.sleep(10);
-      after = await harness.cluster();
-    }
-    const newHeadReady = Date.now() - killedAt;
-    const formed = await harness.formed(nodes - 2, 60_000);
+    const { terms, ...times } = await killHeadAndTime(harness, nodes);
     return {
       benchmark: `head's container killed, ${nodes} nodes, lease TTL ${leaseTtl} s, stand-in Ray`,
-      "kill → new head ready ms": newHeadReady,
-      "kill → all workers re-joined ms": Math.max(...formed.workers.map((w) => w.joinedAt)) - killedAt,
+      ...times,
       "goal (1 s + head start) ms": 1000,
-      "term before → after": `${before.head!.term} → ${after.head!.term}`,
+      "term before → after": terms,
     };
   } finally {
     await harness.cleanup();
