@@ -34,6 +34,17 @@ function rayPids(h: Harness, node: string): number[] {
     .filter((pid) => existsSync(`/proc/${pid}`));
 }
 
+/** Whether node `index`'s head port (its stand-in GCS) accepts a connection. */
+async function headPortOpen(index: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: nodeAddress(index), port: harness!.headPort, socket: { data() {} } });
+    socket.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe("node agents + election service", () => {
   test(`8 whitelisted nodes started in the same instant, ${rounds} rounds: one head, everyone joined it`, async () => {
     const nodes = 8;
@@ -95,15 +106,7 @@ describe("node agents + election service", () => {
     expect(final.head!.node).toBe(formed.head!.node);
     expect(final.head!.term).toBe(after.head!.term);
     const oldIndex = Number(before.head!.node.replace("node", "")) - 1;
-    await until("the old head's port to close", async () => {
-      try {
-        const socket = await Bun.connect({ hostname: nodeAddress(oldIndex), port: harness!.headPort, socket: { data() {} } });
-        socket.end();
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    await until("the old head's port to close", async () => !(await headPortOpen(oldIndex)));
   }, 60_000);
 
   test("the head's container killed (its agent PID 1 of its own PID namespace): the next head is granted without waiting for the TTL, after the old head's Ray is gone", async () => {
@@ -113,16 +116,7 @@ describe("node agents + election service", () => {
     for (let i = 0; i < 3; i++) harness.startNode(i);
     const before = await harness.formed(2, 30_000);
     const oldIndex = Number(before.head!.node.replace("node", "")) - 1;
-    const oldGcsOpen = async () => {
-      try {
-        const socket = await Bun.connect({ hostname: nodeAddress(oldIndex), port: harness!.headPort, socket: { data() {} } });
-        socket.end();
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    expect(await oldGcsOpen()).toBe(true);
+    expect(await headPortOpen(oldIndex)).toBe(true);
     // A killed container: SIGKILL to its PID 1; the kernel then kills everything else in it.
     harness.nodes.get(before.head!.node)!.signalGroup("SIGKILL");
     const after = await until(
@@ -135,7 +129,7 @@ describe("node agents + election service", () => {
     );
     expect(after.head!.node).not.toBe(before.head!.node);
     // The old head's stand-in GCS died with its agent: never two heads' GCS answering.
-    expect(await oldGcsOpen()).toBe(false);
+    expect(await headPortOpen(oldIndex)).toBe(false);
     const formed = await harness.formed(1, 30_000);
     expect(await harness.dataPlaneMatches(formed)).toEqual(rosterNames(formed));
   }, 90_000);
