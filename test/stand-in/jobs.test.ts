@@ -75,6 +75,15 @@ async function logs(id: string): Promise<string> {
   return ((await res.json()) as { logs: string }).logs;
 }
 
+/**
+ * Whether the job's own output has printed this line. A whole line: the stand-in's own lines in
+ * the log name the job and quote its entrypoint, so a substring can match before the entrypoint
+ * has run a thing (a stop then came before the job's `trap` was set, and the test failed).
+ */
+async function printed(id: string, line: string): Promise<boolean> {
+  return (await logs(id)).split("\n").includes(line);
+}
+
 async function upload(name: string, files: Record<string, string>, modes: Record<string, number> = {}): Promise<string> {
   const uri = `gcs://${name}`;
   expect((await api(`/api/packages/gcs/${name}`)).status).toBe(404);
@@ -193,7 +202,7 @@ describe("Jobs API (stand-in dashboard)", () => {
 
   test("stop: SIGTERM to the job's process group → STOPPED; SIGKILL after the grace when ignored; stopping a finished job → false", async () => {
     await submit({ entrypoint: "trap 'echo got SIGTERM; exit 0' TERM; echo started; sleep 60 & wait", submission_id: "stop-me" });
-    await until("stop-me to run", async () => (await logs("stop-me")).includes("started"));
+    await until("stop-me to run", () => printed("stop-me", "started"));
     const res = await api("/api/jobs/stop-me/stop", { method: "POST" });
     expect(await res.json()).toEqual({ stopped: true });
     const done = await finished("stop-me");
@@ -202,7 +211,7 @@ describe("Jobs API (stand-in dashboard)", () => {
     expect(await logs("stop-me")).toContain("got SIGTERM");
 
     await submit({ entrypoint: "trap '' TERM; echo stubborn; sleep 60", submission_id: "stubborn" });
-    await until("stubborn to run", async () => (await logs("stubborn")).includes("stubborn\n"));
+    await until("stubborn to run", () => printed("stubborn", "stubborn"));
     const stoppedAt = Date.now();
     expect(await (await api("/api/jobs/stubborn/stop", { method: "POST" })).json()).toEqual({ stopped: true });
     expect((await finished("stubborn")).status).toBe("STOPPED");
