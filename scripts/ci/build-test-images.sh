@@ -110,9 +110,10 @@ build_derived cslr-test/redis:7 "$ROOT/test/images/redis"
 ray_ctx="$work/ray"
 mkdir -p "$ray_ctx"
 cp "$ROOT/test/images/ray/Dockerfile" "$ray_ctx/"
-mapfile -t ray_inputs < <( { echo "$RAY_STANDIN_SRC"; find "$ROOT/src" "$(dirname "$RAY_STANDIN_SRC")" -name '*.ts' -type f; } | sort -u)
+# This script is an input too: it holds the compile options.
+mapfile -t ray_inputs < <( { echo "$RAY_STANDIN_SRC"; echo "$ROOT/scripts/ci/build-test-images.sh"; find "$ROOT/src" "$(dirname "$RAY_STANDIN_SRC")" -name '*.ts' -type f; } | sort -u)
 compile_ray() {
-  (cd "$ROOT" && timeout "$STEP_TIMEOUT_SECONDS" bun build --compile "$RAY_STANDIN_SRC" --outfile "$ray_ctx/ray" >"$work/bun-build.log" 2>&1) \
+  (cd "$ROOT" && timeout "$STEP_TIMEOUT_SECONDS" bun build --compile --minify --bytecode --format=esm "$RAY_STANDIN_SRC" --outfile "$ray_ctx/ray" >"$work/bun-build.log" 2>&1) \
     || { cat "$work/bun-build.log" >&2; die "bun build --compile $RAY_STANDIN_SRC failed (output above)"; }
 }
 # Compile only when the image would be rebuilt: build_derived decides from the same hash.
