@@ -55,7 +55,9 @@ export class Browser {
         `--user-data-dir=${profile}`,
         "about:blank",
       ],
-      { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+      // TMPDIR: with --disable-dev-shm-usage Chromium keeps its shared memory files there; in the
+      // profile folder they go when it is removed (they were left in /tmp, one folder per run).
+      { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, TMPDIR: profile } },
     );
     const url = await (async () => {
       const decoder = new TextDecoder();

@@ -1,10 +1,10 @@
 /** Temporary file trees for the packing tests. */
 import { afterAll } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { processScratch } from "../helpers/scratch.ts";
 
-const scratch = mkdtempSync(join(tmpdir(), "cslr-jobs-"));
+const scratch = processScratch("cslr-jobs");
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A fresh, empty folder under the scratch folder. */
