@@ -4,7 +4,7 @@
  * loopback address) and the stand-in `ray` on PATH. Everything started here is killed by
  * `cleanup()`.
  */
-import { copyFileSync, chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -46,8 +46,15 @@ class Proc {
   get pid(): number {
     return this.proc.pid;
   }
-  /** Signals the whole process group (setsid made the process its leader). */
+  /**
+   * Signals the whole process group (setsid made the process its leader). Once the leader is
+   * reaped its pid may be reused (pid_max is 32768 here and a suite run starts thousands of
+   * processes), and a process holding it now, with any group it leads, is another test's; while
+   * the group outlives its leader, the kernel keeps the pid unused, so that group is still ours.
+   */
   signalGroup(signal: NodeJS.Signals): void {
+    const reaped = this.proc.exitCode !== null || this.proc.signalCode !== null;
+    if (reaped && existsSync(`/proc/${this.pid}`)) return;
     try {
       process.kill(-this.pid, signal);
     } catch {}

@@ -109,7 +109,7 @@
  * Self-contained on purpose (no imports from the repo's src/): it is compiled with
  * `bun build --compile` into a binary baked into test images as /usr/local/bin/ray.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, hostname, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Socket, TCPSocketListener } from "bun";
@@ -361,6 +361,15 @@ function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `pid` runs this same program (the stand-in), as `ray stop` finds Ray's processes by name. */
+function sameProgram(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`) === readlinkSync("/proc/self/exe");
   } catch {
     return false;
   }
@@ -996,7 +1005,8 @@ async function stopAll(flags: Map<string, string>): Promise<void> {
         .filter((f) => f.endsWith(".pid"))
         .map((f) => Number(readFileSync(join(stateDir, f), "utf8")))
     : [];
-  const running = pids.filter((pid) => pid !== process.pid && alive(pid));
+  // A pid file left by a killed process may name a pid reused since: only stand-in processes are stopped.
+  const running = pids.filter((pid) => pid !== process.pid && alive(pid) && sameProgram(pid));
   for (const pid of running) process.kill(pid, force ? "SIGKILL" : "SIGTERM");
   const deadline = Date.now() + graceMs;
   while (running.some(alive) && Date.now() < deadline) await Bun.sleep(20);
