@@ -79,7 +79,11 @@ function localIo(state = "running"): ClusterTestIo {
     },
     async probe(argv): Promise<ProbeOutcome> {
       const local = argv.map((a) => (a === clusterTest.hostAlias ? "127.0.0.1" : a));
-      const proc = Bun.spawn(local, { stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: `${binDir}:${process.env.PATH}` } });
+      // The system's tools only, as in the test client container: a pyenv shim first on a
+      // developer's PATH made each `python3` of the flavour probe cost 0.4 s (10 times Python's
+      // own start), and under a loaded CI run the probe ran past its 5 s limit.
+      const path = `${binDir}:/usr/bin:/bin`;
+      const proc = Bun.spawn(local, { stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: path } });
       const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
       return { code, stdout, stderr };
     },
