@@ -59,7 +59,13 @@ describeE2E("e2e: real Ray, the cluster outlives its head (GCS on Redis)", () =>
   beforeAll(async () => {
     stack = new FailoverStack({ label: "failover", whitelist: ["ray-cpu", "ray-gpu"], gpu: true, workers: 1, redis: true, leaseTtl: 12, real: true });
     expectOk(await stack.init(), "cslr init");
-    writeFileSync(join(stack.dir, "compose.override.yaml"), "services:\n  ray-gpu:\n    deploy: !reset null\n");
+    // The two head candidates get four times the default CPU weight: in a lab each is a
+    // workstation of its own, here all nodes share two cores, and while the replica's raylet
+    // restarts the job's actor and tasks, Python's imports in the new head's dashboard agent ran
+    // past the raylet's fixed 15 s wait for the agent's port files (Ray 2.60; the raylet aborts
+    // and the head start fails: "Timed out waiting for file …/dashboard_agent_listen_port_…").
+    const weight = "    cpu_shares: 4096\n";
+    writeFileSync(join(stack.dir, "compose.override.yaml"), `services:\n  ray-gpu:\n    deploy: !reset null\n${weight}  ray-cpu:\n${weight}`);
     mkdirSync(join(stack.dir, "work"));
     writeFileSync(join(stack.dir, "work", "survive.py"), job);
   }, 180_000);
@@ -99,10 +105,15 @@ describeE2E("e2e: real Ray, the cluster outlives its head (GCS on Redis)", () =>
     })();
     const killedAt = performance.now();
     expectOk(await stack.docker(["kill", stack.container(oldHead).id]), `docker kill ${oldHead}`);
-    const after = await stack.waitFor(`${newHead} head`, 300_000, async () => {
-      const roster = await stack.roster();
-      return roster?.head?.ready && roster.head.node === newHead ? roster : undefined;
-    });
+    const after = await stack
+      .waitFor(`${newHead} head`, 300_000, async () => {
+        const roster = await stack.roster();
+        return roster?.head?.ready && roster.head.node === newHead ? roster : undefined;
+      })
+      .catch(async (error) => {
+        // Say why: what the node that should be head and its Ray print.
+        throw new Error(`${(error as Error).message}\n${await stack.rayNodeReport(newHead)}`);
+      });
     console.log(
       `[time] real Ray, docker kill of the head → ${newHead} ready (term ${after.head!.term}): ${((performance.now() - killedAt) / 1000).toFixed(1)} s`,
     );

@@ -357,6 +357,27 @@ export class Stack {
     return [...active.matchAll(/node_([0-9a-f]+)/g)].map((m) => m[1]!);
   }
 
+  /**
+   * What a Ray node's container says about itself, for a failing test's message: its log's tail,
+   * the tails of Ray's own logs in the session folder, and which processes hold which ports.
+   */
+  async rayNodeReport(service: string): Promise<string> {
+    const id = this.container(service).id;
+    const logs = await runCommand(["docker", "logs", "--tail", "150", id], { timeoutMs: 30_000 });
+    const inside = await runCommand(
+      [
+        "docker",
+        "exec",
+        id,
+        "sh",
+        "-c",
+        "for f in /tmp/ray/session_latest/logs/raylet.out /tmp/ray/session_latest/logs/gcs_server.out /tmp/ray/session_latest/logs/dashboard_agent.log /tmp/ray/session_latest/logs/monitor.log; do echo \"== $f\"; tail -n 40 \"$f\" 2>&1; done; echo '== listeners'; (ss -ltnp || netstat -ltnp) 2>&1 | tail -n 40; echo '== processes'; ps -eo pid,ppid,etimes,args 2>&1 | cut -c1-200",
+      ],
+      { timeoutMs: 30_000 },
+    );
+    return `--- ${service}: docker logs (tail)\n${logs.stdout}${logs.stderr}\n--- ${service}: inside\n${inside.stdout}${inside.stderr}`;
+  }
+
   /** Polls until `check` returns a value (not undefined) or the time is up. */
   async waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + timeoutMs;
