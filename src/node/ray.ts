@@ -69,10 +69,13 @@ export function rayStartEnvironment(settings: NodeSettings, role: RayRole, lease
 const quickStop = { RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S: "2" } as const;
 
 /**
- * A raylet waits this long for its node's Python agents to report their ports, and dies
- * after ("Timed out waiting for file …/metrics_agent_port_…"). On a workstation busy with
- * training, measured on a loaded 2-core machine, the dashboard agent took over a minute to
- * import its modules; Ray's own limit is shorter. Five minutes: a slow start, not a crash loop.
+ * A raylet waits this long for its node's Python agents to register, and dies after. On a
+ * workstation busy with training, measured on a loaded 2-core machine, the dashboard agent took
+ * over a minute to import its modules; Ray's own limit is shorter. Five minutes: a slow start,
+ * not a crash loop. It does not cover one wait: Ray 2.60's raylet gives the dashboard agent a
+ * fixed 15 s to write its listen-port file (seen: "Timed out waiting for file
+ * …/dashboard_agent_listen_port_…" 15 s after the raylet started), and a head start that
+ * misses it fails and is tried again.
  */
 const slowStart = { RAY_agent_register_timeout_ms: "300000", ...quickStop } as const;
 
