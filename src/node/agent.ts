@@ -111,6 +111,9 @@ export class Agent {
       else elected = await this.elect();
     }
     await this.finishRetiring();
+    // Granted the lease by a claim that was in flight when the stop came: this node never ran as
+    // that head, and unreleased its lease would hold off every other node for a TTL.
+    if (elected?.role === "head") await this.release(elected.term);
     await this.leaveRoster();
     this.say({ event: "stopped", why: "SIGTERM" });
     return this.finish(exitCodes.stopped);

@@ -196,6 +196,20 @@ describe("node agent as head", () => {
 });
 
 describe("node agent handing the head over", () => {
+  test("SIGTERM while a claim is in flight and then granted: the lease is released at once, Ray never started", async () => {
+    const released: number[] = [];
+    let agentRef: Agent | undefined;
+    const { time, rays, agent, run } = setup({
+      // The stop arrives while the claim is on the wire; the service grants it all the same.
+      claim: () => (agentRef?.requestStop(), head(7)),
+      release: (term: number) => (released.push(term), ok({ ok: true, term, leaseTtlMs: ttl })),
+    });
+    agentRef = agent;
+    expect(await time.run(run)).toBe(exitCodes.stopped);
+    expect(rays).toHaveLength(0);
+    expect(released).toEqual([7]);
+  });
+
   test("SIGTERM: the lease is renewed while Ray stops, and released only once Ray has stopped", async () => {
     const order: string[] = [];
     const { time, rays, agent, run } = setup({
