@@ -1,22 +1,29 @@
 /**
- * The one way tests pick ports. Never a fixed number: a port the OS hands out for port 0 is
- * free at that moment. For ports that compose will publish later, `freePortBlock` picks below
- * the ephemeral range, so an outgoing connection cannot take one between the check and the use
- * (seen in CI).
+ * The one way tests pick ports. Never a fixed number, and never one the OS hands out for port
+ * 0: both pick below the ephemeral range, so an outgoing connection cannot take the port between
+ * the check and the use (seen in CI).
  */
 import { readFileSync } from "node:fs";
 
-/** A TCP port that is free on `host` right now (bound with port 0, then released). */
+/**
+ * A TCP port that is free on `host` and on every address right now, picked at random between
+ * 24000 and the ephemeral range: a port the OS hands out for port 0 comes from that range, where
+ * any process's next outgoing connection may take it before the test binds it (seen with four
+ * test workers: a stand-in head's "port … is already in use").
+ */
 export function freePort(host = "127.0.0.1"): number {
-  const listener = Bun.listen({ hostname: host, port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
+  const low = 24000;
+  const span = Math.min(ephemeralPortStart(), 32768) - low;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = low + Math.floor(Math.random() * span);
+    if (portFree(port, host) && portFree(port)) return port;
+  }
+  throw new Error(`no free port between ${low} and the ephemeral range on ${host}`);
 }
 
-export function portFree(port: number): boolean {
+export function portFree(port: number, host = "0.0.0.0"): boolean {
   try {
-    const listener = Bun.listen({ hostname: "0.0.0.0", port, socket: { data() {} } });
+    const listener = Bun.listen({ hostname: host, port, socket: { data() {} } });
     listener.stop(true);
     return true;
   } catch {
@@ -44,7 +51,7 @@ export function freePortBlock(count: number): number {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = low + Math.floor(Math.random() * blocks) * Math.max(50, count);
     const ports = Array.from({ length: count }, (_, i) => base + i);
-    if (ports.every(portFree)) return base;
+    if (ports.every((port) => portFree(port))) return base;
   }
   throw new Error(`no block of ${count} free host ports between ${low} and the ephemeral range`);
 }
