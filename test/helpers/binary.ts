@@ -19,19 +19,23 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-function sourceHash(): string {
-  const files = [
-    ...filesUnder(join(repoRoot, "src")),
-    ...filesUnder(join(repoRoot, "templates")),
-    ...["package.json", "config.example.yaml", "nodes.yaml", "bun.lock"].map((f) => join(repoRoot, f)),
-  ].sort();
+/** 16 hex digits of a SHA-256 over the files (their paths in the repo and contents, in path order), then `extra`. */
+function hashOf(files: string[], extra = ""): string {
   const hasher = new Bun.CryptoHasher("sha256");
-  for (const file of files)
+  for (const file of [...files].sort())
     hasher
       .update(`${file.slice(repoRoot.length)}\0`)
       .update(readFileSync(file))
       .update("\0");
-  return hasher.digest("hex").slice(0, 16);
+  return hasher.update(extra).digest("hex").slice(0, 16);
+}
+
+function sourceHash(): string {
+  return hashOf([
+    ...filesUnder(join(repoRoot, "src")),
+    ...filesUnder(join(repoRoot, "templates")),
+    ...["package.json", "config.example.yaml", "nodes.yaml", "bun.lock"].map((f) => join(repoRoot, f)),
+  ]);
 }
 
 let built: Promise<string> | undefined;
@@ -156,16 +160,8 @@ const standInOptions = { minify: true, bytecode: true, format: "esm" } as const;
 async function compiledStandIn(): Promise<string> {
   const sources = readdirSync(join(repoRoot, "test/stand-in"))
     .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
-    .map((f) => join(repoRoot, "test/stand-in", f))
-    .sort();
-  const hasher = new Bun.CryptoHasher("sha256");
-  for (const file of sources)
-    hasher
-      .update(`${file.slice(repoRoot.length)}\0`)
-      .update(readFileSync(file))
-      .update("\0");
-  hasher.update(JSON.stringify(standInOptions));
-  const dir = join(cacheRoot, `standin-${hasher.digest("hex").slice(0, 16)}`);
+    .map((f) => join(repoRoot, "test/stand-in", f));
+  const dir = join(cacheRoot, `standin-${hashOf(sources, JSON.stringify(standInOptions))}`);
   await buildOnce(dir, "ray", async (partial) => {
     const result = await Bun.build({
       entrypoints: [join(repoRoot, "test/stand-in/ray.ts")],
