@@ -12,10 +12,9 @@ import { readFileSync } from "node:fs";
  * test workers: a stand-in head's "port … is already in use").
  */
 export function freePort(host = "127.0.0.1"): number {
-  const low = 24000;
-  const span = Math.min(ephemeralPortStart(), 32768) - low;
+  const { low, high } = pickRange();
   for (let attempt = 0; attempt < 100; attempt++) {
-    const port = low + Math.floor(Math.random() * span);
+    const port = low + Math.floor(Math.random() * (high - low));
     if (portFree(port, host) && portFree(port)) return port;
   }
   throw new Error(`no free port between ${low} and the ephemeral range on ${host}`);
@@ -29,6 +28,11 @@ export function portFree(port: number, host = "0.0.0.0"): boolean {
   } catch {
     return false;
   }
+}
+
+/** Where tests pick ports: from 24000 (below it, Ray's own ranges) up to the ephemeral range. */
+function pickRange(): { low: number; high: number } {
+  return { low: 24000, high: Math.min(ephemeralPortStart(), 32768) };
 }
 
 /** The first port the kernel uses for outgoing connections. */
@@ -46,8 +50,8 @@ function ephemeralPortStart(): number {
  * Client's 23000–23999), which a config may not name (src/config/ray-ports.ts).
  */
 export function freePortBlock(count: number): number {
-  const low = 24000;
-  const blocks = Math.floor((Math.min(ephemeralPortStart(), 32768) - low) / Math.max(50, count)) - 1;
+  const { low, high } = pickRange();
+  const blocks = Math.floor((high - low) / Math.max(50, count)) - 1;
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = low + Math.floor(Math.random() * blocks) * Math.max(50, count);
     const ports = Array.from({ length: count }, (_, i) => base + i);
