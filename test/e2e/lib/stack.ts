@@ -363,17 +363,16 @@ export class Stack {
    */
   async rayNodeReport(service: string): Promise<string> {
     const id = this.container(service).id;
-    const logs = await runCommand(["docker", "logs", "--tail", "150", id], { timeoutMs: 30_000 });
-    const inside = await runCommand(
+    const logs = await this.docker(["logs", "--tail", "150", id], 30_000);
+    const inside = await this.docker(
       [
-        "docker",
         "exec",
         id,
         "sh",
         "-c",
         "for f in /tmp/ray/session_latest/logs/raylet.out /tmp/ray/session_latest/logs/gcs_server.out /tmp/ray/session_latest/logs/dashboard_agent.log /tmp/ray/session_latest/logs/monitor.log; do echo \"== $f\"; tail -n 40 \"$f\" 2>&1; done; echo '== listeners'; (ss -ltnp || netstat -ltnp) 2>&1 | tail -n 40; echo '== processes'; ps -eo pid,ppid,etimes,args 2>&1 | cut -c1-200",
       ],
-      { timeoutMs: 30_000 },
+      30_000,
     );
     return `--- ${service}: docker logs (tail)\n${logs.stdout}${logs.stderr}\n--- ${service}: inside\n${inside.stdout}${inside.stderr}`;
   }
