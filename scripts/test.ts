@@ -4,7 +4,7 @@
  *      slowest files first (test/timings.json, per-file times of an earlier run): most of these
  *      tests wait on real processes, sockets and timers rather than compute, so four workers keep
  *      two cores busy where two workers left them idle about half the time (measured on the
- *      2-core development machine: 58–65 s with two workers, 39–42 s with four);
+ *      2-core development machine: 58–65 s with two workers, 37.8–45.0 s with four);
  *   2. then test/e2e alone, one file at a time: those drive one shared Docker engine, and their
  *      failover bounds should not compete with other suites for two cores.
  * Extra arguments go to both runs (`bun run test --bail`). The exit code is the first failing
